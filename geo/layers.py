@@ -1,0 +1,297 @@
+"""Read and validate the declarative layer files in ``layers/``.
+
+A layer file (TOML) describes one corridor or border: its title, style, the
+ordered stations (or border crossings), the OSM selectors used to fetch its
+data and the sources of its facts. Adding a corridor means adding a file.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from . import settings
+from .errors import LayerError
+
+KINDS = ("corridor", "border")
+ROLES = ("terminus", "junction", "station", "port", "border", "anchor")
+STATUSES = ("rail", "construction", "planned")
+MODES = ("rail", "road")
+
+
+@dataclass(frozen=True)
+class Station:
+    """A named waypoint of a corridor, in route order."""
+
+    name: str
+    country: str
+    role: str = "station"
+    local_name: str = ""
+    geonames_id: int | None = None
+    lat: float | None = None
+    lon: float | None = None
+    position_source: str = ""
+    label_zoom: int = 4
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Facts about the leg between two consecutive stations."""
+
+    start: str
+    end: str
+    status: str = "rail"
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A named border crossing (checkpoint)."""
+
+    name: str
+    name_ru: str
+    name_az: str
+    mode: str
+    lat: float
+    lon: float
+    approximate: bool = False
+    position_source: str = ""
+    capacity: str = ""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer definition, as read from ``layers/<id>.toml``."""
+
+    id: str
+    kind: str
+    title: str
+    subtitle: str
+    description: str
+    color: str
+    weight: int
+    path: Path
+    aliases: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    stations: tuple[Station, ...] = ()
+    segments: tuple[Segment, ...] = ()
+    crossings: tuple[Crossing, ...] = ()
+    osm: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[dict[str, str], ...] = ()
+
+    def segment(self, start: str, end: str) -> Segment:
+        """Return the facts for the leg ``start`` -> ``end`` (default: in service)."""
+        for seg in self.segments:
+            if (seg.start, seg.end) in ((start, end), (end, start)):
+                return seg
+        return Segment(start, end)
+
+
+def layer_files(layers_dir: Path | None = None) -> list[Path]:
+    """Return the layer files in ``layers_dir`` (default ``settings.layers_dir``), sorted."""
+    folder = Path(layers_dir or settings.layers_dir)
+    if not folder.is_dir():
+        raise LayerError(f"layer folder {folder} does not exist: set CORRIDORMAP_LAYERS to the folder of layer files")
+    return sorted(folder.glob("*.toml"))
+
+
+def list_layers(layers_dir: Path | None = None) -> list[Layer]:
+    """Read every layer definition.
+
+    Returns
+    -------
+    list of Layer
+        Sorted by file name.
+    """
+    return [read_layer(path) for path in layer_files(layers_dir)]
+
+
+def load_layer(layer_id: str, layers_dir: Path | None = None) -> Layer:
+    """Read the layer called ``layer_id``.
+
+    Raises
+    ------
+    LayerError
+        If no such layer exists (the message lists the known ids) or its file is malformed.
+    """
+    paths = layer_files(layers_dir)
+    for path in paths:
+        if path.stem == layer_id:
+            return read_layer(path)
+    known = ", ".join(p.stem for p in paths) or "none"
+    raise LayerError(f"unknown layer {layer_id!r}: known layers are {known} (see `corridormap layers`)")
+
+
+def read_layer(path: Path) -> Layer:
+    """Parse and validate one layer file.
+
+    Raises
+    ------
+    LayerError
+        Naming the file, the line or key at fault, and what to do.
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise LayerError(f"{path}: not valid TOML ({exc}): fix the syntax at that line") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LayerError(f"{path}: cannot read layer file ({exc})") from None
+    return _parse_layer(raw, path)
+
+
+def _parse_layer(raw: dict[str, Any], path: Path) -> Layer:
+    get = _Getter(raw, path, "")
+    layer_id = get.str("id")
+    if layer_id != path.stem:
+        raise LayerError(f"{path}: key 'id' is {layer_id!r} but the file is named {path.name}: make them match")
+    kind = get.choice("kind", KINDS)
+    style = _Getter(get.table("style"), path, "style.")
+    layer = dict(
+        id=layer_id,
+        kind=kind,
+        title=get.str("title"),
+        subtitle=get.str("subtitle", ""),
+        description=get.str("description", ""),
+        color=style.str("color"),
+        weight=style.int("weight", 4),
+        path=path,
+        aliases=tuple(get.str_list("aliases", [])),
+        countries=tuple(get.str_list("countries", [])),
+        osm=get.table("osm", {}),
+        notes=tuple(_parse_note(n, path, i) for i, n in enumerate(get.table_list("notes"))),
+    )
+    stations = tuple(_parse_station(s, path, i) for i, s in enumerate(get.table_list("stations")))
+    crossings = tuple(_parse_crossing(c, path, i) for i, c in enumerate(get.table_list("crossings")))
+    if kind == "corridor" and len(stations) < 2:
+        raise LayerError(f"{path}: a corridor needs at least two [[stations]] in route order: add them")
+    if kind == "border" and len(layer["countries"]) != 2:
+        raise LayerError(f"{path}: key 'countries' must list the two ISO codes of the border, e.g. [\"RU\", \"AZ\"]")
+    names = [s.name for s in stations]
+    segments = []
+    for i, s in enumerate(get.table_list("segments")):
+        seg = _Getter(s, path, f"segments[{i}].")
+        start, end = seg.str("from"), seg.str("to")
+        for name, key in ((start, "from"), (end, "to")):
+            if name not in names:
+                raise LayerError(
+                    f"{path}: segments[{i}].{key} names unknown station {name!r}: "
+                    f"use one of the [[stations]] names ({', '.join(names)})"
+                )
+        segments.append(Segment(start, end, seg.choice("status", STATUSES, "rail"), seg.str("note", "")))
+    return Layer(stations=stations, crossings=crossings, segments=tuple(segments), **layer)
+
+
+def _parse_station(raw: Any, path: Path, i: int) -> Station:
+    get = _Getter(raw, path, f"stations[{i}].")
+    lat, lon = get.float("lat", None), get.float("lon", None)
+    gid = get.int("geonames_id", None)
+    if gid is None and (lat is None or lon is None):
+        raise LayerError(
+            f"{path}: stations[{i}] ({get.str('name')}) needs 'geonames_id' or both 'lat' and 'lon' "
+            "(with 'position_source'): add one"
+        )
+    return Station(
+        name=get.str("name"),
+        country=get.str("country"),
+        role=get.choice("role", ROLES, "station"),
+        local_name=get.str("local_name", ""),
+        geonames_id=gid,
+        lat=lat,
+        lon=lon,
+        position_source=get.str("position_source", ""),
+        label_zoom=get.int("label_zoom", 4),
+        note=get.str("note", ""),
+    )
+
+
+def _parse_crossing(raw: Any, path: Path, i: int) -> Crossing:
+    get = _Getter(raw, path, f"crossings[{i}].")
+    return Crossing(
+        name=get.str("name"),
+        name_ru=get.str("name_ru"),
+        name_az=get.str("name_az"),
+        mode=get.choice("mode", MODES),
+        lat=get.float("lat"),
+        lon=get.float("lon"),
+        approximate=get.bool("approximate", False),
+        position_source=get.str("position_source", ""),
+        capacity=get.str("capacity", ""),
+    )
+
+
+def _parse_note(raw: Any, path: Path, i: int) -> dict[str, str]:
+    get = _Getter(raw, path, f"notes[{i}].")
+    return {"text": get.str("text"), "source": get.str("source", "")}
+
+
+_MISSING = object()
+
+
+class _Getter:
+    """Typed access to a TOML table that raises :class:`LayerError` naming file and key."""
+
+    def __init__(self, table: Any, path: Path, prefix: str):
+        if not isinstance(table, dict):
+            raise LayerError(f"{path}: {prefix.rstrip('.') or 'file'} must be a table: see layers/bam.toml for the format")
+        self.data, self.path, self.prefix = table, path, prefix
+
+    def _get(self, key: str, default: Any, types: tuple[type, ...], what: str) -> Any:
+        if key not in self.data:
+            if default is _MISSING:
+                raise LayerError(f"{self.path}: missing key '{self.prefix}{key}' ({what}): add it")
+            return default
+        value = self.data[key]
+        if isinstance(value, bool) and bool not in types:
+            ok = False
+        else:
+            ok = isinstance(value, types)
+        if not ok:
+            raise LayerError(
+                f"{self.path}: key '{self.prefix}{key}' must be {what}, not {type(value).__name__} {value!r}: fix its value"
+            )
+        return value
+
+    def str(self, key: str, default: Any = _MISSING) -> Any:
+        return self._get(key, default, (str,), "a string")
+
+    def int(self, key: str, default: Any = _MISSING) -> Any:
+        return self._get(key, default, (int,), "a whole number")
+
+    def float(self, key: str, default: Any = _MISSING) -> Any:
+        value = self._get(key, default, (int, float), "a number")
+        return None if value is None else float(value)
+
+    def bool(self, key: str, default: Any = _MISSING) -> Any:
+        return self._get(key, default, (bool,), "true or false")
+
+    def table(self, key: str, default: Any = _MISSING) -> Any:
+        return self._get(key, default, (dict,), "a table")
+
+    def table_list(self, key: str) -> list:
+        return self._get(key, [], (list,), "an array of tables ([[...]])")
+
+    def str_list(self, key: str, default: Any = _MISSING) -> list[str]:
+        value = self._get(key, default, (list,), "a list of strings")
+        if not all(isinstance(v, str) for v in value):
+            raise LayerError(f"{self.path}: key '{self.prefix}{key}' must be a list of strings: fix its items")
+        return value
+
+    def choice(self, key: str, options: tuple[str, ...], default: Any = _MISSING) -> Any:
+        value = self.str(key, default)
+        if value not in options:
+            raise LayerError(f"{self.path}: key '{self.prefix}{key}' is {value!r}: use one of {', '.join(options)}")
+        return value
+
+
+def infrastructure_aliases(layers_dir: Path | None = None) -> dict[str, str]:
+    """Map each alias of named infrastructure (``"BAM"``, ``"INSTC"``) to its layer id."""
+    return {alias: layer.id for layer in list_layers(layers_dir) for alias in (layer.title, *layer.aliases)}
