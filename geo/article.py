@@ -1,0 +1,140 @@
+"""Read an article file into plain text: encodings, HTML and Markdown.
+
+The text returned is what a reader sees; mention offsets refer to it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from . import settings
+from .errors import InputError
+
+_HTML_HINT = re.compile(r"<\s*(html|body|p|div|article|h[1-6]|span|br|script|head)\b", re.I)
+_SKIP_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object"}
+_BLOCK_TAGS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "blockquote", "figcaption", "header", "footer"}
+
+
+def read_article(path: str | Path) -> str:
+    """Read an article (plain text, Markdown or HTML, any common encoding) as plain text.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, a folder, binary, too large or empty.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"article {path} does not exist: check the path")
+    if path.is_dir():
+        raise InputError(f"article {path} is a folder: give the path of a text, Markdown or HTML file")
+    size = path.stat().st_size
+    if size > settings.max_article_bytes:
+        raise InputError(
+            f"article {path} is {size / 1e6:.0f} MB, over the {settings.max_article_bytes / 1e6:.0f} MB limit: split it"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read article {path}: {exc.strerror or exc}") from None
+    text = decode_bytes(data, str(path))
+    if path.suffix.lower() in (".html", ".htm") or _HTML_HINT.search(text[:5000]):
+        text = html_to_text(text)
+    elif path.suffix.lower() in (".md", ".markdown"):
+        text = markdown_to_text(text)
+    if not text.strip():
+        raise InputError(f"article {path} is empty: give a file with the article's text")
+    return text
+
+
+def decode_bytes(data: bytes, where: str = "input") -> str:
+    """Decode article bytes: UTF-8 (with or without BOM), UTF-16 (BOM) or Windows-1251.
+
+    Raises
+    ------
+    InputError
+        When the bytes look binary (NUL bytes or control characters) rather than text.
+    """
+    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return _check_text(data.decode(enc, errors="replace"), where)
+    if _looks_utf16(data):
+        return _check_text(data.decode("utf-16-le" if data[1:2] == b"\0" else "utf-16-be", errors="replace"), where)
+    if b"\0" in data[:8192]:
+        raise InputError(f"{where} looks binary, not text: give a plain text, Markdown or HTML file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("cp1251", errors="replace")
+    return _check_text(text, where)
+
+
+def _looks_utf16(data: bytes) -> bool:
+    sample = data[:4096]
+    if len(sample) < 4:
+        return False
+    zeros_even = sample[0::2].count(0) / len(sample[0::2])
+    zeros_odd = sample[1::2].count(0) / len(sample[1::2])
+    return max(zeros_even, zeros_odd) > 0.3 and min(zeros_even, zeros_odd) < 0.05
+
+
+def _check_text(text: str, where: str) -> str:
+    sample = text[:8192]
+    if not sample:
+        return text
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
+    bad = sample.count("\ufffd") + controls
+    if bad / len(sample) > 0.05:
+        raise InputError(f"{where} looks binary, not text: give a plain text, Markdown or HTML file")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in _SKIP_TAGS:
+            self.skip += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self.skip = max(0, self.skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """Return the visible text of an HTML document (no scripts, styles or tags)."""
+    parser = _TextExtractor()
+    parser.feed(markup)
+    parser.close()
+    text = "".join(parser.parts)
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    return re.sub(r"\n\s*\n\s*", "\n\n", text).strip()
+
+
+def markdown_to_text(markup: str) -> str:
+    """Strip Markdown syntax (links, emphasis, headings, images, code fences) from text."""
+    text = re.sub(r"```.*?```", "", markup, flags=re.S)
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"^\s{0,3}#{1,6}\s*", "", text, flags=re.M)
+    text = re.sub(r"^\s{0,3}>\s?", "", text, flags=re.M)
+    text = re.sub(r"^\s*[-*+]\s+", "", text, flags=re.M)
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])", r"\1", text)
+    text = re.sub(r"`([^`]*)`", r"\1", text)
+    return html.unescape(text)

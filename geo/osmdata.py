@@ -1,0 +1,169 @@
+"""Read local OpenStreetMap data (``--osm-dir``): GeoJSON, GeoPackage, OSM XML and PBF.
+
+Every reader returns GeoDataFrames in EPSG:4326 with at least ``geometry``,
+``osm_id``, ``name`` and the tags the layer filters use, plus ``file``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from shapely.geometry import box
+
+from .errors import DataError
+
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet")
+OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf")
+_FILTER = re.compile(r'\[\s*"([^"]+)"\s*(?:(=|~|!=)\s*"([^"]*)")?\s*\]')
+_COLUMNS = ["osm_id", "name", "railway", "usage", "highway", "barrier", "file", "geometry"]
+
+
+def osm_files(osm_dir: str | Path) -> list[Path]:
+    """All readable OSM data files under ``osm_dir`` (recursively), sorted.
+
+    Raises
+    ------
+    DataError
+        When the folder does not exist or holds no data file.
+    """
+    folder = Path(osm_dir)
+    if not folder.is_dir():
+        raise DataError(f"--osm-dir {folder} is not a folder: give the folder holding your OSM extracts")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and _is_osm_file(p))
+    if not files:
+        raise DataError(
+            f"--osm-dir {folder} holds no OSM data (.geojson, .gpkg, .parquet, .osm, .osm.pbf): check the folder"
+        )
+    return files
+
+
+def _is_osm_file(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith(VECTOR_SUFFIXES) or name.endswith(OSM_SUFFIXES)
+
+
+def parse_filter(selector: str) -> list[tuple[str, str | None, str | None]]:
+    """Parse an Overpass tag selector such as ``'["railway"="rail"]["usage"="main"]'``.
+
+    Returns
+    -------
+    list of (key, op, value)
+        ``op`` is ``"="``, ``"!="``, ``"~"`` (regex) or None (key present).
+    """
+    parts = _FILTER.findall(selector or "")
+    return [(k, op or None, v if op else None) for k, op, v in parts]
+
+
+def apply_filter(frame: gpd.GeoDataFrame, selector: str) -> gpd.GeoDataFrame:
+    """Keep the rows that match an Overpass tag selector.
+
+    A key the data has no column for is not tested: pre-traced routes (which
+    carry no tags) pass through, and rows of files that lack the tag pass too.
+    """
+    mask = pd.Series(True, index=frame.index)
+    for key, op, value in parse_filter(selector):
+        if key not in frame.columns:
+            continue
+        col = frame[key]
+        has = col.notna()
+        if op is None:
+            cond = has
+        elif op == "=":
+            cond = col == value
+        elif op == "!=":
+            cond = col != value
+        else:
+            rx = re.compile(value)
+            cond = col.map(lambda v: isinstance(v, str) and rx.search(v) is not None)
+        # rows of files that carry no such tag at all are kept
+        untagged = frame.groupby("file")[key].transform(lambda s: s.isna().all()) if "file" in frame else False
+        mask &= cond.fillna(False) | untagged
+    return frame[mask]
+
+
+@lru_cache(maxsize=64)
+def _read_file(path: Path, mtime: float) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Read one file into (lines, points) frames; cached per path and mtime."""
+    name = path.name.lower()
+    try:
+        if name.endswith((".osm.pbf", ".pbf")):
+            frame = _read_pbf(path)
+        elif name.endswith(".osm"):
+            frame = _read_osm_xml(path)
+        elif name.endswith(".parquet"):
+            frame = gpd.read_parquet(path)
+        else:
+            frame = pyogrio.read_dataframe(path)
+    except DataError:
+        raise
+    except Exception as exc:  # pyogrio/GDAL raise many types for a corrupt file
+        raise DataError(f"cannot read OSM data file {path}: {exc}; check or remove the file") from None
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        frame = frame.to_crs(4326)
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].copy()
+    frame["file"] = str(path)
+    for col in _COLUMNS:
+        if col not in frame.columns:
+            frame[col] = None
+    if frame["osm_id"].isna().all() and frame.index.name in ("id", "osm_id"):
+        frame["osm_id"] = frame.index
+    frame = frame.reset_index(drop=True)
+    kinds = frame.geometry.geom_type
+    lines = frame[kinds.isin(["LineString", "MultiLineString"])]
+    points = frame[kinds == "Point"]
+    return gpd.GeoDataFrame(lines, geometry="geometry", crs=4326), gpd.GeoDataFrame(points, geometry="geometry", crs=4326)
+
+
+def _read_osm_xml(path: Path) -> gpd.GeoDataFrame:
+    import osmnx as ox
+
+    frame = ox.features_from_xml(path, tags={"railway": True, "highway": ["motorway", "trunk", "primary"], "barrier": "border_control"})
+    frame = frame.reset_index()
+    frame["osm_id"] = frame["id"]
+    return frame.set_crs(4326, allow_override=True)
+
+
+def _read_pbf(path: Path) -> gpd.GeoDataFrame:
+    frames = []
+    for layer in ("lines", "multilinestrings", "points"):
+        part = pyogrio.read_dataframe(path, layer=layer)
+        if "osm_id" not in part.columns and "osm_way_id" in part.columns:
+            part["osm_id"] = part["osm_way_id"]
+        tags = part.get("other_tags")
+        for key in ("railway", "usage", "highway", "barrier"):
+            if key not in part.columns:
+                part[key] = tags.str.extract(rf'"{key}"=>"([^"]*)"')[0] if tags is not None else None
+        frames.append(part)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)
+
+
+def read_local(osm_dir: str | Path, area=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Read all lines and points under ``osm_dir``, clipped to ``area`` (a shapely geometry).
+
+    Returns
+    -------
+    (lines, points) : tuple of GeoDataFrame
+    """
+    lines, points = [], []
+    for path in osm_files(osm_dir):
+        file_lines, file_points = _read_file(path, path.stat().st_mtime)
+        if area is not None:
+            bounds = box(*area.bounds)
+            file_lines = file_lines[file_lines.intersects(bounds)]
+            file_lines = file_lines[file_lines.intersects(area)]
+            file_points = file_points[file_points.intersects(area)]
+        lines.append(file_lines)
+        points.append(file_points)
+    return _concat(lines), _concat(points)
+
+
+def _concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return gpd.GeoDataFrame({c: [] for c in _COLUMNS}, geometry="geometry", crs=4326)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)
