@@ -37,7 +37,7 @@ join_gap_km = 1.5
 min_city_population = 500
 
 #: Default base map for HTML output.
-default_tiles = "cartodbpositron"
+default_tiles = "light"
 
 #: Attribution printed on every map and in every GeoJSON file.
 ATTRIBUTION_OSM = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap contributors</a> (ODbL)'

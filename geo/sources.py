@@ -14,7 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 from pyproj import CRS, Transformer
 from shapely.geometry import LineString, MultiPoint, Point
-from shapely.ops import transform
+import shapely
 
 from . import osmdata
 from .errors import CorridorMapError, DataError, NetworkError
@@ -51,8 +51,8 @@ def layer_area(points: list[tuple[float, float]], buffer_km: float):
     aeqd = CRS.from_proj4(f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m")
     fwd = Transformer.from_crs(4326, aeqd, always_xy=True).transform
     back = Transformer.from_crs(aeqd, 4326, always_xy=True).transform
-    densified = transform(fwd, geom).segmentize(20_000)
-    return transform(back, densified.buffer(buffer_km * 1000.0, quad_segs=4))
+    densified = shapely.transform(geom, fwd, interleaved=False).segmentize(20_000)
+    return shapely.transform(densified.buffer(buffer_km * 1000.0, quad_segs=4), back, interleaved=False)
 
 
 def get_layer_data(

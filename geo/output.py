@@ -1,0 +1,108 @@
+"""Write outputs atomically: a temporary file in the same folder, then rename.
+
+A crash or Ctrl-C mid-build leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import mapping
+
+from . import settings
+from .errors import OutputError
+
+
+def prepare_dir(out_dir: str | Path) -> Path:
+    """Create ``out_dir`` if needed and check it is a writable folder.
+
+    Raises
+    ------
+    OutputError
+        When the path is a file, cannot be created, or is not writable.
+    """
+    folder = Path(out_dir)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"output path {folder} is a file, not a folder: give a folder with --out")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {folder}: {exc.strerror or exc}; choose another --out") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"output folder {folder} is not writable: fix its permissions or choose another --out")
+    return folder
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename)."""
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}; check the output folder") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}; check the output folder") from None
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def to_geojson(frame: gpd.GeoDataFrame) -> str:
+    """Serialise features as a GeoJSON FeatureCollection with attribution.
+
+    List-valued columns (quotes, texts) are kept as JSON arrays; missing values become null.
+    """
+    features = []
+    props_cols = [c for c in frame.columns if c != "geometry"]
+    for row in frame.itertuples(index=False):
+        props = {}
+        for col in props_cols:
+            value = getattr(row, col)
+            props[col] = _jsonable(value)
+        geom = row.geometry
+        features.append({
+            "type": "Feature",
+            "properties": props,
+            "geometry": None if geom is None else mapping(geom),
+        })
+    return json.dumps({"type": "FeatureCollection", "attribution": settings.ATTRIBUTION_TEXT, "features": features},
+                      ensure_ascii=False)
+
+
+def _jsonable(value):
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None:
+        return None
+    if isinstance(value, float) and pd.isna(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value

@@ -1,0 +1,133 @@
+"""The whole job: article -> mentions -> places -> layers -> maps and GeoJSON files.
+
+I/O happens here and in the readers; the steps in between are pure functions.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from . import article as article_io
+from . import corridors, join, mapping, output, places
+from .layers import Layer, list_layers, load_layer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildReport:
+    """What a build wrote and where each layer's data came from."""
+
+    files: list[Path] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    n_mentions: int = 0
+    n_places: int = 0
+    seconds: float = 0.0
+
+
+def article_places(text: str, *, online: bool = False, overrides: dict | None = None) -> tuple[list, gpd.GeoDataFrame]:
+    """Extract and resolve the place mentions of ``text``.
+
+    Returns
+    -------
+    (mentions, places)
+        The mentions (list of geo.mentions.Mention) and one GeoDataFrame row per
+        resolved place (see :func:`geo.places.mention_frame`).
+    """
+    from .geocode import resolve
+    from .mentions import extract_mentions
+
+    mentions = extract_mentions(text)
+    resolved = resolve(mentions, text, online=online, overrides=overrides)
+    return mentions, places.mention_frame(mentions, resolved)
+
+
+def build_layers(layers: list[Layer], **source_options) -> list[corridors.LayerResult]:
+    """Build each layer (see :func:`geo.corridors.build_layer` for the options)."""
+    return [corridors.build_layer(layer, **source_options) for layer in layers]
+
+
+def layer_features(result: corridors.LayerResult, place_rows: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """A layer's features plus the article's places within its extent, for GeoJSON export."""
+    frames = [result.frame]
+    if place_rows is not None and len(place_rows):
+        frames.append(mapping.places_in(place_rows, mapping.layer_bounds([result])))
+    return _concat(frames)
+
+
+def _concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    frames = [f for f in frames if len(f)]
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)
+
+
+def build(
+    article_path: str | Path | None = None,
+    out_dir: str | Path = "output",
+    *,
+    layer_ids: list[str] | None = None,
+    osm_dir: str | Path | None = None,
+    snapshot_dir: str | Path | None = None,
+    offline: bool = False,
+    online_geocoding: bool = False,
+    tiles: str | None = None,
+) -> BuildReport:
+    """Build one map per layer plus ``index.html`` with all layers, and GeoJSON beside each.
+
+    All inputs are read and validated before anything is written; every file
+    is written atomically.
+
+    Parameters
+    ----------
+    article_path : path, optional
+        The article (text, Markdown or HTML). Without it, the corridor maps alone.
+    out_dir : path
+    layer_ids : list of str, optional
+        Default: every layer in ``layers/``.
+    osm_dir, snapshot_dir, offline :
+        Data source options (see :func:`geo.sources.get_layer_data`).
+    online_geocoding : bool
+        Ask Nominatim for names the offline gazetteer lacks.
+    tiles : str, optional
+        Base map (``light``, ``osm`` or ``none``).
+    """
+    start = time.perf_counter()
+    text = article_io.read_article(article_path) if article_path is not None else None
+    layers = [load_layer(i) for i in layer_ids] if layer_ids else list_layers()
+    folder = output.prepare_dir(out_dir)
+    report = BuildReport()
+    place_rows = None
+    if text is not None:
+        mentions, place_rows = article_places(text, online=online_geocoding)
+        report.n_mentions, report.n_places = len(mentions), len(place_rows)
+    results = build_layers(layers, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
+    if place_rows is not None:
+        place_rows = join.relate(place_rows, results)
+    note = "" if place_rows is None or len(place_rows) else "No places found in the article."
+    for result in results:
+        report.sources[result.layer.id] = result.source
+        report.details[result.layer.id] = result.detail
+        report.warnings.extend(result.warnings)
+        fmap = mapping.build_map([result], place_rows, title=result.layer.title, subtitle=result.layer.subtitle,
+                                 tiles=tiles, note=note)
+        report.files += _write_map(folder, result.layer.id, fmap, layer_features(result, place_rows))
+    title = "Corridors: " + ", ".join(r.layer.title for r in results)
+    fmap = mapping.build_map(results, place_rows, title=title, subtitle="All layers; toggle them in the layer control",
+                             tiles=tiles, note=note)
+    index = _concat([r.frame for r in results] + ([place_rows] if place_rows is not None else []))
+    report.files += _write_map(folder, "index", fmap, index)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _write_map(folder: Path, name: str, fmap, features: gpd.GeoDataFrame) -> list[Path]:
+    html_path = output.write_text(folder / f"{name}.html", fmap.get_root().render())
+    geojson_path = output.write_text(folder / f"{name}.geojson", output.to_geojson(features))
+    return [html_path, geojson_path]

@@ -1,0 +1,58 @@
+"""Mentions plus resolved places -> one GeoDataFrame row per mentioned place."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import geopandas as gpd
+from shapely.geometry import Point
+
+COLUMNS = [
+    "layer", "kind", "name", "local_name", "country", "geonames_id", "feature_class", "score",
+    "count", "texts", "quotes", "infra_layer", "source", "geometry",
+]
+
+
+def mention_frame(mentions: list, places: list) -> gpd.GeoDataFrame:
+    """Group mentions by the place they resolve to.
+
+    Parameters
+    ----------
+    mentions : list of geo.mentions.Mention
+    places : list of geo.geocode.Place or None
+        One per mention, as returned by :func:`geo.geocode.resolve`.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``kind="mention"``, with ``count`` (times mentioned), ``texts`` (surface
+        forms) and ``quotes``: a list of ``(sentence, start, end)`` with the
+        mention's offsets inside its sentence, one per distinct sentence.
+    """
+    groups: OrderedDict = OrderedDict()
+    for mention, place in zip(mentions, places):
+        if place is None:
+            continue
+        key = (place.geonames_id, place.name, round(place.lat, 4), round(place.lon, 4))
+        group = groups.setdefault(key, {"place": place, "mentions": []})
+        group["mentions"].append(mention)
+    rows = []
+    for group in groups.values():
+        place, found = group["place"], group["mentions"]
+        quotes, seen = [], set()
+        for m in found:
+            offset = m.sentence.find(m.text)
+            if m.sentence in seen or offset < 0:
+                continue
+            seen.add(m.sentence)
+            quotes.append((m.sentence, offset, offset + len(m.text)))
+        rows.append(dict(
+            layer="mentions", kind="mention", name=place.name, local_name=getattr(place, "local_name", ""),
+            country=place.country, geonames_id=place.geonames_id, feature_class=place.feature_class,
+            score=round(float(place.score), 3), count=len(found), texts=sorted({m.text for m in found}),
+            quotes=quotes, infra_layer=next((m.layer_id for m in found if getattr(m, "layer_id", "")), ""),
+            source="gazetteer", geometry=Point(place.lon, place.lat),
+        ))
+    if not rows:
+        return gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry="geometry", crs=4326)
+    return gpd.GeoDataFrame(rows, columns=COLUMNS, geometry="geometry", crs=4326)
