@@ -1,0 +1,108 @@
+"""The command line: bad input gives one line, exit code 2, and earlier outputs stay intact."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from geo import cli, settings
+
+REPO_LAYERS = Path(__file__).resolve().parents[1] / "layers"
+
+
+def run(capsys, *args):
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def earlier_output(tmp_path):
+    """An output folder holding a map from an earlier build."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "bam.html").write_text("<html>earlier map</html>", encoding="utf-8")
+    return out
+
+
+def _assert_one_line_error(code, err, *needles):
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("corridormap: error: ")
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_missing_article(capsys, tmp_path, earlier_output):
+    code, _, err = run(capsys, "build", tmp_path / "nope.txt", "--out", earlier_output, "--offline")
+    _assert_one_line_error(code, err, "nope.txt", "does not exist")
+    assert (earlier_output / "bam.html").read_text() == "<html>earlier map</html>"
+
+
+@pytest.mark.parametrize("content, needle", [(b"", "is empty"), (b"  \n\t \n", "is empty"),
+                                             (bytes(range(256)) * 40, "looks binary")],
+                         ids=["empty", "whitespace", "binary"])
+def test_unusable_article(capsys, tmp_path, earlier_output, content, needle):
+    article = tmp_path / "article.txt"
+    article.write_bytes(content)
+    code, _, err = run(capsys, "build", article, "--out", earlier_output, "--offline")
+    _assert_one_line_error(code, err, needle)
+    assert sorted(p.name for p in earlier_output.iterdir()) == ["bam.html"]
+
+
+def test_unknown_layer(capsys, earlier_output):
+    code, _, err = run(capsys, "build", "--layer", "atlantis", "--out", earlier_output, "--offline")
+    _assert_one_line_error(code, err, "unknown layer 'atlantis'", "bam")
+    assert (earlier_output / "bam.html").read_text() == "<html>earlier map</html>"
+
+
+def test_malformed_layer_file(capsys, tmp_path, earlier_output, monkeypatch):
+    folder = tmp_path / "layers"
+    shutil.copytree(REPO_LAYERS, folder)
+    path = folder / "north-south.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('kind = "corridor"', 'kind = 7'), encoding="utf-8")
+    monkeypatch.setattr(settings, "layers_dir", folder)
+    code, _, err = run(capsys, "build", "--out", earlier_output, "--offline")
+    _assert_one_line_error(code, err, "north-south.toml", "'kind'")
+    assert (earlier_output / "bam.html").read_text() == "<html>earlier map</html>"
+
+
+def test_output_path_is_a_file(capsys, tmp_path):
+    target = tmp_path / "a-file"
+    target.write_text("keep me")
+    code, _, err = run(capsys, "build", "--out", target, "--offline")
+    _assert_one_line_error(code, err, "is a file")
+    assert target.read_text() == "keep me"
+
+
+def test_missing_osm_dir(capsys, tmp_path):
+    code, _, err = run(capsys, "build", "--osm-dir", tmp_path / "no-such-dir", "--out", tmp_path / "out")
+    _assert_one_line_error(code, err, "--osm-dir", "is not a folder")
+
+
+def test_layers_command_lists_the_layers(capsys):
+    code, out, _ = run(capsys, "layers")
+    assert code == 0
+    for layer_id in ("bam", "north-south", "ru-az-border"):
+        assert layer_id in out
+    assert "Baikal-Amur Mainline" in out
+
+
+def test_build_without_article_writes_the_corridor_maps(capsys, tmp_path, osm_dir):
+    out = tmp_path / "out"
+    code, stdout, _ = run(capsys, "build", "--osm-dir", osm_dir, "--out", out, "--tiles", "none")
+    assert code == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(f"{n}.{ext}" for n in ("bam", "north-south", "ru-az-border", "index") for ext in ("html", "geojson"))
+    assert "bam: osm" in stdout
+    index = json.loads((out / "index.geojson").read_text(encoding="utf-8"))
+    kinds = {f["properties"]["kind"] for f in index["features"]}
+    assert kinds == {"segment", "station", "crossing", "border"}
+    for feature in index["features"]:
+        assert {"layer", "kind", "name", "source"} <= set(feature["properties"])
+    assert "OpenStreetMap contributors" in index["attribution"]
