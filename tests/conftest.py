@@ -47,3 +47,14 @@ def _isolated_cache(tmp_path, monkeypatch):
     from geo import settings
 
     monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+
+
+def need_shared(relative: str) -> Path:
+    """Return ``shared/<relative>`` (see :func:`require_shared`)."""
+    return require_shared(*Path(relative).parts)
+
+
+@pytest.fixture(scope="session")
+def source_article(article_path) -> str:
+    """The source article's text: Aliyev's visit to Moscow, April 2024."""
+    return article_path.read_text(encoding="utf-8")
