@@ -39,7 +39,14 @@ def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
     """
     out = places.copy()
     cols = {"nearest_layer": [], "nearest_segment": [], "distance_km": [], "nearest_station": [], "relation": []}
-    for point in places.geometry:
+    titles = {r.layer.id: r.layer.title for r in layers}
+    infra = places["infra_layer"] if "infra_layer" in places else [""] * len(places)
+    for point, infra_layer in zip(places.geometry, infra):
+        if infra_layer in titles:
+            for key, value in (("nearest_layer", infra_layer), ("nearest_segment", None), ("distance_km", 0.0),
+                               ("nearest_station", None), ("relation", f"named infrastructure: the {titles[infra_layer]}")):
+                cols[key].append(value)
+            continue
         best = None
         for result in layers:
             lines = result.frame[result.frame["kind"].isin(["segment", "border"])]

@@ -84,8 +84,9 @@ def to_geojson(frame: gpd.GeoDataFrame) -> str:
     for row in frame.itertuples(index=False):
         props = {}
         for col in props_cols:
-            value = getattr(row, col)
-            props[col] = _jsonable(value)
+            value = _jsonable(getattr(row, col))
+            if value is not None:
+                props[col] = value
         geom = row.geometry
         features.append({
             "type": "Feature",
@@ -101,8 +102,11 @@ def _jsonable(value):
         return [_jsonable(v) for v in value]
     if value is None:
         return None
-    if isinstance(value, float) and pd.isna(value):
-        return None
     if hasattr(value, "item"):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float):
+        if pd.isna(value):
+            return None
+        if value.is_integer() and abs(value) < 2**53:
+            return int(value)
     return value

@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import geopandas as gpd
+import pandas as pd
 from shapely.geometry import Point
 
 COLUMNS = [
     "layer", "kind", "name", "local_name", "country", "geonames_id", "feature_class", "score",
     "count", "texts", "quotes", "infra_layer", "source", "geometry",
 ]
+
+
+def _paragraph_with(sentence: str, text: str) -> str:
+    """The part of ``sentence`` between blank lines that holds ``text`` (headings run into sentences)."""
+    for part in sentence.split("\n\n"):
+        if text in part:
+            return " ".join(part.split())
+    return " ".join(sentence.split())
 
 
 def mention_frame(mentions: list, places: list) -> gpd.GeoDataFrame:
@@ -41,11 +50,12 @@ def mention_frame(mentions: list, places: list) -> gpd.GeoDataFrame:
         place, found = group["place"], group["mentions"]
         quotes, seen = [], set()
         for m in found:
-            offset = m.sentence.find(m.text)
-            if m.sentence in seen or offset < 0:
+            sentence = _paragraph_with(m.sentence, m.text)
+            offset = sentence.find(m.text)
+            if sentence in seen or offset < 0:
                 continue
-            seen.add(m.sentence)
-            quotes.append((m.sentence, offset, offset + len(m.text)))
+            seen.add(sentence)
+            quotes.append((sentence, offset, offset + len(m.text)))
         rows.append(dict(
             layer="mentions", kind="mention", name=place.name, local_name=getattr(place, "local_name", ""),
             country=place.country, geonames_id=place.geonames_id, feature_class=place.feature_class,
@@ -55,4 +65,8 @@ def mention_frame(mentions: list, places: list) -> gpd.GeoDataFrame:
         ))
     if not rows:
         return gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry="geometry", crs=4326)
-    return gpd.GeoDataFrame(rows, columns=COLUMNS, geometry="geometry", crs=4326)
+    frame = gpd.GeoDataFrame(rows, columns=COLUMNS, geometry="geometry", crs=4326)
+    # keep ids as Python ints or None (not floats with NaN) for popups and GeoJSON
+    ids = [None if g is None or g != g else int(g) for g in frame["geonames_id"]]
+    frame["geonames_id"] = pd.Series(ids, index=frame.index, dtype=object)
+    return frame
