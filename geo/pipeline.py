@@ -121,7 +121,8 @@ def build(
     title = "Corridors: " + ", ".join(r.layer.title for r in results)
     fmap = mapping.build_map(results, place_rows, title=title, subtitle="All layers; toggle them in the layer control",
                              tiles=tiles, note=note)
-    index = _concat([r.frame for r in results] + ([place_rows] if place_rows is not None else []))
+    index = _concat([r.frame for r in results]
+                    + ([mapping.places_in(place_rows, mapping.layer_bounds(results))] if place_rows is not None else []))
     report.files += _write_map(folder, "index", fmap, index)
     report.seconds = time.perf_counter() - start
     return report

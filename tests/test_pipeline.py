@@ -1,0 +1,89 @@
+"""End to end: the source article in, four maps and their GeoJSON out."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from geo import cli
+from geo.routing import geodesic_distance_km
+
+MAPS = ("bam", "north-south", "ru-az-border", "index")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, article_path, osm_dir):
+    out = tmp_path_factory.mktemp("maps")
+    code = cli.main(["build", str(article_path), "--osm-dir", str(osm_dir), "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def _features(out, name):
+    return json.loads((out / f"{name}.geojson").read_text(encoding="utf-8"))["features"]
+
+
+def _mentions(out, name):
+    return {f["properties"]["name"]: f for f in _features(out, name) if f["properties"]["kind"] == "mention"}
+
+
+@pytest.mark.parametrize("name", MAPS)
+def test_each_map_has_its_files_attribution_and_legend(built, name):
+    page = (built / f"{name}.html").read_text(encoding="utf-8")
+    for needle in ("OpenStreetMap contributors", "GeoNames", "Natural Earth", "cm-legend", "L.control.layers"):
+        assert needle in page, needle
+    assert _features(built, name)
+
+
+def test_index_has_all_layers_and_the_articles_places(built):
+    features = _features(built, "index")
+    layers = {f["properties"]["layer"] for f in features}
+    assert layers == {"bam", "north-south", "ru-az-border", "mentions"}
+    mentions = _mentions(built, "index")
+    for name in ("Moscow", "Baku", "Azerbaijan", "Iran", "Armenia", "Komsomolsk-on-Amur", "Persian Gulf"):
+        assert name in mentions, name
+    page = (built / "index.html").read_text(encoding="utf-8")
+    assert page.count("cm-mention") >= len(mentions)
+
+
+def test_places_are_where_they_should_be(built):
+    mentions = _mentions(built, "index")
+    expected = {"Moscow": (37.62, 55.75, 10), "Baku": (49.89, 40.38, 10), "Komsomolsk-on-Amur": (137.01, 50.55, 10),
+                "Azerbaijan": (47.5, 40.5, 50), "Iran": (53.0, 32.0, 50)}
+    for name, (lon, lat, km) in expected.items():
+        got = mentions[name]["geometry"]["coordinates"]
+        assert geodesic_distance_km(lon, lat, got[0], got[1]) < km, name
+
+
+def test_map_shows_only_places_in_its_extent(built):
+    bam = _mentions(built, "bam")
+    assert "Komsomolsk-on-Amur" in bam and "Baku" not in bam
+    ns = _mentions(built, "north-south")
+    assert {"Baku", "Moscow", "Iran"} <= set(ns) and "Komsomolsk-on-Amur" not in ns
+
+
+def test_popups_quote_the_sentences_with_count_and_relation(built):
+    komsomolsk = _mentions(built, "bam")["Komsomolsk-on-Amur"]["properties"]
+    assert komsomolsk["count"] == 2
+    assert all("Komsomolsk-on-Amur" in q[0][q[1]:q[2]] for q in komsomolsk["quotes"])
+    assert komsomolsk["nearest_layer"] == "bam" and komsomolsk["distance_km"] < 15
+    baku = _mentions(built, "north-south")["Baku"]["properties"]
+    assert baku["relation"].startswith("on the North–South")
+    page = (built / "bam.html").read_text(encoding="utf-8")
+    assert "<mark>Komsomolsk-on-Amur</mark>" in page
+
+
+def test_named_infrastructure_is_linked_to_its_layer(built):
+    mentions = _mentions(built, "index")
+    assert mentions["Baikal-Amur Mainline (BAM)"]["properties"]["infra_layer"] == "bam"
+    assert mentions["Baikal-Amur Mainline (BAM)"]["properties"]["count"] >= 5
+
+
+def test_article_without_places_still_builds_and_says_so(tmp_path, osm_dir, capsys):
+    article = tmp_path / "plain.txt"
+    article.write_text("The committee met on Tuesday and agreed to meet again next week.", encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli.main(["build", str(article), "--layer", "ru-az-border", "--osm-dir", str(osm_dir), "--out", str(out)]) == 0
+    assert "no places found" in capsys.readouterr().out
+    assert "No places found in the article." in (out / "ru-az-border.html").read_text(encoding="utf-8")
