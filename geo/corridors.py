@@ -53,14 +53,15 @@ def _geonames_by_id() -> dict[int, dict]:
     return {int(c["geonameid"]): c for c in cities.values()}
 
 
-def station_point(station) -> tuple[float, float, str]:
+def station_point(station, layer: Layer | None = None) -> tuple[float, float, str]:
     """(lon, lat, position_source) of a layer station: its own lat/lon or its GeoNames point."""
     if station.lat is not None and station.lon is not None:
         return station.lon, station.lat, station.position_source or "layer file"
     place = _geonames_by_id().get(station.geonames_id)
     if place is None:
+        where = f"{layer.path}: " if layer is not None else ""
         raise LayerError(
-            f"station {station.name!r}: GeoNames id {station.geonames_id} is not in the gazetteer: "
+            f"{where}station {station.name!r}: GeoNames id {station.geonames_id} is not in the gazetteer: "
             "fix the id or give 'lat' and 'lon' with 'position_source' in the layer file"
         )
     return float(place["longitude"]), float(place["latitude"]), f"GeoNames {station.geonames_id}"
@@ -92,7 +93,7 @@ def station_frame(layer: Layer, points: gpd.GeoDataFrame | None = None, source: 
     """One row per layer station, placed at its OSM node when the data has it, else its gazetteer point."""
     rows = []
     for station in layer.stations:
-        lon, lat, position_source = station_point(station)
+        lon, lat, position_source = station_point(station, layer)
         node = _match_osm_station(station, lon, lat, points) if points is not None else None
         osm_id = None
         row_source = "gazetteer"
@@ -219,7 +220,7 @@ def build_layer(
         data = get_layer_data(layer, points, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
         frame = border_frame(layer, data)
     else:
-        base = [station_point(s)[:2] for s in layer.stations]
+        base = [station_point(s, layer)[:2] for s in layer.stations]
         data = get_layer_data(layer, base, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
         stations = station_frame(layer, data.points, data.source)
         frame = pd.concat([corridor_frame(layer, data, stations), stations], ignore_index=True)

@@ -108,3 +108,17 @@ def test_a_fourth_corridor_needs_only_a_layer_file(tmp_path, osm_dir, monkeypatc
     total = sum(s["properties"]["length_km"] for s in segments)
     assert 1750 < total < 2050
     assert "Trans-Siberian Railway" in (out / "trans-siberian.html").read_text(encoding="utf-8")
+
+
+def test_station_the_gazetteer_does_not_know(tmp_path, monkeypatch, capsys):
+    from geo import cli
+
+    folder = _copy_layers(tmp_path)
+    path = folder / "bam.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("geonames_id = 2014718", "geonames_id = 999999999"),
+                    encoding="utf-8")
+    monkeypatch.setattr(settings, "layers_dir", folder)
+    assert cli.main(["build", "--layer", "bam", "--offline", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "bam.toml: station 'Tynda': GeoNames id 999999999 is not in the gazetteer" in err
+    assert "give 'lat' and 'lon'" in err
