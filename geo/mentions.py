@@ -199,20 +199,22 @@ def _rule_matches(doc, rules: dict):
     n = len(doc)
     i = 0
     max_len = settings.ruler_max_tokens
+    text = doc.text
+    words = [t.text for t in doc]
+    idx = [t.idx for t in doc]
     while i < n:
-        tok = doc[i]
-        if not tok.text[:1].isupper():
+        if not words[i][:1].isupper():
             i += 1
             continue
         found = None
         for j in range(min(n, i + max_len), i, -1):
-            last = doc[j - 1]
-            if not last.text[:1].isalnum():
+            last = words[j - 1]
+            if not last[:1].isalnum():
                 continue
-            s, e = doc[i].idx, last.idx + len(last.text)
-            key = gazetteer.fold(doc.text[s:e])
+            s, e = idx[i], idx[j - 1] + len(last)
+            key = gazetteer.fold(text[s:e])
             hit = rules.get(key)
-            if hit and (len(key) >= 3 or doc.text[s:e].replace(".", "").isupper()):
+            if hit and (len(key) >= 3 or text[s:e].replace(".", "").isupper()):
                 found = (s, e, hit, i, j)
                 break
         if found:
