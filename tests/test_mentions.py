@@ -1,0 +1,79 @@
+"""Recognition: place mentions in the source article and in small texts."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings as hsettings, strategies as st
+
+from geo.mentions import Mention, extract_mentions
+
+
+def _by_text(mentions: list[Mention]) -> dict[str, Mention]:
+    out: dict[str, Mention] = {}
+    for m in mentions:
+        out.setdefault(m.text, m)
+    return out
+
+
+def test_source_article_mentions(source_article):
+    mentions = extract_mentions(source_article)
+    found = _by_text(mentions)
+    for name in ["Komsomolsk-on-Amur", "Moscow", "Baku", "Azerbaijan", "Iran", "Armenia", "Persian Gulf",
+                 "Russia", "Caucasus", "Middle East", "Turkey"]:
+        assert name in found, name
+    assert found["BAM"].label == "INFRA" and found["BAM"].layer_id == "bam"
+    assert found["Baikal-Amur Mainline"].label == "INFRA" and found["Baikal-Amur Mainline"].layer_id == "bam"
+    assert found["Trans-Siberian Railway"].label == "INFRA"
+    assert found["North-South corridor"].layer_id == "north-south"
+    assert found["Azerbaijani"].label == "NORP"
+    # The model alone calls "Baikal-Amur Mainline" ORG and misses most "BAM"s.
+    assert sum(m.text == "BAM" for m in mentions) >= 6
+
+
+def test_mentions_are_sorted_spans(source_article):
+    mentions = extract_mentions(source_article)
+    assert [m.start for m in mentions] == sorted(m.start for m in mentions)
+    for a, b in zip(mentions, mentions[1:]):
+        assert a.end <= b.start
+    for m in mentions:
+        assert source_article[m.start:m.end] == m.text
+        assert m.text in m.sentence
+
+
+def test_model_person_labels_are_fixed():
+    # The model alone labels Ust-Kut ORG/PERSON and Samur PERSON.
+    text = "The line runs from Ust-Kut to the Samur river near Derbent and on to the Trans-Siberian Railway."
+    found = _by_text(extract_mentions(text))
+    assert found["Ust-Kut"].label == "GPE"
+    assert "Derbent" in found
+    assert found["Trans-Siberian Railway"].label == "INFRA"
+
+
+def test_compound_demonyms_split():
+    text = "The Russian-Azerbaijani roadmap was signed in Baku."
+    found = _by_text(extract_mentions(text))
+    assert found["Russian"].label == "NORP" and found["Azerbaijani"].label == "NORP"
+
+
+def test_apostrophe_and_cyrillic_forms():
+    for text, name in [("Barges leave Ust'-Kut in May.", "Ust'-Kut"), ("Barges leave Ust’-Kut in May.", "Ust’-Kut"),
+                       ("Поезд прибыл в Усть-Кут.", "Усть-Кут")]:
+        assert name in _by_text(extract_mentions(text)), text
+
+
+def test_empty_and_blank_text():
+    assert extract_mentions("") == []
+    assert extract_mentions("   \n\t") == []
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+       | st.lists(st.sampled_from(["Moscow", "BAM", "Ust'-Kut", "the", "Persian Gulf", ",", "-", "’", "\n", "Iran",
+                                   "Russian-Azerbaijani", "U.S.", " ", "North-South corridor", "Дербент"]),
+                  max_size=40).map(" ".join))
+def test_random_text_never_crashes(text):
+    mentions = extract_mentions(text)
+    for m in mentions:
+        assert 0 <= m.start < m.end <= len(text)
+        assert text[m.start:m.end] == m.text
+    for a, b in zip(mentions, mentions[1:]):
+        assert a.end <= b.start
