@@ -31,6 +31,7 @@ CROSSING_ICONS = {"rail": ("train", "darkpurple"), "road": ("car", "cadetblue")}
 ROLE_LABEL_ZOOM = {"station": 6, "border": 7}
 ROLE_RADIUS = {"terminus": 5, "junction": 4.5, "border": 4, "anchor": 5, "station": 3.5}
 MENTION_COLOR = "#e08214"
+MENTION_PANE = "cmMentions"
 #: Mentions of whole corridors (feature class INFRA) are not pinned: their point would be arbitrary.
 UNPINNED_CLASSES = ("INFRA",)
 
@@ -161,7 +162,7 @@ def add_outlines(fmap: folium.Map, bounds) -> None:
         control=False,
     ).add_to(fmap)
     fmap.get_root().header.add_child(folium.Element(
-        "<style>.leaflet-container{background:#dbe7ef}</style>"), name="cm_sea")
+        "<style>.folium-map.leaflet-container{background:#dbe7ef}</style>"), name="cm_sea")
 
 
 def add_layer(fmap: folium.Map, result, show: bool = True) -> folium.FeatureGroup:
@@ -293,15 +294,19 @@ def mention_radius(count: int) -> float:
 
 def add_mentions(fmap: folium.Map, places: gpd.GeoDataFrame, name: str = "Places in the article") -> folium.FeatureGroup:
     """Draw the article's places: one marker each, sized by mention count, quoting its sentences."""
+    # The article's places sit above the corridor icons (marker pane, 600) and below tooltips (650).
+    folium.map.CustomPane(MENTION_PANE, z_index=620, pointer_events=True).add_to(fmap)
     group = folium.FeatureGroup(name=name, show=True)
     shown = pinned(places)
     for row in shown.sort_values("count", ascending=False).itertuples():
-        folium.CircleMarker(
+        marker = folium.CircleMarker(
             (row.geometry.y, row.geometry.x), radius=mention_radius(row.count), color=MENTION_COLOR,
             fill=True, fill_color=MENTION_COLOR, fill_opacity=0.5, weight=1.5,
             popup=_popup(mention_popup(row), width=420), tooltip=_tooltip(f"{row.name} ({int(row.count)}×)"),
             class_name=f"cm-mention cm-place-{slug(row.name)}",
-        ).add_to(group)
+        )
+        marker.options["pane"] = MENTION_PANE
+        marker.add_to(group)
     group.add_to(fmap)
     return group
 
