@@ -168,3 +168,11 @@ def test_png_images_of_each_map(osm_dir, tmp_path):
     data = (tmp_path / "ru-az-border.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (2400, 1600)
+
+
+def test_harness_treats_extensionless_esri_tiles_as_tiles():
+    from tests.browser import is_tile_url
+
+    base = "https://server.arcgisonline.com/ArcGIS/rest/services/Canvas/World_Light_Gray_Base/MapServer/tile"
+    assert is_tile_url(f"{base}/5/11/22") and is_tile_url("https://a.tile.openstreetmap.org/5/22/11.png")
+    assert not is_tile_url("https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")

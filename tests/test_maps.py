@@ -9,7 +9,6 @@ from types import SimpleNamespace
 
 import pytest
 import shapely
-from shapely.geometry import Point
 
 from geo import cli, mapping, pipeline, places, render
 from geo.layers import list_layers
