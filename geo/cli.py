@@ -36,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="base map: light (Esri light grey, default), osm (OpenStreetMap); 'none' draws Natural Earth country outlines with no tile server")
     build.add_argument("--online-geocoding", action="store_true",
                        help="ask Nominatim (1 request/s, cached) for names the offline gazetteer lacks")
+    build.add_argument("--embed", action="store_true",
+                       help="also print and write <map>.embed.html: a responsive iframe snippet with a text alternative")
+    build.add_argument("--self-contained", action="store_true",
+                       help="inline every JavaScript and CSS asset (works offline and in CMSs that block third-party scripts)")
+    build.add_argument("--png", action="store_true",
+                       help="also write a PNG image of each map (needs headless Chromium)")
 
     mentions = sub.add_parser("mentions", help="list the place mentions found in an article")
     mentions.add_argument("article")
@@ -80,6 +86,7 @@ def cmd_build(args) -> int:
     report = build(
         args.article, args.out, layer_ids=args.layers, osm_dir=args.osm_dir, snapshot_dir=args.snapshot,
         offline=args.offline, online_geocoding=args.online_geocoding, tiles=args.tiles,
+        embed=args.embed, self_contained=args.self_contained, png=args.png,
     )
     for warning in report.warnings:
         print(f"corridormap: warning: {warning}", file=sys.stderr)
@@ -90,6 +97,8 @@ def cmd_build(args) -> int:
         print(f"{layer_id}: {source} ({report.details[layer_id]})")
     for path in report.files:
         print(f"wrote {path}")
+    for name, snippet in report.embeds.items():
+        print(f"\nembed snippet for {name}.html (the iframe loads {name}.html from the same folder):\n{snippet}", end="")
     print(f"done in {report.seconds:.1f} s")
     return 0
 

@@ -166,7 +166,7 @@ class _Builder:
         seen: set[str] = set()
         for n in names:
             k = fold(n)
-            if k and k not in seen:
+            if k and k not in seen and (len(k) >= 3 or n.isupper()):
                 seen.add(k)
                 self.names.setdefault(k, []).append(i)
         for n in alt_names:
@@ -250,7 +250,7 @@ def _add_countries(b: _Builder) -> None:
         if len(latlng) != 2:
             continue
         names = [c["name"], d.get("name", "")]
-        alts = [s for s in d.get("altSpellings", []) if len(s) > 3 or s.upper() != s]
+        alts = [s for s in d.get("altSpellings", []) if s != iso and len(s) >= 2]
         i = b.add(Entry(c["name"], iso, float(latlng[0]), float(latlng[1]), c.get("geonameid"), "A", "PCLI",
                         int(c.get("population") or 0)), names + alts, list((d.get("translations") or {}).values()))
         b.countries[iso] = i

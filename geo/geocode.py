@@ -10,6 +10,7 @@ and the distance to the places that are already certain.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -221,11 +222,11 @@ def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str) 
         if country_entry and _names_in(gaz, country_entry, sent):
             score += 1.0
         qualifier = fold(text[m.end:m.end + 40].lstrip(" ,(")).split(" ")
-        q = " ".join(qualifier[:3])
-        if country_entry and any(q.startswith(n) for n in _all_names(gaz, country_entry)):
+        q = " ".join(qualifier[:3]) + " "
+        if country_entry and any(q.startswith(n + " ") for n in _all_names(gaz, country_entry)):
             score += 3.0
         admin_entry = gaz.entries[gaz.admin1[e.admin1]] if e.admin1 in gaz.admin1 else None
-        if admin_entry and any(q.startswith(n) for n in _all_names(gaz, admin_entry) if len(n) > 2):
+        if admin_entry and any(q.startswith(n + " ") for n in _all_names(gaz, admin_entry) if len(n) > 1):
             score += 3.0
     if e.geonames_id in ctx.stations:
         score += 1.5
@@ -235,19 +236,25 @@ def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str) 
     return score
 
 
-_NAMES_CACHE: dict[int, tuple[str, ...]] = {}
+@functools.lru_cache(maxsize=1)
+def _division_names() -> dict[int, tuple[str, ...]]:
+    """Entry id of each country and first-level division -> its folded names and demonyms."""
+    gaz = gazetteer.load()
+    wanted = set(gaz.countries.values()) | set(gaz.admin1.values())
+    out: dict[int, set[str]] = {i: {fold(gaz.entries[i].name)} for i in wanted}
+    for k, ids in gaz.names.items():
+        for i in ids:
+            if i in out:
+                out[i].add(k)
+    for k, i in gaz.demonyms.items():
+        if i in out:
+            out[i].add(k)
+    return {i: tuple(sorted(v)) for i, v in out.items()}
 
 
 def _all_names(gaz, e: Entry) -> tuple[str, ...]:
-    key = id(e)
-    if key not in _NAMES_CACHE:
-        names = {fold(e.name)}
-        if e.feature_code in ("PCLI", "PCLH", "ADM1"):
-            idx = gaz.countries.get(e.country) if e.feature_code != "ADM1" else gaz.admin1.get(e.admin1)
-            names |= {k for k, ids in gaz.names.items() if idx in ids} if idx is not None else set()
-            names |= {k for k, i in gaz.demonyms.items() if i == idx}
-        _NAMES_CACHE[key] = tuple(sorted(names))
-    return _NAMES_CACHE[key]
+    idx = gaz.countries.get(e.country) if e.feature_code != "ADM1" else gaz.admin1.get(e.admin1)
+    return _division_names().get(idx, (fold(e.name),))
 
 
 def _names_in(gaz, e: Entry, folded_sentence: str) -> bool:

@@ -63,7 +63,7 @@ def ruler() -> dict[str, tuple[int, str, str]]:
     out: dict[str, tuple[int, str, str]] = {}
 
     def put(key: str, value: tuple[int, str, str]) -> None:
-        if len(key) >= 3 and (key not in out or out[key][0] < value[0]):
+        if len(key) >= 2 and (key not in out or out[key][0] < value[0]):
             out[key] = value
 
     for key, ids in gaz.names.items():
@@ -145,13 +145,17 @@ def mentions_from_doc(doc) -> list[Mention]:
             if strength >= settings.ruler_min_strength_free and _looks_like_name(doc, tok_start, tok_end, strength):
                 spans.append((s, e, label, layer_id, 1))
             continue
-        if strength < _STRONG or any(c.label_ in PLACE_LABELS for c in covering):
+        if any(c.label_ in PLACE_LABELS for c in covering):
             continue
         bounds = [_trim(text, c.start_char, c.end_char) for c in covering]
+        person = any(c.label_ == "PERSON" for c in covering)
         if all(s <= cs and ce <= e for cs, ce in bounds):  # the rule covers the model's entities
-            spans.append((s, e, label, layer_id, 3))
-        elif len(bounds) == 1 and bounds[0] == (s, e):
-            spans.append((s, e, label, layer_id, 3))
+            if strength >= _STRONG or (strength >= _MEDIUM and not person):
+                spans.append((s, e, label, layer_id, 3))
+        elif len(bounds) == 1 and bounds[0][0] <= s and e <= bounds[0][1] and not person:
+            # A place inside an organisation's name ("Zimbabwe Tourism Authority", "Nigerian Army").
+            if strength >= settings.ruler_min_strength_embedded:
+                spans.append((s, e, label, layer_id, 1))
     return _to_mentions(doc, _resolve_overlaps(spans))
 
 
@@ -195,19 +199,22 @@ def _rule_matches(doc, rules: dict):
     n = len(doc)
     i = 0
     max_len = settings.ruler_max_tokens
+    text = doc.text
+    words = [t.text for t in doc]
+    idx = [t.idx for t in doc]
     while i < n:
-        tok = doc[i]
-        if not (tok.text[:1].isupper() or tok.text[:1].isdigit() and False):
+        if not words[i][:1].isupper():
             i += 1
             continue
         found = None
         for j in range(min(n, i + max_len), i, -1):
-            last = doc[j - 1]
-            if not last.text[:1].isalnum():
+            last = words[j - 1]
+            if not last[:1].isalnum():
                 continue
-            s, e = doc[i].idx, last.idx + len(last.text)
-            hit = rules.get(gazetteer.fold(doc.text[s:e]))
-            if hit:
+            s, e = idx[i], idx[j - 1] + len(last)
+            key = gazetteer.fold(text[s:e])
+            hit = rules.get(key)
+            if hit and (len(key) >= 3 or text[s:e].replace(".", "").isupper()):
                 found = (s, e, hit, i, j)
                 break
         if found:

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from . import article as article_io
-from . import corridors, join, mapping, output, places
+from . import assets, corridors, join, mapping, output, places
 from .layers import Layer, list_layers, load_layer
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,8 @@ class BuildReport:
     n_mentions: int = 0
     n_places: int = 0
     seconds: float = 0.0
+    #: ``--embed``: map name -> iframe snippet (also written to ``<name>.embed.html``).
+    embeds: dict[str, str] = field(default_factory=dict)
 
 
 def article_places(text: str, *, online: bool = False, overrides: dict | None = None) -> tuple[list, gpd.GeoDataFrame]:
@@ -78,6 +80,9 @@ def build(
     offline: bool = False,
     online_geocoding: bool = False,
     tiles: str | None = None,
+    embed: bool = False,
+    self_contained: bool = False,
+    png: bool = False,
 ) -> BuildReport:
     """Build one map per layer plus ``index.html`` with all layers, and GeoJSON beside each.
 
@@ -97,7 +102,17 @@ def build(
         Ask Nominatim for names the offline gazetteer lacks.
     tiles : str, optional
         Base map (``light``, ``osm`` or ``none``).
+    embed : bool
+        Also write ``<name>.embed.html``: a responsive iframe snippet with a text alternative.
+    self_contained : bool
+        Inline every JavaScript and CSS asset (works offline and in CMSs that block third-party scripts).
+    png : bool
+        Also write ``<name>.png`` of each map (headless Chromium, see :mod:`geo.render`).
     """
+    if png:
+        from . import render
+
+        render.chromium_path()  # fail before any work when Chromium is missing
     start = time.perf_counter()
     text = article_io.read_article(article_path) if article_path is not None else None
     layers = [load_layer(i) for i in layer_ids] if layer_ids else list_layers()
@@ -117,18 +132,34 @@ def build(
         report.warnings.extend(result.warnings)
         fmap = mapping.build_map([result], place_rows, title=result.layer.title, subtitle=result.layer.subtitle,
                                  tiles=tiles, note=note)
-        report.files += _write_map(folder, result.layer.id, fmap, layer_features(result, place_rows))
+        report.files += _write_map(folder, result.layer.id, fmap, layer_features(result, place_rows), report,
+                                   [result], place_rows, embed=embed, self_contained=self_contained)
     title = "Corridors: " + ", ".join(r.layer.title for r in results)
     fmap = mapping.build_map(results, place_rows, title=title, subtitle="All layers; toggle them in the layer control",
                              tiles=tiles, note=note)
     index = _concat([r.frame for r in results]
                     + ([mapping.places_in(place_rows, mapping.layer_bounds(results))] if place_rows is not None else []))
-    report.files += _write_map(folder, "index", fmap, index)
+    report.files += _write_map(folder, "index", fmap, index, report, results, place_rows,
+                               embed=embed, self_contained=self_contained)
+    if png:
+        report.files += render.render_pngs([f for f in report.files if f.suffix == ".html" and ".embed" not in f.name])
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _write_map(folder: Path, name: str, fmap, features: gpd.GeoDataFrame) -> list[Path]:
-    html_path = output.write_text(folder / f"{name}.html", fmap.get_root().render())
+def _write_map(folder: Path, name: str, fmap, features: gpd.GeoDataFrame, report: BuildReport, results: list,
+               place_rows, *, embed: bool = False, self_contained: bool = False) -> list[Path]:
+    html = fmap.get_root().render()
+    if self_contained:
+        html, missing = assets.inline_assets(html)
+        report.warnings += [f"{name}.html: no local copy of {url}; left as a link" for url in missing]
+    html_path = output.write_text(folder / f"{name}.html", html)
     geojson_path = output.write_text(folder / f"{name}.geojson", output.to_geojson(features))
-    return [html_path, geojson_path]
+    written = [html_path, geojson_path]
+    if embed:
+        shown = None if place_rows is None else mapping.places_in(place_rows, mapping.layer_bounds(results))
+        title = "Map: " + ", ".join(r.layer.title for r in results)
+        snippet = mapping.embed_snippet(html_path.name, title, mapping.describe(results, shown))
+        report.embeds[name] = snippet
+        written.append(output.write_text(folder / f"{name}.embed.html", snippet))
+    return written

@@ -70,3 +70,5 @@ ruler_generic_words = frozenset({
     "orient", "oriental", "occidental", "littoral", "sud", "nord", "ouest", "est", "centre", "mayor", "president",
     "independence", "liberty", "victoria", "unity", "union", "progress", "hope", "paradise", "eden", "harmony",
 })
+#: Geoparsing: strength a ruler match needs inside an organisation's name ("Zimbabwe Tourism Authority").
+ruler_min_strength_embedded = 2

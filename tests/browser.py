@@ -45,8 +45,9 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1024, "height": 768}
 READY_TIMEOUT_MS = 15_000
 
-# .../{z}/{x}/{y}.png, optionally with a retina suffix such as @2x.
-_TILE_RE = re.compile(r"/\d+/\d+/\d+(?:@\d+(?:\.\d+)?x)?\.(?:png|jpe?g|webp|gif)(?:\?.*)?$", re.I)
+# .../{z}/{x}/{y}.png, optionally with a retina suffix such as @2x, or with no
+# extension at all (Esri: .../MapServer/tile/{z}/{y}/{x}).
+_TILE_RE = re.compile(r"/\d+/\d+/\d+(?:@\d+(?:\.\d+)?x)?(?:\.(?:png|jpe?g|webp|gif))?(?:\?.*)?$", re.I)
 
 # True once every folium L.Map on the page has a view (map._loaded).
 _MAPS_READY_JS = """() => {
@@ -57,7 +58,7 @@ _MAPS_READY_JS = """() => {
 
 
 def is_tile_url(url: str) -> bool:
-    """Return True for slippy-map tile URLs (``…/{z}/{x}/{y}.png`` and similar)."""
+    """Return True for slippy-map tile URLs (``…/{z}/{x}/{y}.png``, ``…/tile/{z}/{y}/{x}`` and similar)."""
     return url.lower().startswith(("http://", "https://")) and bool(_TILE_RE.search(url))
 
 

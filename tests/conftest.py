@@ -26,6 +26,11 @@ def require_shared(*parts: str) -> Path:
     return path
 
 
+def need_shared(relative: str) -> Path:
+    """Return ``shared/<relative>`` (a path relative to shared/); skips or fails like :func:`require_shared`."""
+    return require_shared(*Path(relative).parts)
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     return require_shared()
@@ -41,20 +46,15 @@ def article_path() -> Path:
     return require_shared("articles", "aliyev-moscow-2024.txt")
 
 
+@pytest.fixture(scope="session")
+def source_article() -> str:
+    """The source article: Aliyev's visit to Moscow, April 2024."""
+    return need_shared("articles/aliyev-moscow-2024.txt").read_text(encoding="utf-8")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path, monkeypatch):
     """Each test gets its own empty cache folder; no test reads the user's cache."""
     from geo import settings
 
     monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
-
-
-def need_shared(relative: str) -> Path:
-    """Return ``shared/<relative>`` (see :func:`require_shared`)."""
-    return require_shared(*Path(relative).parts)
-
-
-@pytest.fixture(scope="session")
-def source_article(article_path) -> str:
-    """The source article's text: Aliyev's visit to Moscow, April 2024."""
-    return article_path.read_text(encoding="utf-8")

@@ -1,0 +1,119 @@
+"""Benchmark the geoparser on the shared dev corpora (``<repo>/../shared/geoparse``).
+
+    python benchmarks/geoparse_bench.py [--corpora gwn lgl] [--keep DIR]
+
+Prints recognition F1, Acc@161 over found and end to end (scored by the corpus's own
+``score.py``), throughput after load and load time, and side by side a bare spaCy
+small-model NER pass (GPE/LOC/FAC/NORP spans, no coordinates) over the same texts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+CORPORA = {"gwn": "gwn-dev.jsonl", "lgl": "lgl-dev.jsonl"}
+TARGETS = {"gwn": (0.80, 0.90, 0.70), "lgl": (0.70, 0.80, 0.55)}
+
+
+def shared_geoparse() -> Path:
+    env = os.environ.get("CORRIDORMAP_SHARED")
+    return (Path(env) if env else REPO / ".." / "shared").resolve() / "geoparse"
+
+
+def load_scorer(folder: Path):
+    spec = importlib.util.spec_from_file_location("geoparse_score", folder / "score.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def bare_spacy(texts: list[str]):
+    import spacy
+
+    from geo import settings
+
+    t0 = time.perf_counter()
+    nlp = spacy.load(settings.spacy_model)
+    load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    preds = []
+    for doc in nlp.pipe(texts, batch_size=16):
+        preds.append([{"start": e.start_char, "end": e.end_char, "name": e.text, "lat": None, "lon": None}
+                      for e in doc.ents if e.label_ in ("GPE", "LOC", "FAC", "NORP")])
+    return preds, load_s, time.perf_counter() - t0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpora", nargs="+", default=list(CORPORA), choices=list(CORPORA))
+    ap.add_argument("--keep", type=Path, help="write predictions to this folder")
+    args = ap.parse_args(argv)
+    folder = shared_geoparse()
+    if not folder.is_dir():
+        print(f"shared corpora not found at {folder}: set CORRIDORMAP_SHARED", file=sys.stderr)
+        return 2
+    scorer = load_scorer(folder)
+
+    from geo import gazetteer, mentions
+    from geo.geoparse import geoparse_texts, toponyms
+
+    t0 = time.perf_counter()
+    mentions.nlp()
+    t_nlp = time.perf_counter() - t0
+    gazetteer.load()
+    mentions.ruler()
+    load_s = time.perf_counter() - t0
+
+    rows = []
+    for name in args.corpora:
+        gold = scorer.load(folder / CORPORA[name])
+        texts = [d["text"] for d in gold]
+        chars = sum(len(t) for t in texts)
+        t0 = time.perf_counter()
+        preds = [{"id": d["id"], "toponyms": toponyms(m, p)} for d, (m, p) in zip(gold, geoparse_texts(texts))]
+        run_s = time.perf_counter() - t0
+        res = scorer.score(gold, preds)
+        bare, bare_load, bare_s = bare_spacy(texts)
+        bres = scorer.score(gold, [{"id": d["id"], "toponyms": b} for d, b in zip(gold, bare)])
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            with (args.keep / f"{name}-pred.jsonl").open("w", encoding="utf-8") as f:
+                for p in preds:
+                    f.write(json.dumps(p) + "\n")
+        rows.append((name, len(gold), chars, res, run_s, bres, bare_s, bare_load))
+
+    print(f"load: spaCy {t_nlp:.2f} s + gazetteer/ruler {load_s - t_nlp:.2f} s = {load_s:.2f} s (target < 5 s)")
+    hdr = f"{'corpus':8}{'system':12}{'P':>7}{'R':>7}{'F1':>7}{'Acc161 found':>14}{'Acc161 e2e':>12}{'docs/s':>9}{'chars/s':>10}{'time s':>8}"
+    print(hdr)
+    print("-" * len(hdr))
+    ok_all = True
+    for name, n, chars, res, run_s, bres, bare_s, bare_load in rows:
+        r, f, e = res["recognition"], res["resolved_found"], res["end_to_end"]
+        print(f"{name:8}{'corridormap':12}{r['precision']:7.3f}{r['recall']:7.3f}{r['f1']:7.3f}"
+              f"{f.get('acc161', 0):14.3f}{e.get('acc161', 0):12.3f}{n / run_s:9.1f}{chars / run_s:10.0f}{run_s:8.2f}")
+        br = bres["recognition"]
+        print(f"{'':8}{'bare spaCy':12}{br['precision']:7.3f}{br['recall']:7.3f}{br['f1']:7.3f}"
+              f"{'-':>14}{'-':>12}{n / bare_s:9.1f}{chars / bare_s:10.0f}{bare_s:8.2f}")
+        tf, ta, te = TARGETS[name]
+        ratio = run_s / bare_s
+        met = r["f1"] >= tf and f.get("acc161", 0) >= ta and e.get("acc161", 0) >= te
+        ok_all &= met and ratio <= 1.5
+        print(f"{'':8}targets F1>={tf} Acc161 found>={ta} e2e>={te}: {'met' if met else 'NOT met'}; "
+              f"time vs bare spaCy {ratio:.2f}x (target <= 1.5x)")
+    ok_all &= load_s < 5
+    print(f"all targets met: {ok_all}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Static images of saved maps, taken with headless Chromium through Playwright.
+
+CDN assets are served from the local copies in :mod:`geo.assets`, so a map
+renders the same with or without a network; tiles are fetched when the
+network allows (``blank_tiles=True`` skips them, e.g. for timing).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .assets import local_asset_path
+from .errors import CorridorMapError
+
+#: Chromium executable (env ``CORRIDORMAP_CHROMIUM``; else the first of these found).
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+#: Image size in CSS pixels, and pixels per CSS pixel (2 gives print-quality images).
+PNG_SIZE = (1200, 800)
+PNG_SCALE = 2
+READY_TIMEOUT_MS = 20_000
+#: How long to wait for tiles once the map is drawn.
+TILE_TIMEOUT_MS = 8_000
+
+# Controls a reader cannot use on a still image.
+STATIC_CSS = ".leaflet-control-zoom,.leaflet-control-layers,.leaflet-control-fullscreen{display:none!important}"
+
+_MAPS_READY_JS = """() => {
+  if (!window.L || !L.Map) return false;
+  const maps = Object.values(window).filter((v) => v instanceof L.Map);
+  return maps.length > 0 && maps.every((m) => m._loaded);
+}"""
+
+
+class RenderError(CorridorMapError):
+    """Headless Chromium (or Playwright) is missing, or a page failed to render."""
+
+
+def chromium_path() -> str:
+    """The Chromium executable to use.
+
+    Raises
+    ------
+    RenderError
+        When none is installed, with what to install.
+    """
+    configured = os.environ.get("CORRIDORMAP_CHROMIUM")
+    candidates = [configured] if configured else [*CHROMIUM_CANDIDATES, shutil.which("chromium") or ""]
+    for path in candidates:
+        if path and Path(path).is_file() and os.access(path, os.X_OK):
+            return path
+    where = configured or ", ".join(CHROMIUM_CANDIDATES)
+    raise RenderError(
+        f"--png needs headless Chromium, not found at {where}: install it (Debian: apt-get install chromium) "
+        "or set CORRIDORMAP_CHROMIUM to its path"
+    )
+
+
+def _playwright():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise RenderError("--png needs the Python package 'playwright': pip install playwright") from None
+    return sync_playwright
+
+
+@dataclass
+class Rendered:
+    """One rendered page: the image path and how long the map took to draw."""
+
+    path: Path | None
+    seconds_to_map: float
+    console_errors: list[str]
+
+
+@contextmanager
+def browser_session(*, blank_tiles: bool = False) -> Iterator["_Session"]:
+    """A headless Chromium that opens saved maps with assets served locally."""
+    executable = chromium_path()
+    sync_playwright = _playwright()
+    with sync_playwright() as pw:
+        try:
+            browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except Exception as exc:  # Playwright raises its own Error types
+            raise RenderError(f"cannot start Chromium at {executable}: {str(exc).splitlines()[0]}") from None
+        try:
+            yield _Session(browser, blank_tiles)
+        finally:
+            browser.close()
+
+
+class _Session:
+    def __init__(self, browser, blank_tiles: bool):
+        self.browser = browser
+        self.blank_tiles = blank_tiles
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(("http://", "https://")):
+            local = local_asset_path(url)
+            if local is not None:
+                route.fulfill(path=str(local))
+                return
+            if self.blank_tiles and route.request.resource_type == "image":
+                route.fulfill(status=204, body=b"")
+                return
+        route.continue_()
+
+    def render(self, html_path: str | Path, png_path: str | Path | None = None, *,
+               size: tuple[int, int] = PNG_SIZE, scale: float = PNG_SCALE) -> Rendered:
+        """Open ``html_path``, wait for the map (and tiles), and save a PNG of it to ``png_path``."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        page = self.browser.new_page(viewport={"width": size[0], "height": size[1]}, device_scale_factor=scale)
+        errors: list[str] = []
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        try:
+            page.route("**/*", self._route)
+            start = time.perf_counter()
+            page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
+            try:
+                page.wait_for_function(_MAPS_READY_JS, timeout=READY_TIMEOUT_MS, polling=10)
+            except PlaywrightError:
+                raise RenderError(f"{html_path}: the map did not draw within {READY_TIMEOUT_MS / 1000:.0f} s") from None
+            seconds = time.perf_counter() - start
+            if png_path is None:
+                return Rendered(None, seconds, errors)
+            page.add_style_tag(content=STATIC_CSS)
+            try:
+                page.wait_for_load_state("networkidle", timeout=TILE_TIMEOUT_MS)
+            except PlaywrightError:
+                pass  # slow or unreachable tile server: the image shows what arrived
+            png = page.screenshot(type="png")
+        finally:
+            page.close()
+        from .output import write_bytes
+
+        return Rendered(write_bytes(png_path, png), seconds, errors)
+
+
+def render_pngs(html_paths: list[Path], **options) -> list[Path]:
+    """Save ``<name>.png`` beside each map HTML file; one browser for all of them."""
+    written = []
+    with browser_session() as session:
+        for html_path in html_paths:
+            html_path = Path(html_path)
+            written.append(session.render(html_path, html_path.with_suffix(".png"), **options).path)
+    return written

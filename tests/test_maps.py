@@ -1,0 +1,183 @@
+"""Map HTML content: base layers, symbols, legend, attribution, escaping, display geometry, embedding."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from types import SimpleNamespace
+
+import pytest
+import shapely
+
+from geo import cli, mapping, pipeline, places, render
+from geo.layers import list_layers
+
+BUDGET_BYTES = 2 * 1024 * 1024
+EVIL = 'Baku <script>alert("x")</script> `${document.cookie}` \\ {{ 7*7 }}'
+
+
+@pytest.fixture(scope="module")
+def results(osm_dir):
+    return {r.layer.id: r for r in pipeline.build_layers(list_layers(), osm_dir=osm_dir)}
+
+
+def fake_places(rows):
+    """A mention frame from small fake Mention/Place-like objects: rows of (name, lat, lon, sentence)."""
+    mentions, resolved = [], []
+    for name, lat, lon, sentence in rows:
+        mentions.append(SimpleNamespace(text=name.split()[0], sentence=sentence, layer_id=""))
+        resolved.append(SimpleNamespace(name=name, country="AZ", lat=lat, lon=lon, geonames_id=587084,
+                                        feature_class="P", score=0.9, local_name="Bakı"))
+    return places.mention_frame(mentions, resolved)
+
+
+def render_html(results, ids, **kwargs) -> str:
+    chosen = [results[i] for i in ids]
+    return mapping.build_map(chosen, title="T", **kwargs).get_root().render()
+
+
+def test_light_base_map_is_the_one_shown(results):
+    html = render_html(results, ["ru-az-border"])
+    names = re.findall(r"var (tile_layer_\w+) = L\.tileLayer\(\s*\"([^\"]+)\"", html)
+    assert len(names) == 3  # light, OpenStreetMap, OpenRailwayMap overlay
+    shown = {url for var, url in names if re.search(rf"{var}\.addTo\(", html)}
+    assert len(shown) == 1 and "World_Light_Gray" in shown.pop()
+    html_osm = render_html(results, ["ru-az-border"], tiles="osm")
+    names = re.findall(r"var (tile_layer_\w+) = L\.tileLayer\(\s*\"([^\"]+)\"", html_osm)
+    shown = [url for var, url in names if re.search(rf"{var}\.addTo\(", html_osm)]
+    assert shown == ["https://tile.openstreetmap.org/{z}/{x}/{y}.png"]
+    assert "openrailwaymap" in html_osm
+
+
+def test_tiles_none_draws_natural_earth_outlines_without_tile_server(results):
+    html = render_html(results, ["ru-az-border"], tiles="none")
+    assert "L.tileLayer" not in html
+    assert "Country outlines: Natural Earth" in html and '"Azerbaijan"' in html
+
+
+def test_layers_markers_and_chrome(results):
+    html = render_html(results, ["north-south", "ru-az-border"])
+    ns = results["north-south"].frame
+    assert html.count("cm-line cm-segment") == (ns["kind"] == "segment").sum() == 13
+    n_ports = ((ns["kind"] == "station") & (ns["role"] == "port")).sum()
+    assert html.count('"cm-port"') == n_ports == 4
+    assert html.count("cm-station cm-role") == (ns["kind"] == "station").sum() - n_ports
+    assert html.count("L.AwesomeMarkers.icon") == 3
+    assert '"icon": "train"' in html and '"icon": "car"' in html
+    assert "L.control.fullscreen" in html and "L.control.layers" in html and "L.control.scale" in html
+    assert "'cm-title'" in html and "cm-legend" in html
+
+
+def test_construction_is_dashed_and_schematic_is_dotted(results):
+    html = render_html(results, ["north-south"])
+    dashes = re.findall(r'"dashArray": (null|"[^"]*")', html)
+    assert f'"{mapping.STATUS_DASH["construction"]}"' in dashes  # the Rasht-Astara missing link
+    assert f'"{mapping.SCHEMATIC_DASH}"' in dashes and "null" in dashes
+
+
+def legend_of(html: str) -> str:
+    body = re.search(r"d\.innerHTML = (\".*?\"); L\.DomEvent\.disableScrollPropagation", html).group(1)
+    return json.loads(body)
+
+
+def test_legend_is_per_part_and_only_what_the_map_shows(results):
+    border = legend_of(render_html(results, ["ru-az-border"]))
+    assert "Border line: Natural Earth 1:10m" in border
+    assert "Crossings: 1 computed from OpenStreetMap ways, 2 from the layer file" in border
+    assert "Source: osm" not in border
+    assert "rail border crossing" in border and "road border crossing" in border
+    assert "under construction" not in border and "station" not in border
+    bam = legend_of(render_html(results, ["bam"]))
+    assert "under construction" not in bam and "schematic" not in bam
+    assert "in service" in bam and "port" in bam and "Line: OpenStreetMap" in bam
+    ns = legend_of(render_html(results, ["north-south"]))
+    assert "under construction" in ns and "schematic" in ns and "planned" not in ns
+    assert "crossing" not in ns
+
+
+def test_attribution_names_every_source(results):
+    html = render_html(results, ["bam"])
+    for text in ("OpenStreetMap contributors", "GeoNames", "Natural Earth", "Esri"):
+        assert text in html
+
+
+def test_escape_neutralises_html_and_template_literals():
+    out = mapping.escape(EVIL)
+    for bad in ("<", ">", "`", "${", "\\", "{{"):
+        assert bad not in out
+    assert mapping.escape(None) == ""
+
+
+def test_mention_popup_quotes_highlighted_and_escaped(results):
+    sentence = f"Trains from Derbent run on to {EVIL} today."
+    frame = fake_places([("Baku", 40.4093, 49.8671, sentence), ("Baku", 40.4093, 49.8671, "Baku again.")])
+    html = render_html(results, ["north-south"], places=frame)
+    assert "<script>alert" not in html and "${document" not in html and "`$" not in html
+    popup = mapping.mention_popup(next(frame.itertuples()))
+    assert "<mark>Baku</mark> &lt;script&gt;" in popup and "Bakı" in popup
+    assert "https://www.geonames.org/587084" in popup and "openstreetmap.org/?mlat=40.4093" in popup
+    assert "mentioned 2×" in popup and popup.count("<blockquote") == 2
+
+
+def test_mention_marker_size_grows_with_count():
+    assert mapping.mention_radius(1) < mapping.mention_radius(4) < mapping.mention_radius(20) <= 18
+
+
+def test_display_geometry_stays_within_a_pixel_at_zoom_12(results):
+    for result in results.values():
+        lines = result.frame[result.frame["kind"].isin(["segment", "border"])]
+        for geom in lines.geometry:
+            simple = shapely.LineString([(x, y) for y, x in mapping.display_coords(geom)[0]])
+            lat = max(abs(geom.bounds[1]), abs(geom.bounds[3]))
+            px = 360 / (256 * 2**12) * math.cos(math.radians(lat))
+            assert shapely.hausdorff_distance(geom, simple) < px, result.layer.id
+    bam = results["bam"].frame
+    seg = bam[bam["kind"] == "segment"].geometry
+    before = sum(len(g.coords) for g in seg)
+    after = sum(len(mapping.display_coords(g)[0]) for g in seg)
+    assert after < before * 0.5
+
+
+def test_index_with_all_corridors_within_size_budget(osm_dir, tmp_path):
+    report = pipeline.build(None, tmp_path, osm_dir=osm_dir)
+    index = tmp_path / "index.html"
+    assert index in report.files and index.stat().st_size <= BUDGET_BYTES
+
+
+def test_embed_snippet_has_title_and_text_alternative(results):
+    chosen = [results["north-south"]]
+    text = mapping.describe(chosen, fake_places([("Baku", 40.4, 49.9, "In Baku.")]))
+    assert "Astara – Rasht is under construction" in text and "Baku (1×)" in text
+    snippet = mapping.embed_snippet("north-south.html", 'Map: "NS" <corridor>', text)
+    assert '<iframe src="north-south.html" title="Map: &quot;NS&quot; &lt;corridor&gt;"' in snippet
+    assert 'aria-describedby="cm-desc-north-south"' in snippet and 'id="cm-desc-north-south"' in snippet
+    assert "padding-bottom:70.0%" in snippet and "Astara – Rasht is under construction" in snippet
+
+
+def test_cli_build_embed_self_contained(osm_dir, tmp_path, capsys):
+    code = cli.main(["build", "--osm-dir", str(osm_dir), "--out", str(tmp_path), "--layer", "ru-az-border",
+                     "--embed", "--self-contained"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "<iframe src=\"ru-az-border.html\"" in out and "<iframe src=\"index.html\"" in out
+    assert (tmp_path / "ru-az-border.embed.html").read_text().startswith("<figure")
+    html = (tmp_path / "ru-az-border.html").read_text()
+    assert not re.search(r"<script[^>]+src=\"https?:", html)
+    assert not re.search(r"<link[^>]+href=\"https?:[^\"]+\.css", html)
+
+
+def test_png_without_chromium_is_a_clear_error(tmp_path, monkeypatch, capsys, osm_dir):
+    monkeypatch.setenv("CORRIDORMAP_CHROMIUM", str(tmp_path / "no-chromium"))
+    with pytest.raises(render.RenderError, match="apt-get install chromium"):
+        render.chromium_path()
+    code = cli.main(["build", "--osm-dir", str(osm_dir), "--out", str(tmp_path / "out"), "--png"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "needs headless Chromium" in err
+    assert not (tmp_path / "out" / "index.html").exists()
+
+
+def test_map_object_displays_inline_in_notebooks(results):
+    fmap = mapping.build_map([results["ru-az-border"]], title="T")
+    assert "<iframe" in fmap._repr_html_()
