@@ -96,10 +96,13 @@ def _shadowed_admins(gaz, cands: list[tuple[int, bool]]) -> set[int]:
     cities = [gaz.entries[i] for i, _ in cands if gaz.entries[i].feature_class == "P"
               and gaz.entries[i].population >= 50_000]
     out = set()
+    states = {gaz.entries[i].country for i, _ in cands if gaz.entries[i].feature_code in ("PCLI", "PPLC")}
     for i, official in cands:
         a = gaz.entries[i]
         if a.feature_code != "ADM1":
             continue
+        if a.country in states:  # "Mexico" the country, not the State of Mexico; "Washington" the capital
+            out.add(i)
         for c in cities:
             if c.admin1 == a.admin1 and c.population >= 0.6 * a.population:  # city-state: Moscow, Berlin
                 out.add(i)
