@@ -74,6 +74,7 @@ class Gazetteer(NamedTuple):
     demonyms: dict[str, int]  # "russian" -> entry id of Russia
     countries: dict[str, int]  # "RU" -> entry id
     admin1: dict[str, int]  # "US.TX" -> entry id
+    dotted: frozenset = frozenset()  # keys known only as dotted abbreviations ("Ga.", "Miss.")
 
 
 def fold(name: str) -> str:
@@ -159,6 +160,8 @@ class _Builder:
         self.demonyms: dict[str, int] = {}
         self.countries: dict[str, int] = {}
         self.admin1: dict[str, int] = {}
+        self.dotted: set[str] = set()
+        self.undotted: set[str] = set()
 
     def add(self, entry: Entry, names: list[str], alt_names: list[str] = ()) -> int:
         i = len(self.entries)
@@ -166,6 +169,7 @@ class _Builder:
         seen: set[str] = set()
         for n in names:
             k = fold(n)
+            (self.dotted if n.endswith(".") else self.undotted).add(k)
             if k and k not in seen and (len(k) >= 3 or n.isupper()):
                 seen.add(k)
                 self.names.setdefault(k, []).append(i)
@@ -181,6 +185,7 @@ class _Builder:
     def add_names(self, i: int, names: list[str]) -> None:
         for n in names:
             k = fold(n)
+            (self.dotted if n.endswith(".") else self.undotted).add(k)
             if k and (len(k) >= 2 or n.isupper()) and i not in self.names.get(k, ()):
                 self.names.setdefault(k, []).append(i)
 
@@ -192,6 +197,7 @@ class _Builder:
             self.demonyms,
             self.countries,
             self.admin1,
+            frozenset(self.dotted - self.undotted),
         )
 
 

@@ -135,7 +135,13 @@ def mentions_from_doc(doc) -> list[Mention]:
     for ent in ents:
         for t in range(ent.start, ent.end):
             ent_by_token[t] = ent
+    dotted = gazetteer.load().dotted
     for s, e, (strength, label, layer_id), tok_start, tok_end in _rule_matches(doc, rules):
+        key = gazetteer.fold(text[s:e])
+        if key in dotted:  # an abbreviation ("Ga.", "Miss.") counts only with its dot
+            if text[e - 1:e] != "." and text[e:e + 1] != ".":
+                continue
+            e = e if text[e - 1] == "." else e + 1
         covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
         covering.discard(None)
         if label == "INFRA":
@@ -229,6 +235,8 @@ def _looks_like_name(doc, start: int, end: int, strength: int = _MEDIUM) -> bool
     first = doc[start]
     span_text = doc[start:end].text
     if span_text.isupper() and len(span_text) <= 3 and span_text not in ("US", "UK", "UAE", "USA"):
+        return False
+    if end - start == 1 and first.is_stop:
         return False
     if first.is_sent_start and first.is_stop:
         return False
