@@ -142,6 +142,7 @@ def resolve(
     ctx = _context(gaz, mentions, cand_lists, text)
     keys = [fold(m.text) for m in mentions]
     best: list[int | None] = [None] * len(mentions)
+    support = _admin1_support(gaz, keys, cand_lists)
     scored_all: list[list[tuple[float, int]]] = [[] for _ in mentions]
     for round_ in range(settings.resolve_rounds):
         if round_:
@@ -150,7 +151,8 @@ def resolve(
             if not cands or keys[k] in overrides:
                 continue
             shadowed = _shadowed_admins(gaz, cands)
-            scored = sorted(((_score(gaz, gaz.entries[i], official, m, ctx, text, exclude=k)
+            scored = sorted(((_score(gaz, gaz.entries[i], official, m, ctx, text, exclude=keys[k])
+                              + settings.coherence_weight * min(2, support[k].get(gaz.entries[i].admin1, 0))
                               - (2.5 if i in shadowed else 0.0), i) for i, official in cands), reverse=True)
             scored_all[k] = scored
             best[k] = scored[0][1]
@@ -178,7 +180,7 @@ def _context_from_resolved(gaz, mentions: list[Mention], best: list[int | None])
         if e.admin1 and e.feature_code != "PCLI":
             admin1[e.admin1] += 1.0
         if e.feature_class == "P" or e.feature_code in ("ADM2",):
-            anchors.append((e.lat, e.lon, k))
+            anchors.append((e.lat, e.lon, fold(mentions[k].text)))
     layers = {m.layer_id for m in mentions if m.layer_id}
     return _Context(countries, admin1, anchors, layers, _stations(layers))
 
@@ -232,7 +234,7 @@ def _context(gaz: gazetteer.Gazetteer, mentions: list[Mention], cand_lists, text
         elif len({e.country for e in entries}) == 1 and best.country:
             countries[best.country] += 0.3
         if len(entries) == 1 and best.feature_class in ("P", "A") and best.feature_code != "CONT":
-            anchors.append((best.lat, best.lon, -1))
+            anchors.append((best.lat, best.lon, ""))
     return _Context(countries, admin1, anchors, layers, _stations(layers))
 
 
@@ -249,7 +251,20 @@ def _stations(layers: set) -> dict:
     return stations
 
 
-def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str, exclude: int = -1) -> float:
+def _admin1_support(gaz, keys: list[str], cand_lists) -> list[Counter]:
+    """For each mention: admin1 key -> how many *other* names have a candidate in that division."""
+    by_name: dict[str, set[str]] = {}
+    for key, cands in zip(keys, cand_lists):
+        if cands and key not in by_name:
+            by_name[key] = {gaz.entries[i].admin1 for i, _ in cands if gaz.entries[i].admin1
+                            and gaz.entries[i].feature_code not in ("PCLI", "PCLH")}
+    totals: Counter = Counter()
+    for admins in by_name.values():
+        totals.update(admins)
+    return [Counter({a: totals[a] - 1 for a in by_name.get(key, ())}) if key in by_name else Counter() for key in keys]
+
+
+def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str, exclude: str = "") -> float:
     score = _prior(e, official)
     total = sum(ctx.countries.values()) or 1.0
     if e.country and e.feature_code not in ("PCLI", "PCLH"):
@@ -268,7 +283,7 @@ def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str, 
             score += 3.0
     if e.geonames_id in ctx.stations:
         score += 1.5
-    anchors = [(a, b) for a, b, k in ctx.anchors if k != exclude]
+    anchors = [(a, b) for a, b, k in ctx.anchors if k != exclude or not k]
     if anchors and (e.feature_class == "P" or e.feature_code == "ADM2"):
         d = min(haversine_km(e.lat, e.lon, a, b) for a, b in anchors)
         score += settings.proximity_weight * max(0.0, 1.0 - d / settings.proximity_km)

@@ -77,3 +77,5 @@ resolve_rounds = 2
 #: Geoparsing: bonus for a candidate near the article's other places, fading to 0 at proximity_km.
 proximity_weight = 0.8
 proximity_km = 1000.0
+#: Geoparsing: bonus per other name of the article with a candidate in the same first-level division (at most 2).
+coherence_weight = 0.4
