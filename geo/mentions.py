@@ -162,7 +162,56 @@ def mentions_from_doc(doc) -> list[Mention]:
             # A place inside an organisation's name ("Zimbabwe Tourism Authority", "Nigerian Army").
             if strength >= settings.ruler_min_strength_embedded:
                 spans.append((s, e, label, layer_id, 1))
-    return _to_mentions(doc, _resolve_overlaps(spans))
+    spans = _resolve_overlaps(spans)
+    if settings.ruler_local_places:
+        spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _local_places(doc, spans, ent_by_token))
+    return _to_mentions(doc, spans)
+
+
+def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, int]]:
+    """Small towns the model misses, kept when the article names their division.
+
+    A capitalised name of a GeoNames place below the ruler's population threshold is a
+    mention when the article's other places put a first-level division on the map
+    (a state, or a large city in it) that holds a place of that name.
+    """
+    gaz = gazetteer.load()
+    text = doc.text
+    admins: set[str] = set()
+    for s, e, label, _ in spans:
+        ids = gaz.names.get(gazetteer.fold(text[s:e]), ())
+        cities = [gaz.entries[i] for i in ids if gaz.entries[i].feature_class == "P"]
+        admins |= {gaz.entries[i].admin1 for i in ids if gaz.entries[i].feature_code in ("ADM1", "ADM2")}
+        if cities:
+            admins.add(max(cities, key=lambda c: c.population).admin1)
+    if not admins:
+        return []
+    taken = [(s, e) for s, e, *_ in spans]
+
+    def lookup(key: str):
+        for i in gaz.names.get(key, ()):
+            entry = gaz.entries[i]
+            if entry.feature_class == "P" and entry.admin1 in admins:
+                return (_WEAK, "GPE", "")
+        return None
+
+    out = []
+    for s, e, _, tok_start, tok_end in _rule_matches(doc, {}, lookup):
+        if any(s < te and e > ts for ts, te in taken):
+            continue
+        covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
+        covering.discard(None)
+        if any(c.label_ in ("PERSON", "DATE", "TIME", "CARDINAL", "MONEY", "NORP") for c in covering):
+            continue
+        toks = doc[tok_start:tok_end]
+        if not all(t.pos_ == "PROPN" and t.text[:1].isupper() for t in toks if t.is_alpha and not t.is_stop):
+            continue
+        if len(toks) == 1 and (toks[0].is_stop or toks[0].is_sent_start):
+            continue
+        if covering and not all(c.start >= tok_start and c.end <= tok_end for c in covering):
+            continue
+        out.append((s, e, "GPE", "", 1))
+    return out
 
 
 _LEADING = re.compile(r"^(?:the|The|THE)\s+")
@@ -200,7 +249,7 @@ def _split_compound(text: str, start: int, end: int, rules: dict) -> list[tuple[
     return out
 
 
-def _rule_matches(doc, rules: dict):
+def _rule_matches(doc, rules: dict, lookup=None):
     """Yield ruler matches: longest first, left to right, starting at capitalised tokens."""
     n = len(doc)
     i = 0
@@ -219,7 +268,7 @@ def _rule_matches(doc, rules: dict):
                 continue
             s, e = idx[i], idx[j - 1] + len(last)
             key = gazetteer.fold(text[s:e])
-            hit = rules.get(key)
+            hit = lookup(key) if lookup else rules.get(key)
             if hit and (len(key) >= 3 or text[s:e].replace(".", "").isupper()):
                 found = (s, e, hit, i, j)
                 break

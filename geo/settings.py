@@ -79,3 +79,5 @@ proximity_weight = 0.8
 proximity_km = 1000.0
 #: Geoparsing: bonus per other name of the article with a candidate in the same first-level division (at most 2).
 coherence_weight = 0.4
+#: Geoparsing: also find small places the model misses when the article names their division.
+ruler_local_places = True
