@@ -171,18 +171,22 @@ def _context_from_resolved(gaz, mentions: list[Mention], best: list[int | None])
     countries: Counter = Counter()
     admin1: Counter = Counter()
     anchors = []
+    own: dict[str, tuple[Counter, Counter]] = {}
     for k, i in enumerate(best):
         if i is None:
             continue
         e = gaz.entries[i]
+        oc, oa = own.setdefault(fold(mentions[k].text), (Counter(), Counter()))
         if e.country:
             countries[e.country] += 1.0
+            oc[e.country] += 1.0
         if e.admin1 and e.feature_code != "PCLI":
             admin1[e.admin1] += 1.0
+            oa[e.admin1] += 1.0
         if e.feature_class == "P" or e.feature_code in ("ADM2",):
             anchors.append((e.lat, e.lon, fold(mentions[k].text)))
     layers = {m.layer_id for m in mentions if m.layer_id}
-    return _Context(countries, admin1, anchors, layers, _stations(layers))
+    return _Context(countries, admin1, anchors, layers, _stations(layers), own)
 
 
 def _mention_candidates(gaz: gazetteer.Gazetteer, m: Mention) -> list[tuple[int, bool]]:
@@ -211,9 +215,10 @@ def _prior(e: Entry, official: bool) -> float:
 class _Context:
     countries: Counter  # country code -> weight in the article
     admin1: Counter  # admin1 key -> weight
-    anchors: list  # (lat, lon) of certain places
+    anchors: list  # (lat, lon, mention key) of certain places
     layers: set  # layer ids mentioned
     stations: dict  # geonames id -> layer id
+    own: dict  # mention key -> (countries, admin1) it contributed itself
 
 
 def _context(gaz: gazetteer.Gazetteer, mentions: list[Mention], cand_lists, text: str) -> _Context:
@@ -235,7 +240,7 @@ def _context(gaz: gazetteer.Gazetteer, mentions: list[Mention], cand_lists, text
             countries[best.country] += 0.3
         if len(entries) == 1 and best.feature_class in ("P", "A") and best.feature_code != "CONT":
             anchors.append((best.lat, best.lon, ""))
-    return _Context(countries, admin1, anchors, layers, _stations(layers))
+    return _Context(countries, admin1, anchors, layers, _stations(layers), {})
 
 
 def _stations(layers: set) -> dict:
@@ -266,12 +271,14 @@ def _admin1_support(gaz, keys: list[str], cand_lists) -> list[Counter]:
 
 def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str, exclude: str = "") -> float:
     score = _prior(e, official)
-    total = sum(ctx.countries.values()) or 1.0
-    if e.country and e.feature_code not in ("PCLI", "PCLH"):
-        score += 2.0 * ctx.countries.get(e.country, 0.0) / total
-        score += 0.6 * min(ctx.admin1.get(e.admin1, 0.0), 2.0)
+    own_countries, own_admin1 = ctx.own.get(exclude, (Counter(), Counter()))
+    total = (sum(ctx.countries.values()) - sum(own_countries.values())) or 1.0
+    country_entry = gaz.entries[gaz.countries[e.country]] if e.country in gaz.countries else None
+    is_country_name = country_entry is not None and exclude in _all_names(gaz, country_entry)
+    if e.country and e.feature_code not in ("PCLI", "PCLH") and not is_country_name:
+        score += 2.0 * (ctx.countries.get(e.country, 0.0) - own_countries.get(e.country, 0.0)) / total
+        score += 0.6 * min(ctx.admin1.get(e.admin1, 0.0) - own_admin1.get(e.admin1, 0.0), 2.0)
         sent = fold(m.sentence)
-        country_entry = gaz.entries[gaz.countries[e.country]] if e.country in gaz.countries else None
         if country_entry and _names_in(gaz, country_entry, sent):
             score += 1.0
         qualifier = fold(text[m.end:m.end + 40].lstrip(" ,(")).split(" ")
