@@ -129,7 +129,7 @@ def mentions_from_doc(doc) -> list[Mention]:
                 label = hit[1] if hit and (hit[1] in ("INFRA", "NORP") or ent.label_ == "NORP") else ent.label_
                 if hit and hit[1] == "INFRA":
                     spans.append((s, e, "INFRA", hit[2], 3))
-                else:
+                elif hit or not settings.require_gazetteer_match or _known(text[s:e]):
                     spans.append((s, e, label, "", 2))
     ent_by_token = {}
     for ent in ents:
@@ -212,6 +212,13 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
             continue
         out.append((s, e, "GPE", "", 1))
     return out
+
+
+def _known(name: str) -> bool:
+    """True if the gazetteer has a candidate for ``name`` (see :func:`geo.geocode.candidates`)."""
+    from .geocode import candidates
+
+    return bool(candidates(name))
 
 
 _LEADING = re.compile(r"^(?:the|The|THE)\s+")

@@ -81,3 +81,6 @@ proximity_km = 1000.0
 coherence_weight = 0.4
 #: Geoparsing: also find small places the model misses when the article names their division.
 ruler_local_places = True
+#: Geoparsing: keep a model's GPE/LOC/FAC entity only if the gazetteer knows the name. On the dev
+#: corpora most unknown ones are not places ("Dropbox"); set False to pass them on (e.g. to Nominatim).
+require_gazetteer_match = True
