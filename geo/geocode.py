@@ -156,6 +156,8 @@ def resolve(
                               - (2.5 if i in shadowed else 0.0), i) for i, official in cands), reverse=True)
             scored_all[k] = scored
             best[k] = scored[0][1]
+        if settings.one_sense_per_article:
+            _one_sense(keys, scored_all, best)
     out: list[Place | None] = []
     for k, m in enumerate(mentions):
         if keys[k] in overrides:
@@ -165,6 +167,32 @@ def resolve(
         else:
             out.append(_place(gaz, scored_all[k], ctx))
     return out
+
+
+def _one_sense(keys: list[str], scored_all: list[list[tuple[float, int]]], best: list[int | None]) -> None:
+    """Give every mention of the same name in an article the same place (scores averaged).
+
+    A mention with an explicit qualifier ("Astara, Iran") keeps its own place when it
+    scores far above the group's choice.
+    """
+    groups: dict[str, list[int]] = {}
+    for k, key in enumerate(keys):
+        if scored_all[k]:
+            groups.setdefault(key, []).append(k)
+    for ks in groups.values():
+        if len(ks) < 2:
+            continue
+        total: Counter = Counter()
+        for k in ks:
+            for sc, i in scored_all[k]:
+                total[i] += sc / len(ks)
+        merged = sorted(((sc, i) for i, sc in total.items()), reverse=True)
+        for k in ks:
+            own_best = scored_all[k][0]
+            group_choice = next(sc for sc, i in scored_all[k] if i == merged[0][1])
+            if own_best[0] - group_choice < 2.5:
+                scored_all[k] = merged
+                best[k] = merged[0][1]
 
 
 def _context_from_resolved(gaz, mentions: list[Mention], best: list[int | None]) -> "_Context":
@@ -272,7 +300,7 @@ def _admin1_support(gaz, keys: list[str], cand_lists) -> list[Counter]:
 def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str, exclude: str = "") -> float:
     score = _prior(e, official)
     own_countries, own_admin1 = ctx.own.get(exclude, (Counter(), Counter()))
-    total = (sum(ctx.countries.values()) - sum(own_countries.values())) or 1.0
+    total = sum(ctx.countries.values()) - sum(own_countries.values()) + settings.country_share_prior
     country_entry = gaz.entries[gaz.countries[e.country]] if e.country in gaz.countries else None
     is_country_name = country_entry is not None and exclude in _all_names(gaz, country_entry)
     if e.country and e.feature_code not in ("PCLI", "PCLH") and not is_country_name:

@@ -84,3 +84,8 @@ ruler_local_places = True
 #: Geoparsing: keep a model's GPE/LOC/FAC entity only if the gazetteer knows the name. On the dev
 #: corpora most unknown ones are not places ("Dropbox"); set False to pass them on (e.g. to Nominatim).
 require_gazetteer_match = True
+#: Geoparsing: all mentions of a name in one article resolve to one place.
+one_sense_per_article = True
+#: Geoparsing: pseudo-count added to the article's country mentions, so one or two mentions
+#: of a country do not decide every other name.
+country_share_prior = 2.0
