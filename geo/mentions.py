@@ -106,8 +106,30 @@ def extract_mentions(text: str) -> list[Mention]:
     """
     if not text or not text.strip():
         return []
-    doc = nlp()(text)
-    return mentions_from_doc(doc)
+    if len(text) <= settings.max_chunk_chars:
+        return mentions_from_doc(nlp()(text))
+    out: list[Mention] = []
+    pieces = chunks(text, settings.max_chunk_chars)
+    for (offset, _), doc in zip(pieces, nlp().pipe(piece for _, piece in pieces)):
+        out += [Mention(m.text, m.start + offset, m.end + offset, m.sentence, m.label, m.layer_id)
+                for m in mentions_from_doc(doc)]
+    return out
+
+
+def chunks(text: str, size: int) -> list[tuple[int, str]]:
+    """Split ``text`` into (offset, piece) of at most ``size`` characters, at paragraph or line breaks if possible."""
+    out = []
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = max(text.rfind("\n\n", start, end), text.rfind("\n", start, end))
+            if cut <= start:
+                cut = text.rfind(" ", start, end)
+            end = cut + 1 if cut > start else end
+        out.append((start, text[start:end]))
+        start = end
+    return out
 
 
 def mentions_from_doc(doc) -> list[Mention]:

@@ -89,3 +89,5 @@ one_sense_per_article = True
 #: Geoparsing: pseudo-count added to the article's country mentions, so one or two mentions
 #: of a country do not decide every other name.
 country_share_prior = 2.0
+#: Geoparsing: texts longer than this are parsed in pieces (split at paragraph breaks).
+max_chunk_chars = 100_000
