@@ -138,11 +138,13 @@ def mentions_from_doc(doc) -> list[Mention]:
     rules = ruler()
     spans: list[tuple[int, int, str, str, int]] = []  # start, end, label, layer_id, priority
     ents = [e for e in doc.ents]
+    unknown = set()  # model place entities the gazetteer does not know: the ruler may look inside
     for ent in ents:
         start, end = _trim(text, ent.start_char, ent.end_char)
         if start >= end:
             continue
         if ent.label_ in PLACE_LABELS:
+            before = len(spans)
             for s, e in _split_compound(text, start, end, rules) if ent.label_ == "NORP" else [(start, end)]:
                 key = gazetteer.fold(text[s:e])
                 hit = rules.get(key)
@@ -153,6 +155,8 @@ def mentions_from_doc(doc) -> list[Mention]:
                     spans.append((s, e, "INFRA", hit[2], 3))
                 elif hit or not settings.require_gazetteer_match or _known(text[s:e]):
                     spans.append((s, e, label, "", 2))
+            if len(spans) == before:
+                unknown.add(ent.start)
     ent_by_token = {}
     for ent in ents:
         for t in range(ent.start, ent.end):
@@ -174,11 +178,14 @@ def mentions_from_doc(doc) -> list[Mention]:
                 spans.append((s, e, label, layer_id, 1))
             continue
         if any(c.label_ in PLACE_LABELS for c in covering):
+            if all(c.start in unknown for c in covering) and strength >= settings.ruler_min_strength_embedded:
+                spans.append((s, e, label, layer_id, 1))  # "Asia-Pacific", "north west London"
             continue
         bounds = [_trim(text, c.start_char, c.end_char) for c in covering]
         person = any(c.label_ == "PERSON" for c in covering)
         if all(s <= cs and ce <= e for cs, ce in bounds):  # the rule covers the model's entities
-            if strength >= _STRONG or (strength >= _MEDIUM and not person):
+            # A person's name is a place only when it is a demonym ("Azerbaijani" soldiers) or a strong name.
+            if strength >= _STRONG or (strength >= _MEDIUM and (not person or label == "NORP")):
                 spans.append((s, e, label, layer_id, 3))
         elif len(bounds) == 1 and bounds[0][0] <= s and e <= bounds[0][1] and not person:
             # A place inside an organisation's name ("Zimbabwe Tourism Authority", "Nigerian Army").
@@ -318,7 +325,8 @@ def _looks_like_name(doc, start: int, end: int, strength: int = _MEDIUM) -> bool
         return False
     if first.is_sent_start and first.is_stop:
         return False
-    if strength < _STRONG and end - start == 1 and first.pos_ not in ("PROPN",) and not span_text.isupper():
+    if (strength < _STRONG and end - start == 1 and first.pos_ not in ("PROPN",) and not span_text.isupper()
+            and not (first.pos_ == "ADJ" and span_text[:1].isupper() and gazetteer.fold(span_text) in gazetteer.load().demonyms)):
         return False
     return True
 
