@@ -185,7 +185,7 @@ def mentions_from_doc(doc) -> list[Mention]:
         person = any(c.label_ == "PERSON" for c in covering)
         if all(s <= cs and ce <= e for cs, ce in bounds):  # the rule covers the model's entities
             # A person's name is a place only when it is a demonym ("Azerbaijani" soldiers) or a strong name.
-            if strength >= _STRONG or (strength >= _MEDIUM and (not person or label == "NORP")):
+            if strength >= _STRONG or (strength >= _MEDIUM and (not person or label == "NORP" or _big_place(key))):
                 spans.append((s, e, label, layer_id, 3))
         elif len(bounds) == 1 and bounds[0][0] <= s and e <= bounds[0][1] and not person:
             # A place inside an organisation's name ("Zimbabwe Tourism Authority", "Nigerian Army").
@@ -241,6 +241,12 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
             continue
         out.append((s, e, "GPE", "", 1))
     return out
+
+
+def _big_place(key: str) -> bool:
+    """True if a place named ``key`` has at least ``settings.person_relabel_population`` people."""
+    gaz = gazetteer.load()
+    return any(gaz.entries[i].population >= settings.person_relabel_population for i in gaz.names.get(key, ()))
 
 
 def _known(name: str) -> bool:

@@ -91,3 +91,5 @@ one_sense_per_article = True
 country_share_prior = 2.0
 #: Geoparsing: texts longer than this are parsed in pieces (split at paragraph breaks).
 max_chunk_chars = 100_000
+#: Geoparsing: a name the model calls a PERSON is a place when a place of that name is this populous.
+person_relabel_population = 1_000_000
