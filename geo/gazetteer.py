@@ -318,17 +318,20 @@ _TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъы
                       "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"]))
 
 
+_RUSSIAN = re.compile(r"^[А-Яа-яЁё \-–]+$")
+
+
 def _local_name(name: str, alts) -> str:
-    """Pick the Cyrillic alternate name that transliterates closest to ``name``."""
+    """Pick the Russian-alphabet alternate name that transliterates closest to ``name``."""
     import difflib
 
-    target = fold(name)
+    targets = {fold(name)}
     best, best_score = "", 0.5
     for a in alts:
-        if not is_cyrillic(a) or a.isupper():
+        if not is_cyrillic(a) or a.isupper() or not _RUSSIAN.match(a):
             continue
-        latin = "".join(_TRANSLIT.get(c, c) for c in a.lower())
-        score = difflib.SequenceMatcher(None, fold(latin), target).ratio()
+        latin = fold("".join(_TRANSLIT.get(c, c) for c in a.lower()))
+        score = max(difflib.SequenceMatcher(None, latin, t).ratio() for t in targets)
         if score > best_score:
             best, best_score = a, score
     return best
@@ -455,13 +458,18 @@ def _add_aliases(b: _Builder) -> None:
 def _add_layers(b: _Builder) -> None:
     from .layers import list_layers
 
+    by_gid = {e.geonames_id: i for i, e in enumerate(b.entries) if e.feature_class == "P" and e.geonames_id}
     for layer in list_layers():
+        for s in layer.stations:  # the layers' own local names are curated: they win
+            if s.local_name and s.geonames_id in by_gid:
+                i = by_gid[s.geonames_id]
+                b.entries[i] = b.entries[i]._replace(local_name=s.local_name)
+                b.add_names(i, [s.local_name])
         pts = [(s.lat, s.lon) for s in layer.stations if s.lat is not None]
         for s in layer.stations:
-            if s.lat is None and s.geonames_id is not None:
-                hit = next((e for e in b.entries if e.geonames_id == s.geonames_id and e.feature_class == "P"), None)
-                if hit:
-                    pts.append((hit.lat, hit.lon))
+            if s.lat is None and s.geonames_id in by_gid:
+                hit = b.entries[by_gid[s.geonames_id]]
+                pts.append((hit.lat, hit.lon))
         pts += [(c.lat, c.lon) for c in layer.crossings]
         if not pts:
             continue
