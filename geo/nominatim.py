@@ -8,6 +8,7 @@ is asked once. Used by :func:`geo.geocode.resolve` with ``online=True`` only; te
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -35,7 +36,7 @@ def _write_cache(cache: dict) -> None:
     path = cache_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(cache, ensure_ascii=False), encoding="utf-8")
         tmp.replace(path)
     except OSError:

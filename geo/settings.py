@@ -72,3 +72,24 @@ ruler_generic_words = frozenset({
 })
 #: Geoparsing: strength a ruler match needs inside an organisation's name ("Zimbabwe Tourism Authority").
 ruler_min_strength_embedded = 2
+#: Geoparsing: resolution rounds (the second uses the places resolved in the first as context).
+resolve_rounds = 2
+#: Geoparsing: bonus for a candidate near the article's other places, fading to 0 at proximity_km.
+proximity_weight = 0.8
+proximity_km = 1000.0
+#: Geoparsing: bonus per other name of the article with a candidate in the same first-level division (at most 2).
+coherence_weight = 0.4
+#: Geoparsing: also find small places the model misses when the article names their division.
+ruler_local_places = True
+#: Geoparsing: keep a model's GPE/LOC/FAC entity only if the gazetteer knows the name. On the dev
+#: corpora most unknown ones are not places ("Dropbox"); set False to pass them on (e.g. to Nominatim).
+require_gazetteer_match = True
+#: Geoparsing: all mentions of a name in one article resolve to one place.
+one_sense_per_article = True
+#: Geoparsing: pseudo-count added to the article's country mentions, so one or two mentions
+#: of a country do not decide every other name.
+country_share_prior = 2.0
+#: Geoparsing: texts longer than this are parsed in pieces (split at paragraph breaks).
+max_chunk_chars = 100_000
+#: Geoparsing: a name the model calls a PERSON is a place when a place of that name is this populous.
+person_relabel_population = 1_000_000

@@ -77,3 +77,19 @@ def test_random_text_never_crashes(text):
         assert text[m.start:m.end] == m.text
     for a, b in zip(mentions, mentions[1:]):
         assert a.end <= b.start
+
+
+def test_long_text_is_parsed_in_pieces(monkeypatch):
+    from geo import settings
+
+    monkeypatch.setattr(settings, "max_chunk_chars", 60)
+    para = "Trucks wait at the border near Derbent.\n\nThe ferry from Baku reached Aktau.\n\n"
+    text = para * 5
+    mentions = extract_mentions(text)
+    assert [m.text for m in mentions].count("Baku") == 5
+    for m in mentions:
+        assert text[m.start:m.end] == m.text
+    from geo.geoparse import geoparse_texts
+
+    (got, _), = list(geoparse_texts([text]))
+    assert got == mentions
