@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     mentions.add_argument("--online-geocoding", action="store_true")
 
     sub.add_parser("layers", help="list the layer definitions in layers/")
+
+    geoparse = sub.add_parser("geoparse", help="geoparse a JSON Lines file of {id, text} documents")
+    geoparse.add_argument("input", help="JSON Lines, one {\"id\", \"text\"} object per line")
+    geoparse.add_argument("--out", required=True, help="JSON Lines of {\"id\", \"toponyms\"} per document")
     return parser
 
 
@@ -150,7 +154,15 @@ def cmd_layers(args) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "mentions": cmd_mentions, "layers": cmd_layers}
+def cmd_geoparse(args) -> int:
+    from .geoparse import geoparse_jsonl
+
+    count = geoparse_jsonl(args.input, args.out, progress=True)
+    print(f"geoparsed {count} documents into {args.out}")
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "mentions": cmd_mentions, "layers": cmd_layers, "geoparse": cmd_geoparse}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from . import settings
-from .errors import InputError, OutputError
+from . import output, settings
+from .errors import InputError
 from .geocode import Place, resolve
 from .mentions import Mention, extract_mentions, mentions_from_doc, nlp
 
@@ -91,17 +91,15 @@ def geoparse_jsonl(in_path, out_path, progress: bool = True) -> int:
     """
     docs = _read_jsonl(Path(in_path))
     show = progress and sys.stderr.isatty()
-    try:
-        out = Path(out_path).open("w", encoding="utf-8")
-    except OSError as exc:
-        raise OutputError(f"cannot write {out_path}: {exc.strerror}") from exc
-    with out:
-        for k, (doc, (mentions, places)) in enumerate(zip(docs, geoparse_texts(d["text"] for d in docs)), 1):
-            out.write(json.dumps({"id": doc["id"], "toponyms": toponyms(mentions, places)}, ensure_ascii=False) + "\n")
-            if show:
-                done = int(30 * k / len(docs))
-                sys.stderr.write(f"\rgeoparse [{'#' * done}{'.' * (30 - done)}] {k}/{len(docs)}")
-                sys.stderr.flush()
+    output.prepare_dir(Path(out_path).resolve().parent)
+    lines = []
+    for k, (doc, (mentions, places)) in enumerate(zip(docs, geoparse_texts(d["text"] for d in docs)), 1):
+        lines.append(json.dumps({"id": doc["id"], "toponyms": toponyms(mentions, places)}, ensure_ascii=False) + "\n")
+        if show:
+            done = int(30 * k / len(docs))
+            sys.stderr.write(f"\rgeoparse [{'#' * done}{'.' * (30 - done)}] {k}/{len(docs)}")
+            sys.stderr.flush()
     if show:
         sys.stderr.write("\n")
+    output.write_text(out_path, "".join(lines))
     return len(docs)

@@ -106,3 +106,43 @@ def test_build_without_article_writes_the_corridor_maps(capsys, tmp_path, osm_di
     for feature in index["features"]:
         assert {"layer", "kind", "name", "source"} <= set(feature["properties"])
     assert "OpenStreetMap contributors" in index["attribution"]
+
+
+def test_mentions_json_has_the_documented_fields(capsys, article_path):
+    code, out, _ = run(capsys, "mentions", article_path, "--format", "json")
+    assert code == 0
+    rows = json.loads(out)
+    assert rows and all(set(r) == {"text", "start", "end", "sentence", "name", "country", "lat", "lon",
+                                   "geonames_id", "score"} for r in rows)
+    text = article_path.read_text(encoding="utf-8")
+    assert all(text[r["start"]:r["end"]] == r["text"] for r in rows)
+    komsomolsk = next(r for r in rows if r["text"] == "Komsomolsk-on-Amur")
+    assert komsomolsk["country"] == "RU" and abs(komsomolsk["lat"] - 50.55) < 0.1
+
+
+def test_mentions_table(capsys, article_path):
+    code, out, _ = run(capsys, "mentions", article_path)
+    assert code == 0
+    assert "Komsomolsk-on-Amur" in out and "resolved" in out.splitlines()[-1]
+
+
+def test_geoparse_command(capsys, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "Trains run from Baku to Derbent in Dagestan, Russia."}) + "\n",
+                   encoding="utf-8")
+    code, out, _ = run(capsys, "geoparse", src, "--out", tmp_path / "pred.jsonl")
+    assert code == 0 and "geoparsed 1 documents" in out
+    pred = json.loads((tmp_path / "pred.jsonl").read_text(encoding="utf-8"))
+    names = {t["name"]: t for t in pred["toponyms"]}
+    assert {"Baku", "Derbent"} <= set(names)
+    assert names["Derbent"]["country"] == "RU"
+    for key in ("start", "end", "name", "lat", "lon", "geonames_id", "country", "feature_class", "score"):
+        assert key in names["Baku"]
+
+
+def test_geoparse_bad_line_names_file_and_line(capsys, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "Baku"}\nnot json\n', encoding="utf-8")
+    code, _, err = run(capsys, "geoparse", src, "--out", tmp_path / "pred.jsonl")
+    _assert_one_line_error(code, err, "in.jsonl:2", "not JSON")
+    assert not (tmp_path / "pred.jsonl").exists()

@@ -129,19 +129,3 @@ def test_nominatim_network_error_is_clear(monkeypatch, tmp_path):
     with pytest.raises(NetworkError) as err:
         nominatim.lookup("Somewhere")
     assert "Somewhere" in err.value.message
-
-
-def test_load_is_fast_once_cached():
-    """spaCy + gazetteer + ruler load in a fresh process in under 5 s (after the one-time cache build)."""
-    import subprocess
-    import sys
-
-    gazetteer.load()  # builds the cache on a new machine
-    code = ("import time; t = time.perf_counter(); from geo import mentions; mentions.nlp(); mentions.ruler(); "
-            "print(time.perf_counter() - t)")
-    times = []
-    for _ in range(2):  # best of two: a busy machine should not fail the test
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                             cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
-        times.append(float(out.stdout.strip().splitlines()[-1]))
-    assert min(times) < 5.0, times
