@@ -30,9 +30,10 @@ from typing import Any, Callable, Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS, Geod, Transformer
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
-from shapely.ops import linemerge, transform
+from shapely.ops import linemerge
 
 from . import layercache, overpass_api, settings
 from .errors import DataError, LayerError
@@ -365,11 +366,15 @@ def buffer_km_local(geom, buffer_km: float) -> Polygon:
     """Buffer a (small) geometry by ``buffer_km`` in a local azimuthal equidistant projection."""
     centre = geom.centroid
     aeqd = CRS.from_proj4(f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m")
-    fwd = Transformer.from_crs(4326, aeqd, always_xy=True).transform
-    back = Transformer.from_crs(aeqd, 4326, always_xy=True).transform
+    fwd = Transformer.from_crs(4326, aeqd, always_xy=True)
+    back = Transformer.from_crs(aeqd, 4326, always_xy=True)
     slack_m = 200.0  # vertices of a nearly straight piece are dropped; the buffer grows to cover them
-    local = transform(fwd, geom).simplify(slack_m)
-    return transform(back, local.buffer(buffer_km * 1000.0 + slack_m, quad_segs=4))
+    local = _reproject(geom, fwd).simplify(slack_m)
+    return _reproject(local.buffer(buffer_km * 1000.0 + slack_m, quad_segs=4), back)
+
+
+def _reproject(geom, transformer: Transformer):
+    return shapely.transform(geom, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
 def elements_to_frames(elements: Sequence[dict[str, Any]], file: str = SOURCE) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:

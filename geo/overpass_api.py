@@ -130,7 +130,9 @@ def request(query: str) -> dict[str, Any]:
     attempts = int(settings.http_max_retries) + 1
     reason = ""
     for attempt in range(attempts):
-        _sleep(_osmnx_pause(str(ox.settings.overpass_url)))
+        pause = _osmnx_pause(str(ox.settings.overpass_url))
+        if pause > 0:
+            _sleep(pause)
         try:
             response = _post(url, query)
             data = parse_response(response)
@@ -282,5 +284,4 @@ def _osmnx_pause(endpoint: str) -> float:
 
 def _sleep(seconds: float) -> None:
     """Pause (one function, so tests can make it instant)."""
-    if seconds > 0:
-        time.sleep(seconds)
+    time.sleep(seconds)
