@@ -6,89 +6,34 @@ import dataclasses
 import json
 import socket
 
-import geopandas as gpd
 import osmnx as ox
 import pytest
 import requests
 from pyproj import Geod
-from shapely.geometry import Point
 
 import overpass_replay as rp
 from geo import layercache, osmdata, overpass, overpass_api, settings, sources
-from geo.borders import shared_border
 from geo.errors import DataError, NetworkError
 from geo.layers import load_layer
 from geo.positions import layer_points
 from geo.routing import RailNetwork, geodesic_length_km, rail_graph, route_waypoints
 
 GEOD = Geod(ellps="WGS84")
-RETRIES = 2  # attempts = RETRIES + 1
+from conftest import RETRIES
 
 
 # ---------------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """Caches in tmp_path, no rate-limit probing, instant and recorded retry sleeps."""
-    monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
-    monkeypatch.setattr(settings, "http_max_retries", RETRIES)
-    monkeypatch.setattr(settings, "http_backoff_s", 0.01)
-    monkeypatch.setattr(ox.settings, "cache_folder", "./cache")  # osmnx default -> <cache_dir>/overpass
-    monkeypatch.setattr(ox.settings, "use_cache", True)
-    monkeypatch.setattr(ox.settings, "overpass_rate_limit", False)
-    monkeypatch.setattr(ox.settings, "overpass_url", "https://overpass.invalid/api")
-    sleeps: list[float] = []
-    monkeypatch.setattr(overpass_api, "_sleep", sleeps.append)
-    return sleeps
-
-
-@pytest.fixture(scope="session")
-def replay_data(shared_dir):
-    """Overpass elements built from ../shared/osm at test time."""
-    bam_ways, bam_rel = rp.bam_relation(shared_dir)
-    border = shared_border("RU", "AZ")
-    boundary = [
-        rp.way_element(800_000 + i, part, {"boundary": "administrative", "admin_level": "2"})
-        for i, part in enumerate(rp.cut_line(border, 20))
-    ]
-    caucasus = rp.caucasus_ways(shared_dir)
-    crossings = []
-    for way in caucasus:
-        if way["id"] in (304666833, 444749531):
-            line = gpd.GeoSeries.from_wkt([_wkt(way)]).iloc[0]
-            crossings.append(line.intersection(border))
-    nodes = [
-        rp.node_element(5_000_000 + i, p.representative_point(), {"barrier": "border_control", "name": f"Post {i}"})
-        for i, p in enumerate(crossings)
-    ] + [rp.node_element(5_100_000, Point(45.0, 40.0), {"barrier": "border_control", "name": "far away"})]
-    roads = [
-        rp.way_element(7_000_000, gpd.GeoSeries.from_wkt(["LINESTRING (48.47 41.70, 48.47 41.76)"]).iloc[0],
-                       {"highway": "trunk", "name": "R-217"}),  # crosses the border
-        rp.way_element(7_000_001, gpd.GeoSeries.from_wkt(["LINESTRING (48.47 41.68, 48.47 41.71)"]).iloc[0],
-                       {"highway": "primary", "name": "near, not crossing"}),
-    ]
-    return {
-        "bam_ways": bam_ways, "bam_relation": bam_rel, "caucasus": caucasus, "boundary": boundary,
-        "nodes": nodes, "roads": roads, "bam_line": rp.bam_line(shared_dir),
-    }
-
-
-def _wkt(way) -> str:
-    return "LINESTRING (" + ", ".join(f"{g['lon']} {g['lat']}" for g in way["geometry"]) + ")"
+def isolated(overpass_env):
+    """Caches in tmp_path, instant recorded retry sleeps (see conftest.overpass_env)."""
+    return overpass_env
 
 
 @pytest.fixture
-def fake(replay_data, monkeypatch):
-    """An Overpass emulator behind requests.Session.send."""
-    server = rp.FakeOverpass(
-        ways=replay_data["caucasus"] + replay_data["bam_ways"] + replay_data["roads"],
-        nodes=replay_data["nodes"],
-        relations=[replay_data["bam_relation"]],
-        boundary_ways=replay_data["boundary"],
-    )
-    monkeypatch.setattr(requests.Session, "send", lambda session, request, **kw: server.send(session, request, **kw))
-    return server
+def fake(fake_overpass):
+    return fake_overpass
 
 
 def _line_km(frame) -> float:
