@@ -273,7 +273,9 @@ def _osmnx_pause(endpoint: str) -> float:
         from osmnx import _http, _overpass
 
         _http._config_dns(endpoint)
-        return float(_overpass._get_overpass_pause(endpoint))
+        # default_pause=0: osmnx waits 60 s when /status is unreachable; the POST then fails
+        # at once and the bounded backoff here takes over, so an offline run ends quickly.
+        return float(_overpass._get_overpass_pause(endpoint, default_pause=0))
     except (ImportError, AttributeError) as exc:  # osmnx moved its internals
         log.warning("osmnx rate limiter unavailable (%s); waiting %.1f s", exc, settings.http_backoff_s)
         return float(settings.http_backoff_s)

@@ -267,6 +267,21 @@ def test_rate_limit_asks_osmnx_for_a_slot(fake, monkeypatch):
     assert statuses == ["https://overpass.invalid/api/status"]
 
 
+def test_unreachable_status_endpoint_adds_no_long_pause(fake, monkeypatch, isolated):
+    send = fake.send
+
+    def no_status(session, request, **kw):
+        if request.url.endswith("/status"):
+            raise requests.exceptions.ConnectionError("status endpoint down")
+        return send(session, request, **kw)
+
+    monkeypatch.setattr(requests.Session, "send", no_status)
+    monkeypatch.setattr(ox.settings, "overpass_rate_limit", True)
+    monkeypatch.setattr(socket, "gethostbyname", lambda host: "127.0.0.1")
+    assert overpass_api.request(QUERY)["elements"]
+    assert isolated == [], "osmnx's 60 s fallback pause is not used"
+
+
 def test_retry_after_http_date():
     from datetime import datetime, timezone
 
