@@ -10,6 +10,7 @@ import osmnx as ox
 import pytest
 import requests
 from pyproj import Geod
+from shapely.geometry import LineString
 
 import overpass_replay as rp
 from geo import layercache, osmdata, overpass, overpass_api, settings, sources
@@ -130,23 +131,35 @@ def test_empty_result_is_an_error_not_an_empty_layer(fake):
 QUERY = overpass.ways_query('["railway"="rail"]', rp.parse_poly("41.7 48.4 41.9 48.4 41.9 48.7 41.7 48.7 41.7 48.4"))
 
 
-def _ok_body(fake) -> bytes:
-    return json.dumps(fake.answer(QUERY)).encode()
+def _ok_body(server) -> bytes:
+    return json.dumps(server.answer(QUERY)).encode()
 
 
-def test_timeout_retries_then_network_error(fake, isolated):
-    fake.script = [requests.exceptions.ReadTimeout("read timed out")] * (RETRIES + 1)
+@pytest.fixture
+def server(monkeypatch):
+    """A replay server with two synthetic ways near Samur: fault tests need no shared data."""
+    ways = [
+        rp.way_element(304666833, LineString([(48.55, 41.80), (48.56, 41.79)]), {"railway": "rail"}),
+        rp.way_element(444749531, LineString([(48.56, 41.79), (48.57, 41.78)]), {"railway": "rail"}),
+    ]
+    fake = rp.FakeOverpass(ways=ways)
+    monkeypatch.setattr(requests.Session, "send", lambda session, request, **kw: fake.send(session, request, **kw))
+    return fake
+
+
+def test_timeout_retries_then_network_error(server, isolated):
+    server.script = [requests.exceptions.ReadTimeout("read timed out")] * (RETRIES + 1)
     with pytest.raises(NetworkError, match=r"failed 3 times, last: no answer within \d+ s \(timeout\)"):
         overpass_api.request(QUERY)
-    assert len(fake.queries) == RETRIES + 1
+    assert len(server.queries) == RETRIES + 1
     assert isolated == [0.01, 0.02], "exponential backoff between attempts"
 
 
-def test_timeout_then_success(fake):
-    fake.script = [requests.exceptions.ConnectTimeout("connect timed out")]
+def test_timeout_then_success(server):
+    server.script = [requests.exceptions.ConnectTimeout("connect timed out")]
     data = overpass_api.request(QUERY)
     assert {e["id"] for e in data["elements"]} >= {304666833, 444749531}
-    assert len(fake.queries) == 2
+    assert len(server.queries) == 2
 
 
 def test_connection_refused(monkeypatch, isolated):
@@ -161,86 +174,86 @@ def test_connection_refused(monkeypatch, isolated):
     assert len(isolated) == RETRIES
 
 
-def test_429_honours_retry_after(fake, isolated):
-    fake.script = [(429, {"Retry-After": "7"}, b"rate_limited"), (429, {}, b"rate_limited")]
+def test_429_honours_retry_after(server, isolated):
+    server.script = [(429, {"Retry-After": "7"}, b"rate_limited"), (429, {}, b"rate_limited")]
     data = overpass_api.request(QUERY)
     assert data["elements"]
     assert isolated == [7.0, 0.02], "Retry-After first, exponential backoff when the header is absent"
 
 
-def test_429_with_long_retry_after_gives_up_at_once(fake):
-    fake.script = [(429, {"Retry-After": "86400"}, b"")]
+def test_429_with_long_retry_after_gives_up_at_once(server):
+    server.script = [(429, {"Retry-After": "86400"}, b"")]
     with pytest.raises(NetworkError, match="asks to wait 86400 s"):
         overpass_api.request(QUERY)
-    assert len(fake.queries) == 1
+    assert len(server.queries) == 1
 
 
-def test_429_exhausted(fake):
-    fake.script = [(429, {"Retry-After": "1"}, b"")] * (RETRIES + 1)
+def test_429_exhausted(server):
+    server.script = [(429, {"Retry-After": "1"}, b"")] * (RETRIES + 1)
     with pytest.raises(NetworkError, match="HTTP 429 Too Many Requests"):
         overpass_api.request(QUERY)
 
 
-def test_500_and_504_retry_with_backoff(fake, isolated):
-    fake.script = [(500, {}, b"<html>oops</html>"), (504, {}, b"<html>Gateway Timeout</html>")]
+def test_500_and_504_retry_with_backoff(server, isolated):
+    server.script = [(500, {}, b"<html>oops</html>"), (504, {}, b"<html>Gateway Timeout</html>")]
     assert overpass_api.request(QUERY)["elements"]
     assert isolated == [0.01, 0.02]
 
 
-def test_502_503_exhausted(fake):
-    fake.script = [(502, {}, b""), (503, {}, b""), (503, {}, b"")]
+def test_502_503_exhausted(server):
+    server.script = [(502, {}, b""), (503, {}, b""), (503, {}, b"")]
     with pytest.raises(NetworkError, match="last: HTTP 503 Service Unavailable"):
         overpass_api.request(QUERY)
 
 
-def test_truncated_body(fake):
-    body = _ok_body(fake)
-    fake.script = [(200, {}, body[: len(body) // 2])] * (RETRIES + 1)
+def test_truncated_body(server):
+    body = _ok_body(server)
+    server.script = [(200, {}, body[: len(body) // 2])] * (RETRIES + 1)
     with pytest.raises(NetworkError, match=r"truncated JSON response \(\d+ bytes\)"):
         overpass_api.request(QUERY)
     assert not list((settings.cache_dir / "overpass").glob("*.json")), "a truncated body is never cached"
 
 
-def test_truncated_body_then_success(fake):
-    body = _ok_body(fake)
-    fake.script = [(200, {}, body[:-10])]
+def test_truncated_body_then_success(server):
+    body = _ok_body(server)
+    server.script = [(200, {}, body[:-10])]
     assert overpass_api.request(QUERY) == json.loads(body)
 
 
-def test_cut_off_transfer(fake):
-    fake.script = [requests.exceptions.ChunkedEncodingError("connection broken")] * (RETRIES + 1)
+def test_cut_off_transfer(server):
+    server.script = [requests.exceptions.ChunkedEncodingError("connection broken")] * (RETRIES + 1)
     with pytest.raises(NetworkError, match=r"cut off"):
         overpass_api.request(QUERY)
 
 
-def test_non_json_body(fake):
+def test_non_json_body(server):
     html = b"<?xml version='1.0'?><html><body><p>The server is probably too busy</p></body></html>"
-    fake.script = [(200, {"Content-Type": "text/html"}, html)] * (RETRIES + 1)
+    server.script = [(200, {"Content-Type": "text/html"}, html)] * (RETRIES + 1)
     with pytest.raises(NetworkError, match="response is not JSON: .*too busy"):
         overpass_api.request(QUERY)
 
 
-def test_runtime_error_remark(fake):
+def test_runtime_error_remark(server):
     remark = "runtime error: Query timed out in \"query\" at line 1 after 181 seconds."
     body = json.dumps({"osm3s": {}, "elements": [], "remark": remark}).encode()
-    fake.script = [(200, {}, body)] * (RETRIES + 1)
+    server.script = [(200, {}, body)] * (RETRIES + 1)
     with pytest.raises(NetworkError, match="Overpass runtime error: runtime error: Query timed out"):
         overpass_api.request(QUERY)
 
 
-def test_runtime_error_remark_then_success_is_cached_without_remark(fake):
+def test_runtime_error_remark_then_success_is_cached_without_remark(server):
     body = json.dumps({"osm3s": {}, "elements": [], "remark": "runtime error: out of memory"}).encode()
-    fake.script = [(200, {}, body)]
+    server.script = [(200, {}, body)]
     data = overpass_api.request(QUERY)
     assert "remark" not in data and data["elements"]
     assert json.loads(overpass_api.cache_file(QUERY).read_text()) == data
 
 
-def test_bad_query_fails_at_once(fake):
-    fake.script = [(400, {}, b"<p><strong>Error</strong>: line 1: parse error: ']' expected</p>")]
+def test_bad_query_fails_at_once(server):
+    server.script = [(400, {}, b"<p><strong>Error</strong>: line 1: parse error: ']' expected</p>")]
     with pytest.raises(NetworkError, match=r"HTTP 400: Error : line 1: parse error"):
         overpass_api.request(QUERY)
-    assert len(fake.queries) == 1
+    assert len(server.queries) == 1
 
 
 def test_layer_fetch_reports_network_error_after_retries(fake):
@@ -251,9 +264,9 @@ def test_layer_fetch_reports_network_error_after_retries(fake):
     assert data.source == "schematic" and "504" in data.warnings[0]
 
 
-def test_rate_limit_asks_osmnx_for_a_slot(fake, monkeypatch):
+def test_rate_limit_asks_osmnx_for_a_slot(server, monkeypatch):
     statuses = []
-    send = fake.send
+    send = server.send
 
     def recording_send(session, request, **kw):
         if request.url.endswith("/status"):
@@ -267,8 +280,8 @@ def test_rate_limit_asks_osmnx_for_a_slot(fake, monkeypatch):
     assert statuses == ["https://overpass.invalid/api/status"]
 
 
-def test_unreachable_status_endpoint_adds_no_long_pause(fake, monkeypatch, isolated):
-    send = fake.send
+def test_unreachable_status_endpoint_adds_no_long_pause(server, monkeypatch, isolated):
+    send = server.send
 
     def no_status(session, request, **kw):
         if request.url.endswith("/status"):
@@ -362,13 +375,13 @@ def test_cache_of_an_edited_layer_is_stale(fake):
     assert overpass.load_cached(layer) is None, "the stale file was removed"
 
 
-def test_corrupt_http_cache_file_is_refetched(fake):
+def test_corrupt_http_cache_file_is_refetched(server):
     overpass_api.request(QUERY)
     path = overpass_api.cache_file(QUERY)
     assert path.parent == settings.cache_dir / "overpass"
     path.write_text('{"elements": [{"type": "way", "id": 1', encoding="utf-8")
     assert overpass_api.request(QUERY)["elements"]
-    assert len(fake.queries) == 2
+    assert len(server.queries) == 2
     assert json.loads(path.read_text())["elements"]
 
 
