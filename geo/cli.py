@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("layers", help="list the layer definitions in layers/")
 
+    snapshot = sub.add_parser("snapshot", help="save every layer's OSM data (GeoPackage + manifest) to rebuild maps later")
+    snapshot.add_argument("--out", required=True, help="snapshot folder (replaced atomically)")
+    snapshot.add_argument("--layer", action="append", dest="layers", metavar="ID", help="only this layer (repeatable)")
+    snapshot.add_argument("--osm-dir", help="take the data from this local OSM extract")
+    snapshot.add_argument("--offline", action="store_true", help="only from the cache of earlier live fetches")
+
     geoparse = sub.add_parser("geoparse", help="geoparse a JSON Lines file of {id, text} documents")
     geoparse.add_argument("input", help="JSON Lines, one {\"id\", \"text\"} object per line")
     geoparse.add_argument("--out", required=True, help="JSON Lines of {\"id\", \"toponyms\"} per document")
@@ -162,7 +168,19 @@ def cmd_geoparse(args) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "mentions": cmd_mentions, "layers": cmd_layers, "geoparse": cmd_geoparse}
+def cmd_snapshot(args) -> int:
+    from .layers import list_layers
+    from .snapshot import read_manifest, snapshot_layers
+
+    layer_ids = args.layers or [layer.id for layer in list_layers()]
+    folder = snapshot_layers(layer_ids, args.out, osm_dir=args.osm_dir, offline=args.offline)
+    manifest = read_manifest(folder)
+    print(f"wrote snapshot {folder} ({', '.join(layer_ids)})")
+    print(f"rebuild with: corridormap build ARTICLE --snapshot {folder}")
+    return 0 if manifest else 1
+
+
+COMMANDS = {"snapshot": cmd_snapshot, "build": cmd_build, "mentions": cmd_mentions, "layers": cmd_layers, "geoparse": cmd_geoparse}
 
 
 if __name__ == "__main__":  # pragma: no cover

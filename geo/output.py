@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temporary file, fsync, rename)."""
     path = Path(path)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}; check the output folder") from None
@@ -66,6 +68,31 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
             raise OutputError(f"cannot write {path}: {exc.strerror or exc}; check the output folder") from None
         raise
     return path
+
+
+def replace_dir(tmp_dir: str | Path, target: str | Path) -> Path:
+    """Move the finished folder ``tmp_dir`` to ``target``, replacing any folder there.
+
+    The old folder is renamed aside first and removed only after the new one is
+    in place, so ``target`` is at every moment either the old or the new folder
+    (apart from the instant between two renames).
+    """
+    tmp_dir, target = Path(tmp_dir), Path(target)
+    os.chmod(tmp_dir, 0o777 & ~_umask())
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.rmdir(old)
+        os.replace(target, old)
+    try:
+        os.replace(tmp_dir, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
 
 
 def _umask() -> int:

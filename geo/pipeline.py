@@ -149,7 +149,7 @@ def build(
 
 def _write_map(folder: Path, name: str, fmap, features: gpd.GeoDataFrame, report: BuildReport, results: list,
                place_rows, *, embed: bool = False, self_contained: bool = False) -> list[Path]:
-    html = fmap.get_root().render()
+    html = mapping.render_html(fmap)
     if self_contained:
         html, missing = assets.inline_assets(html)
         report.warnings += [f"{name}.html: no local copy of {url}; left as a link" for url in missing]

