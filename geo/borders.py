@@ -101,12 +101,15 @@ def _as_int(value):
 
 
 def outline_frame(bounds: tuple[float, float, float, float], pad_deg: float = 5.0) -> gpd.GeoDataFrame:
-    """Country outlines overlapping ``bounds`` (minx, miny, maxx, maxy), simplified for display."""
+    """Country outlines overlapping ``bounds`` (minx, miny, maxx, maxy), simplified for display at that extent."""
     minx, miny, maxx, maxy = bounds
     area = shapely.box(minx - pad_deg, miny - pad_deg, maxx + pad_deg, maxy + pad_deg)
     frame = countries()
     frame = frame[frame.intersects(area)].copy()
-    frame["geometry"] = frame.geometry.simplify(0.02, preserve_topology=True)
+    frame["geometry"] = frame.geometry.intersection(area)
+    # about a pixel at the zoom that shows ``bounds`` on a ~1,000 px wide map
+    tolerance = max(maxx - minx, maxy - miny) / 1000.0
+    frame["geometry"] = frame.geometry.simplify(tolerance, preserve_topology=True).set_precision(tolerance / 4)
     return frame
 
 

@@ -424,8 +424,8 @@ def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", 
         if len(shown):
             items.append("<div class='cm-item'><span class='cm-circle'></span> place named in the article "
                          "(size: number of mentions; click for the sentences)</div>")
-        elif not len(places):
-            items.append("<div class='cm-item'><i>No places found in the article.</i></div>")
+        elif not len(places) and not note:
+            items.append("<div class='cm-item'><i>No place named in the article lies in this map's area.</i></div>")
         infra = places[~places.index.isin(shown.index)] if len(places) else places
         if "infra_layer" in infra:
             infra = infra[infra["infra_layer"].isin([r.layer.id for r in results])]
