@@ -1,0 +1,33 @@
+"""The article's places joined to the corridors: nearest corridor, segment, station and distance."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo import corridors, join, layers, pipeline
+
+
+@pytest.fixture(scope="module")
+def results(osm_dir):
+    return [corridors.build_layer(layers.load_layer(i), osm_dir=osm_dir) for i in ("bam", "north-south", "ru-az-border")]
+
+
+def test_derbent_is_on_the_north_south_corridor(results):
+    text = "The freight train left Makhachkala for Derbent, then crossed into Azerbaijan at Samur on its way to Baku."
+    _, frame = pipeline.article_places(text)
+    related = join.relate(frame, results).set_index("name")
+    derbent = related.loc["Derbent"]
+    assert derbent["nearest_layer"] == "north-south"
+    assert derbent["distance_km"] < 3
+    assert derbent["nearest_segment"] in ("Makhachkala – Derbent", "Derbent – Samur")
+    assert derbent["nearest_station"] == "Derbent"
+    assert derbent["relation"].startswith("on the North–South Transport Corridor (western route)")
+    assert "between" in derbent["relation"]
+
+
+def test_far_places_say_how_far(results):
+    _, frame = pipeline.article_places("Officials in Paris and Tynda commented on the plan.")
+    related = join.relate(frame, results).set_index("name")
+    assert related.loc["Tynda", "nearest_layer"] == "bam" and related.loc["Tynda", "distance_km"] < 5
+    paris = related.loc["Paris"]
+    assert paris["distance_km"] > 2000 and paris["relation"].startswith(f"{paris['distance_km']:,.0f} km from the")
