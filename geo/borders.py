@@ -10,7 +10,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pyogrio
 import shapely
 from shapely.geometry import LineString, MultiLineString, Point
@@ -111,10 +110,3 @@ def outline_frame(bounds: tuple[float, float, float, float], pad_deg: float = 5.
     tolerance = max(maxx - minx, maxy - miny) / 1000.0
     frame["geometry"] = frame.geometry.simplify(tolerance, preserve_topology=True).set_precision(tolerance / 4)
     return frame
-
-
-def distance_to_km(geom, lon: float, lat: float) -> float:
-    """Approximate distance in km from a point to a geometry (local equirectangular scale)."""
-    scale = np.cos(np.radians(lat))
-    nearest = shapely.ops.nearest_points(geom, Point(lon, lat))[0]
-    return float(np.hypot((nearest.x - lon) * scale, nearest.y - lat) * 111.32)

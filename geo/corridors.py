@@ -14,8 +14,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from shapely.geometry import LineString, Point
+from shapely.ops import linemerge
 
-from . import borders, osmdata, routing, settings
+from . import borders, osmdata, routing
 from .gazetteer import fold
 from .layers import Layer
 from .positions import layer_points, station_point
@@ -115,36 +116,72 @@ def corridor_frame(layer: Layer, data: LayerData, stations: gpd.GeoDataFrame) ->
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
 
 
+def _border_line(layer: Layer, data: LayerData):
+    """The border as drawn: OSM boundary ways when the data has them, else Natural Earth."""
+    if not data.lines.empty and "boundary" in data.lines.columns:
+        ways = data.lines[data.lines["boundary"] == "administrative"]
+        if len(ways):
+            return linemerge(list(ways.geometry)), data.source
+    return borders.shared_border(*layer.countries), "naturalearth"
+
+
+def _crossing_points(border_line, data: LayerData) -> dict[str, gpd.GeoDataFrame]:
+    """Where rail and road ways cross the border, and OSM border-control nodes near it, by mode."""
+    lines = data.lines
+    if "boundary" in lines.columns:
+        lines = lines[lines["boundary"] != "administrative"]
+    found = {}
+    for mode, key, selector in (("rail", "railway", '["railway"="rail"]'),
+                                ("road", "highway", '["highway"~"^(motorway|trunk|primary)$"]')):
+        tagged = lines[lines[key].notna()] if key in lines.columns else lines.iloc[0:0]
+        found[mode] = borders.line_crossings(border_line, osmdata.apply_filter(tagged, selector))
+    return found
+
+
+def _border_control_nodes(border_line, data: LayerData, max_km: float = 2.0) -> gpd.GeoDataFrame:
+    points = data.points
+    if points.empty or "barrier" not in points.columns:
+        return points.iloc[0:0]
+    nodes = points[points["barrier"] == "border_control"]
+    near = [routing.distance_to_line_km(border_line, p.x, p.y) <= max_km for p in nodes.geometry]
+    return nodes[near]
+
+
 def border_frame(layer: Layer, data: LayerData) -> gpd.GeoDataFrame:
-    """The shared border line and its crossings (named ones, refined or added from the data)."""
-    iso_a, iso_b = layer.countries
-    border_line = borders.shared_border(iso_a, iso_b)
+    """The shared border line and its crossings: the named ones, placed from the data where it has them.
+
+    A named crossing takes the position of the nearest computed crossing of its mode
+    (a way crossing the border line) or, failing that, of the nearest OSM
+    ``barrier=border_control`` node, within ``CROSSING_MATCH_KM``; crossings the data
+    shows that the layer file does not name are added.
+    """
+    border_line, line_source = _border_line(layer, data)
     rows = [dict(
-        layer=layer.id, kind="border", name=layer.title, source="naturalearth",
+        layer=layer.id, kind="border", name=layer.title, source=line_source,
         length_km=round(routing.geodesic_length_km(border_line), 1), geometry=border_line,
     )]
-    computed = {}
-    for mode, filt in (("rail", '["railway"="rail"]'), ("road", '["highway"~"^(motorway|trunk|primary)$"]')):
-        lines = data.lines
-        if not lines.empty and filt.split('"')[1] in lines.columns:
-            lines = lines[lines[filt.split('"')[1]].notna()]
-            computed[mode] = borders.line_crossings(border_line, osmdata.apply_filter(lines, filt))
-        else:
-            computed[mode] = borders.line_crossings(border_line, lines.iloc[0:0])
+    computed = _crossing_points(border_line, data)
+    controls = _border_control_nodes(border_line, data)
     used: set[tuple[str, int]] = set()
+    used_nodes: set[int] = set()
     for crossing in layer.crossings:
         lon, lat = crossing.lon, crossing.lat
         position_source, approximate, osm_ids, source = crossing.position_source, crossing.approximate, [], "layer file"
         found = computed[crossing.mode]
-        if len(found):
-            dist = routing.geodesic_distance_km(lon, lat, found.geometry.x.to_numpy(), found.geometry.y.to_numpy())
-            best = int(np.argmin(dist))
-            if dist[best] <= CROSSING_MATCH_KM:
-                used.add((crossing.mode, best))
-                point = found.geometry.iloc[best]
-                lon, lat, osm_ids, approximate = point.x, point.y, found["osm_ids"].iloc[best], False
-                position_source = f"computed: OSM ways {', '.join(map(str, osm_ids))} cross the border line"
-                source = data.source
+        best = _nearest(lon, lat, found, CROSSING_MATCH_KM)
+        node = _nearest(lon, lat, controls, CROSSING_MATCH_KM, exclude=used_nodes) if best is None else None
+        if best is not None:
+            used.add((crossing.mode, best))
+            point = found.geometry.iloc[best]
+            lon, lat, osm_ids, approximate = point.x, point.y, found["osm_ids"].iloc[best], False
+            position_source = f"computed: OSM ways {', '.join(map(str, osm_ids))} cross the border line"
+            source = data.source
+        elif node is not None:
+            used_nodes.add(node)
+            row = controls.iloc[node]
+            lon, lat, approximate, source = row.geometry.x, row.geometry.y, False, data.source
+            osm_ids = [int(row["osm_id"])] if pd.notna(row["osm_id"]) else []
+            position_source = f"OpenStreetMap border control node {', '.join(map(str, osm_ids))}"
         rows.append(dict(
             layer=layer.id, kind="crossing", name=crossing.name, name_ru=crossing.name_ru, name_az=crossing.name_az,
             mode=crossing.mode, capacity=crossing.capacity, approximate=approximate,
@@ -161,6 +198,19 @@ def border_frame(layer: Layer, data: LayerData) -> gpd.GeoDataFrame:
                     osm_ids=",".join(map(str, osm_ids)), source=data.source, geometry=point,
                 ))
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+
+
+def _nearest(lon: float, lat: float, frame: gpd.GeoDataFrame, max_km: float, exclude: set[int] = frozenset()):
+    """Row position of the point in ``frame`` nearest to (lon, lat) within ``max_km``, or None."""
+    if frame.empty:
+        return None
+    dist = routing.geodesic_distance_km(lon, lat, frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
+    for i in np.argsort(dist):
+        if dist[i] > max_km:
+            return None
+        if int(i) not in exclude:
+            return int(i)
+    return None
 
 
 def build_layer(

@@ -4,21 +4,8 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-from shapely import affinity
-from shapely.ops import nearest_points
 
-from .routing import geodesic_distance_km
-
-
-def _distance_km(geom, lon: float, lat: float) -> tuple[float, float, float]:
-    """Geodesic km from (lon, lat) to the nearest point of ``geom``, and that point."""
-    scale = max(np.cos(np.radians(lat)), 0.05)
-    squeezed = affinity.scale(geom, xfact=scale, yfact=1.0, origin=(0, 0))
-    from shapely.geometry import Point
-
-    near = nearest_points(squeezed, Point(lon * scale, lat))[0]
-    nlon, nlat = near.x / scale, near.y
-    return float(geodesic_distance_km(lon, lat, nlon, nlat)), nlon, nlat
+from .routing import distance_to_line_km, geodesic_distance_km
 
 
 def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
@@ -51,7 +38,7 @@ def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
         for result in layers:
             lines = result.frame[result.frame["kind"].isin(["segment", "border"])]
             for row in lines.itertuples():
-                dist, _, _ = _distance_km(row.geometry, point.x, point.y)
+                dist = distance_to_line_km(row.geometry, point.x, point.y)
                 if best is None or dist < best[0]:
                     best = (dist, result, row)
         if best is None:

@@ -13,7 +13,9 @@ import networkx as nx
 import numpy as np
 import shapely
 from pyproj import Geod
+from shapely import affinity
 from shapely.geometry import LineString, MultiLineString, Point
+from shapely.ops import nearest_points
 
 from . import settings
 
@@ -33,6 +35,14 @@ def geodesic_distance_km(lon1, lat1, lon2, lat2):
     lon1, lat1, lon2, lat2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (lon1, lat1, lon2, lat2)))
     _, _, dist = GEOD.inv(lon1, lat1, lon2, lat2)
     return np.asarray(dist) / 1000.0
+
+
+def distance_to_line_km(geom, lon: float, lat: float) -> float:
+    """Geodesic km from (lon, lat) to the nearest point of ``geom`` (found in a locally scaled plane)."""
+    scale = max(np.cos(np.radians(lat)), 0.05)
+    squeezed = affinity.scale(geom, xfact=scale, yfact=1.0, origin=(0, 0))
+    near = nearest_points(squeezed, Point(lon * scale, lat))[0]
+    return float(geodesic_distance_km(lon, lat, near.x / scale, near.y))
 
 
 def _node(xy) -> tuple[float, float]:

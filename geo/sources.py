@@ -17,7 +17,7 @@ from shapely.geometry import LineString, MultiPoint, Point
 import shapely
 
 from . import osmdata
-from .errors import CorridorMapError, DataError, NetworkError
+from .errors import DataError, NetworkError
 from .layers import Layer
 
 log = logging.getLogger(__name__)

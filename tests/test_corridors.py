@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import geopandas as gpd
 import pytest
 from shapely.geometry import shape
 from shapely.ops import linemerge
@@ -43,9 +41,7 @@ def test_bam_follows_the_osm_line(bam, osm_dir):
     source_km = routing.geodesic_length_km(source)
     assert abs(bam.length_km - source_km) / source_km < 0.02
     for row in bam.frame[bam.frame["kind"] == "station"].itertuples():
-        from geo.join import _distance_km
-
-        dist, _, _ = _distance_km(line, row.geometry.x, row.geometry.y)
+        dist = routing.distance_to_line_km(line, row.geometry.x, row.geometry.y)
         assert dist <= 5.0 or row.name in ("Bratsk", "Komsomolsk-on-Amur"), (row.name, dist)
     # the two stations off the line are reported with their snap distance, within the stated limit
     snaps = segs.set_index("start")["snap_start_km"]
@@ -86,10 +82,8 @@ def test_samur_yalama_rail_crossing_found_from_geometry(border):
     assert "304666833" in rail["osm_ids"] or "444749531" in rail["osm_ids"]
     # within 2 km of the line between the Samur (RU) and Yalama (AZ) stations
     from shapely.geometry import LineString
-    from geo.join import _distance_km
-
     pair = LineString([(48.48288, 41.82529), (48.58079, 41.76287)])
-    dist, _, _ = _distance_km(pair, rail.geometry.x, rail.geometry.y)
+    dist = routing.distance_to_line_km(pair, rail.geometry.x, rail.geometry.y)
     assert dist < 2.0
     assert {"Yarag-Kazmalyar – Samur", "Tagirkent-Kazmalyar"} <= set(crossings.index)
     line = border.frame[border.frame["kind"] == "border"].iloc[0]

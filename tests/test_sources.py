@@ -106,3 +106,21 @@ def test_pbf_extract_is_read_and_finds_the_crossing(tmp_path, osm_dir, capsys):
                  if f["properties"]["kind"] == "crossing"]
     rail = next(c for c in crossings if c["name"] == "Samur – Yalama")
     assert any(str(i) in rail["osm_ids"] for i in BORDER_WAYS)
+
+
+def test_live_border_uses_osm_boundary_and_places_named_crossings_from_data(tmp_path, fake_overpass, capsys):
+    """Online, the border is OSM's admin_level=2 line; crossings come from the ways that cross it."""
+    out = tmp_path / "out"
+    assert cli.main(["build", "--layer", "ru-az-border", "--out", str(out), "--tiles", "none"]) == 0
+    features = json.loads((out / "ru-az-border.geojson").read_text(encoding="utf-8"))["features"]
+    border = next(f["properties"] for f in features if f["properties"]["kind"] == "border")
+    assert border["source"] == "osm"
+    crossings = {f["properties"]["name"]: f for f in features if f["properties"]["kind"] == "crossing"}
+    rail = crossings["Samur – Yalama"]["properties"]
+    assert rail["source"] == "osm" and rail["position_source"].startswith("computed: OSM ways")
+    # the replayed trunk road (way 7000000, at 48.47 E) crosses the border: a road crossing is computed there
+    road = [f for f in crossings.values() if "7000000" in f["properties"]["osm_ids"]]
+    assert len(road) == 1 and road[0]["properties"]["mode"] == "road"
+    assert abs(road[0]["geometry"]["coordinates"][0] - 48.47) < 0.001
+    # the named road checkpoints stay, from the layer file, marked approximate
+    assert crossings["Yarag-Kazmalyar – Samur"]["properties"]["approximate"] is True
