@@ -102,7 +102,8 @@ def _as_int(value):
 def outline_frame(bounds: tuple[float, float, float, float], pad_deg: float = 5.0) -> gpd.GeoDataFrame:
     """Country outlines overlapping ``bounds`` (minx, miny, maxx, maxy), simplified for display at that extent."""
     minx, miny, maxx, maxy = bounds
-    area = shapely.box(minx - pad_deg, miny - pad_deg, maxx + pad_deg, maxy + pad_deg)
+    pad_deg = max(pad_deg, 0.75 * max(maxx - minx, maxy - miny))  # wide screens show more than the bounds
+    area = shapely.box(minx - pad_deg, max(miny - pad_deg, -90), maxx + pad_deg, min(maxy + pad_deg, 90))
     frame = countries()
     frame = frame[frame.intersects(area)].copy()
     frame["geometry"] = frame.geometry.intersection(area)

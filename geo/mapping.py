@@ -28,7 +28,6 @@ SCHEMATIC_OPACITY = 0.55
 STATUS_LABEL = {"rail": "in service", "construction": "under construction", "planned": "planned"}
 CROSSING_ICONS = {"rail": ("train", "darkpurple"), "road": ("car", "cadetblue")}
 #: Labels of minor stations wait for this zoom at least, so the overview stays legible.
-ROLE_LABEL_ZOOM = {"station": 6, "border": 7}
 ROLE_RADIUS = {"terminus": 5, "junction": 4.5, "border": 4, "anchor": 5, "station": 3.5}
 MENTION_COLOR = "#e08214"
 MENTION_PANE = "cmMentions"
@@ -231,8 +230,8 @@ def source_label(source: str, result=None, short: bool = False) -> str:
 
 
 def label_zoom(row) -> int:
-    """The zoom from which a station's name is shown: its layer file's, raised for minor roles."""
-    return max(int(row.label_zoom), ROLE_LABEL_ZOOM.get(row.role, 0))
+    """The zoom from which a station's name is shown (``label_zoom`` in its layer file)."""
+    return int(row.label_zoom)
 
 
 def _draw_station(group, layer, row) -> None:
