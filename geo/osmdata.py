@@ -97,6 +97,9 @@ def _read_file(path: Path, mtime: float) -> tuple[gpd.GeoDataFrame, gpd.GeoDataF
             frame = _read_osm_xml(path)
         elif name.endswith(".parquet"):
             frame = gpd.read_parquet(path)
+        elif name.endswith(".gpkg"):
+            layers = [str(n) for n, _ in pyogrio.list_layers(path)]
+            frame = pd.concat([pyogrio.read_dataframe(path, layer=n) for n in layers], ignore_index=True)
         else:
             frame = pyogrio.read_dataframe(path)
     except DataError:

@@ -124,3 +124,16 @@ def test_live_border_uses_osm_boundary_and_places_named_crossings_from_data(tmp_
     assert abs(road[0]["geometry"]["coordinates"][0] - 48.47) < 0.001
     # the named road checkpoints stay, from the layer file, marked approximate
     assert crossings["Yarag-Kazmalyar – Samur"]["properties"]["approximate"] is True
+
+
+def test_geopackage_with_line_and_point_layers_is_read(tmp_path, osm_dir):
+    ways = _caucasus_subset(osm_dir, BORDER_WAYS)
+    stations = gpd.read_file(osm_dir / "stations" / "azerbaijan.geojson")
+    stations = stations[stations["name"].isin(["Yalama", "Samur"])]
+    folder = tmp_path / "extract"
+    folder.mkdir()
+    ways.to_file(folder / "extract.gpkg", layer="rail", driver="GPKG")
+    stations.to_file(folder / "extract.gpkg", layer="stations", driver="GPKG")
+    lines, points = osmdata.read_local(folder)
+    assert sorted(int(i) for i in lines["osm_id"]) == sorted(BORDER_WAYS)
+    assert set(points["name"]) == {"Yalama", "Samur"}
