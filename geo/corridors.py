@@ -37,6 +37,7 @@ class LayerResult:
     source: str
     detail: str
     warnings: list[str] = field(default_factory=list)
+    network_failed: bool = False
 
     @property
     def length_km(self) -> float:
@@ -242,4 +243,4 @@ def build_layer(
         stations = station_frame(layer, data.points, data.source)
         frame = pd.concat([corridor_frame(layer, data, stations), stations], ignore_index=True)
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
-    return LayerResult(layer, frame, data.source, data.detail, data.warnings)
+    return LayerResult(layer, frame, data.source, data.detail, data.warnings, data.network_failed)

@@ -53,8 +53,20 @@ def article_places(text: str, *, online: bool = False, overrides: dict | None = 
 
 
 def build_layers(layers: list[Layer], **source_options) -> list[corridors.LayerResult]:
-    """Build each layer (see :func:`geo.corridors.build_layer` for the options)."""
-    return [corridors.build_layer(layer, **source_options) for layer in layers]
+    """Build each layer (see :func:`geo.corridors.build_layer` for the options).
+
+    When a live fetch fails for want of a network, the remaining layers are built
+    offline (cache, then schematic) instead of each waiting out its own retries.
+    """
+    results = []
+    for layer in layers:
+        result = corridors.build_layer(layer, **source_options)
+        if result.network_failed and not source_options.get("offline"):
+            source_options = {**source_options, "offline": True}
+            result.warnings.append("the network is unavailable: the remaining layers come from the cache or are "
+                                   "drawn schematically (rerun when online, or use --osm-dir / --snapshot)")
+        results.append(result)
+    return results
 
 
 def layer_features(result: corridors.LayerResult, place_rows: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:

@@ -34,6 +34,7 @@ class LayerData:
     source: str
     detail: str
     warnings: list[str] = field(default_factory=list)
+    network_failed: bool = False  # a live fetch failed for want of a working network
 
 
 def empty_frame() -> gpd.GeoDataFrame:
@@ -103,7 +104,11 @@ def get_layer_data(
         try:
             lines, pts, detail = overpass.fetch_layer(layer, area)
             return LayerData(lines, pts, "osm", detail, warnings)
-        except (NetworkError, DataError) as exc:
+        except NetworkError as exc:
+            warnings.append(f"{layer.id}: {exc.message}; drawn schematically")
+            detail = "schematic: drawn through the geocoded stations (the live fetch failed)"
+            return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings, network_failed=True)
+        except DataError as exc:
             warnings.append(f"{layer.id}: {exc.message}; drawn schematically")
     detail = "schematic: drawn through the geocoded stations (no OSM data: offline, or not found)"
     return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings)

@@ -137,3 +137,16 @@ def test_geopackage_with_line_and_point_layers_is_read(tmp_path, osm_dir):
     lines, points = osmdata.read_local(folder)
     assert sorted(int(i) for i in lines["osm_id"]) == sorted(BORDER_WAYS)
     assert set(points["name"]) == {"Yalama", "Samur"}
+
+
+def test_network_down_is_tried_once_per_build_not_once_per_layer(tmp_path, fake_overpass, capsys):
+    fake_overpass.script = [(504, {}, b"")] * 50
+    out = tmp_path / "out"
+    assert cli.main(["build", "--out", str(out), "--tiles", "none"]) == 0
+    err = capsys.readouterr().err
+    from tests.conftest import RETRIES
+
+    assert len(fake_overpass.queries) == RETRIES + 1  # the first layer's attempts, and no more
+    assert "the network is unavailable: the remaining layers come from the cache or are drawn schematically" in err
+    for layer in ("bam", "north-south", "ru-az-border"):
+        assert _sources(out, layer) <= {"schematic"}
