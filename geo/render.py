@@ -20,7 +20,9 @@ from .errors import CorridorMapError
 
 #: Chromium executable (env ``CORRIDORMAP_CHROMIUM``; else the first of these found).
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+#: Headless flags; the background-networking ones keep Chromium from calling home on closed networks.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 #: Image size in CSS pixels, and pixels per CSS pixel (2 gives print-quality images).
 PNG_SIZE = (1200, 800)
 PNG_SCALE = 2
@@ -31,7 +33,8 @@ TILE_TIMEOUT_MS = 8_000
 # Controls a reader cannot use on a still image.
 STATIC_CSS = ".leaflet-control-zoom,.leaflet-control-layers,.leaflet-control-fullscreen{display:none!important}"
 
-_MAPS_READY_JS = """() => {
+#: True once every Leaflet map on the page has a view (``map._loaded``).
+MAPS_READY_JS = """() => {
   if (!window.L || !L.Map) return false;
   const maps = Object.values(window).filter((v) => v instanceof L.Map);
   return maps.length > 0 && maps.every((m) => m._loaded);
@@ -125,7 +128,7 @@ class _Session:
             start = time.perf_counter()
             page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
             try:
-                page.wait_for_function(_MAPS_READY_JS, timeout=READY_TIMEOUT_MS, polling=10)
+                page.wait_for_function(MAPS_READY_JS, timeout=READY_TIMEOUT_MS, polling=10)
             except PlaywrightError:
                 raise RenderError(f"{html_path}: the map did not draw within {READY_TIMEOUT_MS / 1000:.0f} s") from None
             seconds = time.perf_counter() - start

@@ -30,32 +30,15 @@ from typing import Any
 import pytest
 
 from geo.assets import local_asset_path
+from geo.render import CHROMIUM_ARGS, MAPS_READY_JS
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1024, "height": 768}
 READY_TIMEOUT_MS = 15_000
 
 # .../{z}/{x}/{y}.png, optionally with a retina suffix such as @2x, or with no
 # extension at all (Esri: .../MapServer/tile/{z}/{y}/{x}).
 _TILE_RE = re.compile(r"/\d+/\d+/\d+(?:@\d+(?:\.\d+)?x)?(?:\.(?:png|jpe?g|webp|gif))?(?:\?.*)?$", re.I)
-
-# True once every folium L.Map on the page has a view (map._loaded).
-_MAPS_READY_JS = """() => {
-  if (!window.L || !L.Map) return false;
-  const maps = Object.values(window).filter((v) => v instanceof L.Map);
-  return maps.length > 0 && maps.every((m) => m._loaded);
-}"""
-
 
 def is_tile_url(url: str) -> bool:
     """Return True for slippy-map tile URLs (``…/{z}/{x}/{y}.png``, ``…/tile/{z}/{y}/{x}`` and similar)."""
@@ -236,7 +219,7 @@ def open_map(
 
             page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
             try:
-                page.wait_for_function(_MAPS_READY_JS, timeout=READY_TIMEOUT_MS)
+                page.wait_for_function(MAPS_READY_JS, timeout=READY_TIMEOUT_MS)
                 result.map_ready = True
             except PlaywrightError:
                 result.map_ready = False
