@@ -54,11 +54,8 @@ def _match_osm_station(station, lon: float, lat: float, points: gpd.GeoDataFrame
     names = points["name"].fillna("").map(fold)
     is_station = points["railway"].isin(["station", "halt"]) if "railway" in points else True
     hits = points[is_station & names.map(lambda n: any(n == w or n.startswith(w + " ") for w in wanted))]
-    if hits.empty:
-        return None
-    dist = routing.geodesic_distance_km(lon, lat, hits.geometry.x.to_numpy(), hits.geometry.y.to_numpy())
-    best = int(np.argmin(dist))
-    return hits.iloc[best] if dist[best] <= STATION_MATCH_KM else None
+    best = _nearest(lon, lat, hits, STATION_MATCH_KM)
+    return None if best is None else hits.iloc[best]
 
 
 def station_frame(layer: Layer, points: gpd.GeoDataFrame | None = None, source: str = "osm") -> gpd.GeoDataFrame:
