@@ -18,13 +18,13 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from . import output, settings
+from . import osmdata, output, settings
 from .errors import DataError
 from .layers import Layer
 
 FORMAT = "corridormap-layer-cache/1"
 #: Columns of every cached frame, in order (``geo.osmdata``'s layout plus ``boundary``).
-COLUMNS = ["osm_id", "name", "railway", "usage", "highway", "barrier", "boundary", "file", "geometry"]
+COLUMNS = osmdata.COLUMNS
 
 
 def cache_path(layer: Layer) -> Path:

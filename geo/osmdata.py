@@ -20,7 +20,8 @@ from .errors import DataError
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet")
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf")
 _FILTER = re.compile(r'\[\s*"([^"]+)"\s*(?:(=|~|!=)\s*"([^"]*)")?\s*\]')
-_COLUMNS = ["osm_id", "name", "railway", "usage", "highway", "barrier", "file", "geometry"]
+#: The columns every reader returns (local files, Overpass, cache, snapshot), in order.
+COLUMNS = ["osm_id", "name", "railway", "usage", "highway", "barrier", "boundary", "file", "geometry"]
 
 
 def osm_files(osm_dir: str | Path) -> list[Path]:
@@ -110,7 +111,7 @@ def _read_file(path: Path, mtime: float) -> tuple[gpd.GeoDataFrame, gpd.GeoDataF
         frame = frame.to_crs(4326)
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].copy()
     frame["file"] = str(path)
-    for col in _COLUMNS:
+    for col in COLUMNS:
         if col not in frame.columns:
             frame[col] = None
     if frame["osm_id"].isna().all() and frame.index.name in ("id", "osm_id"):
@@ -168,5 +169,5 @@ def read_local(osm_dir: str | Path, area=None) -> tuple[gpd.GeoDataFrame, gpd.Ge
 def _concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     frames = [f for f in frames if len(f)]
     if not frames:
-        return gpd.GeoDataFrame({c: [] for c in _COLUMNS}, geometry="geometry", crs=4326)
+        return gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry="geometry", crs=4326)
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)

@@ -222,11 +222,7 @@ def file_sha256(path: Path) -> str:
 
 def _typed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """:data:`geo.layercache.COLUMNS` with stable types: ``osm_id`` Int64 (or text), the rest text."""
-    frame = frame.copy()
-    for col in layercache.COLUMNS:
-        if col not in frame.columns:
-            frame[col] = None
-    frame = gpd.GeoDataFrame(frame[layercache.COLUMNS], geometry="geometry", crs=frame.crs or 4326)
+    frame = layercache.normalise(frame)
     ids = pd.to_numeric(frame["osm_id"], errors="coerce")
     numeric = ids.notna() | frame["osm_id"].isna()
     if numeric.all():
