@@ -41,7 +41,7 @@ def live_builds(article: Path, shared: Path, tmp: Path) -> list[tuple[str, float
 
     sys.path.insert(0, str(REPO))
     from geo import settings
-    from geo.borders import shared_border
+    from geo.corridors.borders import shared_border
     from geo.pipeline import article_places, build
     from tests import overpass_replay as rp
 

@@ -63,8 +63,8 @@ def main(argv=None) -> int:
         return 2
     scorer = load_scorer(folder)
 
-    from geo import gazetteer, mentions
-    from geo.geoparse import geoparse_texts, toponyms
+    from geo.text import gazetteer, mentions
+    from geo.text.geoparse import geoparse_texts, toponyms
 
     cold = not gazetteer.cache_file().is_file()
     build_s = None

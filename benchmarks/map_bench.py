@@ -22,7 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from geo import pipeline, render  # noqa: E402
+from geo import pipeline  # noqa: E402
+from geo.maps import png as render  # noqa: E402
 
 BUDGET_BYTES = 2 * 1024 * 1024
 

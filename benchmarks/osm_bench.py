@@ -1,8 +1,8 @@
 """Benchmark the local OSM path on the team's shared data.
 
 For each corridor layer built from ``../shared/osm`` (env ``CORRIDORMAP_SHARED``):
-time to load (``geo.osmdata.read_local``), to build the rail graph and route the
-stations (``geo.routing``), and to simplify (shapely, preserve_topology, ~0.0005°),
+time to load (``geo.osm.local.read_local``), to build the rail graph and route the
+stations (``geo.corridors.routing``), and to simplify (shapely, preserve_topology, ~0.0005°),
 with the routed lengths. Then a small ``.osm.pbf`` is made from the Caucasus
 ways in a temporary folder (never committed) and read with each available
 reader: pyogrio's OSM driver, pyosmium, and osmnx's XML reader for the same data.
@@ -28,10 +28,10 @@ sys.path.insert(0, str(REPO))
 import geopandas as gpd  # noqa: E402
 import shapely  # noqa: E402
 
-from geo import osmdata, sources  # noqa: E402
-from geo.layers import load_layer  # noqa: E402
-from geo.positions import layer_points  # noqa: E402
-from geo.routing import RailNetwork, geodesic_length_km, rail_graph, route_waypoints  # noqa: E402
+from geo.osm import local as osmdata, sources  # noqa: E402
+from geo.corridors.layers import load_layer  # noqa: E402
+from geo.corridors.stations import layer_points  # noqa: E402
+from geo.corridors.routing import RailNetwork, geodesic_length_km, rail_graph, route_waypoints  # noqa: E402
 
 SIMPLIFY_DEG = 0.0005
 CORRIDORS = ("bam", "north-south")
@@ -156,9 +156,9 @@ def bench_pbf(osm_dir: Path) -> None:
         print(f"   PBF {pbf.stat().st_size / 1e6:.2f} MB ({made_by})")
         readers = [
             ("pyogrio OSM driver, layer 'lines'", lambda: read_pyogrio_lines(pbf)),
-            ("geo.osmdata._read_pbf (pyogrio: lines+multilines+points)", lambda: osmdata._read_pbf(pbf)),
+            ("geo.osm.local._read_pbf (pyogrio: lines+multilines+points)", lambda: osmdata._read_pbf(pbf)),
             ("pyosmium FileProcessor + locations", lambda: read_pyosmium(pbf)),
-            ("osmnx features_from_xml on the .osm (geo.osmdata)", lambda: osmdata._read_osm_xml(xml)),
+            ("osmnx features_from_xml on the .osm (geo.osm.local)", lambda: osmdata._read_osm_xml(xml)),
         ]
         for name, read in readers:
             try:

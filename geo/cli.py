@@ -113,9 +113,9 @@ def cmd_build(args) -> int:
 
 
 def cmd_mentions(args) -> int:
-    from .article import read_article
-    from .geocode import resolve
-    from .mentions import extract_mentions
+    from .text.article import read_article
+    from .text.resolve import resolve
+    from .text.mentions import extract_mentions
 
     text = read_article(args.article)
     mentions = extract_mentions(text)
@@ -148,7 +148,7 @@ def mention_record(mention, place) -> dict:
 
 
 def cmd_layers(args) -> int:
-    from .layers import list_layers
+    from .corridors.layers import list_layers
 
     for layer in list_layers():
         count = f"{len(layer.stations)} stations" if layer.kind == "corridor" else f"{len(layer.crossings)} crossings"
@@ -160,7 +160,7 @@ def cmd_layers(args) -> int:
 
 
 def cmd_geoparse(args) -> int:
-    from .geoparse import geoparse_jsonl
+    from .text.geoparse import geoparse_jsonl
 
     count = geoparse_jsonl(args.input, args.out, progress=True)
     print(f"geoparsed {count} documents into {args.out}")
@@ -168,8 +168,8 @@ def cmd_geoparse(args) -> int:
 
 
 def cmd_snapshot(args) -> int:
-    from .layers import list_layers
-    from .snapshot import read_manifest, snapshot_layers
+    from .corridors.layers import list_layers
+    from .osm.snapshot import read_manifest, snapshot_layers
 
     layer_ids = args.layers or [layer.id for layer in list_layers()]
     folder = snapshot_layers(layer_ids, args.out, osm_dir=args.osm_dir, offline=args.offline)

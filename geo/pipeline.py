@@ -13,9 +13,12 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from . import article as article_io
-from . import assets, corridors, join, mapping, output, places
-from .layers import Layer, list_layers, load_layer
+from .text import article as article_io
+from .maps import assets, draw as mapping
+from .corridors import build as corridors, relate as join
+from . import files as output
+from .text import mention_frame as places
+from .corridors.layers import Layer, list_layers, load_layer
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +47,8 @@ def article_places(text: str, *, online: bool = False, overrides: dict | None = 
         The mentions (list of geo.mentions.Mention) and one GeoDataFrame row per
         resolved place (see :func:`geo.places.mention_frame`).
     """
-    from .geocode import resolve
-    from .mentions import extract_mentions
+    from .text.resolve import resolve
+    from .text.mentions import extract_mentions
 
     mentions = extract_mentions(text)
     resolved = resolve(mentions, text, online=online, overrides=overrides)
@@ -122,7 +125,7 @@ def build(
         Also write ``<name>.png`` of each map (headless Chromium, see :mod:`geo.render`).
     """
     if png:
-        from . import render
+        from .maps import png as render
 
         render.chromium_path()  # fail before any work when Chromium is missing
     start = time.perf_counter()

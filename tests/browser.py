@@ -10,7 +10,7 @@ Usage::
         assert res.count("path.leaflet-interactive") == 1
 
 Every http(s) request is intercepted: CDN assets known to
-:func:`geo.assets.local_asset_path` are served from disk, map tiles get a
+:func:`geo.maps.assets.local_asset_path` are served from disk, map tiles get a
 blank PNG, anything else is aborted and listed in ``unrouted_requests``.
 With ``serve_assets=False`` every http(s) request is aborted.
 """
@@ -29,8 +29,8 @@ from typing import Any
 
 import pytest
 
-from geo.assets import local_asset_path
-from geo.render import CHROMIUM_ARGS, MAPS_READY_JS
+from geo.maps.assets import local_asset_path
+from geo.maps.png import CHROMIUM_ARGS, MAPS_READY_JS
 
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1024, "height": 768}

@@ -117,7 +117,8 @@ def overpass_env(tmp_path, monkeypatch):
 
     Returns the list of retry pauses (seconds) the code asked for.
     """
-    from geo import overpass_api, settings
+    from geo.osm import overpass_http as overpass_api
+    from geo import settings
 
     monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
     monkeypatch.setattr(settings, "http_max_retries", RETRIES)
@@ -135,7 +136,7 @@ def overpass_env(tmp_path, monkeypatch):
 def replay_data(shared_dir):
     """Overpass elements built from ../shared/osm at test time (never stored in the repository)."""
     from tests import overpass_replay as rp
-    from geo.borders import shared_border
+    from geo.corridors.borders import shared_border
 
     bam_ways, bam_rel = rp.bam_relation(shared_dir)
     border = shared_border("RU", "AZ")

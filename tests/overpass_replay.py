@@ -3,7 +3,7 @@
 The data (``../shared/osm``) is turned into Overpass ``out geom`` JSON elements
 at test time; nothing derived from it is stored in the repository. Requests
 are intercepted at ``requests.Session.send``, the last step before the socket,
-so the HTTP code under test (``geo.overpass_api``) runs unchanged.
+so the HTTP code under test (``geo.osm.overpass_http``) runs unchanged.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import shapely
 from requests.structures import CaseInsensitiveDict
 from shapely.geometry import LineString, Point, Polygon
 
-from geo.osmdata import parse_filter
+from geo.osm.local import parse_filter
 
 TIMESTAMP = "2024-06-01T12:00:00Z"
 BAM_RELATION_ID = 1_000_001

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geo.article import decode_bytes, html_to_text, read_article
+from geo.text.article import decode_bytes, html_to_text, read_article
 from geo.errors import InputError
 
 RUSSIAN = "Президент Азербайджана Ильхам Алиев прибыл в Москву. Дербент и Махачкала лежат на пути в Баку."

@@ -1,4 +1,4 @@
-"""Unit tests for geo.assets (no browser, no network)."""
+"""Unit tests for geo.maps.assets (no browser, no network)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import folium
 import folium.plugins
 import pytest
 
-from geo import assets
-from geo.assets import inline_assets, local_asset_path
+from geo.maps import assets
+from geo.maps.assets import inline_assets, local_asset_path
 
 FOLIUM_CLASSES = [folium.Map, folium.Marker, folium.Popup, folium.Icon, folium.plugins.Fullscreen]
 

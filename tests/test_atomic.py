@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from geo import output
+from geo import files as output
 from geo.errors import OutputError
 
 

@@ -9,7 +9,7 @@ import folium
 import folium.plugins
 import pytest
 
-from geo.assets import inline_assets
+from geo.maps.assets import inline_assets
 from tests import browser as harness
 from tests.browser import BLANK_TILE, is_tile_url, open_map, require_browser
 

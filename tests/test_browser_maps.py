@@ -15,8 +15,10 @@ from types import SimpleNamespace
 import geopandas as gpd
 import pytest
 
-from geo import mapping, pipeline, places
-from geo.layers import load_layer
+from geo.maps import draw as mapping
+from geo import pipeline
+from geo.text import mention_frame as places
+from geo.corridors.layers import load_layer
 from tests.browser import open_map, require_browser
 
 DERBENT_SENTENCE = "Freight trains from Moscow now reach Derbent in two days."

@@ -8,7 +8,7 @@ import pytest
 from shapely.geometry import shape
 from shapely.ops import linemerge
 
-from geo import corridors, layers, routing
+from geo.corridors import build as corridors, layers, routing
 
 
 @pytest.fixture(scope="module")

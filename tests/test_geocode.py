@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from geo import gazetteer
-from geo.geocode import Place, geocode_name, haversine_km, resolve
-from geo.mentions import extract_mentions
+from geo.text import gazetteer
+from geo.text.resolve import Place, geocode_name, haversine_km, resolve
+from geo.text.mentions import extract_mentions
 
 
 def _resolved(text: str) -> dict[str, Place]:
@@ -101,8 +101,8 @@ def test_overrides_and_unresolved():
 
 
 def test_online_uses_nominatim_only_when_asked(monkeypatch):
-    from geo import nominatim
-    from geo.mentions import Mention
+    from geo.text import nominatim
+    from geo.text.mentions import Mention
 
     calls = []
     monkeypatch.setattr(nominatim, "geocode", lambda name: calls.append(name) or Place(name, "", 1.0, 2.0, None, "P", 0.5))
@@ -116,7 +116,8 @@ def test_online_uses_nominatim_only_when_asked(monkeypatch):
 def test_nominatim_network_error_is_clear(monkeypatch, tmp_path):
     from geopy.exc import GeocoderUnavailable
 
-    from geo import nominatim, settings
+    from geo.text import nominatim
+    from geo import settings
     from geo.errors import NetworkError
 
     monkeypatch.setattr(settings, "cache_dir", tmp_path)

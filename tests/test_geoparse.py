@@ -8,9 +8,9 @@ import json
 import pytest
 
 from geo.errors import InputError
-from geo.geocode import haversine_km, resolve
-from geo.geoparse import geoparse_jsonl, geoparse_texts
-from geo.mentions import extract_mentions
+from geo.text.resolve import haversine_km, resolve
+from geo.text.geoparse import geoparse_jsonl, geoparse_texts
+from geo.text.mentions import extract_mentions
 
 from .conftest import need_shared
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from geo import corridors, join, layers, mapping, places
-from geo.geocode import resolve
-from geo.mentions import extract_mentions
+from geo.corridors import build as corridors, relate as join, layers
+from geo.maps import draw as mapping
+from geo.text import mention_frame as places
+from geo.text.resolve import resolve
+from geo.text.mentions import extract_mentions
 
 from .browser import open_map, require_browser
 

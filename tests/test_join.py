@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from geo import corridors, join, layers, pipeline
+from geo.corridors import build as corridors, relate as join, layers
+from geo import pipeline
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from geo import layers, settings
+from geo.corridors import layers
+from geo import settings
 from geo.errors import LayerError
 
 REPO_LAYERS = Path(__file__).resolve().parents[1] / "layers"

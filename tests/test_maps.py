@@ -10,8 +10,10 @@ from types import SimpleNamespace
 import pytest
 import shapely
 
-from geo import cli, mapping, pipeline, places, render
-from geo.layers import list_layers
+from geo import cli, pipeline
+from geo.maps import draw as mapping, png as render
+from geo.text import mention_frame as places
+from geo.corridors.layers import list_layers
 
 BUDGET_BYTES = 2 * 1024 * 1024
 EVIL = 'Baku <script>alert("x")</script> `${document.cookie}` \\ {{ 7*7 }}'

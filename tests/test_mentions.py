@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings as hsettings, strategies as st
 
-from geo.mentions import Mention, extract_mentions
+from geo.text.mentions import Mention, extract_mentions
 
 
 def _by_text(mentions: list[Mention]) -> dict[str, Mention]:
@@ -89,7 +89,7 @@ def test_long_text_is_parsed_in_pieces(monkeypatch):
     assert [m.text for m in mentions].count("Baku") == 5
     for m in mentions:
         assert text[m.start:m.end] == m.text
-    from geo.geoparse import geoparse_texts
+    from geo.text.geoparse import geoparse_texts
 
     (got, _), = list(geoparse_texts([text]))
     assert got == mentions

@@ -13,11 +13,12 @@ from pyproj import Geod
 from shapely.geometry import LineString
 
 from tests import overpass_replay as rp
-from geo import layercache, osmdata, overpass, overpass_api, settings, sources
+from geo.osm import cache as layercache, local as osmdata, fetch as overpass, overpass_http as overpass_api, sources
+from geo import settings
 from geo.errors import DataError, NetworkError
-from geo.layers import load_layer
-from geo.positions import layer_points
-from geo.routing import RailNetwork, geodesic_length_km, rail_graph, route_waypoints
+from geo.corridors.layers import load_layer
+from geo.corridors.stations import layer_points
+from geo.corridors.routing import RailNetwork, geodesic_length_km, rail_graph, route_waypoints
 
 GEOD = Geod(ellps="WGS84")
 from tests.conftest import RETRIES

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from geo import cli
-from geo.routing import geodesic_distance_km
+from geo.corridors.routing import geodesic_distance_km
 
 MAPS = ("bam", "north-south", "ru-az-border", "index")
 

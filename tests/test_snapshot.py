@@ -7,10 +7,10 @@ import json
 import pyogrio
 import pytest
 
-from geo import overpass, snapshot, sources
+from geo.osm import fetch as overpass, snapshot, sources
 from geo.errors import DataError
-from geo.layers import load_layer
-from geo.positions import layer_points
+from geo.corridors.layers import load_layer
+from geo.corridors.stations import layer_points
 
 LAYERS = ["bam", "north-south", "ru-az-border"]
 

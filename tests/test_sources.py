@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 import geopandas as gpd
 import pytest
 
-from geo import cli, osmdata
+from geo import cli
+from geo.osm import local as osmdata
 
 
 @pytest.fixture(autouse=True)

@@ -26,8 +26,8 @@ from typing import Any
 import osmnx as ox
 import requests
 
-from . import output, settings
-from .errors import NetworkError
+from .. import files as output, settings
+from ..errors import NetworkError
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,9 @@ import functools
 import re
 from dataclasses import dataclass
 
-from . import gazetteer, settings
-from .errors import DataError
+from . import gazetteer
+from .. import settings
+from ..errors import DataError
 
 PLACE_LABELS = ("GPE", "LOC", "FAC", "NORP")
 
@@ -81,7 +82,7 @@ def ruler() -> dict[str, tuple[int, str, str]]:
                 put(key, (_MEDIUM, "GPE", ""))
     for key in gaz.demonyms:
         put(key, (_MEDIUM, "NORP", ""))
-    from .layers import list_layers
+    from ..corridors.layers import list_layers
 
     for layer in list_layers():
         for s in layer.stations:
@@ -251,7 +252,7 @@ def _big_place(key: str) -> bool:
 
 def _known(name: str) -> bool:
     """True if the gazetteer has a candidate for ``name`` (see :func:`geo.geocode.candidates`)."""
-    from .geocode import candidates
+    from .resolve import candidates
 
     return bool(candidates(name))
 

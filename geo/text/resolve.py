@@ -16,7 +16,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from . import gazetteer, settings
+from . import gazetteer
+from .. import settings
 from .gazetteer import Entry, fold
 from .mentions import Mention
 
@@ -274,7 +275,7 @@ def _context(gaz: gazetteer.Gazetteer, mentions: list[Mention], cand_lists, text
 def _stations(layers: set) -> dict:
     stations = {}
     if layers:
-        from .layers import list_layers
+        from ..corridors.layers import list_layers
 
         for layer in list_layers():
             if layer.id in layers:

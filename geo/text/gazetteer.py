@@ -36,8 +36,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from . import settings
-from .errors import DataError
+from .. import settings
+from ..errors import DataError
 
 #: Bump when the pickled structure changes.
 FORMAT_VERSION = 3
@@ -457,7 +457,7 @@ def _add_aliases(b: _Builder) -> None:
 
 
 def _add_layers(b: _Builder) -> None:
-    from .layers import list_layers
+    from ..corridors.layers import list_layers
 
     by_gid = {e.geonames_id: i for i, e in enumerate(b.entries) if e.feature_class == "P" and e.geonames_id}
     for layer in list_layers():

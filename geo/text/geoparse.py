@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from . import output, settings
-from .errors import InputError
-from .geocode import Place, resolve
+from .. import files as output, settings
+from ..errors import InputError
+from .resolve import Place, resolve
 from .mentions import Mention, extract_mentions, mentions_from_doc, nlp
 
 

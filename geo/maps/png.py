@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .assets import local_asset_path
-from .errors import CorridorMapError
+from ..errors import CorridorMapError
 
 #: Chromium executable (env ``CORRIDORMAP_CHROMIUM``; else the first of these found).
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -142,7 +142,7 @@ class _Session:
             png = page.screenshot(type="png")
         finally:
             page.close()
-        from .output import write_bytes
+        from ..files import write_bytes
 
         return Rendered(write_bytes(png_path, png), seconds, errors)
 

@@ -18,9 +18,10 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from . import osmdata, output, settings
-from .errors import DataError
-from .layers import Layer
+from . import local as osmdata
+from .. import files as output, settings
+from ..errors import DataError
+from ..corridors.layers import Layer
 
 FORMAT = "corridormap-layer-cache/1"
 #: Columns of every cached frame, in order (``geo.osmdata``'s layout plus ``boundary``).

@@ -17,7 +17,7 @@ from shapely import affinity
 from shapely.geometry import LineString, MultiLineString, Point
 from shapely.ops import nearest_points
 
-from . import settings
+from .. import settings
 
 GEOD = Geod(ellps="WGS84")
 _KM_PER_DEG = 111.32

@@ -15,7 +15,7 @@ import pandas as pd
 import pyogrio
 from shapely.geometry import box
 
-from .errors import DataError
+from ..errors import DataError
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet")
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf")

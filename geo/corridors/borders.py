@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, Point
 from shapely.ops import linemerge
 
-from .errors import DataError
+from ..errors import DataError
 
 
 def natural_earth_path() -> Path:

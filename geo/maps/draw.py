@@ -18,7 +18,8 @@ import shapely
 from branca.element import MacroElement, Template
 from folium import plugins
 
-from . import borders, settings
+from ..corridors import borders
+from .. import settings
 
 #: Dash pattern per segment status: in service solid, under construction dashed, planned short dashes.
 STATUS_DASH = {"rail": None, "construction": "10 7", "planned": "3 7"}

@@ -25,10 +25,11 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from . import layercache, output, overpass
-from .errors import DataError, OutputError
-from .layers import load_layer
-from .positions import layer_points
+from . import cache as layercache, fetch as overpass
+from .. import files as output
+from ..errors import DataError, OutputError
+from ..corridors.layers import load_layer
+from ..corridors.stations import layer_points
 
 FORMAT = "corridormap-snapshot/1"
 MANIFEST = "manifest.json"

@@ -16,11 +16,12 @@ import pandas as pd
 from shapely.geometry import LineString, Point
 from shapely.ops import linemerge
 
-from . import borders, osmdata, routing
-from .gazetteer import fold
+from . import borders, routing
+from ..osm import local as osmdata
+from ..text.gazetteer import fold
 from .layers import Layer
-from .positions import layer_points, station_point
-from .sources import LayerData, get_layer_data
+from .stations import layer_points, station_point
+from ..osm.sources import LayerData, get_layer_data
 
 #: How far an OSM station node may be from the gazetteer point to be taken as the station.
 STATION_MATCH_KM = 25.0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from . import settings
-from .errors import LayerError
+from .. import settings
+from ..errors import LayerError
 from .layers import Layer, Station
 
 

@@ -35,10 +35,11 @@ from pyproj import CRS, Geod, Transformer
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 from shapely.ops import linemerge
 
-from . import layercache, overpass_api, settings
-from .errors import DataError, LayerError
-from .layers import Layer
-from .osmdata import parse_filter
+from . import cache as layercache, overpass_http as overpass_api
+from .. import settings
+from ..errors import DataError, LayerError
+from ..corridors.layers import Layer
+from .local import parse_filter
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ def fetch_corridor(layer: Layer, run: Callable[[str], list[dict]], area=None):
         notes.append(f"route relation {rel_id or name!r} not found")
         log.warning("%s: %s; trying ways near the stations", layer.id, notes[-1])
     if osm.get("way_filter"):
-        from .positions import layer_points
+        from ..corridors.stations import layer_points
 
         buffer_km = float(osm.get("query_buffer_km", 10))
         pieces = corridor_pieces(layer_points(layer), buffer_km, settings.overpass_piece_km)

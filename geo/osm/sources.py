@@ -16,9 +16,9 @@ from pyproj import CRS, Transformer
 from shapely.geometry import LineString, MultiPoint, Point
 import shapely
 
-from . import osmdata
-from .errors import DataError, NetworkError
-from .layers import Layer
+from . import local as osmdata
+from ..errors import DataError, NetworkError
+from ..corridors.layers import Layer
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def get_layer_data(
 
         lines, pts, detail = snapshot.read_layer(snapshot_dir, layer.id)
         return LayerData(lines, pts, "snapshot", detail, warnings)
-    from . import overpass
+    from . import fetch as overpass
 
     try:
         cached = overpass.load_cached(layer)

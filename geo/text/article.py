@@ -11,8 +11,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from . import settings
-from .errors import InputError
+from .. import settings
+from ..errors import InputError
 
 _HTML_HINT = re.compile(r"<\s*(html|body|p|div|article|h[1-6]|span|br|script|head)\b", re.I)
 _SKIP_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object"}

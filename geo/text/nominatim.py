@@ -13,8 +13,8 @@ import threading
 import time
 from pathlib import Path
 
-from . import settings
-from .errors import NetworkError
+from .. import settings
+from ..errors import NetworkError
 
 _LOCK = threading.Lock()
 _LAST_REQUEST = [0.0]
@@ -81,7 +81,7 @@ def lookup(name: str) -> dict | None:
 
 def geocode(name: str):
     """Return a :class:`geo.geocode.Place` for ``name`` from Nominatim, or None."""
-    from .geocode import Place
+    from .resolve import Place
 
     hit = lookup(name)
     if not hit:

@@ -1,0 +1,1 @@
+"""Maps: Folium drawing, legend and text, page templates, offline assets, PNG rendering."""
