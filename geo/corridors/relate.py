@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 
-from .routing import distance_to_line_km, geodesic_distance_km
+from ..geodesy import distance_to_line_km, geodesic_distance_km
 
 
 def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:

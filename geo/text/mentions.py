@@ -251,10 +251,9 @@ def _big_place(key: str) -> bool:
 
 
 def _known(name: str) -> bool:
-    """True if the gazetteer has a candidate for ``name`` (see :func:`geo.geocode.candidates`)."""
-    from .resolve import candidates
+    """True if the gazetteer has a candidate for ``name`` (see :func:`geo.text.gazetteer.candidates`)."""
 
-    return bool(candidates(name))
+    return bool(gazetteer.candidates(name))
 
 
 _LEADING = re.compile(r"^(?:the|The|THE)\s+")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import settings
 from ..errors import NetworkError
+from .place import Place
 
 _LOCK = threading.Lock()
 _LAST_REQUEST = [0.0]
@@ -81,10 +82,9 @@ def lookup(name: str) -> dict | None:
 
 def geocode(name: str):
     """Return a :class:`geo.geocode.Place` for ``name`` from Nominatim, or None."""
-    from .resolve import Place
 
     hit = lookup(name)
     if not hit:
         return None
     cls = {"boundary": "A", "place": "P", "natural": "H", "waterway": "H", "railway": "INFRA"}.get(hit["class"], "L")
-    return Place(name, hit["country"], hit["lat"], hit["lon"], None, cls, 0.5)
+    return Place(name, hit["country"], hit["lat"], hit["lon"], None, cls, score=0.5)
