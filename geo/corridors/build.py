@@ -218,7 +218,7 @@ def build_layer(
     Parameters
     ----------
     layer : Layer
-        From :func:`geo.layers.load_layer`.
+        From :func:`geo.corridors.layers.load_layer`.
     osm_dir, snapshot_dir : path, optional
         Local OSM data or a snapshot written by ``corridormap snapshot``.
     offline : bool

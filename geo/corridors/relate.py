@@ -14,8 +14,8 @@ def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
     Parameters
     ----------
     places : GeoDataFrame
-        From :func:`geo.places.mention_frame`.
-    layers : list of geo.corridors.LayerResult
+        From :func:`geo.text.mention_frame.mention_frame`.
+    layers : list of geo.corridors.build.LayerResult
 
     Returns
     -------

@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import pickle
 import re
 import sys
@@ -36,7 +35,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .. import settings
-from ..errors import DataError
+from ..errors import DataError, OutputError
+from ..files import write_bytes
 from .names import fold, is_cyrillic
 from .place import Place
 
@@ -77,12 +77,8 @@ def load() -> Gazetteer:
             pass
     gaz = build()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as f:
-            pickle.dump(gaz, f, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
-    except OSError:  # read-only cache: keep going without it
+        write_bytes(path, pickle.dumps(gaz, protocol=pickle.HIGHEST_PROTOCOL))
+    except OutputError:  # read-only cache: keep going without it
         pass
     return gaz
 

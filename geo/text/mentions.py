@@ -2,7 +2,7 @@
 
 The statistical NER of the small English model finds most places but mislabels
 some (``Baikal-Amur Mainline`` as ORG, ``Ust-Kut`` as PERSON) and misses others
-(``BAM``). A ruler over the gazetteer (:mod:`geo.gazetteer`) and the named
+(``BAM``). A ruler over the gazetteer (:mod:`geo.text.gazetteer`) and the named
 infrastructure of ``layers/`` adds and relabels those spans.
 """
 
@@ -28,7 +28,7 @@ class Mention:
     end: int
     sentence: str  # the full sentence containing the mention
     label: str  # "GPE", "LOC", "FAC", "NORP" or "INFRA"
-    layer_id: str = ""  # for INFRA: the layer id from geo.layers.infrastructure_aliases()
+    layer_id: str = ""  # for INFRA: the layer id from geo.corridors.layers.infrastructure_aliases()
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,6 +1,6 @@
 """Resolve place mentions to coordinates with the offline gazetteer.
 
-Candidates come from :mod:`geo.gazetteer` (GeoNames names and alternate names,
+Candidates come from :mod:`geo.text.gazetteer` (GeoNames names and alternate names,
 folded). They are ranked by a scorer that uses population and feature class, the
 countries and first-level divisions named in the same article and sentence
 (an article about Azerbaijan puts "Astara" in Azerbaijan unless the sentence says
@@ -72,7 +72,7 @@ def resolve(
     Parameters
     ----------
     mentions : list of Mention
-        From :func:`geo.mentions.extract_mentions` on ``text``.
+        From :func:`geo.text.mentions.extract_mentions` on ``text``.
     text : str
         The article (for context).
     overrides : dict, optional
