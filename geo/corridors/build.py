@@ -17,6 +17,7 @@ from shapely.geometry import Point
 from shapely.ops import linemerge
 
 from . import borders, routing
+from ..geonames import country_name
 from ..geodesy import distance_to_line_km, geodesic_distance_km, geodesic_length_km, great_circle
 from ..osm.schema import apply_filter
 from ..text.names import fold
@@ -176,7 +177,7 @@ def border_frame(layer: Layer, data: LayerData) -> gpd.GeoDataFrame:
             osm_ids = [int(row["osm_id"])] if pd.notna(row["osm_id"]) else []
             position_source = f"OpenStreetMap border control node {', '.join(map(str, osm_ids))}"
         rows.append(dict(
-            layer=layer.id, kind="crossing", name=crossing.name, name_ru=crossing.name_ru, name_az=crossing.name_az,
+            layer=layer.id, kind="crossing", name=crossing.name, side_names=crossing.side_names(country_name),
             mode=crossing.mode, capacity=crossing.capacity, approximate=approximate,
             position_source=position_source, osm_ids=",".join(map(str, osm_ids)), source=source,
             geometry=Point(lon, lat),
@@ -186,7 +187,7 @@ def border_frame(layer: Layer, data: LayerData) -> gpd.GeoDataFrame:
             if (mode, i) not in used:
                 rows.append(dict(
                     layer=layer.id, kind="crossing", name=f"{mode} crossing (OSM ways {', '.join(map(str, osm_ids))})",
-                    name_ru="", name_az="", mode=mode, capacity="", approximate=False,
+                    side_names="", mode=mode, capacity="", approximate=False,
                     position_source="computed from OSM ways crossing the border line",
                     osm_ids=",".join(map(str, osm_ids)), source=data.source, geometry=point,
                 ))

