@@ -16,14 +16,14 @@ import pandas as pd
 from shapely.geometry import Point
 from shapely.ops import linemerge
 
-from . import borders, routing
+from . import borders, route_cache, routing
 from ..geonames import country_name
 from ..geodesy import distance_to_line_km, geodesic_distance_km, geodesic_length_km, great_circle
 from ..osm.schema import apply_filter
 from ..text.names import fold
 from .layers import Layer
 from .stations import layer_points, station_point
-from ..osm.sources import LayerData, get_layer_data
+from ..osm.sources import LayerData, data_fingerprint, get_layer_data
 
 #: How far an OSM station node may be from the gazetteer point to be taken as the station.
 STATION_MATCH_KM = 25.0
@@ -228,7 +228,14 @@ def build_layer(
     Returns
     -------
     LayerResult
+        Read back from :mod:`geo.corridors.route_cache` when the layer file and its input
+        data are unchanged since it was last built.
     """
+    data_key = data_fingerprint(layer, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
+    key = route_cache.route_key(layer, data_key) if data_key is not None else None
+    cached = route_cache.read(layer, key) if key is not None else None
+    if cached is not None:
+        return LayerResult(layer, cached.frame.copy(), cached.source, cached.detail, list(cached.warnings))
     data = get_layer_data(layer, layer_points(layer), osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
     if layer.kind == "border":
         frame = border_frame(layer, data)
@@ -236,4 +243,6 @@ def build_layer(
         stations = station_frame(layer, data.points, data.source)
         frame = pd.concat([corridor_frame(layer, data, stations), stations], ignore_index=True)
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
+    if key is not None and not data.network_failed:
+        route_cache.write(layer, key, frame, data.source, data.detail, data.warnings)
     return LayerResult(layer, frame, data.source, data.detail, data.warnings, data.network_failed)

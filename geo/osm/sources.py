@@ -7,10 +7,11 @@ schematic fallback (no data: the corridor is drawn through its stations).
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
+from hashlib import sha256
 from pathlib import Path
-
 from typing import Any, Iterable
 
 import geopandas as gpd
@@ -92,6 +93,49 @@ def get_layer_data(
             warnings.append(f"{layer.id}: {exc.message}; drawn schematically")
     detail = "schematic: drawn through the geocoded stations (no OSM data: offline, or not found)"
     return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings)
+
+
+def data_fingerprint(
+    layer: Layer,
+    *,
+    osm_dir: str | Path | None = None,
+    snapshot_dir: str | Path | None = None,
+    offline: bool = False,
+) -> str | None:
+    """Identify, without reading it, the data :func:`get_layer_data` would use; None when it cannot.
+
+    The same order of sources: a content hash of every file under ``osm_dir``; of the
+    snapshot's manifest and layer file; or the checksum of the layer's cache entry. None
+    when the data would come from a live fetch or be drawn schematically (nothing to reuse).
+    The layer's clip area is not part of it: it follows from the layer file.
+    """
+    h = sha256()
+    if osm_dir is not None:
+        paths = local.osm_files(osm_dir)
+        h.update(b"osm")
+    elif snapshot_dir is not None:
+        folder = Path(snapshot_dir)
+        paths = [folder / snapshot.MANIFEST, folder / f"{layer.id}.gpkg"]
+        if not all(p.is_file() for p in paths):
+            return None  # get_layer_data reports what is missing
+        h.update(b"snapshot")
+    else:
+        entry = cache.checksum(layer)
+        return None if entry is None else f"cache:{entry}"
+    for path in paths:
+        h.update(f"{path.name}:{_content_hash(path.resolve(), *_stamp(path))}".encode())
+    return h.hexdigest()
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=256)
+def _content_hash(path: Path, size: int, mtime_ns: int) -> str:
+    """SHA-256 of a file's bytes, hashed again only when its size or modification time changes."""
+    return snapshot.file_sha256(path)
 
 
 def snapshot_layers(
