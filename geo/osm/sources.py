@@ -20,8 +20,7 @@ from ..corridors.layers import Layer, load_layer
 from ..corridors.stations import layer_points
 from ..errors import DataError, NetworkError
 from ..geodesy import line_buffer_km
-from . import cache, fetch, local, snapshot
-from .queries import layer_queries
+from . import cache, local, snapshot
 from .schema import empty_frame
 
 log = logging.getLogger(__name__)
@@ -82,6 +81,10 @@ def get_layer_data(
         lines, pts, detail = cached
         return LayerData(lines, pts, "cache", detail, warnings)
     if not offline:
+        # Imported here: the live path needs osmnx and requests (~0.5 s to import); builds
+        # from local data, a snapshot or the cache do not.
+        from . import fetch
+
         try:
             lines, pts, detail = fetch.fetch_layer(layer, area)
             return LayerData(lines, pts, "osm", detail, warnings)
@@ -162,6 +165,8 @@ def snapshot_layers(
         When a layer has no OSM data (it would be drawn schematically): a
         snapshot holds only real data.
     """
+    from .queries import layer_queries  # osmnx, via the Overpass settings: see get_layer_data
+
     data: dict[str, snapshot.LayerTuple] = {}
     queries: dict[str, Any] = {}
     for layer_id in layer_ids:

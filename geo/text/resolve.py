@@ -170,7 +170,7 @@ def _mention_candidates(gaz: gazetteer.Gazetteer, m: Mention) -> list[tuple[int,
     key = fold(m.text)
     if m.label == "INFRA" and m.layer_id:
         hits = [i for i in gaz.names.get(key, ()) if gaz.entries[i].layer_id == m.layer_id]
-        hits = hits or [i for i, e in enumerate(gaz.entries) if e.layer_id == m.layer_id]
+        hits = hits or gaz.entries.where("layer_id", m.layer_id)
         return [(i, True) for i in hits[:1]]
     if key in gaz.demonyms and (m.label == "NORP" or not gaz.names.get(key)):
         return [(gaz.demonyms[key], True)]
@@ -280,10 +280,8 @@ def _division_names() -> dict[int, tuple[str, ...]]:
     gaz = gazetteer.load()
     wanted = set(gaz.countries.values()) | set(gaz.admin1.values())
     out: dict[int, set[str]] = {i: {fold(gaz.entries[i].name)} for i in wanted}
-    for k, ids in gaz.names.items():
-        for i in ids:
-            if i in out:
-                out[i].add(k)
+    for i, keys in gaz.names.keys_for(wanted).items():
+        out[i].update(keys)
     for k, i in gaz.demonyms.items():
         if i in out:
             out[i].add(k)
@@ -313,10 +311,8 @@ def _place(gaz, scored: list[tuple[float, int]], ctx) -> Place:
 
 def _override(gaz, m: Mention, value) -> Place | None:
     if isinstance(value, int):
-        hit = next((e for e in gaz.entries if e.geonames_id == value), None)
-        if hit is None:
-            return None
-        return hit._replace(score=1.0)
+        hits = gaz.entries.where("geonames_id", value)
+        return gaz.entries[hits[0]]._replace(score=1.0) if hits else None
     lat, lon = value
     return Place(m.text, "", float(lat), float(lon), None, "P", score=1.0)
 
