@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 
-from . import settings
+from . import __version__, settings
 from .errors import CorridorMapError
 
 EXIT_USAGE = 2
@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Turn news text about transport geopolitics into interactive, embeddable maps.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    parser.add_argument("--version", action="version", version=f"corridormap {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = sub.add_parser("build", help="build the corridor maps (HTML + GeoJSON), with the article's places")

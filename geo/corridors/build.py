@@ -209,6 +209,21 @@ def _nearest(lon: float, lat: float, frame: gpd.GeoDataFrame, max_km: float, exc
     return None
 
 
+def layer_cache_key(
+    layer: Layer,
+    *,
+    osm_dir: str | Path | None = None,
+    snapshot_dir: str | Path | None = None,
+    offline: bool = False,
+) -> str | None:
+    """The key :func:`build_layer` caches the layer under (see :mod:`geo.corridors.route_cache`).
+
+    None when its data cannot be identified before it is fetched (a live fetch, or none).
+    """
+    data_key = data_fingerprint(layer, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
+    return route_cache.route_key(layer, data_key) if data_key is not None else None
+
+
 def build_layer(
     layer: Layer,
     *,
@@ -233,8 +248,7 @@ def build_layer(
         Read back from :mod:`geo.corridors.route_cache` when the layer file and its input
         data are unchanged since it was last built.
     """
-    data_key = data_fingerprint(layer, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
-    key = route_cache.route_key(layer, data_key) if data_key is not None else None
+    key = layer_cache_key(layer, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
     cached = route_cache.read(layer, key) if key is not None else None
     if cached is not None:
         return LayerResult(layer, cached.frame.copy(), cached.source, cached.detail, list(cached.warnings))

@@ -13,6 +13,7 @@ draws byte-identical maps.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from hashlib import sha256
@@ -30,7 +31,8 @@ FORMAT = "corridormap-route-cache/1"
 #: Code whose behaviour shapes a built layer: a change to any of these files misses the cache.
 CODE = ("corridors/*.py", "osm/*.py", "geodesy.py", "geonames.py", "cachefile.py")
 
-_memory: dict[tuple[str, str], "CachedLayer"] = {}
+#: Layers read or written in this process: path -> (key, the file's size and mtime, the layer).
+_memory: dict[str, tuple[str, tuple[int, int], "CachedLayer"]] = {}
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ def route_key(layer: Layer, data_key: str) -> str:
     return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
 def _code_hash() -> str:
     root = Path(__file__).resolve().parent.parent
     h = sha256()
@@ -68,10 +71,11 @@ def _code_hash() -> str:
 
 def read(layer: Layer, key: str) -> CachedLayer | None:
     """The cached result of ``layer`` for ``key``, or None (absent, stale or corrupt: rebuild it)."""
-    hit = _memory.get((str(cache_path(layer)), key))
-    if hit is not None:
-        return hit
-    got = cachefile.read_arrays(cache_path(layer), FORMAT, key)
+    path = cache_path(layer)
+    remembered = _memory.get(str(path))
+    if remembered is not None and remembered[:2] == (key, _stamp(path)):
+        return remembered[2]
+    got = cachefile.read_arrays(path, FORMAT, key)
     if got is None:
         return None
     arrays, meta = got
@@ -79,17 +83,27 @@ def read(layer: Layer, key: str) -> CachedLayer | None:
         frame = frame_from_arrays(arrays)
         hit = CachedLayer(frame, str(meta["source"]), str(meta["detail"]), tuple(map(str, meta["warnings"])))
     except (KeyError, ValueError, TypeError, shapely.errors.ShapelyError):
-        cache_path(layer).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
         return None
-    _memory[(str(cache_path(layer)), key)] = hit
+    _memory[str(path)] = (key, _stamp(path), hit)
     return hit
 
 
 def write(layer: Layer, key: str, frame: gpd.GeoDataFrame, source: str, detail: str, warnings: list[str]) -> None:
     """Cache a built layer (atomically; a read-only cache folder is skipped)."""
     meta = {"layer": layer.id, "source": source, "detail": detail, "warnings": list(warnings)}
-    if cachefile.write_arrays(cache_path(layer), FORMAT, key, frame_to_arrays(frame), meta) is not None:
-        _memory[(str(cache_path(layer)), key)] = CachedLayer(frame.copy(), source, detail, tuple(warnings))
+    path = cachefile.write_arrays(cache_path(layer), FORMAT, key, frame_to_arrays(frame), meta)
+    if path is not None:
+        _memory[str(path)] = (key, _stamp(path), CachedLayer(frame.copy(), source, detail, tuple(warnings)))
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """(size, mtime) of a file, (-1, -1) when it is gone: a file changed since it was read is read again."""
+    try:
+        st = path.stat()
+    except OSError:
+        return -1, -1
+    return st.st_size, st.st_mtime_ns
 
 
 def frame_to_arrays(frame: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
