@@ -19,6 +19,7 @@ from shapely.ops import linemerge
 from . import borders, routing
 from ..osm import local as osmdata
 from ..text.gazetteer import fold
+from ..errors import QueryError
 from .layers import Layer
 from .stations import layer_points, station_point
 from ..osm.sources import LayerData, get_layer_data
@@ -39,6 +40,7 @@ class LayerResult:
     detail: str
     warnings: list[str] = field(default_factory=list)
     network_failed: bool = False
+    query_error: QueryError | None = None
 
     @property
     def length_km(self) -> float:
@@ -241,4 +243,4 @@ def build_layer(
         stations = station_frame(layer, data.points, data.source)
         frame = pd.concat([corridor_frame(layer, data, stations), stations], ignore_index=True)
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
-    return LayerResult(layer, frame, data.source, data.detail, data.warnings, data.network_failed)
+    return LayerResult(layer, frame, data.source, data.detail, data.warnings, data.network_failed, data.query_error)

@@ -35,9 +35,9 @@ from pyproj import CRS, Geod, Transformer
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 from shapely.ops import linemerge
 
-from . import cache as layercache, overpass_http as overpass_api
+from . import cache as layercache, overpass_http as overpass_api, split
 from .. import settings
-from ..errors import DataError, LayerError
+from ..errors import DataError, LayerError, QueryError, QueryTooLarge
 from ..corridors.layers import Layer
 from .local import parse_filter
 
@@ -90,14 +90,21 @@ def fetch_layer(layer: Layer, area=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataF
     ------
     NetworkError
         When Overpass cannot be reached after the retries.
+    QueryError
+        When Overpass refuses a query of the layer, or it stays too large
+        after halving (:class:`QueryTooLarge`); the message names the layer,
+        the selector and the fix.
     DataError
         When Overpass returns nothing for the layer's selectors.
     """
     session = _Session(overpass_api.request)
-    if layer.kind == "border":
-        lines, points, note = fetch_border(layer, session)
-    else:
-        lines, points, note = fetch_corridor(layer, session, area)
+    try:
+        if layer.kind == "border":
+            lines, points, note = fetch_border(layer, session)
+        else:
+            lines, points, note = fetch_corridor(layer, session, area)
+    except QueryError as exc:
+        raise type(exc)(refusal_message(layer, exc), exc.query, exc.server_text) from None
     if lines.empty:
         raise DataError(
             f"{layer.id}: Overpass returned no OSM lines for the layer's selectors ({note}): "
@@ -194,7 +201,7 @@ def fetch_corridor(layer: Layer, run: Callable[[str], list[dict]], area=None):
             pieces = [p for p in pieces if p.intersects(area)]
         elements = []
         for piece in pieces:
-            elements.extend(run(ways_query(osm["way_filter"], piece)))
+            elements.extend(split.run_piece(run, lambda p: ways_query(osm["way_filter"], p), piece))
         lines, _ = elements_to_frames(elements)
         notes.append(f"{len(lines)} ways {render_filter(osm['way_filter'])} within {buffer_km:g} km of the stations")
         return lines, elements_to_frames([])[1], "; ".join(notes)
@@ -225,7 +232,9 @@ def fetch_border(layer: Layer, run: Callable[[str], list[dict]]):
         pieces.extend(corridor_pieces(list(simple.coords), buffer_km + 0.6, settings.overpass_piece_km))
     elements = []
     for piece in pieces:
-        elements.extend(run(crossings_query(osm.get("crossing_node_filter", ""), osm.get("crossing_way_filters", []), piece)))
+        elements.extend(split.run_piece(
+            run, lambda p: crossings_query(osm.get("crossing_node_filter", ""), osm.get("crossing_way_filters", []), p),
+            piece))
     ways, nodes = elements_to_frames(elements)
     crossing = ways[ways.intersects(border_line)] if not ways.empty else ways
     lines = gpd.GeoDataFrame(
@@ -235,6 +244,37 @@ def fetch_border(layer: Layer, run: Callable[[str], list[dict]]):
     )
     note = f"{len(boundary)} boundary ways, {len(crossing)} crossing ways, {len(nodes)} border control nodes"
     return lines, nodes, note
+
+
+def refusal_message(layer: Layer, exc: QueryError) -> str:
+    """``exc``'s message with the layer, the ``[osm]`` selectors in the refused query and the fix."""
+    keys = query_selectors(layer.osm, exc.query)
+    where = f"[osm] {', '.join(f'{k} = {v!r}' for k, v in keys)}" if keys else "[osm]"
+    if isinstance(exc, QueryTooLarge):
+        return (f"{layer.id}: {exc.message}; the query for {where} in {layer.path} is too large for this server: "
+                "use one with more memory or time (--overpass-url), raise osmnx.settings.overpass_memory or "
+                "requests_timeout, or build from --osm-dir")
+    return f"{layer.id}: {exc.message}; fix {where} in {layer.path}"
+
+
+def query_selectors(osm: dict[str, Any], query: str) -> list[tuple[str, str]]:
+    """The ``[osm]`` keys of a layer file (and their values) whose selectors appear in ``query``."""
+    found = []
+    for key, value in osm.items():
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str) or not item.strip():
+                continue
+            text = quote(item) if key == "route_relation_name" else _rendered(item)
+            if text and text in query:
+                found.append((key, item))
+    return found
+
+
+def _rendered(selector: str) -> str:
+    try:
+        return render_filter(selector)
+    except LayerError:
+        return ""
 
 
 # --------------------------------------------------------------------------- queries (pure)

@@ -186,6 +186,8 @@ def snapshot_layers(
         layer = load_layer(layer_id)
         points = layer_points(layer)
         got = sources.get_layer_data(layer, points, osm_dir=osm_dir, offline=offline)
+        if got.query_error is not None:
+            raise got.query_error
         if got.source == "schematic" or got.lines.empty:
             why = "; ".join(got.warnings) or got.detail
             raise DataError(f"{layer_id}: no OSM data to snapshot ({why}): go online, or pass --osm-dir")

@@ -17,7 +17,7 @@ from shapely.geometry import LineString, MultiPoint, Point
 import shapely
 
 from . import local as osmdata
-from ..errors import DataError, NetworkError
+from ..errors import DataError, NetworkError, QueryError
 from ..corridors.layers import Layer
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ class LayerData:
     detail: str
     warnings: list[str] = field(default_factory=list)
     network_failed: bool = False  # a live fetch failed for want of a working network
+    query_error: QueryError | None = None  # the server refused this layer's query (the network works)
 
 
 def empty_frame() -> gpd.GeoDataFrame:
@@ -108,6 +109,10 @@ def get_layer_data(
             warnings.append(f"{layer.id}: {exc.message}; drawn schematically")
             detail = "schematic: drawn through the geocoded stations (the live fetch failed)"
             return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings, network_failed=True)
+        except QueryError as exc:
+            warnings.append(f"{exc.message}; drawn schematically")
+            detail = f"schematic: drawn through the geocoded stations (Overpass refused the query: {exc.server_text})"
+            return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings, query_error=exc)
         except DataError as exc:
             warnings.append(f"{layer.id}: {exc.message}; drawn schematically")
     detail = "schematic: drawn through the geocoded stations (no OSM data: offline, or not found)"
