@@ -188,7 +188,8 @@ def cmd_geoparse(args) -> int:
 
 def cmd_snapshot(args) -> int:
     from .corridors.layers import list_layers
-    from .osm.snapshot import read_manifest, snapshot_layers
+    from .osm.snapshot import read_manifest
+    from .osm.sources import snapshot_layers
 
     _use_overpass(args)
     layer_ids = args.layers or [layer.id for layer in list_layers()]

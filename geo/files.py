@@ -5,17 +5,12 @@ A crash or Ctrl-C mid-build leaves the previous file intact.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
-import geopandas as gpd
-import pandas as pd
-from shapely.geometry import mapping
 
-from . import settings
 from .errors import OutputError
 
 
@@ -99,41 +94,3 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def to_geojson(frame: gpd.GeoDataFrame) -> str:
-    """Serialise features as a GeoJSON FeatureCollection with attribution.
-
-    List-valued columns (quotes, texts) are kept as JSON arrays; missing values become null.
-    """
-    features = []
-    props_cols = [c for c in frame.columns if c != "geometry"]
-    for row in frame.itertuples(index=False):
-        props = {}
-        for col in props_cols:
-            value = _jsonable(getattr(row, col))
-            if value is not None:
-                props[col] = value
-        geom = row.geometry
-        features.append({
-            "type": "Feature",
-            "properties": props,
-            "geometry": None if geom is None else mapping(geom),
-        })
-    return json.dumps({"type": "FeatureCollection", "attribution": settings.ATTRIBUTION_TEXT, "features": features},
-                      ensure_ascii=False)
-
-
-def _jsonable(value):
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float):
-        if pd.isna(value):
-            return None
-        if value.is_integer() and abs(value) < 2**53:
-            return int(value)
-    return value

@@ -8,9 +8,10 @@ import json
 import pytest
 
 from geo.errors import InputError
-from geo.text.resolve import haversine_km, resolve
+from geo.text.resolve import resolve
 from geo.text.geoparse import geoparse_jsonl, geoparse_texts
 from geo.text.mentions import extract_mentions
+from geo.geodesy import haversine_km
 
 from .conftest import need_shared
 

@@ -23,7 +23,7 @@ from geo import settings
 from tests import overpass_replay as rp
 from geo.corridors.borders import shared_border
 from geo.corridors.layers import load_layer
-from geo.corridors.routing import geodesic_length_km
+from geo.geodesy import geodesic_length_km
 from geo.errors import QueryTooLarge
 from geo.osm import cache as layercache, fetch, overpass_http, sources
 from geo.corridors.stations import layer_points

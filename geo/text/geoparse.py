@@ -2,8 +2,8 @@
 
 Input lines: ``{"id", "text", ...}``. Output lines:
 ``{"id", "toponyms": [{"start", "end", "name", "lat", "lon", "geonames_id", "country",
-"feature_class", "score"}]}``. The same code path as :func:`geo.mentions.extract_mentions`
-followed by :func:`geo.geocode.resolve`.
+"feature_class", "score"}]}``. The same code path as :func:`geo.text.mentions.extract_mentions`
+followed by :func:`geo.text.resolve.resolve`.
 """
 
 from __future__ import annotations
