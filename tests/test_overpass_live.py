@@ -23,7 +23,7 @@ from geo import settings
 from tests import overpass_replay as rp
 from geo.corridors.borders import shared_border
 from geo.corridors.layers import load_layer
-from geo.geodesy import geodesic_length_km
+from geo.geodesy import geodesic_length_km, line_buffer_km
 from geo.errors import QueryTooLarge
 from geo.osm import cache as layercache, fetch, overpass_http, sources
 from geo.corridors.stations import layer_points
@@ -180,7 +180,7 @@ def test_out_of_memory_halves_the_piece_then_says_so(in_process, monkeypatch):
     monkeypatch.setattr(ox.settings, "overpass_memory", 1000)  # [maxsize:1000]: the server runs out at once
     monkeypatch.setattr(settings, "overpass_split_depth", 2)
     layer = load_layer("north-south")
-    area = sources.layer_area(layer_points(layer), layer.osm["clip_buffer_km"])
+    area = line_buffer_km(layer_points(layer), layer.osm["clip_buffer_km"])
     before = len(in_process.exchanges())
     with pytest.raises(QueryTooLarge) as err:
         fetch.fetch_layer(layer, area)
