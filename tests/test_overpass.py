@@ -535,3 +535,10 @@ def test_cache_writes_leave_no_temporary_files(fake):
     overpass.fetch_layer(load_layer("bam"), None)
     leftovers = [p for p in settings.cache_dir.rglob("*") if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_an_endpoint_asking_for_hours_is_left_for_the_next(server, monkeypatch, isolated):
+    monkeypatch.setattr(settings, "overpass_url", ["https://busy.invalid/api", "https://overpass.invalid/api"])
+    server.script = [(429, {"Retry-After": "86400"}, b"")]
+    assert overpass_api.request(QUERY)["elements"]
+    assert [u.split("/")[2] for u in server.urls] == ["busy.invalid", "overpass.invalid"] and isolated == []

@@ -64,8 +64,8 @@ class _Duplicate(_Retry):
     """The server is still running an identical query: wait, then ask again."""
 
 
-class _Unresolved(Exception):
-    """The endpoint's host name does not resolve: asking again will not help."""
+class _GiveUp(Exception):
+    """Asking this endpoint again will not help now (its host name does not resolve, or it asks to wait hours)."""
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -214,7 +214,9 @@ def request(query: str) -> dict[str, Any]:
     NetworkError
         After ``settings.http_max_retries`` retries of timeouts, refused or
         broken connections, HTTP 429/5xx, truncated or non-JSON bodies and
-        other Overpass runtime errors, or when no host name resolves.
+        other Overpass runtime errors; or at once when every endpoint gives up
+        (its host name does not resolve, or it asks to wait longer than
+        ``settings.http_retry_after_max_s``).
     """
     urls = endpoints()
     for url in urls:
@@ -229,7 +231,7 @@ def request(query: str) -> dict[str, Any]:
             tries[url] += 1
             try:
                 data = _ask(url, query)
-            except _Unresolved as exc:
+            except _GiveUp as exc:
                 reasons[url] = str(exc)
                 live.remove(url)
                 log.warning("Overpass endpoint %s: %s; not retried", url, exc)
@@ -311,7 +313,7 @@ def parse_response(response: requests.Response, query: str = "") -> dict[str, An
         For a refused query (HTTP 4xx other than 429), with the server's ``Error:`` lines.
     QueryTooLarge
         For an out-of-memory or timeout runtime error.
-    NetworkError
+    _GiveUp
         For a very long Retry-After.
     """
     status = response.status_code
@@ -322,10 +324,7 @@ def parse_response(response: requests.Response, query: str = "") -> dict[str, An
     if status == 429:
         wait = retry_after_s(response.headers.get("Retry-After"))
         if wait is not None and wait > settings.http_retry_after_max_s:
-            raise NetworkError(
-                f"Overpass is rate limiting this computer and asks to wait {wait:.0f} s: try again later "
-                "or use another Overpass server (--overpass-url, CORRIDORMAP_OVERPASS_URL)"
-            )
+            raise _GiveUp(f"HTTP 429: the server is rate limiting this computer and asks to wait {wait:.0f} s")
         raise _Retry("HTTP 429 Too Many Requests (rate limited)", wait)
     if status in RETRY_STATUSES:
         raise _Retry(f"HTTP {status} {response.reason or ''}".strip() + (f": {said[0]}" if said else ""))
@@ -378,7 +377,7 @@ def _text_of(body: bytes, limit: int = 160) -> str:
 
 
 def _post(url: str, query: str) -> requests.Response:
-    """POST ``query``; network failures become :class:`_Retry` (:class:`_Unresolved` for DNS)."""
+    """POST ``query``; network failures become :class:`_Retry` (:class:`_GiveUp` for DNS)."""
     headers = dict(requests.utils.default_headers())
     headers.update({"User-Agent": settings.user_agent, "Accept-Language": ox.settings.http_accept_language})
     timeout = ox.settings.requests_timeout
@@ -391,7 +390,7 @@ def _post(url: str, query: str) -> requests.Response:
     except requests.exceptions.ConnectionError as exc:
         reason = _connection_reason(exc)
         if reason.startswith("host name does not resolve"):
-            raise _Unresolved(reason) from None
+            raise _GiveUp(reason) from None
         raise _Retry(f"cannot connect: {reason}") from None
 
 
