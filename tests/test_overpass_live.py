@@ -46,6 +46,17 @@ def corridormap(*args: str, cache: Path, layers_dir: Path | None = None, env: di
 
 
 
+def broken_layers(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of layers/ whose north-south way_filter holds an invalid regular expression: (folder, that file)."""
+    layers_dir = tmp_path / "layers"
+    shutil.copytree(REPO / "layers", layers_dir)
+    path = layers_dir / "north-south.toml"
+    text = path.read_text(encoding="utf-8")
+    assert '["railway"~"^(rail|construction|proposed)$"]' in text
+    path.write_text(text.replace('["railway"~"^(rail|construction|proposed)$"]', BROKEN), encoding="utf-8")
+    return layers_dir, path
+
+
 @pytest.fixture(scope="module")
 def live_build(overpass_server, tmp_path_factory):
     """``corridormap build --overpass-url URL`` of every layer, fresh cache.
@@ -120,11 +131,7 @@ def test_border_from_the_boundary_relations_with_its_rail_crossing(live_build, m
 
 
 def test_a_broken_selector_shows_the_server_error_and_the_other_layers_stay_live(overpass_server, tmp_path):
-    layers_dir = tmp_path / "layers"
-    shutil.copytree(REPO / "layers", layers_dir)
-    path = layers_dir / "north-south.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace('["railway"~"^(rail|construction|proposed)$"]', BROKEN),
-                    encoding="utf-8")
+    layers_dir, path = broken_layers(tmp_path)
     before = len(overpass_server.exchanges())
     proc = corridormap("build", "--overpass-url", overpass_server.url, "--out", str(tmp_path / "out"),
                        cache=tmp_path / "cache", layers_dir=layers_dir)
@@ -142,11 +149,7 @@ def test_a_broken_selector_shows_the_server_error_and_the_other_layers_stay_live
 
 
 def test_a_broken_selector_alone_exits_2_with_the_fix(overpass_server, tmp_path):
-    layers_dir = tmp_path / "layers"
-    shutil.copytree(REPO / "layers", layers_dir)
-    path = layers_dir / "north-south.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace('["railway"~"^(rail|construction|proposed)$"]', BROKEN),
-                    encoding="utf-8")
+    layers_dir, path = broken_layers(tmp_path)
     proc = corridormap("build", "--layer", "north-south", "--out", str(tmp_path / "out"), cache=tmp_path / "cache",
                        layers_dir=layers_dir, env={"CORRIDORMAP_OVERPASS_URL": overpass_server.url})
     assert proc.returncode == 2
