@@ -58,7 +58,7 @@ def fetch_counted(layer) -> dict:
 
 
 def run(url: str, repeat: int) -> None:
-    overpass_http.use_endpoints([url])
+    overpass_http.use_overpass([url])
     ox.settings.use_cache = False
     print(f"Overpass {url}; {repeat} run(s) per layer, no caches; times are medians")
     print(f"{'layer':<14}{'queries':>8}{'elements':>10}{'HTTP s':>9}{'slowest s':>11}{'total s':>9}"

@@ -39,7 +39,7 @@ http_retry_after_max_s = 300.0
 
 #: Overpass endpoints (API base URLs such as ``https://overpass-api.de/api``), tried in order when one
 #: is overloaded or down (env ``CORRIDORMAP_OVERPASS_URL``, comma-separated; CLI ``--overpass-url``).
-#: Empty: ``osmnx.settings.overpass_url``. ``geo.osm.overpass_http.use_endpoints`` sets this and osmnx's
+#: Empty: ``osmnx.settings.overpass_url``. ``geo.use_overpass`` sets this and osmnx's
 #: setting together.
 overpass_url: list[str] = [u.strip() for u in os.environ.get("CORRIDORMAP_OVERPASS_URL", "").split(",") if u.strip()]
 

@@ -127,6 +127,7 @@ def overpass_env(tmp_path, monkeypatch):
     monkeypatch.setattr(ox.settings, "use_cache", True)
     monkeypatch.setattr(ox.settings, "overpass_rate_limit", False)
     monkeypatch.setattr(ox.settings, "overpass_url", "https://overpass.invalid/api")
+    monkeypatch.setattr(settings, "overpass_url", [])  # osmnx's, whatever CORRIDORMAP_OVERPASS_URL says
     sleeps: list[float] = []
     monkeypatch.setattr(overpass_api, "_sleep", sleeps.append)
     return sleeps

@@ -392,14 +392,14 @@ def test_a_host_that_does_not_resolve_is_not_retried(server, monkeypatch, isolat
     assert "(https://down.invalid/api/interpreter) failed 3 times, last: cannot connect" in err.value.message
 
 
-def test_use_endpoints_sets_osmnx_too(monkeypatch):
+def test_use_overpass_sets_osmnx_too(monkeypatch):
     monkeypatch.setattr(settings, "overpass_url", [])
-    assert overpass_api.use_endpoints(["http://127.0.0.1:8125/api/", "https://a.example/api,https://b.example/api"]) == [
+    assert overpass_api.use_overpass(["http://127.0.0.1:8125/api/", "https://a.example/api,https://b.example/api"]) == [
         "http://127.0.0.1:8125/api", "https://a.example/api", "https://b.example/api"]
     assert ox.settings.overpass_url == "http://127.0.0.1:8125/api"
     assert overpass_api.endpoints() == settings.overpass_url
     with pytest.raises(Exception, match="is not an http\\(s\\) URL"):
-        overpass_api.use_endpoints(["overpass-api.de"])
+        overpass_api.use_overpass(["overpass-api.de"])
 
 
 def test_layer_fetch_reports_network_error_after_retries(fake):

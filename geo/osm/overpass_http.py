@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 import osmnx as ox
 import requests
 
-from .. import files as output, settings
+from .. import files, settings
 from ..errors import InputError, NetworkError, QueryError, QueryTooLarge
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def endpoints() -> list[str]:
     return split_endpoints(settings.overpass_url) or [normalise_endpoint(ox.settings.overpass_url)]
 
 
-def use_endpoints(urls: str | Sequence[str]) -> list[str]:
+def use_overpass(urls: str | Sequence[str]) -> list[str]:
     """Send queries to ``urls`` (tried in order); osmnx's ``overpass_url`` becomes the first.
 
     Returns
@@ -182,7 +182,7 @@ def read_cache(query: str, endpoint: str | None = None) -> dict[str, Any] | None
 def write_cache(query: str, data: dict[str, Any], endpoint: str | None = None) -> None:
     """Cache a complete Overpass response atomically (when ``osmnx.settings.use_cache``)."""
     if ox.settings.use_cache and "remark" not in data:
-        output.write_bytes(cache_file(query, endpoint), json.dumps(data).encode("utf-8"))
+        files.write_bytes(cache_file(query, endpoint), json.dumps(data).encode("utf-8"))
 
 
 # --------------------------------------------------------------------------- requests
