@@ -542,3 +542,13 @@ def test_an_endpoint_asking_for_hours_is_left_for_the_next(server, monkeypatch, 
     server.script = [(429, {"Retry-After": "86400"}, b"")]
     assert overpass_api.request(QUERY)["elements"]
     assert [u.split("/")[2] for u in server.urls] == ["busy.invalid", "overpass.invalid"] and isolated == []
+
+
+def test_cli_rejects_an_overpass_url_that_is_not_one(tmp_path, capsys):
+    from geo.cli import main
+
+    assert main(["build", "--overpass-url", "overpass-api.de", "--offline", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["corridormap: error: Overpass URL 'overpass-api.de' is not an http(s) URL: give the API base, "
+                   "e.g. https://overpass-api.de/api (--overpass-url or CORRIDORMAP_OVERPASS_URL)"]
+    assert not (tmp_path / "out").exists()
