@@ -43,15 +43,6 @@ def write(path: str | Path, fmt: str, key: str, payload: bytes, meta: dict[str, 
         return None
 
 
-def read(path: str | Path, fmt: str, key: str) -> tuple[bytes, dict[str, Any]] | None:
-    """The ``(payload, meta)`` of a checked cache file, or None when absent, stale or corrupt."""
-    opened = _open(Path(path), fmt, key)
-    if opened is None:
-        return None
-    buffer, start, meta = opened
-    return bytes(buffer[start:]), meta
-
-
 def write_arrays(path: str | Path, fmt: str, key: str, arrays: dict[str, np.ndarray],
                  meta: dict[str, Any] | None = None) -> Path | None:
     """Write numeric NumPy arrays as a checked cache file (see :func:`read_arrays`)."""

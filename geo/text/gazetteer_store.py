@@ -68,10 +68,12 @@ class Texts(Sequence):
         return len(self._ends)
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The blob and offsets as arrays named ``<prefix>blob`` and ``<prefix>ends``."""
         return {f"{prefix}blob": np.frombuffer(bytes(self._blob), dtype=np.uint8), f"{prefix}ends": self._ends}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> "Texts":
+        """Inverse of :meth:`to_arrays` (checks the offsets)."""
         blob, ends = arrays[f"{prefix}blob"], arrays[f"{prefix}ends"]
         if len(ends) and (ends[-1] != len(blob) or (np.diff(ends) < 0).any() or ends[0] < 0):
             raise ValueError(f"text column {prefix!r} is inconsistent")
@@ -154,6 +156,7 @@ class Entries(Sequence):
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> "Entries":
+        """Inverse of :meth:`to_arrays` (checks codes and column lengths)."""
         numbers = {f: arrays[f].tolist() for f in ("lat", "lon", "population", "geonames_id")}
         vocab = {field: list(meta["vocab"][field]) for field in _CODED}
         codes = {}
@@ -176,6 +179,7 @@ class NameIndex(Mapping):
 
     @classmethod
     def from_dict(cls, names: Mapping[str, Iterable[int]]) -> "NameIndex":
+        """Index a ``{key: entry ids}`` mapping."""
         keys = list(names)
         hashes = np.fromiter((name_hash(k) for k in keys), dtype=np.uint64, count=len(keys))
         order = np.argsort(hashes, kind="stable")
@@ -185,11 +189,13 @@ class NameIndex(Mapping):
                    np.fromiter((i for v in id_lists for i in v), dtype=np.int32), Texts.from_list(keys))
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The index as arrays whose names start with ``prefix``."""
         return {f"{prefix}hashes": self._hashes, f"{prefix}ends": self._ends, f"{prefix}ids": self._ids,
                 **self._keys.to_arrays(f"{prefix}keys_")}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> "NameIndex":
+        """Inverse of :meth:`to_arrays`."""
         return cls(arrays[f"{prefix}hashes"], arrays[f"{prefix}ends"], arrays[f"{prefix}ids"],
                    Texts.from_arrays(arrays, f"{prefix}keys_"))
 

@@ -57,7 +57,8 @@ def nlp():
     except OSError as exc:
         raise DataError(f"spaCy model {settings.spacy_model!r} is not installed: pip install the project") from exc
     for name in settings.spacy_enable:
-        pipeline.enable_pipe(name)
+        if name in pipeline.disabled:
+            pipeline.enable_pipe(name)
     return pipeline
 
 
