@@ -470,8 +470,11 @@ def test_cache_hit_on_second_call_without_http(fake):
     assert c_lines.geometry.geom_equals_exact(lines.geometry, 0).all()
     data = sources.get_layer_data(layer, layer_points(layer))
     assert data.source == "cache" and data.detail == detail and len(data.lines) == len(lines)
-    overpass.fetch_layer(layer, None)  # the raw responses are cached too (osmnx's HTTP cache)
-    assert len(fake.queries) == sent
+    first = list(fake.queries)
+    overpass.fetch_layer(layer, None)  # the raw responses are cached too (osmnx's HTTP cache) ...
+    empty = [q for q in first if not fake.answer(q)["elements"]]
+    assert fake.queries[sent:] == empty, "... except empty answers, which are asked for again"
+    assert len(empty) < len(first)
 
 
 def test_corrupt_cache_file_detected_reported_and_refetched(fake):
@@ -552,3 +555,81 @@ def test_cli_rejects_an_overpass_url_that_is_not_one(tmp_path, capsys):
     assert err == ["corridormap: error: Overpass URL 'overpass-api.de' is not an http(s) URL: give the API base, "
                    "e.g. https://overpass-api.de/api (--overpass-url or CORRIDORMAP_OVERPASS_URL)"]
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------- caches hold only checked data
+
+MALFORMED = {
+    "node without lat": {"type": "node", "id": 5, "lon": 48.5, "tags": {"barrier": "border_control"}},
+    'coordinates "abc"': {"type": "node", "id": 6, "lat": "abc", "lon": 48.5, "tags": {"barrier": "border_control"}},
+    "junk in a geometry list": {"type": "way", "id": 7, "geometry": [{"lat": 41.8, "lon": 48.5}, "junk", 3],
+                                "tags": {"railway": "rail"}},
+    "a way id that is text": {"type": "way", "id": "way/7", "geometry": [{"lat": 41.8, "lon": 48.5}] * 2},
+    "a latitude out of range": {"type": "way", "id": 8, "geometry": [{"lat": 141.8, "lon": 48.5}] * 2},
+}
+
+
+def _answer(server, elements) -> bytes:
+    return json.dumps({"osm3s": {"timestamp_osm_base": server.timestamp}, "elements": elements}).encode()
+
+
+@pytest.mark.parametrize("bad", list(MALFORMED), ids=list(MALFORMED))
+def test_elements_that_do_not_parse_are_a_data_error_naming_the_element(bad):
+    good = rp.way_element(1, LineString([(48.55, 41.80), (48.56, 41.79)]), {"railway": "rail"})
+    with pytest.raises(DataError, match=r"^Overpass (node|way) .*(lat/lon|not an integer)"):
+        overpass.elements_to_frames([good, MALFORMED[bad]])
+
+
+def test_null_vertices_are_skipped_as_overpass_sends_them():
+    way = rp.way_element(1, LineString([(48.55, 41.80), (48.56, 41.79), (48.57, 41.78)]), {"railway": "rail"})
+    way["geometry"][1] = None  # out geom(bbox): a vertex outside the box
+    lines, _ = overpass.elements_to_frames([way])
+    assert list(lines.geometry.iloc[0].coords) == [(48.55, 41.80), (48.57, 41.78)]
+
+
+@pytest.mark.parametrize("bad", ["node without lat", 'coordinates "abc"', "junk in a geometry list"])
+def test_a_malformed_answer_is_not_cached_and_the_next_build_asks_again(server, bad):
+    layer = load_layer("north-south")
+    server.script = [(200, {}, _answer(server, [MALFORMED[bad]]))]
+    data = sources.get_layer_data(layer, layer_points(layer))
+    assert data.source == "schematic" and len(data.warnings) == 1
+    assert data.warnings[0].startswith("north-south: Overpass (https://overpass.invalid/api/interpreter) sent a "
+                                       "malformed answer (Overpass ")
+    assert "it was not cached" in data.warnings[0]
+    assert not list(settings.cache_dir.rglob("*.json")), "neither the answer nor the layer was cached"
+    sent = len(server.queries)
+    again = sources.get_layer_data(layer, layer_points(layer))
+    assert len(server.queries) > sent, "the next build sends the query again"
+    assert again.source == "osm" and {304666833, 444749531} <= set(again.lines["osm_id"])
+
+
+def test_an_empty_answer_is_not_cached_so_it_cannot_make_later_builds_schematic(server):
+    layer = load_layer("north-south")
+    ways, server.ways = server.ways, []
+    server._index()
+    first = sources.get_layer_data(layer, layer_points(layer))
+    assert first.source == "schematic" and "no OSM lines" in first.warnings[0]
+    assert first.warnings[0].startswith("north-south: Overpass returned no OSM lines")
+    assert not list(settings.cache_dir.rglob("*.json"))
+    server.ways = ways
+    server._index()
+    sent = len(server.queries)
+    second = sources.get_layer_data(layer, layer_points(layer))
+    assert len(server.queries) > sent and second.source == "osm"
+
+
+@pytest.mark.parametrize("planted", [
+    {"elements": [MALFORMED['coordinates "abc"']]},
+    {"elements": [MALFORMED["junk in a geometry list"]]},
+    {"elements": []},
+    {"elements": "not a list"},
+])
+def test_a_planted_raw_cache_file_that_fails_the_check_is_not_trusted(server, planted, caplog):
+    path = overpass_api.cache_file(QUERY)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"osm3s": {}, **planted}), encoding="utf-8")
+    data = overpass_api.request(QUERY)
+    assert {e["id"] for e in data["elements"]} == {304666833, 444749531}
+    assert len(server.queries) == 1, "the planted file was not used: the query was sent"
+    assert any("deleting corrupt Overpass cache file" in r.getMessage() for r in caplog.records)
+    assert json.loads(path.read_text())["elements"] == data["elements"], "replaced by the checked answer"

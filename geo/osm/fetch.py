@@ -74,7 +74,9 @@ def fetch_layer(layer: Layer, area=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataF
         after halving (:class:`QueryTooLarge`); the message names the layer,
         the selector and the fix.
     DataError
-        When Overpass returns nothing for the layer's selectors.
+        When Overpass returns nothing for the layer's selectors, or an answer
+        that does not parse into frames (it is not cached); the message names
+        the layer.
     """
     session = _Session(overpass_http.request)
     try:
@@ -84,6 +86,8 @@ def fetch_layer(layer: Layer, area=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataF
             lines, points, note = fetch_corridor(layer, session, area)
     except QueryError as exc:
         raise type(exc)(refusal_message(layer, exc), exc.query, exc.server_text) from None
+    except DataError as exc:  # a malformed answer, or no boundary: said with the layer
+        raise DataError(f"{layer.id}: {exc.message}") from None
     if lines.empty:
         raise DataError(
             f"{layer.id}: Overpass returned no OSM lines for the layer's selectors ({note}): "
@@ -189,7 +193,7 @@ def fetch_border(layer: Layer, run: Callable[[str], list[dict]]):
     boundary, _ = elements_to_frames(run(boundary_query(osm.get("boundary_filter", ""), layer.countries)))
     if boundary.empty:
         raise DataError(
-            f"{layer.id}: Overpass found no boundary ways shared by {' and '.join(layer.countries)} "
+            f"Overpass found no boundary ways shared by {' and '.join(layer.countries)} "
             f"({render_filter(osm.get('boundary_filter', ''))}): check 'countries' and [osm] in {layer.path}"
         )
     border_line = linemerge(list(boundary.geometry))

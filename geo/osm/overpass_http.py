@@ -5,8 +5,10 @@ The endpoints are ``settings.overpass_url`` (CLI ``--overpass-url``, env
 several are tried in order when one is overloaded or down. The query timeout,
 memory limit, rate limiting and response cache are osmnx's: responses are
 cached as osmnx caches them (one JSON file per query, named by the SHA-1 of
-the GET-style URL, in ``osmnx.settings.cache_folder``), and the wait for a
-free Overpass slot comes from osmnx's rate limiter. Unlike osmnx, which
+the GET-style URL, in ``osmnx.settings.cache_folder``), but only answers
+whose elements parse into frames and are not empty; a cache file failing that
+check is reported, deleted and asked for again. The wait for a free Overpass
+slot comes from osmnx's rate limiter. Unlike osmnx, which
 retries HTTP 429 and 504 forever, every failure here is retried a bounded
 number of times (``settings.http_max_retries``, exponential backoff from
 ``settings.http_backoff_s``) and then reported as a :class:`NetworkError`.
@@ -39,7 +41,8 @@ import osmnx as ox
 import requests
 
 from .. import files, settings
-from ..errors import InputError, NetworkError, QueryError, QueryTooLarge
+from ..errors import DataError, InputError, NetworkError, QueryError, QueryTooLarge
+from .elements import check_elements
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +164,9 @@ def read_cache(query: str, endpoint: str | None = None) -> dict[str, Any] | None
     """The cached response to ``query`` from ``endpoint``, or None.
 
     A cache file that is not a complete Overpass response (truncated, not
-    JSON, no ``elements``, a server remark) is deleted and treated as absent.
+    JSON, no ``elements``, a server remark), whose elements do not parse into
+    frames (:func:`geo.osm.elements.check_elements`) or that holds no elements
+    is reported, deleted and treated as absent: the query is sent again.
     """
     if not ox.settings.use_cache:
         return None
@@ -171,7 +176,10 @@ def read_cache(query: str, endpoint: str | None = None) -> dict[str, Any] | None
     try:
         data = json.loads(path.read_bytes())
         _check_elements(data, query)
-    except (ValueError, _Retry, QueryError, OSError) as exc:
+        check_elements(data["elements"])
+        if not data["elements"]:
+            raise ValueError("an empty answer, never kept")
+    except (ValueError, RecursionError, _Retry, QueryError, DataError, OSError) as exc:
         log.warning("deleting corrupt Overpass cache file %s (%s); the query will be sent again", path, exc)
         path.unlink(missing_ok=True)
         return None
@@ -180,9 +188,30 @@ def read_cache(query: str, endpoint: str | None = None) -> dict[str, Any] | None
 
 
 def write_cache(query: str, data: dict[str, Any], endpoint: str | None = None) -> None:
-    """Cache a complete Overpass response atomically (when ``osmnx.settings.use_cache``)."""
-    if ox.settings.use_cache and "remark" not in data:
+    """Cache a checked Overpass response atomically (when ``osmnx.settings.use_cache``).
+
+    Only answers that hold elements are kept: an empty one (nothing found, or
+    a server that lost its data) is asked for again next time, so it cannot
+    turn later builds schematic. A response with a remark is not kept either.
+    """
+    if ox.settings.use_cache and "remark" not in data and data.get("elements"):
         files.write_bytes(cache_file(query, endpoint), json.dumps(data).encode("utf-8"))
+
+
+def checked(data: dict[str, Any], endpoint: str | None = None) -> dict[str, Any]:
+    """``data`` when its elements parse into frames (:func:`geo.osm.elements.check_elements`).
+
+    Raises
+    ------
+    DataError
+        Naming the server and the malformed element.
+    """
+    try:
+        check_elements(data["elements"])
+    except DataError as exc:
+        raise DataError(f"Overpass ({interpreter_url(endpoint)}) sent a malformed answer ({exc.message}); it was "
+                        "not cached: try again later, or use another server (--overpass-url)") from None
+    return data
 
 
 # --------------------------------------------------------------------------- requests
@@ -217,6 +246,8 @@ def request(query: str) -> dict[str, Any]:
         other Overpass runtime errors; or at once when every endpoint gives up
         (its host name does not resolve, or it asks to wait longer than
         ``settings.http_retry_after_max_s``).
+    DataError
+        At once when a server's answer does not parse into frames (:func:`checked`).
     """
     urls = endpoints()
     for url in urls:
@@ -241,7 +272,7 @@ def request(query: str) -> dict[str, Any]:
                 delay = exc.delay if exc.delay is not None else delay
                 log.warning("Overpass %s attempt %d/%d failed (%s)", url, attempt + 1, attempts, exc.reason)
                 continue
-            write_cache(query, data, url)
+            write_cache(query, checked(data, url), url)
             return data
         if live and attempt + 1 < attempts:
             _sleep(backoff_s(attempt) if delay is None else delay)
