@@ -68,6 +68,9 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snapshot", help="read OSM data from a snapshot folder written by `corridormap snapshot`")
     parser.add_argument("--offline", action="store_true",
                         help="never fetch live: use the cache, else draw schematically")
+    parser.add_argument("--network-budget", type=float, metavar="SECONDS",
+                        help="network time of the whole build (default 120, env CORRIDORMAP_NETWORK_BUDGET_S); "
+                             "when spent, the remaining layers come from the cache or are drawn schematically")
     _overpass_option(parser)
 
 
@@ -119,7 +122,8 @@ def cmd_build(args) -> int:
     _use_overpass(args)
     report = build(
         args.article, args.out, layer_ids=args.layers, osm_dir=args.osm_dir, snapshot_dir=args.snapshot,
-        offline=args.offline, online_geocoding=args.online_geocoding, tiles=args.tiles,
+        offline=args.offline, network_budget_s=args.network_budget, online_geocoding=args.online_geocoding,
+        tiles=args.tiles,
         embed=args.embed, self_contained=args.self_contained, png=args.png,
     )
     for warning in report.warnings:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from . import files
+from . import files, settings
 from .corridors.build import LayerResult, build_layer
 from .corridors.layers import Layer, list_layers, load_layer
 from .corridors.relate import relate
@@ -21,6 +21,7 @@ from .maps import assets
 from .maps.draw import build_map
 from .maps.legend import describe, embed_snippet
 from .maps.page import render_html
+from .osm.budget import budget_seconds, network_budget
 from .text.article import read_article
 from .text.mention_frame import mention_frame
 from .text.mentions import extract_mentions
@@ -58,11 +59,15 @@ def article_places(text: str, *, online: bool = False, overrides: dict | None = 
     return mentions, mention_frame(mentions, resolved)
 
 
-def build_layers(layers: list[Layer], **source_options) -> list[LayerResult]:
+def build_layers(layers: list[Layer], *, network_budget_s: float | None = None,
+                 **source_options) -> list[LayerResult]:
     """Build each layer (see :func:`geo.corridors.build.build_layer` for the options).
 
-    When a live fetch fails for want of a network, the remaining layers are built
-    offline (cache, then schematic) instead of each waiting out its own retries.
+    Live fetches share one network time budget (``network_budget_s``, default
+    ``settings.network_budget_s``; see :mod:`geo.osm.budget`). When a live fetch
+    fails for want of a network or of time, the remaining layers are built
+    offline (cache, then schematic) instead of each waiting out its own
+    retries, and the failing layer's one warning says so.
     A query the server refuses concerns its layer alone: that layer is drawn
     schematically with the server's reason, the others are still fetched.
 
@@ -73,13 +78,14 @@ def build_layers(layers: list[Layer], **source_options) -> list[LayerResult]:
         nothing to draw but schematics, so the server's reason is the error.
     """
     results = []
-    for layer in layers:
-        result = build_layer(layer, **source_options)
-        if result.network_failed and not source_options.get("offline"):
-            source_options = {**source_options, "offline": True}
-            result.warnings.append("the network is unavailable: the remaining layers come from the cache or are "
-                                   "drawn schematically (rerun when online, or use --osm-dir / --snapshot)")
-        results.append(result)
+    with network_budget(network_budget_s):
+        for layer in layers:
+            result = build_layer(layer, **source_options)
+            if result.network_failed and not source_options.get("offline"):
+                source_options = {**source_options, "offline": True}
+                # its last warning is the network failure (geo.osm.sources): one line with what follows from it
+                result.warnings[-1] += "; the remaining layers come from the cache or are drawn schematically"
+            results.append(result)
     refused = [r.query_error for r in results if r.query_error is not None]
     if refused and all(r.source == "schematic" for r in results):
         raise refused[0]
@@ -94,6 +100,7 @@ def build(
     osm_dir: str | Path | None = None,
     snapshot_dir: str | Path | None = None,
     offline: bool = False,
+    network_budget_s: float | None = None,
     online_geocoding: bool = False,
     tiles: str | None = None,
     embed: bool = False,
@@ -114,6 +121,9 @@ def build(
         Default: every layer in ``layers/``.
     osm_dir, snapshot_dir, offline :
         Data source options (see :func:`geo.osm.sources.get_layer_data`).
+    network_budget_s : float, optional
+        Network time of the whole build (default ``settings.network_budget_s``);
+        when spent, the remaining layers come from the cache or are drawn schematically.
     online_geocoding : bool
         Ask Nominatim for names the offline gazetteer lacks.
     tiles : str, optional
@@ -132,13 +142,15 @@ def build(
     start = time.perf_counter()
     text = read_article(article_path) if article_path is not None else None
     layers = [load_layer(i) for i in layer_ids] if layer_ids else list_layers()
+    network_budget_s = budget_seconds(settings.network_budget_s if network_budget_s is None else network_budget_s)
     folder = files.prepare_dir(out_dir)
     report = BuildReport()
     place_rows = None
     if text is not None:
         mentions, place_rows = article_places(text, online=online_geocoding)
         report.n_mentions, report.n_places = len(mentions), len(place_rows)
-    results = build_layers(layers, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
+    results = build_layers(layers, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline,
+                           network_budget_s=network_budget_s)
     if place_rows is not None:
         place_rows = relate(place_rows, results)
     note = "" if place_rows is None or len(place_rows) else "No places found in the article."

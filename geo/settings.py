@@ -29,6 +29,14 @@ http_backoff_s = 2.0
 nominatim_min_delay_s = 1.0  # Nominatim usage policy: at most 1 request per second
 #: Longest wait honoured from an HTTP 429 ``Retry-After`` header; longer asks give up.
 http_retry_after_max_s = 300.0
+#: Longest wall-clock time of one Overpass request, the whole answer included (osmnx's
+#: ``requests_timeout`` only bounds each wait for the next bytes): the server's query timeout
+#: (``requests_timeout``, 180 s) and a minute to send the answer.
+http_deadline_s = 240.0
+#: Network time of one build, in seconds (env ``CORRIDORMAP_NETWORK_BUDGET_S``; CLI ``--network-budget``):
+#: requests, retries and their waits all end by then, and the remaining layers come from the
+#: cache or are drawn schematically. ``inf``: no budget.
+network_budget_s: float | str = os.environ.get("CORRIDORMAP_NETWORK_BUDGET_S", 120.0)
 
 #: Overpass: the endpoint, query timeout, memory and rate limiting are osmnx's
 #: (``osmnx.settings.overpass_url``, ``requests_timeout``, ``overpass_memory``,

@@ -633,3 +633,109 @@ def test_a_planted_raw_cache_file_that_fails_the_check_is_not_trusted(server, pl
     assert len(server.queries) == 1, "the planted file was not used: the query was sent"
     assert any("deleting corrupt Overpass cache file" in r.getMessage() for r in caplog.records)
     assert json.loads(path.read_text())["elements"] == data["elements"], "replaced by the checked answer"
+
+
+# ---------------------------------------------------------------------- network time: per request and per build
+
+
+@pytest.fixture
+def slow(monkeypatch):
+    """Point Overpass at a slow server on 127.0.0.1 (tests/overpass_replay.slow_server); restores on exit."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        def start(mode: str, interval: float = 1.0) -> str:
+            url = stack.enter_context(rp.slow_server(mode, interval))
+            monkeypatch.setattr(settings, "overpass_url", [url])
+            return url
+
+        yield start
+
+
+@pytest.mark.parametrize("mode", ["trickle", "trickle-all", "silent"])
+def test_one_request_ends_at_its_deadline_whatever_the_server_sends(slow, monkeypatch, mode):
+    import time
+
+    slow(mode, interval=0.5)  # a byte every 0.5 s: each read succeeds, so only a total deadline stops it
+    monkeypatch.setattr(settings, "http_deadline_s", 1.5)
+    monkeypatch.setattr(settings, "http_max_retries", 0)
+    start = time.monotonic()
+    with pytest.raises(NetworkError, match=r"failed once, last: no complete answer within 1\.5 s|"
+                                           r"failed once, last: no answer within 1\.5 s \(timeout\)"):
+        overpass_api.request(QUERY)
+    assert 1.4 <= time.monotonic() - start < 2.5
+
+
+def test_retries_and_backoff_keep_to_the_network_budget(slow, monkeypatch, isolated):
+    import time
+
+    from geo.osm.budget import network_budget
+
+    slow("trickle")
+    monkeypatch.setattr(settings, "http_deadline_s", 1.0)
+    monkeypatch.setattr(settings, "http_max_retries", 4)  # unbounded by the budget: 5 x 1 s plus 1+2+4+8 s waits
+    monkeypatch.setattr(settings, "http_backoff_s", 1.0)
+    start = time.monotonic()
+    with network_budget(2.5), pytest.raises(NetworkError) as info:
+        overpass_api.request(QUERY)
+    elapsed = time.monotonic() - start
+    assert info.value.message.startswith("the network time budget of 2.5 s for this build is spent (Overpass (http://")
+    assert "failed 2 times, last: no complete answer within 1 s" in info.value.message
+    assert "--network-budget" in info.value.message
+    assert isolated == [1.0], "the 2 s backoff after the second attempt would outlast the budget: not waited"
+    assert 1.9 <= elapsed < 3.0
+
+
+def test_a_spent_budget_sends_nothing_and_cached_answers_still_come(server, monkeypatch):
+    from geo.osm.budget import network_budget
+
+    overpass_api.request(QUERY)
+    other = QUERY.replace("rail", "light_rail")
+    with network_budget(1e-9):
+        assert overpass_api.request(QUERY)["elements"], "the raw response cache needs no network time"
+        with pytest.raises(NetworkError, match=r"budget of 1e-09 s for this build is spent \(before Overpass was asked\)"):
+            overpass_api.request(other)
+    assert len(server.queries) == 1
+
+
+def test_a_build_past_its_budget_ends_in_time_with_one_warning(slow, monkeypatch):
+    import time
+
+    import geopandas as gpd
+
+    from geo.pipeline import build_layers
+
+    slow("silent")
+    fetches = []  # (layer id, seconds) of each live fetch
+    fetch_layer = overpass.fetch_layer
+
+    def timed(layer, area=None):
+        start = time.monotonic()
+        try:
+            return fetch_layer(layer, area)
+        finally:
+            fetches.append((layer.id, time.monotonic() - start))
+
+    monkeypatch.setattr(overpass, "fetch_layer", timed)
+    layers = [load_layer("bam"), load_layer("north-south"), load_layer("ru-az-border")]
+    planted = gpd.GeoDataFrame({"osm_id": [1], "railway": ["rail"], "geometry": [LineString(layer_points(layers[1])[:2])]},
+                               crs=4326)
+    layercache.write(layers[1], planted, schema.empty_frame(), "OpenStreetMap via Overpass, planted", [])
+    results = build_layers(layers, network_budget_s=2)
+    assert [r.source for r in results] == ["schematic", "cache", "schematic"]
+    assert [f[0] for f in fetches] == ["bam"] and 1.5 < fetches[0][1] < 2.5, "2 s of network time, then no more"
+    warnings = [w for r in results for w in r.warnings]
+    assert len(warnings) == 1 and warnings == results[0].warnings
+    assert warnings[0].startswith("bam: the network time budget of 2 s for this build is spent (Overpass (http://127.0.0.1:")
+    assert warnings[0].endswith("; drawn schematically; the remaining layers come from the cache or are drawn "
+                                "schematically")
+
+
+def test_cli_network_budget_must_be_a_positive_number(tmp_path, capsys):
+    from geo.cli import main
+
+    assert main(["build", "--network-budget", "0", "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "corridormap: error: network budget '0.0' is not a number of seconds above 0: fix --network-budget or "
+        "CORRIDORMAP_NETWORK_BUDGET_S"]
+    assert not (tmp_path / "out").exists()
