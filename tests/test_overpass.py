@@ -698,6 +698,17 @@ def test_a_spent_budget_sends_nothing_and_cached_answers_still_come(server, monk
     assert len(server.queries) == 1
 
 
+def test_the_budget_counts_network_time_only(server):
+    import time
+
+    from geo.osm.budget import network_budget
+
+    with network_budget(0.5) as clock:
+        time.sleep(0.6)  # reading files, routing: not network time
+        assert overpass_api.request(QUERY)["elements"]
+    assert 0 < clock.used < 0.5 and clock.since is None
+
+
 def test_a_build_past_its_budget_ends_in_time_with_one_warning(slow, monkeypatch):
     import time
 

@@ -1,10 +1,12 @@
-"""The network time budget: one wall-clock deadline for all live requests of a build.
+"""The network time budget: how long all live requests of a build may take together.
 
 :func:`network_budget` opens a budget for a block of code (``geo.pipeline.build_layers``
-opens one per build: ``settings.network_budget_s``, CLI ``--network-budget``);
+opens one per build: ``settings.network_budget_s``, CLI ``--network-budget``). Its clock
+runs only while a request is under way (:func:`spending`, around each Overpass request with
+its retries and waits), so reading files and routing cost none of it.
 :func:`request_deadline` is when one request must be over (``settings.http_deadline_s``
-from now, never past the budget's end); :func:`remaining` is what is left. Outside
-a budget only the per-request deadline applies. Times are ``time.monotonic()``.
+from now, never past what is left of the budget); :func:`remaining` is what is left.
+Outside a budget only the per-request deadline applies. Times are ``time.monotonic()``.
 """
 
 from __future__ import annotations
@@ -20,20 +22,18 @@ from .. import settings
 from ..errors import InputError
 
 
-@dataclass(frozen=True)
+@dataclass
 class Budget:
-    """``seconds`` of network time, ending at ``ends`` (``time.monotonic()``)."""
+    """``seconds`` of network time, ``used`` of them before the request under way (started at ``since``)."""
 
     seconds: float
-    ends: float
+    used: float = 0.0
+    since: float | None = None
 
     def remaining(self) -> float:
         """Seconds left (0 when spent)."""
-        return max(0.0, self.ends - time.monotonic())
-
-    @property
-    def spent(self) -> bool:
-        return time.monotonic() >= self.ends
+        running = 0.0 if self.since is None else time.monotonic() - self.since
+        return max(0.0, self.seconds - self.used - running)
 
 
 _current: ContextVar[Budget | None] = ContextVar("corridormap_network_budget", default=None)
@@ -60,13 +60,27 @@ def budget_seconds(value: float | str) -> float:
 @contextmanager
 def network_budget(seconds: float | str | None = None) -> Iterator[Budget]:
     """Within the block, live requests end ``seconds`` from now (default ``settings.network_budget_s``)."""
-    spend = budget_seconds(settings.network_budget_s if seconds is None else seconds)
-    budget = Budget(spend, time.monotonic() + spend)
+    budget = Budget(budget_seconds(settings.network_budget_s if seconds is None else seconds))
     token = _current.set(budget)
     try:
         yield budget
     finally:
         _current.reset(token)
+
+
+@contextmanager
+def spending() -> Iterator[None]:
+    """Run the open budget's clock during the block (nothing happens outside a budget)."""
+    budget = _current.get()
+    if budget is None or budget.since is not None:  # no budget, or its clock runs already
+        yield
+        return
+    budget.since = time.monotonic()
+    try:
+        yield
+    finally:
+        budget.used += time.monotonic() - budget.since
+        budget.since = None
 
 
 def current() -> Budget | None:

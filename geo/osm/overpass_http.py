@@ -262,34 +262,47 @@ def request(query: str) -> dict[str, Any]:
         cached = read_cache(query, url)
         if cached is not None:
             return cached
+    reasons: dict[str, str] = {}
+    tries = {u: 0 for u in urls}
+    with budget.spending():  # the build's network time runs while Overpass is asked
+        try:
+            answer = _ask_in_turn(urls, query, reasons, tries)
+        except _OutOfTime:
+            raise NetworkError(_failure_message(urls, reasons, tries, budget.current())) from None
+    if answer is None:
+        raise NetworkError(_failure_message(urls, reasons, tries))
+    url, data = answer
+    write_cache(query, checked(data, url), url)
+    return data
+
+
+def _ask_in_turn(urls: list[str], query: str, reasons: dict[str, str],
+                 tries: dict[str, int]) -> tuple[str, dict[str, Any]] | None:
+    """(endpoint, answer) from the first endpoint to answer, in rounds with backoff; None when all failed.
+
+    ``reasons`` and ``tries`` are filled in per endpoint; :class:`_OutOfTime` when the budget is spent.
+    """
     attempts = int(settings.http_max_retries) + 1
-    live, reasons, tries = list(urls), {}, {u: 0 for u in urls}
-    try:
-        for attempt in range(attempts):
-            delay = None
-            for url in list(live):
-                if budget.remaining() <= 0:
-                    raise _OutOfTime
-                tries[url] += 1
-                try:
-                    data = _ask(url, query)
-                except _GiveUp as exc:
-                    reasons[url] = str(exc)
-                    live.remove(url)
-                    log.warning("Overpass endpoint %s: %s; not retried", url, exc)
-                    continue
-                except _Retry as exc:
-                    reasons[url] = exc.reason
-                    delay = exc.delay if exc.delay is not None else delay
-                    log.warning("Overpass %s attempt %d/%d failed (%s)", url, attempt + 1, attempts, exc.reason)
-                    continue
-                write_cache(query, checked(data, url), url)
-                return data
-            if live and attempt + 1 < attempts:
-                _pause(backoff_s(attempt) if delay is None else delay)
-    except _OutOfTime:
-        raise NetworkError(_failure_message(urls, reasons, tries, budget.current())) from None
-    raise NetworkError(_failure_message(urls, reasons, tries))
+    live = list(urls)
+    for attempt in range(attempts):
+        delay = None
+        for url in list(live):
+            if budget.remaining() <= 0:
+                raise _OutOfTime
+            tries[url] += 1
+            try:
+                return url, _ask(url, query)
+            except _GiveUp as exc:
+                reasons[url] = str(exc)
+                live.remove(url)
+                log.warning("Overpass endpoint %s: %s; not retried", url, exc)
+            except _Retry as exc:
+                reasons[url] = exc.reason
+                delay = exc.delay if exc.delay is not None else delay
+                log.warning("Overpass %s attempt %d/%d failed (%s)", url, attempt + 1, attempts, exc.reason)
+        if live and attempt + 1 < attempts:
+            _pause(backoff_s(attempt) if delay is None else delay)
+    return None
 
 
 def _failure_message(urls: list[str], reasons: dict[str, str], tries: dict[str, int],
