@@ -244,12 +244,12 @@ def slow_server(mode: str, interval: float = 1.0) -> Iterator[str]:
     """An HTTP server on 127.0.0.1 that answers too slowly; yields its API base URL.
 
     ``mode``: ``"silent"`` accepts, reads the request and never answers;
-    ``"trickle"`` sends its headers at once, then a JSON body one byte every
+    ``"trickle"`` sends its headers at once, then a 4 kB JSON body one byte every
     ``interval`` seconds; ``"trickle-all"`` sends the status line and headers
     that way too. Every connection is closed when the block ends.
     """
     stop = threading.Event()
-    body = json.dumps({"osm3s": {"timestamp_osm_base": TIMESTAMP}, "elements": []}).encode()
+    body = json.dumps({"osm3s": {"timestamp_osm_base": TIMESTAMP}, "elements": []}).encode() + b" " * 4096
     head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
             b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
 
