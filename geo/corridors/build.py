@@ -91,13 +91,15 @@ def corridor_frame(layer: Layer, data: LayerData, stations: gpd.GeoDataFrame) ->
     rows = []
     for (name_a, lon_a, lat_a), (name_b, lon_b, lat_b) in zip(waypoints[:-1], waypoints[1:]):
         facts = layer.segment(name_a, name_b)
-        leg = network.route((name_a, lon_a, lat_a), (name_b, lon_b, lat_b)) if network else None
+        by_rail = network is not None and facts.status != "ferry"
+        leg = network.route((name_a, lon_a, lat_a), (name_b, lon_b, lat_b)) if by_rail else None
         if leg is not None and leg.geometry is not None:
             geom, source, reason = leg.geometry, data.source, ""
             snaps = (leg.start_snap_km, leg.end_snap_km)
         else:
             geom, source = great_circle(lon_a, lat_a, lon_b, lat_b), "schematic"
-            reason = leg.reason if leg is not None else "no OSM rail data for this layer"
+            reason = (leg.reason if leg is not None else "a sea crossing: drawn as a straight line" if facts.status == "ferry"
+                      else "no OSM rail data for this layer")
             snaps = (None, None)
         rows.append(dict(
             layer=layer.id, kind="segment", name=f"{name_a} – {name_b}", start=name_a, end=name_b,

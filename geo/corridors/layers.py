@@ -22,7 +22,7 @@ from ..errors import LayerError
 
 KINDS = ("corridor", "border")
 ROLES = ("terminus", "junction", "station", "port", "border", "anchor")
-STATUSES = ("rail", "construction", "planned")
+STATUSES = ("rail", "construction", "planned", "ferry")
 MODES = ("rail", "road")
 
 

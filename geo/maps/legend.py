@@ -69,7 +69,7 @@ def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", 
         for row in r.frame[r.frame["kind"] == "segment"].itertuples():
             key = (row.status, row.source == "schematic" and row.status == "rail")
             styles_seen.add(key)
-    for status in ("rail", "construction", "planned"):
+    for status in ("rail", "construction", "planned", "ferry"):
         if (status, False) in styles_seen:
             items.append(_legend_line({**grey, "dash_array": STATUS_DASH[status]}, escape(STATUS_LABEL[status])))
     if ("rail", True) in styles_seen:

@@ -9,11 +9,11 @@ import unicodedata
 import geopandas as gpd
 
 #: Dash pattern per segment status: in service solid, under construction dashed, planned short dashes.
-STATUS_DASH = {"rail": None, "construction": "10 7", "planned": "3 7"}
+STATUS_DASH = {"rail": None, "construction": "10 7", "planned": "3 7", "ferry": "1 8"}
 #: In-service legs with no OSM geometry (drawn straight between stations) are dotted and faint.
 SCHEMATIC_DASH = "1 7"
 SCHEMATIC_OPACITY = 0.55
-STATUS_LABEL = {"rail": "in service", "construction": "under construction", "planned": "planned"}
+STATUS_LABEL = {"rail": "in service", "construction": "under construction", "planned": "planned", "ferry": "sea crossing (ferry)"}
 CROSSING_ICONS = {"rail": ("train", "darkpurple"), "road": ("car", "cadetblue")}
 #: Labels of minor stations wait for this zoom at least, so the overview stays legible.
 ROLE_RADIUS = {"terminus": 5, "junction": 4.5, "border": 4, "anchor": 5, "station": 3.5}
