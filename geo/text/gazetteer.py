@@ -130,6 +130,7 @@ class _Builder:
         i = len(self.entries)
         self.entries.append(entry)
         seen: set[str] = set()
+        names = [*names, *port_names(names[0])] if names else names
         for n in names:
             k = fold(n)
             (self.dotted if n.endswith(".") else self.undotted).add(k)
@@ -455,6 +456,15 @@ def station_names(name: str, local_name: str = "") -> list[str]:
         if is_cyrillic(local_name):
             names.append(transliterate(local_name))
     return names
+
+
+_BANDAR = re.compile(r"^bandar(?: e)? (.+)$")
+
+
+def port_names(name: str) -> list[str]:
+    """English forms of a Persian port name: "Bandar-e Anzali" -> ["Anzali port", "Port of Anzali"] (*bandar*: port)."""
+    m = _BANDAR.match(fold(name))
+    return [f"{m.group(1)} port", f"port of {m.group(1)}"] if m else []
 
 
 _PAIR_SEPARATOR = re.compile(r"\s+[–—-]\s+|\s*/\s*")
