@@ -72,7 +72,7 @@ def ruler() -> dict[str, tuple[int, str, str]]:
             out[key] = value
 
     for key, ids in gaz.names.items():
-        if key in settings.ruler_generic_words:
+        if key in settings.ruler_generic_words or key in settings.generic_place_words:
             continue
         for i in ids:
             e = gaz.entries[i]
@@ -174,6 +174,8 @@ def mentions_from_doc(doc) -> list[Mention]:
             before = len(spans)
             for s, e in _split_compound(text, start, end, rules) if ent.label_ == "NORP" else [(start, end)]:
                 key = gazetteer.fold(text[s:e])
+                if key in settings.generic_place_words:
+                    continue
                 hit = rules.get(key)
                 if ent.label_ == "NORP" and not (hit and hit[1] in ("NORP", "GPE", "LOC")):
                     continue
@@ -212,7 +214,8 @@ def mentions_from_doc(doc) -> list[Mention]:
         person = any(c.label_ == "PERSON" for c in covering)
         if all(s <= cs and ce <= e for cs, ce in bounds):  # the rule covers the model's entities
             # A person's name is a place only when it is a demonym ("Azerbaijani" soldiers) or a strong name.
-            if strength >= _STRONG or (strength >= _MEDIUM and (not person or label == "NORP" or _big_place(key))):
+            wider = all(s < cs or ce < e for cs, ce in bounds)  # the name goes on past the entity: "Anzali port"
+            if strength >= _STRONG or (strength >= _MEDIUM and (not person or wider or label == "NORP" or _big_place(key))):
                 spans.append((s, e, label, layer_id, 3))
         elif len(bounds) == 1 and bounds[0][0] <= s and e <= bounds[0][1] and not person:
             # A place inside an organisation's name ("Zimbabwe Tourism Authority", "Nigerian Army").
