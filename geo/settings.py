@@ -48,6 +48,11 @@ join_gap_km = 1.5
 #: Gazetteer: smallest GeoNames population loaded.
 min_city_population = 500
 
+#: Choosing layers for an article: a layer is drawn when the article names it, or when at least
+#: layer_min_places of its towns lie within layer_place_km of the layer's station line (or crossings).
+layer_min_places = 3
+layer_place_km = 30.0
+
 #: Default base map for HTML output.
 default_tiles = "light"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 
 from .. import settings
+from .coverage import not_drawn_html
 from .style import (CROSSING_ICONS, SCHEMATIC_DASH, SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL, escape, pinned, slug,
                     source_label)
 
@@ -57,8 +58,10 @@ def _legend_line(style: dict, label: str) -> str:
     return f"<div class='cm-item'>{svg} {label}</div>"
 
 
-def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", outlines: bool = False) -> str:
-    """The legend's HTML: only the symbols this map uses, and each layer's data sources."""
+def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", outlines: bool = False,
+                not_drawn: dict[str, list[str]] | None = None) -> str:
+    """The legend's HTML: only the symbols this map uses, each layer's data sources, and the places not drawn
+    (``not_drawn``: reason -> names, see :func:`geo.maps.coverage.not_drawn`)."""
     items = []
     styles_seen: set[tuple] = set()
     grey = {"color": "#555", "weight": 3, "opacity": 0.9}
@@ -101,6 +104,8 @@ def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", 
             items.append(f"<div class='cm-item'><small>Also named in the article: {named}</small></div>")
     if note:
         items.append(f"<div class='cm-item'><small>{escape(note)}</small></div>")
+    if not_drawn:
+        items.append(not_drawn_html(not_drawn))
     items.append(f"<div class='cm-attrib'><small>Data: {settings.ATTRIBUTION}</small></div>")
     return "".join(items)
 

@@ -21,6 +21,7 @@ import re
 from typing import NamedTuple
 
 from . import gazetteer
+from .. import settings
 from .names import fold, variant_key
 
 #: Kinds that name a line or structure on their own after a proper name ("Crimean Bridge").
@@ -144,6 +145,9 @@ def _is_plain_word(name: str) -> bool:
 def _is_town(name: str) -> bool:
     """True when the most prominent place called ``name`` is a town, station or crossing, not a lake or river."""
     gaz = gazetteer.load()
+    key = fold(name)
+    if key in settings.generic_place_words or key in settings.ruler_generic_words:
+        return False  # "North" and "South" in "North-South corridor"
     ids = [i for i, _ in gazetteer.candidates(name)]
     if not ids:
         return False
