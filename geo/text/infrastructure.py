@@ -41,13 +41,15 @@ _SEP = r"\s?[-–—]\s?"
 _PATTERN = re.compile(
     rf"(?P<name>{_NAME}(?:{_SEP}{_NAME}){{0,3}})\s+"
     rf"(?:(?:high-speed|new|old|freight|passenger|international|rail|railway|road)\s+)?"
-    rf"(?P<kind>{_NAMED_KINDS}|{_PAIR_KINDS})\b(?!\s+(?:station|stations|company|companies|operator|workers|ministry))"
+    rf"(?P<kind>(?:rail(?:way|road)?\s+)(?:section|line|link|bridge)|{_NAMED_KINDS}|{_PAIR_KINDS})\b(?!\s+(?:station|stations|company|companies|operator|workers|ministry))"
 )
 _SYNONYMS = (
     (re.compile(r"\bmagistral\b"), "mainline"), (re.compile(r"\bmain line\b"), "mainline"),
     (re.compile(r"\brailroad\b"), "railway"), (re.compile(r"\btransportation\b"), "transport"),
     (re.compile(r"\brail (?:link|line)\b|\b(?:link|line|section|route|railway line)$"), "railway"),
 )
+#: Hyphenated prefixes that make one name, not two ends ("Trans-Caspian", "Pan-European").
+_PREFIX = re.compile(r"^(?:Trans|Pan|Inter|Euro|Afro|Sino|Indo|Russo|Turko|Anglo|Ultra|Sub|Non|Post|Pre)-", re.I)
 _LEADING_STOP = re.compile(r"^(?:The|A|An|This|That|New|Its|Their|Our|In|On|At|By|From|To|Of|And|Both|Each|Via)\s+")
 
 
@@ -110,7 +112,7 @@ def _ends(name: str) -> list[tuple[int, int]]:
             e -= 1
         if s >= e:
             continue
-        if fold(name[s:e]) in rules or "-" not in name[s:e]:
+        if fold(name[s:e]) in rules or "-" not in name[s:e] or _PREFIX.match(name[s:e]):
             out.append((s, e))
             continue
         parts = [(p.start() + s, p.end() + s) for p in re.finditer(r"[^-]+", name[s:e])]
