@@ -240,7 +240,7 @@ def build_layer(
         stations = station_frame(layer, data.points, data.source)
         frame = pd.concat([corridor_frame(layer, data, stations), stations], ignore_index=True)
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
-        return LayerResult(layer, frame, data.source, data.detail, data.warnings, data.network_failed, data.query_error)
+    return LayerResult(layer, frame, data.source, data.detail, data.warnings, data.network_failed, data.query_error)
 
 
 def named_route_result(name: str, lines: gpd.GeoDataFrame, detail: str) -> LayerResult:
