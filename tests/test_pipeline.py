@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from geo.text.place import is_area
 import pytest
 
 from geo import cli
 from geo.geodesy import geodesic_distance_km
+from geo.text.place import is_area
 
 MAPS = ("bam", "north-south", "ru-az-border", "index")
 
