@@ -59,7 +59,14 @@ def budget_seconds(value: float | str) -> float:
 
 @contextmanager
 def network_budget(seconds: float | str | None = None) -> Iterator[Budget]:
-    """Within the block, live requests end ``seconds`` from now (default ``settings.network_budget_s``)."""
+    """Within the block, live requests take ``seconds`` in all (default ``settings.network_budget_s``).
+
+    A block inside another shares the outer budget (``seconds`` is then ignored).
+    """
+    outer = _current.get()
+    if outer is not None:
+        yield outer
+        return
     budget = Budget(budget_seconds(settings.network_budget_s if seconds is None else seconds))
     token = _current.set(budget)
     try:

@@ -36,7 +36,8 @@ from ..corridors.stations import layer_points
 from ..errors import DataError, LayerError, QueryError, QueryTooLarge
 from . import cache, overpass_http, split
 from .elements import elements_to_frames, assemble_route
-from .queries import (boundary_query, corridor_pieces, crossings_query, query_selectors, relation_query, render_filter,
+from .queries import (boundary_query, corridor_pieces, crossings_query, named_route_query, query_selectors,
+                      relation_query, render_filter,
                       ways_query)
 from .schema import normalise
 
@@ -49,6 +50,36 @@ Request = Callable[[str], dict[str, Any]]
 
 
 # --------------------------------------------------------------------------- public API
+
+
+def fetch_named_route(name: str, send: Request | None = None) -> tuple[gpd.GeoDataFrame, str] | None:
+    """The railway an article names without a layer, as OSM's route relation of that name.
+
+    Returns
+    -------
+    (lines, detail) or None
+        The relation's member ways merged into lines, and where they came from; None when
+        no ``route=railway``/``route=train`` relation has that name.
+
+    Raises
+    ------
+    NetworkError
+        When Overpass cannot be reached (see :func:`geo.osm.overpass_http.request`).
+    DataError
+        When its answer does not parse into frames (it is not cached).
+    """
+    session = _Session(send or overpass_http.request)
+    elements = session(named_route_query(name))
+    lines, _ = elements_to_frames(elements)
+    if lines.empty:
+        return None
+    relations = [e for e in elements if e.get("type") == "relation"]
+    top = relations[0] if relations else {"id": None, "tags": {"name": name}}
+    rel_name = (top.get("tags") or {}).get("name", name)
+    route = assemble_route(lines, top.get("id"), rel_name)
+    note = f"route relation {top.get('id')} {rel_name!r}, found by the article's name {name!r}"
+    return route, make_detail(session.timestamps, note)
+
 
 
 def fetch_layer(layer: Layer, area=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
