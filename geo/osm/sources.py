@@ -97,8 +97,8 @@ def get_layer_data(
             warnings.append(f"{exc.message}; drawn schematically")
             detail = f"schematic: drawn through the geocoded stations (Overpass refused the query: {exc.server_text})"
             return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings, query_error=exc)
-        except DataError as exc:
-            warnings.append(f"{layer.id}: {exc.message}; drawn schematically")
+        except DataError as exc:  # its message names the layer
+            warnings.append(f"{exc.message}; drawn schematically")
     detail = "schematic: drawn through the geocoded stations (no OSM data: offline, or not found)"
     return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings)
 
