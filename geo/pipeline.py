@@ -69,8 +69,8 @@ def build_layers(layers: list[Layer], **source_options) -> list[LayerResult]:
         result = build_layer(layer, **source_options)
         if result.network_failed and not source_options.get("offline"):
             source_options = {**source_options, "offline": True}
-            result.warnings.append("the network is unavailable: the remaining layers come from the cache or are "
-                                   "drawn schematically (rerun when online, or use --osm-dir / --snapshot)")
+            result.warnings.append("the network is unavailable: the remaining layers come from the cache or the "
+                                   "bundled snapshot, or are drawn schematically (rerun when online, or use --osm-dir / --snapshot)")
         results.append(result)
     return results
 

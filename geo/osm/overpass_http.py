@@ -16,6 +16,7 @@ import email.utils
 import json
 import logging
 import re
+import socket
 import time
 from collections import OrderedDict
 from datetime import datetime, timezone
@@ -25,6 +26,7 @@ from typing import Any
 
 import osmnx as ox
 import requests
+import urllib3
 
 from .. import files as output, settings
 from ..errors import NetworkError
@@ -240,10 +242,17 @@ def _post(url: str, query: str) -> requests.Response:
     except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
         raise _Retry("the response was cut off (truncated transfer)") from None
     except requests.exceptions.ConnectionError as exc:
+        if _cause(exc, socket.gaierror, urllib3.exceptions.NameResolutionError) is not None:
+            # no DNS answer: this computer is offline (or has no resolver); retrying will not help
+            raise NetworkError(
+                f"cannot resolve the Overpass host {urllib3.util.parse_url(url).host}: this computer seems to be "
+                "offline (no DNS); rerun when online, or build without the network with --offline, --osm-dir or --snapshot"
+            ) from None
         raise _Retry(f"cannot connect: {_connection_reason(exc)}") from None
 
 
-def _connection_reason(exc: BaseException) -> str:
+def _cause(exc: BaseException, *kinds: type[BaseException]) -> BaseException | None:
+    """The first exception of one of ``kinds`` in ``exc``'s chain (causes, contexts, args, ``reason``), or None."""
     seen = set()
     stack = [exc]
     while stack:
@@ -251,10 +260,16 @@ def _connection_reason(exc: BaseException) -> str:
         if id(err) in seen:
             continue
         seen.add(id(err))
-        if isinstance(err, ConnectionRefusedError):
-            return "connection refused"
+        if isinstance(err, kinds):
+            return err
         stack.extend(a for a in getattr(err, "args", ()) if isinstance(a, BaseException))
         stack.extend(e for e in (err.__cause__, err.__context__, getattr(err, "reason", None)) if isinstance(e, BaseException))
+    return None
+
+
+def _connection_reason(exc: BaseException) -> str:
+    if _cause(exc, ConnectionRefusedError) is not None:
+        return "connection refused"
     text = str(exc)
     return "connection refused" if "refused" in text.lower() else text[:200]
 
