@@ -95,10 +95,10 @@ def test_north_south_queries_are_small_polygons_along_the_line(fake):
         assert area_km2 < 10_000, "each query covers one piece of the line, never a huge bbox"
 
 
-def test_north_south_routes_like_the_local_extract(fake, shared_dir):
+def test_north_south_routes_like_the_local_extract(fake, osm_dir):
     layer = load_layer("north-south")
     lines, _, _ = overpass.fetch_layer(layer, None)
-    local, _ = osmdata.read_local(shared_dir / "osm" / "rail")
+    local, _ = osmdata.read_local(osm_dir)
     names = [s.name for s in layer.stations]
     waypoints = [(n, x, y) for n, (x, y) in zip(names, layer_points(layer))]
     leg = waypoints[names.index("Samur") : names.index("Baku") + 1]
@@ -260,7 +260,7 @@ def test_bad_query_fails_at_once(server):
     assert len(server.queries) == 1
 
 
-def test_layer_fetch_reports_network_error_after_retries(fake):
+def test_layer_fetch_reports_network_error_after_retries(fake, no_bundle):
     fake.script = [(504, {}, b"")] * 50
     with pytest.raises(NetworkError):
         overpass.fetch_layer(load_layer("bam"), None)
@@ -316,7 +316,7 @@ def test_tests_cannot_reach_the_network():
 # ---------------------------------------------------------------------- caches
 
 
-def test_cache_hit_on_second_call_without_http(fake):
+def test_cache_hit_on_second_call_without_http(fake, no_bundle):
     layer = load_layer("north-south")
     lines, points, detail = overpass.fetch_layer(layer, None)
     sent = len(fake.queries)

@@ -12,16 +12,17 @@ def _blocks(lang: str) -> list[str]:
     return re.findall(rf"```{lang}\n(.*?)```", (REPO / "README.md").read_text(encoding="utf-8"), flags=re.S)
 
 
-def test_python_api_example_runs(article_path, osm_dir, monkeypatch):
+def test_python_api_example_runs(example_article, monkeypatch):
+    """As printed: the example article, and the BAM from the bundled snapshot."""
     import folium
 
     (code,) = _blocks("python")
-    code = code.replace('"article.txt"', repr(str(article_path))).replace('"../shared/osm"', repr(str(osm_dir)))
+    code = code.replace('"article.txt"', repr(str(example_article)))
     scope: dict = {}
     exec(compile(code, "README.md", "exec"), scope)
     assert isinstance(scope["m"], folium.Map)
     assert "Komsomolsk-on-Amur" in set(scope["frame"]["name"])
-    assert 4100 <= scope["bam"].length_km <= 4500
+    assert 4100 <= scope["bam"].length_km <= 4500 and scope["bam"].source == "snapshot"
 
 
 def test_ci_runs_the_readme_test_command():

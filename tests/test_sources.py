@@ -22,7 +22,7 @@ def _sources(out, layer):
     return {f["properties"]["source"] for f in features if f["properties"]["kind"] == "segment"}
 
 
-def test_live_then_cache_then_schematic(tmp_path, fake_overpass, capsys):
+def test_live_then_cache_then_schematic(tmp_path, fake_overpass, capsys, no_bundle):
     # 1. online: the layer comes from (replayed) Overpass and is cached
     out = tmp_path / "live"
     assert cli.main(["build", "--layer", "bam", "--out", str(out), "--tiles", "none"]) == 0
@@ -37,7 +37,7 @@ def test_live_then_cache_then_schematic(tmp_path, fake_overpass, capsys):
     assert _sources(out, "bam") == {"cache"} and len(fake_overpass.queries) == sent
 
 
-def test_network_down_and_no_cache_falls_back_to_schematic_and_says_so(tmp_path, fake_overpass, capsys):
+def test_network_down_and_no_cache_falls_back_to_schematic_and_says_so(tmp_path, fake_overpass, capsys, no_bundle):
     fake_overpass.script = [(504, {}, b"")] * 50
     out = tmp_path / "out"
     assert cli.main(["build", "--layer", "bam", "--out", str(out), "--tiles", "none"]) == 0
@@ -50,8 +50,9 @@ def test_network_down_and_no_cache_falls_back_to_schematic_and_says_so(tmp_path,
 
 
 def _caucasus_subset(osm_dir, ids):
-    ways = gpd.read_file(osm_dir / "rail" / "caucasus_rail_ways.geojson")
-    return ways[ways["osm_id"].isin(ids)]
+    ways, _ = osmdata.read_local(osm_dir)
+    ways = ways[ways["osm_id"].isin(ids)].drop_duplicates("osm_id")
+    return ways[["osm_id", "railway", "geometry"]].astype({"osm_id": "int64"}).reset_index(drop=True)
 
 
 def _write_osm_xml(ways: gpd.GeoDataFrame, path) -> None:
@@ -129,8 +130,9 @@ def test_live_border_uses_osm_boundary_and_places_named_crossings_from_data(tmp_
 
 def test_geopackage_with_line_and_point_layers_is_read(tmp_path, osm_dir):
     ways = _caucasus_subset(osm_dir, BORDER_WAYS)
-    stations = gpd.read_file(osm_dir / "stations" / "azerbaijan.geojson")
-    stations = stations[stations["name"].isin(["Yalama", "Samur"])]
+    _, stations = osmdata.read_local(osm_dir)
+    stations = stations[stations["name"].isin(["Yalama", "Samur"])].drop_duplicates("osm_id")
+    stations = stations[["osm_id", "name", "railway", "geometry"]].astype({"osm_id": "int64"})
     folder = tmp_path / "extract"
     folder.mkdir()
     ways.to_file(folder / "extract.gpkg", layer="rail", driver="GPKG")
@@ -140,7 +142,7 @@ def test_geopackage_with_line_and_point_layers_is_read(tmp_path, osm_dir):
     assert set(points["name"]) == {"Yalama", "Samur"}
 
 
-def test_network_down_is_tried_once_per_build_not_once_per_layer(tmp_path, fake_overpass, capsys):
+def test_network_down_is_tried_once_per_build_not_once_per_layer(tmp_path, fake_overpass, capsys, no_bundle):
     fake_overpass.script = [(504, {}, b"")] * 50
     out = tmp_path / "out"
     assert cli.main(["build", "--out", str(out), "--tiles", "none"]) == 0
@@ -148,6 +150,6 @@ def test_network_down_is_tried_once_per_build_not_once_per_layer(tmp_path, fake_
     from tests.conftest import RETRIES
 
     assert len(fake_overpass.queries) == RETRIES + 1  # the first layer's attempts, and no more
-    assert "the network is unavailable: the remaining layers come from the cache or are drawn schematically" in err
+    assert "the network is unavailable: the remaining layers come from the cache or the bundled snapshot" in err
     for layer in ("bam", "north-south", "ru-az-border"):
         assert _sources(out, layer) <= {"schematic"}

@@ -3,8 +3,7 @@
 The bundled snapshot (``settings.bundled_snapshot_dir``, by default
 ``geo/data/snapshot/``) is an ordinary :mod:`geo.osm.snapshot` folder whose
 geometry is reduced to what a web map needs up to ``settings.bundled_zoom``
-(:func:`reduce_frame`: clipped to the layer's area, simplified to a pixel,
-coordinates rounded). It lets a fresh install draw real rail geometry with no
+(:func:`reduce_frame`: simplified to a pixel, coordinates rounded). It lets a fresh install draw real rail geometry with no
 network and no extract beside it. ``corridormap snapshot --bundled`` rewrites it
 (:func:`geo.osm.sources.snapshot_layers`).
 """
@@ -75,33 +74,30 @@ def zoom_tolerance_deg(zoom: int) -> float:
     return 360.0 / (TILE_PX * 2**zoom)
 
 
-def reduce_frame(frame: gpd.GeoDataFrame, area=None, zoom: int | None = None, decimals: int | None = None) -> gpd.GeoDataFrame:
+def reduce_frame(frame: gpd.GeoDataFrame, zoom: int | None = None, decimals: int | None = None) -> gpd.GeoDataFrame:
     """Reduce OSM geometry to what a map needs up to ``zoom``.
 
-    Lines are clipped to ``area`` (a shapely polygon), simplified with a
-    tolerance of one pixel at ``zoom`` (line ends are kept, so a rail network
-    stays joined), and every coordinate is rounded to ``decimals`` places.
+    Lines are simplified with a tolerance of one pixel at ``zoom`` (their ends
+    are kept, so a rail network stays joined where it was), and every
+    coordinate is rounded to ``decimals`` places.
 
     Parameters
     ----------
     frame : GeoDataFrame
         Lines and/or points in EPSG:4326.
-    area : shapely geometry, optional
     zoom, decimals : int, optional
         Default ``settings.bundled_zoom`` and ``settings.bundled_decimals``.
 
     Returns
     -------
     GeoDataFrame
-        The same rows (those left inside ``area``), reduced geometry.
+        The same rows (less any left empty), reduced geometry.
     """
     zoom = settings.bundled_zoom if zoom is None else zoom
     decimals = settings.bundled_decimals if decimals is None else decimals
     if frame.empty:
         return frame
     geoms = frame.geometry.values
-    if area is not None:
-        geoms = shapely.intersection(geoms, area)
     is_line = np.isin(shapely.get_type_id(geoms), (1, 5))  # LineString, MultiLineString
     geoms = np.where(is_line, shapely.simplify(geoms, zoom_tolerance_deg(zoom), preserve_topology=False), geoms)
     geoms = shapely.transform(geoms, lambda xy: np.round(xy, decimals))

@@ -133,8 +133,9 @@ def snapshot_layers(
     offline : bool
         Use only the cache (with ``osm_dir`` unset).
     zoom : int, optional
-        Reduce the geometry to what a map needs up to this zoom, clipped to each
-        layer's area (:func:`geo.osm.bundle.reduce_frame`), as for the bundled snapshot.
+        Reduce the geometry to what a map needs up to this zoom
+        (:func:`geo.osm.bundle.reduce_frame`), as for the bundled snapshot. Lines
+        are kept whole, so routing on the snapshot finds what it finds on the source.
     osm_date : str, optional
         Date of the OSM data (``YYYY-MM-DD`` or ``YYYY-MM``) when the source does
         not carry one (a local extract); ``osm_date_note`` says how it is known.
@@ -157,16 +158,15 @@ def snapshot_layers(
         points = layer_points(layer)
         got = get_layer_data(layer, points, osm_dir=osm_dir, offline=offline)
         if got.source in ("schematic", "snapshot") or got.lines.empty:
-            why = f"no OSM data ({'; '.join(got.warnings) or got.detail})"
+            why = "; ".join(got.warnings) or got.detail
             if not skip_missing:
-                raise DataError(f"{layer_id}: {why} to snapshot: go online, or pass --osm-dir")
+                raise DataError(f"{layer_id}: no OSM data to snapshot ({why}): go online, or pass --osm-dir")
             log.warning("%s: left out of the snapshot: %s", layer_id, why)
             left_out[layer_id] = why
             continue
         lines, pts, detail = got.lines, got.points, got.detail
         if zoom is not None:
-            area = line_buffer_km(points, float(layer.osm.get("clip_buffer_km", 50)))
-            lines, pts = bundle.reduce_frame(lines, area, zoom), bundle.reduce_frame(pts, area, zoom)
+            lines, pts = bundle.reduce_frame(lines, zoom=zoom), bundle.reduce_frame(pts, zoom=zoom)
             detail = f"{detail}; simplified for zoom {zoom}"
         if osm_date and not bundle.data_date(detail):
             detail = f"OSM data as of {osm_date}, {detail}"
@@ -182,7 +182,7 @@ def snapshot_layers(
     extra: dict[str, Any] = {"left_out": left_out}
     if zoom is not None:
         extra["reduced"] = {"zoom": zoom, "simplify_tolerance_deg": bundle.zoom_tolerance_deg(zoom),
-                            "decimals": settings.bundled_decimals, "clipped_to": "each layer's [osm] clip_buffer_km"}
+                            "decimals": settings.bundled_decimals}
     if osm_date:
         extra["osm_date"] = {"date": osm_date, "note": osm_date_note}
     return snapshot.write_snapshot(out_dir, data, queries, extra)
