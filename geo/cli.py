@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 from . import settings
@@ -85,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     except CorridorMapError as exc:
         print(f"corridormap: error: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # the reader went away (`corridormap mentions ... | head`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("corridormap: interrupted; files already written are complete, the rest were not written", file=sys.stderr)
         return 130

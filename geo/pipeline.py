@@ -115,9 +115,9 @@ def build(
         Also write ``<name>.png`` of each map (headless Chromium, see :mod:`geo.maps.png`).
     """
     if png:
-        from .maps import png as render
+        from .maps.png import chromium_path, render_pngs
 
-        render.chromium_path()  # fail before any work when Chromium is missing
+        chromium_path()  # fail before any work when Chromium is missing
     start = time.perf_counter()
     text = read_article(article_path) if article_path is not None else None
     layers = [load_layer(i) for i in layer_ids] if layer_ids else list_layers()
@@ -136,18 +136,18 @@ def build(
         report.details[result.layer.id] = result.detail
         report.warnings.extend(result.warnings)
         fmap = build_map([result], place_rows, title=result.layer.title, subtitle=result.layer.subtitle,
-                                 tiles=tiles, note=note)
+                         tiles=tiles, note=note)
         report.files += _write_map(folder, result.layer.id, fmap, layer_features(result, place_rows), report,
                                    [result], place_rows, embed=embed, self_contained=self_contained)
     title = "Corridors: " + ", ".join(r.layer.title for r in results)
     fmap = build_map(results, place_rows, title=title, subtitle="All layers; toggle them in the layer control",
-                             tiles=tiles, note=note)
+                     tiles=tiles, note=note)
     index = concat([r.frame for r in results]
                     + ([places_in(place_rows, layer_bounds(results))] if place_rows is not None else []))
     report.files += _write_map(folder, "index", fmap, index, report, results, place_rows,
                                embed=embed, self_contained=self_contained)
     if png:
-        report.files += render.render_pngs([f for f in report.files if f.suffix == ".html" and ".embed" not in f.name])
+        report.files += render_pngs([f for f in report.files if f.suffix == ".html" and ".embed" not in f.name])
     report.seconds = time.perf_counter() - start
     return report
 
