@@ -28,6 +28,8 @@ bundled_snapshot_dir = Path(_bundled) if _bundled else None
 #: rounded to this many decimals (1e-5 degrees is about 1 m).
 bundled_zoom = 14
 bundled_decimals = 5
+#: The bundled snapshot's lines keep a vertex at least this often, so stations snap as on the full data.
+bundled_max_gap_km = 0.5
 
 #: User agent sent to Overpass and Nominatim (their usage policies ask for one).
 user_agent = "corridormap/0.1 (+https://github.com/corridormap/corridormap)"

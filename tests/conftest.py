@@ -4,7 +4,6 @@ every test can use (../shared's, else the bundled snapshot and examples/), no ne
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 from pathlib import Path
 
@@ -60,11 +59,29 @@ def osm_dir(tmp_path_factory) -> Path:
     """
     if has_shared("osm") or os.environ.get("CORRIDORMAP_REQUIRE_SHARED") == "1":
         return require_shared("osm")
-    from geo import settings
+    return bundled_extract(tmp_path_factory.mktemp("bundled-extract"))
 
-    folder = tmp_path_factory.mktemp("bundled-extract")
-    for gpkg in sorted(Path(settings.bundled_snapshot_dir).glob("*.gpkg")):
-        shutil.copyfile(gpkg, folder / gpkg.name)
+
+def bundled_extract(folder: Path) -> Path:
+    """Lay the bundled snapshot out as the extract it was made from: one GeoJSON file per source file.
+
+    Rows keep their source file apart because a layer's tag filter keeps the
+    untagged rows (traced lines) of files that carry no such tag at all.
+    """
+    import pandas as pd
+
+    from geo.osm import bundle, snapshot
+
+    source = bundle.bundled_dir()
+    parts: dict[str, list] = {}
+    for layer_id in snapshot.read_manifest(source)["layers"]:
+        for frame in snapshot.read_layer(source, layer_id)[:2]:
+            for name, rows in frame.groupby(frame["file"].fillna("unknown")):
+                parts.setdefault(Path(str(name)).stem, []).append(rows)
+    for stem, rows in parts.items():
+        merged = gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), geometry="geometry", crs=4326)
+        merged = merged[~merged.geometry.to_wkb().duplicated()].drop(columns="file")
+        merged.to_file(folder / f"{stem}.geojson", driver="GeoJSON")
     return folder
 
 

@@ -3,7 +3,7 @@
 The bundled snapshot (``settings.bundled_snapshot_dir``, by default
 ``geo/data/snapshot/``) is an ordinary :mod:`geo.osm.snapshot` folder whose
 geometry is reduced to what a web map needs up to ``settings.bundled_zoom``
-(:func:`reduce_frame`: simplified to a pixel, coordinates rounded). It lets a fresh install draw real rail geometry with no
+(:func:`reduce_frame`: simplified to within a pixel, coordinates rounded). It lets a fresh install draw real rail geometry with no
 network and no extract beside it. ``corridormap snapshot --bundled`` rewrites it
 (:func:`geo.osm.sources.snapshot_layers`).
 """
@@ -15,10 +15,12 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from .. import settings
 from ..errors import DataError
+from ..geodesy import KM_PER_DEG
 from . import snapshot
 from .fetch import osm_timestamp
 
@@ -70,16 +72,22 @@ def is_newer(detail: str, than: str) -> bool:
 
 
 def zoom_tolerance_deg(zoom: int) -> float:
-    """One pixel at ``zoom`` on the equator, in degrees (smaller in metres away from it)."""
+    """One pixel at ``zoom`` in degrees of longitude (Web Mercator: the same at every latitude)."""
     return 360.0 / (TILE_PX * 2**zoom)
 
 
-def reduce_frame(frame: gpd.GeoDataFrame, zoom: int | None = None, decimals: int | None = None) -> gpd.GeoDataFrame:
-    """Reduce OSM geometry to what a map needs up to ``zoom``.
+def reduce_frame(
+    frame: gpd.GeoDataFrame, zoom: int | None = None, decimals: int | None = None, max_gap_km: float | None = None
+) -> gpd.GeoDataFrame:
+    """Reduce OSM geometry to what a map needs up to ``zoom``, keeping the rail network as routable.
 
-    Lines are simplified with a tolerance of one pixel at ``zoom`` (their ends
-    are kept, so a rail network stays joined where it was), and every
-    coordinate is rounded to ``decimals`` places.
+    Lines are simplified (Douglas-Peucker) to within one pixel at ``zoom``: the
+    tolerance is :func:`zoom_tolerance_deg` times the cosine of the line's
+    highest latitude, so it holds north-south too. Routing works on vertices
+    (:mod:`geo.corridors.routing`), so the vertices lines share (junctions, line
+    ends) are kept, and long straight stretches keep a vertex every
+    ``max_gap_km`` for stations to snap to. Every coordinate is then rounded to
+    ``decimals`` places.
 
     Parameters
     ----------
@@ -87,6 +95,8 @@ def reduce_frame(frame: gpd.GeoDataFrame, zoom: int | None = None, decimals: int
         Lines and/or points in EPSG:4326.
     zoom, decimals : int, optional
         Default ``settings.bundled_zoom`` and ``settings.bundled_decimals``.
+    max_gap_km : float, optional
+        Default ``settings.bundled_max_gap_km``.
 
     Returns
     -------
@@ -95,17 +105,52 @@ def reduce_frame(frame: gpd.GeoDataFrame, zoom: int | None = None, decimals: int
     """
     zoom = settings.bundled_zoom if zoom is None else zoom
     decimals = settings.bundled_decimals if decimals is None else decimals
+    max_gap_km = settings.bundled_max_gap_km if max_gap_km is None else max_gap_km
     if frame.empty:
         return frame
-    geoms = frame.geometry.values
+    geoms = np.array(frame.geometry.values, dtype=object)
     is_line = np.isin(shapely.get_type_id(geoms), (1, 5))  # LineString, MultiLineString
-    geoms = np.where(is_line, shapely.simplify(geoms, zoom_tolerance_deg(zoom), preserve_topology=False), geoms)
+    if is_line.any():
+        keep = shared_vertices(geoms[is_line])
+        pixel = zoom_tolerance_deg(zoom)
+        gap_deg = max_gap_km / KM_PER_DEG
+        geoms[is_line] = [_reduce_line(g, pixel, keep, gap_deg) for g in geoms[is_line]]
     geoms = shapely.transform(geoms, lambda xy: np.round(xy, decimals))
     out = frame.copy()
     out["geometry"] = gpd.GeoSeries(geoms, crs=frame.crs, index=frame.index)
     kinds = shapely.get_type_id(geoms)
-    keep = ~shapely.is_empty(geoms) & np.isin(kinds, (0, 1, 5))  # Point, LineString, MultiLineString
-    return out[keep].reset_index(drop=True)
+    keep_rows = ~shapely.is_empty(geoms) & np.isin(kinds, (0, 1, 5))  # Point, LineString, MultiLineString
+    return out[keep_rows].reset_index(drop=True)
+
+
+def shared_vertices(lines) -> set[tuple[float, float]]:
+    """Vertices (rounded to 1e-6 degrees, as the rail graph's nodes) that occur in more than one line."""
+    xy, index = shapely.get_coordinates(lines, return_index=True)
+    keys = pd.DataFrame({"x": np.round(xy[:, 0], 6), "y": np.round(xy[:, 1], 6), "line": index}).drop_duplicates()
+    counts = keys.groupby(["x", "y"]).size()
+    return set(counts[counts > 1].index)
+
+
+def _reduce_line(geom, pixel_deg: float, keep: set[tuple[float, float]], gap_deg: float):
+    """Simplify each part between kept vertices; a vertex at least every ``gap_deg``."""
+    parts = []
+    for part in shapely.get_parts(geom):
+        coords = shapely.get_coordinates(part)
+        if len(coords) < 3:
+            parts.append(part)
+            continue
+        tolerance = pixel_deg * float(np.cos(np.radians(np.abs(coords[:, 1]).max())))
+        cuts = [0] + [i for i in range(1, len(coords) - 1)
+                      if (round(coords[i, 0], 6), round(coords[i, 1], 6)) in keep] + [len(coords) - 1]
+        out = [coords[0]]
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            piece = coords[a:b + 1]
+            simple = shapely.simplify(shapely.linestrings(piece), tolerance)
+            if shapely.get_num_coordinates(simple) >= 2 and shapely.length(simple) > 0:  # not a collapsed loop
+                piece = shapely.get_coordinates(shapely.segmentize(simple, gap_deg))
+            out.extend(piece[1:])
+        parts.append(shapely.linestrings(np.array(out)))
+    return parts[0] if len(parts) == 1 and geom.geom_type == "LineString" else shapely.multilinestrings(parts)
 
 
 def check_bundled(folder: str | Path | None = None) -> list[str]:

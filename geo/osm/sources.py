@@ -182,7 +182,9 @@ def snapshot_layers(
     extra: dict[str, Any] = {"left_out": left_out}
     if zoom is not None:
         extra["reduced"] = {"zoom": zoom, "simplify_tolerance_deg": bundle.zoom_tolerance_deg(zoom),
-                            "decimals": settings.bundled_decimals}
+                            "tolerance_scaled_by": "cos(highest latitude of each line)",
+                            "kept": "vertices shared by lines (junctions, line ends)",
+                            "max_gap_km": settings.bundled_max_gap_km, "decimals": settings.bundled_decimals}
     if osm_date:
         extra["osm_date"] = {"date": osm_date, "note": osm_date_note}
     return snapshot.write_snapshot(out_dir, data, queries, extra)
