@@ -134,6 +134,20 @@ def test_reduction_keeps_line_ends_and_stays_within_a_pixel():
     assert reduced.hausdorff_distance(LineString(coords)) <= pixel + 1e-5
 
 
+def test_reduction_keeps_junctions_so_routes_stay_the_same():
+    """A branch leaving a straight main line at a vertex the simplification would drop: the junction stays."""
+    from geo.corridors.routing import RailNetwork, rail_graph, route_waypoints
+
+    main = LineString([(48.0 + i * 0.001, 41.8) for i in range(101)])  # 8 km straight: simplifies to its ends
+    branch = LineString([(48.05, 41.8), (48.05, 41.9)])  # leaves at the middle vertex
+    frame = frame_from_rows([{"osm_id": 1, "geometry": main}, {"osm_id": 2, "geometry": branch}])
+    reduced = bundle.reduce_frame(frame, zoom=14, decimals=5)
+    assert (48.05, 41.8) in list(reduced.geometry.iloc[0].coords)
+    stops = [("A", 48.0, 41.8), ("B", 48.05, 41.9)]
+    full, small = (route_waypoints(RailNetwork(rail_graph(f.geometry)), stops)[0] for f in (frame, reduced))
+    assert small.length_km == pytest.approx(full.length_km, rel=1e-3)
+
+
 # --------------------------------------------------------------------------- where the data comes from
 
 
