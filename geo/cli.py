@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--osm-date-note", default="", metavar="TEXT",
                           help="how that date is known (stored in the manifest)")
     snapshot.add_argument("--offline", action="store_true", help="only from the cache of earlier live fetches")
+    _overpass_option(snapshot)
 
     geoparse = sub.add_parser("geoparse", help="geoparse a JSON Lines file of {id, text} documents")
     geoparse.add_argument("input", help="JSON Lines, one {\"id\", \"text\"} object per line")
@@ -74,6 +75,23 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snapshot", help="read OSM data from a snapshot folder written by `corridormap snapshot`")
     parser.add_argument("--offline", action="store_true",
                         help="never fetch live: use the cache, else draw schematically")
+    _overpass_option(parser)
+
+
+def _overpass_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--overpass-url", action="append", metavar="URL",
+                        help="Overpass API to fetch live from, e.g. http://localhost:12345/api (repeatable or a comma "
+                             "list: tried in order when one is overloaded or down; default: env "
+                             "CORRIDORMAP_OVERPASS_URL, else osmnx's overpass_url)")
+
+
+def _use_overpass(args) -> None:
+    """Point live fetches at ``--overpass-url`` (else ``CORRIDORMAP_OVERPASS_URL``), osmnx included."""
+    urls = args.overpass_url or settings.overpass_url
+    if urls:
+        from .osm.overpass_http import use_overpass
+
+        use_overpass(urls)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_build(args) -> int:
     from .pipeline import build
 
+    _use_overpass(args)
     report = build(
         args.article, args.out, layer_ids=args.layers, osm_dir=args.osm_dir, snapshot_dir=args.snapshot,
         offline=args.offline, online_geocoding=args.online_geocoding, tiles=args.tiles,
@@ -195,6 +214,7 @@ def cmd_snapshot(args) -> int:
     if args.bundled and settings.bundled_snapshot_dir is None:
         raise InputError("snapshot --bundled: CORRIDORMAP_BUNDLED_SNAPSHOT is empty; set it to the folder to write")
     out = settings.bundled_snapshot_dir if args.bundled else args.out
+    _use_overpass(args)
     layer_ids = args.layers or [layer.id for layer in list_layers()]
     folder = snapshot_layers(
         layer_ids, out, osm_dir=args.osm_dir, offline=args.offline,

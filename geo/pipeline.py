@@ -63,6 +63,14 @@ def build_layers(layers: list[Layer], **source_options) -> list[LayerResult]:
 
     When a live fetch fails for want of a network, the remaining layers are built
     offline (cache, then schematic) instead of each waiting out its own retries.
+    A query the server refuses concerns its layer alone: that layer is drawn
+    schematically with the server's reason, the others are still fetched.
+
+    Raises
+    ------
+    QueryError
+        When a query was refused and no layer has any OSM data: there is
+        nothing to draw but schematics, so the server's reason is the error.
     """
     results = []
     for layer in layers:
@@ -72,6 +80,9 @@ def build_layers(layers: list[Layer], **source_options) -> list[LayerResult]:
             result.warnings.append("the network is unavailable: the remaining layers come from the cache or the "
                                    "bundled snapshot, or are drawn schematically (rerun when online, or use --osm-dir / --snapshot)")
         results.append(result)
+    refused = [r.query_error for r in results if r.query_error is not None]
+    if refused and all(r.source == "schematic" for r in results):
+        raise refused[0]
     return results
 
 

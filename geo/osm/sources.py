@@ -21,7 +21,7 @@ import geopandas as gpd
 from .. import settings
 from ..corridors.layers import Layer, load_layer
 from ..corridors.stations import layer_points
-from ..errors import DataError, NetworkError
+from ..errors import DataError, NetworkError, QueryError
 from ..geodesy import line_buffer_km
 from . import bundle, cache, fetch, local, snapshot
 from .queries import layer_queries
@@ -42,6 +42,7 @@ class LayerData:
     detail: str
     warnings: list[str] = field(default_factory=list)
     network_failed: bool = False  # a live fetch failed for want of a working network
+    query_error: QueryError | None = None  # the server refused this layer's query (the network works)
 
 
 def get_layer_data(
@@ -90,6 +91,10 @@ def get_layer_data(
         try:
             lines, pts, detail = fetch.fetch_layer(layer, area)
             return LayerData(lines, pts, "osm", detail, warnings)
+        except QueryError as exc:
+            warnings.append(f"{exc.message}; drawn schematically")
+            detail = f"schematic: drawn through the geocoded stations (Overpass refused the query: {exc.server_text})"
+            return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings, query_error=exc)
         except (NetworkError, DataError) as exc:
             network_failed = isinstance(exc, NetworkError)
             instead = "the bundled snapshot is used" if bundled is not None else "drawn schematically"
@@ -145,6 +150,8 @@ def snapshot_layers(
 
     Raises
     ------
+    QueryError
+        When Overpass refused a layer's query (the server's reason and the fix).
     DataError
         When a layer has no OSM data (it would be drawn schematically, or from a
         bundled snapshot) and ``skip_missing`` is off: a snapshot holds only
@@ -157,6 +164,8 @@ def snapshot_layers(
         layer = load_layer(layer_id)
         points = layer_points(layer)
         got = get_layer_data(layer, points, osm_dir=osm_dir, offline=offline)
+        if got.query_error is not None:
+            raise got.query_error
         if got.source in ("schematic", "snapshot") or got.lines.empty:
             why = "; ".join(got.warnings) or got.detail
             if not skip_missing:
