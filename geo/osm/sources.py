@@ -95,10 +95,11 @@ def get_layer_data(
             warnings.append(f"{exc.message}; drawn schematically")
             detail = f"schematic: drawn through the geocoded stations (Overpass refused the query: {exc.server_text})"
             return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings, query_error=exc)
-        except (NetworkError, DataError) as exc:
-            network_failed = isinstance(exc, NetworkError)
-            instead = "the bundled snapshot is used" if bundled is not None else "drawn schematically"
-            warnings.append(f"{layer.id}: {exc.message}; {instead}")
+        except NetworkError as exc:
+            network_failed = True
+            warnings.append(f"{layer.id}: {exc.message}; {_instead(bundled)}")
+        except DataError as exc:  # its message names the layer
+            warnings.append(f"{exc.message}; {_instead(bundled)}")
     if bundled is not None:
         lines, pts, detail = bundled
         return LayerData(lines, pts, "snapshot", detail, warnings, network_failed=network_failed)
@@ -114,6 +115,11 @@ def _bundled(layer: Layer, warnings: list[str]) -> tuple[gpd.GeoDataFrame, gpd.G
     except DataError as exc:
         warnings.append(f"{layer.id}: the bundled OSM snapshot is damaged ({exc.message})")
         return None
+
+
+def _instead(bundled) -> str:
+    """What a layer falls back to when the live fetch has nothing."""
+    return "the bundled snapshot is used" if bundled is not None else "drawn schematically"
 
 
 def snapshot_layers(
