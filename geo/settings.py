@@ -30,6 +30,8 @@ bundled_zoom = 14
 bundled_decimals = 5
 #: The bundled snapshot's lines keep a vertex at least this often, so stations snap as on the full data.
 bundled_max_gap_km = 0.5
+#: The bundled snapshot's size budget (it ships in the repository and the package).
+bundled_max_bytes = 5_000_000
 
 #: User agent sent to Overpass and Nominatim (their usage policies ask for one).
 user_agent = "corridormap/0.1 (+https://github.com/corridormap/corridormap)"

@@ -30,7 +30,6 @@ from geo.osm.schema import frame_from_rows
 from tests.conftest import REPO, need_shared
 
 SHIPPED = ("bam", "north-south", "ru-az-border")
-MAX_BYTES = 5_000_000
 FAR_AWAY = '''
 id = "far-away"
 kind = "corridor"
@@ -100,7 +99,7 @@ def test_bundled_snapshot_matches_its_manifest():
     assert manifest["osm_date"]["note"], "the manifest says how the data date is known"
     assert manifest["reduced"]["zoom"] == settings.bundled_zoom
     assert "OpenStreetMap contributors" in manifest["attribution"] and "ODbL" in manifest["license"]
-    assert sum(p.stat().st_size for p in folder.iterdir()) <= MAX_BYTES
+    assert sum(p.stat().st_size for p in folder.iterdir()) <= settings.bundled_max_bytes == 5_000_000
 
 
 def test_the_database_licence_is_stated_in_the_repository():
@@ -116,6 +115,8 @@ def test_a_damaged_bundle_is_found_by_the_check_and_not_used(tmp_path, monkeypat
         fh.seek(2000)
         fh.write(b"\x00corrupt\x00")
     assert any("bam.gpkg is corrupt" in p for p in bundle.check_bundled(copy))
+    monkeypatch.setattr(settings, "bundled_max_bytes", 1_000_000)
+    assert any("over the 1 MB budget" in p for p in bundle.check_bundled(copy))
     monkeypatch.setattr(settings, "bundled_snapshot_dir", copy)
     layer = load_layer("bam")
     data = sources.get_layer_data(layer, layer_points(layer), offline=True)
@@ -241,7 +242,8 @@ def test_refresh_command_rewrites_the_bundle_and_lists_layers_without_data(tmp_p
     shutil.copytree(settings.layers_dir, layers_copy)
     (layers_copy / "far-away.toml").write_text(FAR_AWAY, encoding="utf-8")  # a layer no data covers
     monkeypatch.setattr(settings, "layers_dir", layers_copy)
-    assert cli.main(args + ["--osm-date", "2026-04", "--osm-date-note", "test"]) == 0
+    chosen = [arg for layer_id in (*SHIPPED, "far-away") for arg in ("--layer", layer_id)]
+    assert cli.main(args + chosen + ["--osm-date", "2026-04", "--osm-date-note", "test"]) == 0
     captured = capsys.readouterr()
     assert "far-away left out" in captured.err
     manifest = snapshot.read_manifest(target)

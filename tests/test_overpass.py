@@ -588,7 +588,7 @@ def test_null_vertices_are_skipped_as_overpass_sends_them():
 
 
 @pytest.mark.parametrize("bad", ["node without lat", 'coordinates "abc"', "junk in a geometry list"])
-def test_a_malformed_answer_is_not_cached_and_the_next_build_asks_again(server, bad):
+def test_a_malformed_answer_is_not_cached_and_the_next_build_asks_again(server, bad, no_bundle):
     layer = load_layer("north-south")
     server.script = [(200, {}, _answer(server, [MALFORMED[bad]]))]
     data = sources.get_layer_data(layer, layer_points(layer))
@@ -603,7 +603,7 @@ def test_a_malformed_answer_is_not_cached_and_the_next_build_asks_again(server, 
     assert again.source == "osm" and {304666833, 444749531} <= set(again.lines["osm_id"])
 
 
-def test_an_empty_answer_is_not_cached_so_it_cannot_make_later_builds_schematic(server):
+def test_an_empty_answer_is_not_cached_so_it_cannot_make_later_builds_schematic(server, no_bundle):
     layer = load_layer("north-south")
     ways, server.ways = server.ways, []
     server._index()
@@ -709,7 +709,7 @@ def test_the_budget_counts_network_time_only(server):
     assert 0 < clock.used < 0.5 and clock.since is None
 
 
-def test_a_build_past_its_budget_ends_in_time_with_one_warning(slow, monkeypatch):
+def test_a_build_past_its_budget_ends_in_time_with_one_warning(slow, monkeypatch, no_bundle):
     import time
 
     import geopandas as gpd

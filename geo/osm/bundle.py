@@ -157,7 +157,8 @@ def check_bundled(folder: str | Path | None = None) -> list[str]:
     """Problems with a bundled snapshot against its manifest (empty when it is sound).
 
     Every layer file is present and matches its checksum, every layer has a
-    data date, and the manifest states its attribution and licence.
+    data date, the manifest states its attribution and licence, and the folder
+    holds at most ``settings.bundled_max_bytes``.
     """
     folder = Path(folder) if folder is not None else Path(settings.bundled_snapshot_dir)
     try:
@@ -165,6 +166,10 @@ def check_bundled(folder: str | Path | None = None) -> list[str]:
     except DataError as exc:
         return [exc.message]
     problems = []
+    size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    if size > settings.bundled_max_bytes:
+        problems.append(f"{folder} holds {size / 1e6:.1f} MB, over the {settings.bundled_max_bytes / 1e6:.0f} MB "
+                        "budget: bundle fewer layers (--layer ID ...)")
     if "OpenStreetMap" not in str(manifest.get("attribution", "")) or "ODbL" not in str(manifest.get("license", "")):
         problems.append(f"{folder}: the manifest lacks the OpenStreetMap attribution or the ODbL licence")
     for layer_id, entry in sorted(manifest["layers"].items()):
