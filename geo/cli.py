@@ -56,9 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("layers", help="list the layer definitions in layers/")
 
     snapshot = sub.add_parser("snapshot", help="save every layer's OSM data (GeoPackage + manifest) to rebuild maps later")
-    snapshot.add_argument("--out", required=True, help="snapshot folder (replaced atomically)")
+    snapshot.add_argument("--out", help="snapshot folder (replaced atomically)")
+    snapshot.add_argument("--bundled", action="store_true",
+                          help="rewrite the snapshot shipped in the package (geometry reduced for zoom 14; "
+                               "layers without data are left out and listed)")
     snapshot.add_argument("--layer", action="append", dest="layers", metavar="ID", help="only this layer (repeatable)")
     snapshot.add_argument("--osm-dir", help="take the data from this local OSM extract")
+    snapshot.add_argument("--osm-date", metavar="DATE",
+                          help="date of the extract's OSM data (YYYY-MM-DD or YYYY-MM); needed with --bundled --osm-dir")
+    snapshot.add_argument("--osm-date-note", default="", metavar="TEXT",
+                          help="how that date is known (stored in the manifest)")
     snapshot.add_argument("--offline", action="store_true", help="only from the cache of earlier live fetches")
     _overpass_option(snapshot)
 
@@ -75,7 +82,7 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
                         help="never fetch live: use the cache, else draw schematically")
     parser.add_argument("--network-budget", type=float, metavar="SECONDS",
                         help="network time of the whole build (default 120, env CORRIDORMAP_NETWORK_BUDGET_S); "
-                             "when spent, the remaining layers come from the cache or are drawn schematically")
+                             "when spent, the remaining layers come from the cache or the bundled snapshot, or are drawn schematically")
     _overpass_option(parser)
 
 
@@ -212,16 +219,39 @@ def cmd_geoparse(args) -> int:
 
 def cmd_snapshot(args) -> int:
     from .corridors.layers import list_layers
+    from .errors import InputError
+    from .osm.bundle import check_bundled
     from .osm.snapshot import read_manifest
     from .osm.sources import snapshot_layers
 
+    if args.bundled == bool(args.out):
+        raise InputError("snapshot: give either --out DIR or --bundled")
+    if args.bundled and args.osm_dir and not args.osm_date:
+        raise InputError("snapshot --bundled --osm-dir: give --osm-date, the date of the extract's OSM data "
+                         "(the bundled snapshot is dated)")
+    if args.bundled and settings.bundled_snapshot_dir is None:
+        raise InputError("snapshot --bundled: CORRIDORMAP_BUNDLED_SNAPSHOT is empty; set it to the folder to write")
+    out = settings.bundled_snapshot_dir if args.bundled else args.out
     _use_overpass(args)
     layer_ids = args.layers or [layer.id for layer in list_layers()]
-    folder = snapshot_layers(layer_ids, args.out, osm_dir=args.osm_dir, offline=args.offline)
+    folder = snapshot_layers(
+        layer_ids, out, osm_dir=args.osm_dir, offline=args.offline,
+        zoom=settings.bundled_zoom if args.bundled else None, osm_date=args.osm_date,
+        osm_date_note=args.osm_date_note, skip_missing=args.bundled,
+    )
     manifest = read_manifest(folder)
-    print(f"wrote snapshot {folder} ({', '.join(layer_ids)})")
-    print(f"rebuild with: corridormap build ARTICLE --snapshot {folder}")
-    return 0 if manifest else 1
+    size_kb = sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) / 1024
+    print(f"wrote snapshot {folder} ({', '.join(sorted(manifest['layers']))}; {size_kb:,.0f} kB)")
+    for layer_id, why in manifest.get("left_out", {}).items():
+        print(f"corridormap: warning: {layer_id} left out: {why}", file=sys.stderr)
+    if args.bundled:
+        for problem in check_bundled(folder):
+            print(f"corridormap: error: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+        print("builds use it when no extract, cache or live fetch has a layer's data")
+    else:
+        print(f"rebuild with: corridormap build ARTICLE --snapshot {folder}")
+    return 0
 
 
 COMMANDS = {"snapshot": cmd_snapshot, "build": cmd_build, "mentions": cmd_mentions, "layers": cmd_layers, "geoparse": cmd_geoparse}

@@ -178,7 +178,8 @@ def build_layers(layers: list[Layer], *, network_budget_s: float | None = None,
             if result.network_failed and not source_options.get("offline"):
                 source_options = {**source_options, "offline": True}
                 # its last warning is the network failure (geo.osm.sources): one line with what follows from it
-                result.warnings[-1] += "; the remaining layers come from the cache or are drawn schematically"
+                result.warnings[-1] += ("; the remaining layers come from the cache or the bundled snapshot, "
+                                            "or are drawn schematically")
             results.append(result)
     refused = [r.query_error for r in results if r.query_error is not None]
     if refused and all(r.source == "schematic" for r in results):
@@ -228,7 +229,7 @@ def build(
         Data source options (see :func:`geo.osm.sources.get_layer_data`).
     network_budget_s : float, optional
         Network time of the whole build (default ``settings.network_budget_s``);
-        when spent, the remaining layers come from the cache or are drawn schematically.
+        when spent, the remaining layers come from the cache or the bundled snapshot, or are drawn schematically.
     online_geocoding : bool
         Ask Nominatim for names the offline gazetteer lacks.
     tiles : str, optional

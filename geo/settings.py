@@ -19,6 +19,20 @@ layers_dir = Path(os.environ.get("CORRIDORMAP_LAYERS", PACKAGE_ROOT / "layers"))
 #: Disk cache for live fetches (env ``CORRIDORMAP_CACHE``).
 cache_dir = Path(os.environ.get("CORRIDORMAP_CACHE", Path.home() / ".cache" / "corridormap"))
 
+#: The OSM snapshot shipped inside the package, used when no other source has a layer's data
+#: (env ``CORRIDORMAP_BUNDLED_SNAPSHOT``; set it empty to do without). Rewritten by
+#: ``corridormap snapshot --bundled``.
+_bundled = os.environ.get("CORRIDORMAP_BUNDLED_SNAPSHOT", str(Path(__file__).resolve().parent / "data" / "snapshot"))
+bundled_snapshot_dir = Path(_bundled) if _bundled else None
+#: The bundled snapshot's geometry: simplified to one pixel at this web-map zoom, coordinates
+#: rounded to this many decimals (1e-5 degrees is about 1 m).
+bundled_zoom = 14
+bundled_decimals = 5
+#: The bundled snapshot's lines keep a vertex at least this often, so stations snap as on the full data.
+bundled_max_gap_km = 0.5
+#: The bundled snapshot's size budget (it ships in the repository and the package).
+bundled_max_bytes = 5_000_000
+
 #: User agent sent to Overpass and Nominatim (their usage policies ask for one).
 user_agent = "corridormap/0.1 (+https://github.com/corridormap/corridormap)"
 

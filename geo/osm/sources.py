@@ -1,8 +1,11 @@
 """Where a layer's OSM data comes from, behind one interface.
 
 Order: a local extract (``--osm-dir``), a snapshot (``--snapshot``), the disk
-cache of earlier live fetches, a live fetch (Overpass), and last the offline
-schematic fallback (no data: the corridor is drawn through its stations).
+cache of earlier live fetches, a live fetch (Overpass), the snapshot bundled
+with the package (:mod:`geo.osm.bundle`), and last the schematic fallback (no
+data: the corridor is drawn through its stations). The cache is taken before
+the bundled snapshot only when its data is at least as recent; offline, or when
+the live fetch fails, the bundled snapshot is used.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from typing import Any, Iterable
 
 import geopandas as gpd
 
+from .. import settings
 from ..corridors.layers import Layer, load_layer
 from ..corridors.stations import layer_points
 from ..errors import DataError, NetworkError, QueryError
 from ..geodesy import line_buffer_km
-from . import cache, local, snapshot
+from . import bundle, cache, local, snapshot
 from .schema import empty_frame
 
 log = logging.getLogger(__name__)
@@ -73,14 +77,16 @@ def get_layer_data(
     if snapshot_dir is not None:
         lines, pts, detail = snapshot.read_layer(snapshot_dir, layer.id)
         return LayerData(lines, pts, "snapshot", detail, warnings)
+    bundled = _bundled(layer, warnings)
     try:
         cached = cache.read(layer)
     except DataError as exc:
         warnings.append(exc.message)
         cached = None
-    if cached is not None:
+    if cached is not None and (bundled is None or bundle.is_newer(cached[2], bundled[2])):
         lines, pts, detail = cached
         return LayerData(lines, pts, "cache", detail, warnings)
+    network_failed = False
     if not offline:
         # Imported here: the live path needs osmnx and requests (~0.5 s to import); builds
         # from local data, a snapshot or the cache do not.
@@ -89,18 +95,35 @@ def get_layer_data(
         try:
             lines, pts, detail = fetch.fetch_layer(layer, area)
             return LayerData(lines, pts, "osm", detail, warnings)
-        except NetworkError as exc:
-            warnings.append(f"{layer.id}: {exc.message}; drawn schematically")
-            detail = "schematic: drawn through the geocoded stations (the live fetch failed)"
-            return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings, network_failed=True)
         except QueryError as exc:
             warnings.append(f"{exc.message}; drawn schematically")
             detail = f"schematic: drawn through the geocoded stations (Overpass refused the query: {exc.server_text})"
             return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings, query_error=exc)
+        except NetworkError as exc:
+            network_failed = True
+            warnings.append(f"{layer.id}: {exc.message}; {_instead(bundled)}")
         except DataError as exc:  # its message names the layer
-            warnings.append(f"{exc.message}; drawn schematically")
-    detail = "schematic: drawn through the geocoded stations (no OSM data: offline, or not found)"
-    return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings)
+            warnings.append(f"{exc.message}; {_instead(bundled)}")
+    if bundled is not None:
+        lines, pts, detail = bundled
+        return LayerData(lines, pts, "snapshot", detail, warnings, network_failed=network_failed)
+    why = "the live fetch failed" if network_failed else "no OSM data: offline, or not found"
+    detail = f"schematic: drawn through the geocoded stations ({why})"
+    return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings, network_failed=network_failed)
+
+
+def _bundled(layer: Layer, warnings: list[str]) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str] | None:
+    """The layer's data in the bundled snapshot, or None (a damaged bundle is reported in ``warnings``)."""
+    try:
+        return bundle.read_bundled(layer.id)
+    except DataError as exc:
+        warnings.append(f"{layer.id}: the bundled OSM snapshot is damaged ({exc.message})")
+        return None
+
+
+def _instead(bundled) -> str:
+    """What a layer falls back to when the live fetch has nothing."""
+    return "the bundled snapshot is used" if bundled is not None else "drawn schematically"
 
 
 def data_fingerprint(
@@ -128,8 +151,14 @@ def data_fingerprint(
             return None  # get_layer_data reports what is missing
         h.update(b"snapshot")
     else:
+        # the cache, or the bundled snapshot when the cache has nothing newer (offline or after a failed fetch)
         entry = cache.checksum(layer)
-        return None if entry is None else f"cache:{entry}"
+        folder = bundle.bundled_dir()
+        manifest = folder / snapshot.MANIFEST if folder is not None else None
+        bundled = _content_hash(manifest.resolve(), *_stamp(manifest)) if manifest and manifest.is_file() else None
+        if entry is None and (not offline or bundled is None):
+            return None  # a live fetch or a schematic drawing: nothing to reuse
+        return f"cache:{entry}|bundle:{bundled}"
     for path in paths:
         h.update(f"{path.name}:{_content_hash(path.resolve(), *_stamp(path))}".encode())
     return h.hexdigest()
@@ -152,6 +181,10 @@ def snapshot_layers(
     *,
     osm_dir: str | Path | None = None,
     offline: bool = False,
+    zoom: int | None = None,
+    osm_date: str | None = None,
+    osm_date_note: str = "",
+    skip_missing: bool = False,
 ) -> Path:
     """Get each layer's data (:func:`get_layer_data`) and write a snapshot (:mod:`geo.osm.snapshot`).
 
@@ -163,33 +196,65 @@ def snapshot_layers(
         Build from a local extract instead of the cache or Overpass.
     offline : bool
         Use only the cache (with ``osm_dir`` unset).
+    zoom : int, optional
+        Reduce the geometry to what a map needs up to this zoom
+        (:func:`geo.osm.bundle.reduce_frame`), as for the bundled snapshot. Lines
+        are kept whole, so routing on the snapshot finds what it finds on the source.
+    osm_date : str, optional
+        Date of the OSM data (``YYYY-MM-DD`` or ``YYYY-MM``) when the source does
+        not carry one (a local extract); ``osm_date_note`` says how it is known.
+    skip_missing : bool
+        Leave out, and list in the manifest's ``left_out``, the layers without
+        OSM data instead of failing.
 
     Raises
     ------
     QueryError
         When Overpass refused a layer's query (the server's reason and the fix).
     DataError
-        When a layer has no OSM data (it would be drawn schematically): a
-        snapshot holds only real data.
+        When a layer has no OSM data (it would be drawn schematically, or from a
+        bundled snapshot) and ``skip_missing`` is off: a snapshot holds only
+        data from an extract, the cache or Overpass.
     """
     from .queries import layer_queries  # osmnx, via the Overpass settings: see get_layer_data
 
     data: dict[str, snapshot.LayerTuple] = {}
     queries: dict[str, Any] = {}
+    left_out: dict[str, str] = {}
     for layer_id in layer_ids:
         layer = load_layer(layer_id)
         points = layer_points(layer)
         got = get_layer_data(layer, points, osm_dir=osm_dir, offline=offline)
         if got.query_error is not None:
             raise got.query_error
-        if got.source == "schematic" or got.lines.empty:
+        if got.source in ("schematic", "snapshot") or got.lines.empty:
             why = "; ".join(got.warnings) or got.detail
-            raise DataError(f"{layer_id}: no OSM data to snapshot ({why}): go online, or pass --osm-dir")
-        data[layer_id] = (got.lines, got.points, got.source, got.detail)
+            if not skip_missing:
+                raise DataError(f"{layer_id}: no OSM data to snapshot ({why}): go online, or pass --osm-dir")
+            log.warning("%s: left out of the snapshot: %s", layer_id, why)
+            left_out[layer_id] = why
+            continue
+        lines, pts, detail = got.lines, got.points, got.detail
+        if zoom is not None:
+            lines, pts = bundle.reduce_frame(lines, zoom=zoom), bundle.reduce_frame(pts, zoom=zoom)
+            detail = f"{detail}; simplified for zoom {zoom}"
+        if osm_date and not bundle.data_date(detail):
+            detail = f"OSM data as of {osm_date}, {detail}"
+        data[layer_id] = (lines, pts, got.source, detail)
         entry: dict[str, Any] = {"selectors": layer.osm, "source": got.source}
         if osm_dir is not None:
             entry["osm_dir"] = str(osm_dir)
         else:
             entry["overpass"] = cache.queries(layer) or layer_queries(layer, points)
         queries[layer_id] = entry
-    return snapshot.write_snapshot(out_dir, data, queries)
+    if not data:
+        raise DataError(f"no layer has OSM data to snapshot ({', '.join(left_out)}): go online, or pass --osm-dir")
+    extra: dict[str, Any] = {"left_out": left_out}
+    if zoom is not None:
+        extra["reduced"] = {"zoom": zoom, "simplify_tolerance_deg": bundle.zoom_tolerance_deg(zoom),
+                            "tolerance_scaled_by": "cos(highest latitude of each line)",
+                            "kept": "vertices shared by lines (junctions, line ends)",
+                            "max_gap_km": settings.bundled_max_gap_km, "decimals": settings.bundled_decimals}
+    if osm_date:
+        extra["osm_date"] = {"date": osm_date, "note": osm_date_note}
+    return snapshot.write_snapshot(out_dir, data, queries, extra)
