@@ -5,6 +5,7 @@ A crash or Ctrl-C mid-build leaves the previous file intact.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -68,6 +69,13 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
             raise OutputError(f"cannot write {path}: {exc.strerror or exc}; check the output folder") from None
         raise
     return path
+
+
+def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` to ``path`` atomically as Parquet (GeoParquet for a GeoDataFrame), without its index."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return write_bytes(path, buffer.getvalue())
 
 
 def replace_dir(tmp_dir: str | Path, target: str | Path) -> Path:
