@@ -33,6 +33,9 @@ _API = {
     "build_map": "maps.draw",
     "build": "pipeline",
     "article_places": "pipeline",
+    "geoparse_archive": "text.archive",
+    "read_toponyms": "text.archive",
+    "atlas": "news_atlas",
     "settings": None,
 }
 

@@ -441,7 +441,12 @@ def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", 
 def add_legend(fmap: folium.Map, results: list, places: gpd.GeoDataFrame | None, note: str = "",
                outlines: bool = False) -> None:
     """A legend: colours, dashes and icons, and each layer's data source."""
-    fmap.add_child(_Legend(legend_html(results, places, note, outlines)))
+    add_legend_box(fmap, legend_html(results, places, note, outlines))
+
+
+def add_legend_box(fmap: folium.Map, body: str) -> None:
+    """A legend box in the map's corner holding ``body`` (HTML whose text is already escaped)."""
+    fmap.add_child(_Legend(body))
 
 
 def fit(fmap: folium.Map, bounds) -> None:
