@@ -202,8 +202,8 @@ def cmd_geoparse(args) -> int:
           f"({len(report.computed)} shards geoparsed in {report.seconds:.1f} s)")
     if report.complete:
         return 0
-    print(f"corridormap: warning: {report.errors} documents and {len(report.failed)} shards skipped: "
-          f"see {report.errors_path}", file=sys.stderr)
+    failed = f" and {len(report.failed)} shards failed" if report.failed else ""
+    print(f"corridormap: warning: {report.errors} documents skipped{failed}: see {report.errors_path}", file=sys.stderr)
     return EXIT_PARTIAL
 
 
