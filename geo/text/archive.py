@@ -261,8 +261,14 @@ def read_toponyms(parts: str | Path | Iterable[str | Path]) -> gpd.GeoDataFrame:
     frames = []
     for path in paths:
         try:
-            frames.append(gpd.read_parquet(path))
+            frame = gpd.read_parquet(path)
         except Exception as exc:  # pyarrow and geopandas raise several types for a file that is not GeoParquet
-            raise InputError(f"{path} is not a toponyms part ({type(exc).__name__}: {exc}); give the folder "
-                             "written by `corridormap geoparse`") from None
+            frame, why = None, f"{type(exc).__name__}: {exc}"
+        else:
+            missing = [c for c in TOPONYM_COLUMNS if c not in frame]
+            why = f"no column {', '.join(missing)}" if missing else ""
+        if why:
+            raise InputError(f"{path} is not a toponyms part ({why}); give the folder written by "
+                             "`corridormap geoparse`")
+        frames.append(frame)
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)
