@@ -16,6 +16,7 @@ part; Dask gives the shard to another worker, which writes it whole.
 
 from __future__ import annotations
 
+import glob
 import sys
 import time
 from dataclasses import dataclass, field
@@ -254,7 +255,7 @@ def read_toponyms(parts: str | Path | Iterable[str | Path]) -> gpd.GeoDataFrame:
             folder = path / TOPONYMS_DIR if (path / TOPONYMS_DIR).is_dir() else path
             paths += sorted(folder.glob("*.parquet"))
         else:
-            paths += [p for p in list_shards([item]) if p.suffix == ".parquet"]
+            paths += sorted(p for p in map(Path, glob.glob(str(item))) if p.suffix == ".parquet" and p.is_file())
     if not paths:
         raise InputError(f"no toponym parts in {', '.join(map(str, items))}: give the folder written by "
                          "`corridormap geoparse` (or its toponyms/*.parquet files)")
