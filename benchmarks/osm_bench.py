@@ -28,10 +28,12 @@ sys.path.insert(0, str(REPO))
 import geopandas as gpd  # noqa: E402
 import shapely  # noqa: E402
 
-from geo.osm import local as osmdata, sources  # noqa: E402
+from geo.osm import local as osmdata  # noqa: E402
 from geo.corridors.layers import load_layer  # noqa: E402
 from geo.corridors.stations import layer_points  # noqa: E402
-from geo.corridors.routing import RailNetwork, geodesic_length_km, rail_graph, route_waypoints  # noqa: E402
+from geo.geodesy import geodesic_length_km
+from geo.corridors.routing import RailNetwork, rail_graph, route_waypoints  # noqa: E402
+from geo.geodesy import line_buffer_km  # noqa: E402
 
 SIMPLIFY_DEG = 0.0005
 CORRIDORS = ("bam", "north-south")
@@ -54,7 +56,7 @@ def shared_folder() -> Path:
 def bench_layer(layer_id: str, osm_dir: Path) -> None:
     layer = load_layer(layer_id)
     points = layer_points(layer)
-    area = sources.layer_area(points, float(layer.osm.get("clip_buffer_km", 50)))
+    area = line_buffer_km(points, float(layer.osm.get("clip_buffer_km", 50)))
     t: dict[str, float] = {}
     osmdata._read_file.cache_clear()  # cold read
     with timer(t, "load"):

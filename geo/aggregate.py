@@ -15,11 +15,11 @@ import geopandas as gpd
 import pandas as pd
 
 from .corridors.relate import relate
+from .geodesy import KM_PER_DEG
 
 #: Columns of the place table (besides geometry).
 PLACE_COLUMNS = ["key", "place", "country", "feature_class", "mentions", "documents", "first_date", "last_date",
                  "headlines"]
-_KM_PER_DEG = 111.32
 
 
 def resolved_toponyms(toponyms: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -115,9 +115,9 @@ def corridor_places(places: gpd.GeoDataFrame, results: list, within_km: float) -
 def _within_bounds(places: gpd.GeoDataFrame, bounds, km: float) -> pd.Series:
     """Places inside ``bounds`` grown by ``km`` (a cheap filter before geodesic distances)."""
     minx, miny, maxx, maxy = bounds
-    dlat = km / _KM_PER_DEG
+    dlat = km / KM_PER_DEG
     top = min(max(abs(miny), abs(maxy)) + dlat, 89.0)
-    dlon = km / (_KM_PER_DEG * math.cos(math.radians(top)))
+    dlon = km / (KM_PER_DEG * math.cos(math.radians(top)))
     x, y = places.geometry.x, places.geometry.y
     return x.between(minx - dlon, maxx + dlon) & y.between(miny - dlat, maxy + dlat)
 

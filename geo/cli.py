@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 from . import settings
@@ -98,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     except CorridorMapError as exc:
         print(f"corridormap: error: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # the reader went away (`corridormap mentions ... | head`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("corridormap: interrupted; files already written are complete, the rest were not written", file=sys.stderr)
         return 130
@@ -223,7 +229,8 @@ def cmd_atlas(args) -> int:
 
 def cmd_snapshot(args) -> int:
     from .corridors.layers import list_layers
-    from .osm.snapshot import read_manifest, snapshot_layers
+    from .osm.snapshot import read_manifest
+    from .osm.sources import snapshot_layers
 
     layer_ids = args.layers or [layer.id for layer in list_layers()]
     folder = snapshot_layers(layer_ids, args.out, osm_dir=args.osm_dir, offline=args.offline)

@@ -6,18 +6,16 @@ A crash or Ctrl-C mid-build leaves the previous file intact.
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
-import pandas as pd
-from shapely.geometry import mapping
+from .errors import InputError, OutputError
 
-from . import settings
-from .errors import OutputError
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def prepare_dir(out_dir: str | Path) -> Path:
@@ -109,39 +107,23 @@ def _umask() -> int:
     return mask
 
 
-def to_geojson(frame: gpd.GeoDataFrame) -> str:
-    """Serialise features as a GeoJSON FeatureCollection with attribution.
+def read_jsonl_lines(path: str | Path) -> list[tuple[int, str]]:
+    """The non-blank lines of a JSON Lines file as (line number, text), split at ``"\n"`` only.
 
-    List-valued columns (quotes, texts) are kept as JSON arrays; missing values become null.
+    JSON strings may hold U+2028, U+0085 or a form feed, which :meth:`str.splitlines` would
+    also split at; JSON Lines separates records by ``"\n"`` alone (a ``"\r"`` before it is dropped).
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read or is not UTF-8.
     """
-    features = []
-    props_cols = [c for c in frame.columns if c != "geometry"]
-    for row in frame.itertuples(index=False):
-        props = {}
-        for col in props_cols:
-            value = _jsonable(getattr(row, col))
-            if value is not None:
-                props[col] = value
-        geom = row.geometry
-        features.append({
-            "type": "Feature",
-            "properties": props,
-            "geometry": None if geom is None else mapping(geom),
-        })
-    return json.dumps({"type": "FeatureCollection", "attribution": settings.ATTRIBUTION_TEXT, "features": features},
-                      ensure_ascii=False)
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}: check the path") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}): save it as UTF-8 JSON Lines") from None
+    return [(n, line.rstrip("\r")) for n, line in enumerate(text.split("\n"), 1) if line.strip()]
 
-
-def _jsonable(value):
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float):
-        if pd.isna(value):
-            return None
-        if value.is_integer() and abs(value) < 2**53:
-            return int(value)
-    return value

@@ -16,7 +16,8 @@ import pandas as pd
 
 from . import aggregate, files as output, settings
 from .corridors.layers import list_layers, load_layer
-from .maps import atlas as drawing, draw
+from .maps import atlas as drawing
+from .maps.page import render_html
 from .text.archive import read_toponyms
 
 
@@ -92,7 +93,7 @@ def atlas(
 
 def write_atlas(folder: Path, result: Atlas) -> list[Path]:
     """Write ``atlas.html`` and each aggregate as ``NAME.csv`` and ``NAME.parquet``."""
-    written = [output.write_text(folder / "atlas.html", draw.render_html(result.map))]
+    written = [output.write_text(folder / "atlas.html", render_html(result.map))]
     tables = {"places": result.places, "place_months": result.place_months, "segments": result.segments,
               "segment_months": result.segment_months, "corridor_places": result.corridor_places}
     for name, frame in tables.items():

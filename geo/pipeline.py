@@ -11,14 +11,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 
-from .text import article as article_io
-from .maps import assets, draw as mapping
-from .corridors import build as corridors, relate as join
-from . import files as output
-from .text import mention_frame as places
+from . import files
+from .corridors.build import LayerResult, build_layer
 from .corridors.layers import Layer, list_layers, load_layer
+from .corridors.relate import relate
+from .export import concat, layer_bounds, layer_features, places_in, to_geojson
+from .maps import assets
+from .maps.draw import build_map
+from .maps.legend import describe, embed_snippet
+from .maps.page import render_html
+from .text.article import read_article
+from .text.mention_frame import mention_frame
+from .text.mentions import extract_mentions
+from .text.resolve import resolve
 
 log = logging.getLogger(__name__)
 
@@ -44,45 +50,29 @@ def article_places(text: str, *, online: bool = False, overrides: dict | None = 
     Returns
     -------
     (mentions, places)
-        The mentions (list of geo.mentions.Mention) and one GeoDataFrame row per
-        resolved place (see :func:`geo.places.mention_frame`).
+        The mentions (list of geo.text.mentions.Mention) and one GeoDataFrame row per
+        resolved place (see :func:`geo.text.mention_frame.mention_frame`).
     """
-    from .text.resolve import resolve
-    from .text.mentions import extract_mentions
-
     mentions = extract_mentions(text)
     resolved = resolve(mentions, text, online=online, overrides=overrides)
-    return mentions, places.mention_frame(mentions, resolved)
+    return mentions, mention_frame(mentions, resolved)
 
 
-def build_layers(layers: list[Layer], **source_options) -> list[corridors.LayerResult]:
-    """Build each layer (see :func:`geo.corridors.build_layer` for the options).
+def build_layers(layers: list[Layer], **source_options) -> list[LayerResult]:
+    """Build each layer (see :func:`geo.corridors.build.build_layer` for the options).
 
     When a live fetch fails for want of a network, the remaining layers are built
     offline (cache, then schematic) instead of each waiting out its own retries.
     """
     results = []
     for layer in layers:
-        result = corridors.build_layer(layer, **source_options)
+        result = build_layer(layer, **source_options)
         if result.network_failed and not source_options.get("offline"):
             source_options = {**source_options, "offline": True}
             result.warnings.append("the network is unavailable: the remaining layers come from the cache or are "
                                    "drawn schematically (rerun when online, or use --osm-dir / --snapshot)")
         results.append(result)
     return results
-
-
-def layer_features(result: corridors.LayerResult, place_rows: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
-    """A layer's features plus the article's places within its extent, for GeoJSON export."""
-    frames = [result.frame]
-    if place_rows is not None and len(place_rows):
-        frames.append(mapping.places_in(place_rows, mapping.layer_bounds([result])))
-    return _concat(frames)
-
-
-def _concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    frames = [f for f in frames if len(f)]
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)
 
 
 def build(
@@ -112,7 +102,7 @@ def build(
     layer_ids : list of str, optional
         Default: every layer in ``layers/``.
     osm_dir, snapshot_dir, offline :
-        Data source options (see :func:`geo.sources.get_layer_data`).
+        Data source options (see :func:`geo.osm.sources.get_layer_data`).
     online_geocoding : bool
         Ask Nominatim for names the offline gazetteer lacks.
     tiles : str, optional
@@ -122,16 +112,16 @@ def build(
     self_contained : bool
         Inline every JavaScript and CSS asset (works offline and in CMSs that block third-party scripts).
     png : bool
-        Also write ``<name>.png`` of each map (headless Chromium, see :mod:`geo.render`).
+        Also write ``<name>.png`` of each map (headless Chromium, see :mod:`geo.maps.png`).
     """
     if png:
-        from .maps import png as render
+        from .maps.png import chromium_path, render_pngs
 
-        render.chromium_path()  # fail before any work when Chromium is missing
+        chromium_path()  # fail before any work when Chromium is missing
     start = time.perf_counter()
-    text = article_io.read_article(article_path) if article_path is not None else None
+    text = read_article(article_path) if article_path is not None else None
     layers = [load_layer(i) for i in layer_ids] if layer_ids else list_layers()
-    folder = output.prepare_dir(out_dir)
+    folder = files.prepare_dir(out_dir)
     report = BuildReport()
     place_rows = None
     if text is not None:
@@ -139,42 +129,42 @@ def build(
         report.n_mentions, report.n_places = len(mentions), len(place_rows)
     results = build_layers(layers, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
     if place_rows is not None:
-        place_rows = join.relate(place_rows, results)
+        place_rows = relate(place_rows, results)
     note = "" if place_rows is None or len(place_rows) else "No places found in the article."
     for result in results:
         report.sources[result.layer.id] = result.source
         report.details[result.layer.id] = result.detail
         report.warnings.extend(result.warnings)
-        fmap = mapping.build_map([result], place_rows, title=result.layer.title, subtitle=result.layer.subtitle,
-                                 tiles=tiles, note=note)
+        fmap = build_map([result], place_rows, title=result.layer.title, subtitle=result.layer.subtitle,
+                         tiles=tiles, note=note)
         report.files += _write_map(folder, result.layer.id, fmap, layer_features(result, place_rows), report,
                                    [result], place_rows, embed=embed, self_contained=self_contained)
     title = "Corridors: " + ", ".join(r.layer.title for r in results)
-    fmap = mapping.build_map(results, place_rows, title=title, subtitle="All layers; toggle them in the layer control",
-                             tiles=tiles, note=note)
-    index = _concat([r.frame for r in results]
-                    + ([mapping.places_in(place_rows, mapping.layer_bounds(results))] if place_rows is not None else []))
+    fmap = build_map(results, place_rows, title=title, subtitle="All layers; toggle them in the layer control",
+                     tiles=tiles, note=note)
+    index = concat([r.frame for r in results]
+                    + ([places_in(place_rows, layer_bounds(results))] if place_rows is not None else []))
     report.files += _write_map(folder, "index", fmap, index, report, results, place_rows,
                                embed=embed, self_contained=self_contained)
     if png:
-        report.files += render.render_pngs([f for f in report.files if f.suffix == ".html" and ".embed" not in f.name])
+        report.files += render_pngs([f for f in report.files if f.suffix == ".html" and ".embed" not in f.name])
     report.seconds = time.perf_counter() - start
     return report
 
 
 def _write_map(folder: Path, name: str, fmap, features: gpd.GeoDataFrame, report: BuildReport, results: list,
                place_rows, *, embed: bool = False, self_contained: bool = False) -> list[Path]:
-    html = mapping.render_html(fmap)
+    html = render_html(fmap)
     if self_contained:
         html, missing = assets.inline_assets(html)
         report.warnings += [f"{name}.html: no local copy of {url}; left as a link" for url in missing]
-    html_path = output.write_text(folder / f"{name}.html", html)
-    geojson_path = output.write_text(folder / f"{name}.geojson", output.to_geojson(features))
+    html_path = files.write_text(folder / f"{name}.html", html)
+    geojson_path = files.write_text(folder / f"{name}.geojson", to_geojson(features))
     written = [html_path, geojson_path]
     if embed:
-        shown = None if place_rows is None else mapping.places_in(place_rows, mapping.layer_bounds(results))
+        shown = None if place_rows is None else places_in(place_rows, layer_bounds(results))
         title = "Map: " + ", ".join(r.layer.title for r in results)
-        snippet = mapping.embed_snippet(html_path.name, title, mapping.describe(results, shown))
+        snippet = embed_snippet(html_path.name, title, describe(results, shown))
         report.embeds[name] = snippet
-        written.append(output.write_text(folder / f"{name}.embed.html", snippet))
+        written.append(files.write_text(folder / f"{name}.embed.html", snippet))
     return written

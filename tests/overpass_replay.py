@@ -21,7 +21,7 @@ import shapely
 from requests.structures import CaseInsensitiveDict
 from shapely.geometry import LineString, Point, Polygon
 
-from geo.osm.local import parse_filter
+from geo.osm.schema import parse_filter
 
 TIMESTAMP = "2024-06-01T12:00:00Z"
 BAM_RELATION_ID = 1_000_001

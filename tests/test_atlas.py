@@ -9,7 +9,7 @@ import pytest
 import geo
 from geo import files
 from geo.cli import main
-from geo.maps.draw import render_html
+from geo.maps.page import render_html
 from geo.text.archive import toponym_frame, toponym_row
 from geo.text.shards import Document
 

@@ -15,10 +15,11 @@ from types import SimpleNamespace
 import geopandas as gpd
 import pytest
 
-from geo.maps import draw as mapping
 from geo import pipeline
 from geo.text import mention_frame as places
 from geo.corridors.layers import load_layer
+from geo.maps import draw, style
+from geo import export
 from tests.browser import open_map, require_browser
 
 DERBENT_SENTENCE = "Freight trains from Moscow now reach Derbent in two days."
@@ -54,7 +55,7 @@ def expected_counts(out: Path, name: str) -> dict[str, int]:
     frame = gpd.GeoDataFrame.from_features(json.loads((out / f"{name}.geojson").read_text())["features"], crs=4326)
     features = frame[frame["kind"] != "mention"]
     mentions = frame[frame["kind"] == "mention"]
-    mentions = mapping.pinned(mapping.places_in(mentions, mapping.layer_bounds([SimpleNamespace(frame=features)])))
+    mentions = style.pinned(export.places_in(mentions, export.layer_bounds([SimpleNamespace(frame=features)])))
     stations = features[features["kind"] == "station"]
     roles = stations["role"] if "role" in stations else stations["kind"]
     return {
@@ -135,7 +136,7 @@ def test_hostile_markup_in_mentions_is_shown_not_run(osm_dir, tmp_path):
     frame = places.mention_frame([mention], [place])
     layer = pipeline.build_layers([load_layer("north-south")], osm_dir=osm_dir)[0]
     path = tmp_path / "hostile.html"
-    mapping.build_map([layer], frame, title=HOSTILE, subtitle=HOSTILE).save(path)
+    draw.build_map([layer], frame, title=HOSTILE, subtitle=HOSTILE).save(path)
     with open_map(path) as res:
         res.evaluate("""() => { const m = Object.values(window).find((v) => v instanceof L.Map);
           m.setView([40.4093, 49.8671], 6, {animate: false}); }""")

@@ -8,7 +8,8 @@ import pytest
 from shapely.geometry import shape
 from shapely.ops import linemerge
 
-from geo.corridors import build as corridors, layers, routing
+from geo.corridors import build as corridors, layers
+from geo import geodesy
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +39,10 @@ def test_bam_follows_the_osm_line(bam, osm_dir):
     assert len(line.coords) > 10_000
     assert 4100 <= bam.length_km <= 4500
     source = shape(json.loads((osm_dir / "rail" / "bam_taishet_sovetskaya_gavan.geojson").read_text())["features"][0]["geometry"])
-    source_km = routing.geodesic_length_km(source)
+    source_km = geodesy.geodesic_length_km(source)
     assert abs(bam.length_km - source_km) / source_km < 0.02
     for row in bam.frame[bam.frame["kind"] == "station"].itertuples():
-        dist = routing.distance_to_line_km(line, row.geometry.x, row.geometry.y)
+        dist = geodesy.distance_to_line_km(line, row.geometry.x, row.geometry.y)
         assert dist <= 5.0 or row.name in ("Bratsk", "Komsomolsk-on-Amur"), (row.name, dist)
     # the two stations off the line are reported with their snap distance, within the stated limit
     snaps = segs.set_index("start")["snap_start_km"]
@@ -72,7 +73,7 @@ def test_stations_snap_to_osm_station_nodes(north_south):
     assert stations.loc["Yalama", "osm_id"] == 4595155621
     assert stations.loc["Derbent", "position_source"].startswith("OpenStreetMap node")
     # Samur (RU) station: 48.4829 E, 41.8253 N
-    assert routing.geodesic_distance_km(48.4829, 41.8253, *stations.loc["Samur", "geometry"].coords[0]) < 0.5
+    assert geodesy.geodesic_distance_km(48.4829, 41.8253, *stations.loc["Samur", "geometry"].coords[0]) < 0.5
 
 
 def test_samur_yalama_rail_crossing_found_from_geometry(border):
@@ -83,7 +84,7 @@ def test_samur_yalama_rail_crossing_found_from_geometry(border):
     # within 2 km of the line between the Samur (RU) and Yalama (AZ) stations
     from shapely.geometry import LineString
     pair = LineString([(48.48288, 41.82529), (48.58079, 41.76287)])
-    dist = routing.distance_to_line_km(pair, rail.geometry.x, rail.geometry.y)
+    dist = geodesy.distance_to_line_km(pair, rail.geometry.x, rail.geometry.y)
     assert dist < 2.0
     assert {"Yarag-Kazmalyar – Samur", "Tagirkent-Kazmalyar"} <= set(crossings.index)
     line = border.frame[border.frame["kind"] == "border"].iloc[0]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from geo.text import gazetteer
-from geo.text.resolve import Place, geocode_name, haversine_km, resolve
+from geo.text.place import Place
+from geo.text.resolve import geocode_name, resolve
 from geo.text.mentions import extract_mentions
+from geo.geodesy import haversine_km
+from geo.text.names import fold
 
 
 def _resolved(text: str) -> dict[str, Place]:
@@ -79,7 +81,7 @@ def test_derbent_in_dagestan_is_russian():
 
 
 def test_cyrillic_and_apostrophes_fold_together():
-    assert gazetteer.fold("Ust'-Kut") == gazetteer.fold("Ust-Kut") == gazetteer.fold("Ust’-Kut")
+    assert fold("Ust'-Kut") == fold("Ust-Kut") == fold("Ust’-Kut")
     a, b, c = geocode_name("Ust'-Kut"), geocode_name("Ust’-Kut"), geocode_name("Усть-Кут")
     assert a is not None and a == b and a.geonames_id == c.geonames_id == 2013923
 
@@ -105,7 +107,7 @@ def test_online_uses_nominatim_only_when_asked(monkeypatch):
     from geo.text.mentions import Mention
 
     calls = []
-    monkeypatch.setattr(nominatim, "geocode", lambda name: calls.append(name) or Place(name, "", 1.0, 2.0, None, "P", 0.5))
+    monkeypatch.setattr(nominatim, "geocode", lambda name: calls.append(name) or Place(name, "", 1.0, 2.0, None, "P", score=0.5))
     m = Mention("Qqqxxland", 0, 9, "Qqqxxland.", "GPE")
     assert resolve([m], "Qqqxxland.") == [None]
     assert calls == []

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from geo.corridors import build as corridors, relate as join, layers
-from geo.maps import draw as mapping
 from geo.text import mention_frame as places
 from geo.text.resolve import resolve
 from geo.text.mentions import extract_mentions
+from geo.maps import draw
 
 from .browser import open_map, require_browser
 
@@ -27,7 +27,7 @@ def hostile_map(tmp_path_factory, osm_dir):
     mentions = extract_mentions(HOSTILE)
     frame = places.mention_frame(mentions, resolve(mentions, HOSTILE))
     result = corridors.build_layer(layers.load_layer("north-south"), osm_dir=osm_dir)
-    fmap = mapping.build_map([result], join.relate(frame, [result]), title="Hostile <b>title</b>", tiles="none")
+    fmap = draw.build_map([result], join.relate(frame, [result]), title="Hostile <b>title</b>", tiles="none")
     path = tmp_path_factory.mktemp("hostile") / "hostile.html"
     fmap.save(str(path))
     return path, frame

@@ -123,3 +123,32 @@ def test_station_the_gazetteer_does_not_know(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "bam.toml: station 'Tynda': GeoNames id 999999999 is not in the gazetteer" in err
     assert "give 'lat' and 'lon'" in err
+
+
+def test_a_second_border_is_described_by_its_own_countries(tmp_path, monkeypatch):
+    """Crossings name each side by the layer's own ISO codes, so any border (here Russia-China) is a layer file."""
+    border = """
+id = "ru-cn-border"
+kind = "border"
+title = "Russia–China border"
+countries = ["RU", "CN"]
+[style]
+color = "#333333"
+[[crossings]]
+name = "Zabaikalsk – Manzhouli"
+names = { RU = "Забайкальск", CN = "满洲里" }
+mode = "rail"
+lat = 49.63
+lon = 117.36
+"""
+    path = tmp_path / "ru-cn-border.toml"
+    path.write_text(border, encoding="utf-8")
+    layer = layers.read_layer(path)
+    crossing = layer.crossings[0]
+    assert crossing.names == (("RU", "Забайкальск"), ("CN", "满洲里"))
+    from geo.geonames import country_name
+
+    assert crossing.side_names(country_name) == "Russia: Забайкальск; China: 满洲里"
+    path.write_text(border.replace('CN = "满洲里"', 'AZ = "Yalama"'), encoding="utf-8")
+    with pytest.raises(LayerError, match=r"crossings\[0\]\.names has key 'AZ', which is not one of the layer's countries \(RU, CN\)"):
+        layers.read_layer(path)

@@ -11,9 +11,10 @@ import pytest
 import shapely
 
 from geo import cli, pipeline
-from geo.maps import draw as mapping, png as render
+from geo.maps import png as render
 from geo.text import mention_frame as places
 from geo.corridors.layers import list_layers
+from geo.maps import display, draw, legend, style
 
 BUDGET_BYTES = 2 * 1024 * 1024
 EVIL = 'Baku <script>alert("x")</script> `${document.cookie}` \\ {{ 7*7 }}'
@@ -36,7 +37,7 @@ def fake_places(rows):
 
 def render_html(results, ids, **kwargs) -> str:
     chosen = [results[i] for i in ids]
-    return mapping.build_map(chosen, title="T", **kwargs).get_root().render()
+    return draw.build_map(chosen, title="T", **kwargs).get_root().render()
 
 
 def test_light_base_map_is_the_one_shown(results):
@@ -74,8 +75,8 @@ def test_layers_markers_and_chrome(results):
 def test_construction_is_dashed_and_schematic_is_dotted(results):
     html = render_html(results, ["north-south"])
     dashes = re.findall(r'"dashArray": (null|"[^"]*")', html)
-    assert f'"{mapping.STATUS_DASH["construction"]}"' in dashes  # the Rasht-Astara missing link
-    assert f'"{mapping.SCHEMATIC_DASH}"' in dashes and "null" in dashes
+    assert f'"{style.STATUS_DASH["construction"]}"' in dashes  # the Rasht-Astara missing link
+    assert f'"{style.SCHEMATIC_DASH}"' in dashes and "null" in dashes
 
 
 def legend_of(html: str) -> str:
@@ -105,10 +106,10 @@ def test_attribution_names_every_source(results):
 
 
 def test_escape_neutralises_html_and_template_literals():
-    out = mapping.escape(EVIL)
+    out = style.escape(EVIL)
     for bad in ("<", ">", "`", "${", "\\", "{{"):
         assert bad not in out
-    assert mapping.escape(None) == ""
+    assert style.escape(None) == ""
 
 
 def test_mention_popup_quotes_highlighted_and_escaped(results):
@@ -116,28 +117,28 @@ def test_mention_popup_quotes_highlighted_and_escaped(results):
     frame = fake_places([("Baku", 40.4093, 49.8671, sentence), ("Baku", 40.4093, 49.8671, "Baku again.")])
     html = render_html(results, ["north-south"], places=frame)
     assert "<script>alert" not in html and "${document" not in html and "`$" not in html
-    popup = mapping.mention_popup(next(frame.itertuples()))
+    popup = draw.mention_popup(next(frame.itertuples()))
     assert "<mark>Baku</mark> &lt;script&gt;" in popup and "Bakı" in popup
     assert "https://www.geonames.org/587084" in popup and "openstreetmap.org/?mlat=40.4093" in popup
     assert "mentioned 2×" in popup and popup.count("<blockquote") == 2
 
 
 def test_mention_marker_size_grows_with_count():
-    assert mapping.mention_radius(1) < mapping.mention_radius(4) < mapping.mention_radius(20) <= 18
+    assert draw.mention_radius(1) < draw.mention_radius(4) < draw.mention_radius(20) <= 18
 
 
 def test_display_geometry_stays_within_a_pixel_at_zoom_12(results):
     for result in results.values():
         lines = result.frame[result.frame["kind"].isin(["segment", "border"])]
         for geom in lines.geometry:
-            simple = shapely.LineString([(x, y) for y, x in mapping.display_coords(geom)[0]])
+            simple = shapely.LineString([(x, y) for y, x in display.display_coords(geom)[0]])
             lat = max(abs(geom.bounds[1]), abs(geom.bounds[3]))
             px = 360 / (256 * 2**12) * math.cos(math.radians(lat))
             assert shapely.hausdorff_distance(geom, simple) < px, result.layer.id
     bam = results["bam"].frame
     seg = bam[bam["kind"] == "segment"].geometry
     before = sum(len(g.coords) for g in seg)
-    after = sum(len(mapping.display_coords(g)[0]) for g in seg)
+    after = sum(len(display.display_coords(g)[0]) for g in seg)
     assert after < before * 0.5
 
 
@@ -149,9 +150,9 @@ def test_index_with_all_corridors_within_size_budget(osm_dir, tmp_path):
 
 def test_embed_snippet_has_title_and_text_alternative(results):
     chosen = [results["north-south"]]
-    text = mapping.describe(chosen, fake_places([("Baku", 40.4, 49.9, "In Baku.")]))
+    text = legend.describe(chosen, fake_places([("Baku", 40.4, 49.9, "In Baku.")]))
     assert "Astara – Rasht is under construction" in text and "Baku (1×)" in text
-    snippet = mapping.embed_snippet("north-south.html", 'Map: "NS" <corridor>', text)
+    snippet = legend.embed_snippet("north-south.html", 'Map: "NS" <corridor>', text)
     assert '<iframe src="north-south.html" title="Map: &quot;NS&quot; &lt;corridor&gt;"' in snippet
     assert 'aria-describedby="cm-desc-north-south"' in snippet and 'id="cm-desc-north-south"' in snippet
     assert "padding-bottom:70.0%" in snippet and "Astara – Rasht is under construction" in snippet
@@ -181,5 +182,5 @@ def test_png_without_chromium_is_a_clear_error(tmp_path, monkeypatch, capsys, os
 
 
 def test_map_object_displays_inline_in_notebooks(results):
-    fmap = mapping.build_map([results["ru-az-border"]], title="T")
+    fmap = draw.build_map([results["ru-az-border"]], title="T")
     assert "<iframe" in fmap._repr_html_()

@@ -18,7 +18,10 @@ from geo import settings
 from geo.errors import DataError, NetworkError
 from geo.corridors.layers import load_layer
 from geo.corridors.stations import layer_points
-from geo.corridors.routing import RailNetwork, geodesic_length_km, rail_graph, route_waypoints
+from geo.geodesy import geodesic_length_km
+from geo.corridors.routing import RailNetwork, rail_graph, route_waypoints
+from geo.osm import queries, schema
+from geo.geodesy import line_buffer_km
 
 GEOD = Geod(ellps="WGS84")
 from tests.conftest import RETRIES
@@ -59,7 +62,7 @@ def test_bam_route_relation_is_assembled_into_one_line(fake, replay_data):
     assert detail.startswith("OpenStreetMap via Overpass, data as of 2024-06-01T12:00:00Z, fetched ")
     assert overpass.osm_timestamp(detail) == "2024-06-01T12:00:00Z"
     assert lines.crs.to_epsg() == 4326
-    assert list(lines.columns) == layercache.COLUMNS
+    assert list(lines.columns) == schema.COLUMNS
 
 
 def test_bam_without_relation_falls_back_to_ways_near_stations(fake):
@@ -73,7 +76,7 @@ def test_bam_without_relation_falls_back_to_ways_near_stations(fake):
 
 def test_north_south_ways_near_the_stations(fake):
     layer = load_layer("north-south")
-    area = sources.layer_area(layer_points(layer), layer.osm["clip_buffer_km"])
+    area = line_buffer_km(layer_points(layer), layer.osm["clip_buffer_km"])
     lines, points, detail = overpass.fetch_layer(layer, area)
     ids = set(lines["osm_id"])
     assert {304666833, 444749531} <= ids
@@ -124,12 +127,12 @@ def test_empty_result_is_an_error_not_an_empty_layer(fake):
     fake._index()
     with pytest.raises(DataError, match="no OSM lines"):
         overpass.fetch_layer(load_layer("north-south"), None)
-    assert overpass.load_cached(load_layer("north-south")) is None
+    assert layercache.read(load_layer("north-south")) is None
 
 
 # ---------------------------------------------------------------------- faults
 
-QUERY = overpass.ways_query('["railway"="rail"]', rp.parse_poly("41.7 48.4 41.9 48.4 41.9 48.7 41.7 48.7 41.7 48.4"))
+QUERY = queries.ways_query('["railway"="rail"]', rp.parse_poly("41.7 48.4 41.9 48.4 41.9 48.7 41.7 48.7 41.7 48.4"))
 
 
 def _ok_body(server) -> bytes:
@@ -317,7 +320,7 @@ def test_cache_hit_on_second_call_without_http(fake):
     layer = load_layer("north-south")
     lines, points, detail = overpass.fetch_layer(layer, None)
     sent = len(fake.queries)
-    cached = overpass.load_cached(layer)
+    cached = layercache.read(layer)
     assert cached is not None
     c_lines, c_points, c_detail = cached
     assert c_detail == detail
@@ -337,7 +340,7 @@ def test_corrupt_cache_file_detected_reported_and_refetched(fake):
     raw[-100] = ord("7") if raw[-100] != ord("7") else ord("8")  # one flipped digit in a coordinate
     path.write_bytes(bytes(raw))
     with pytest.raises(DataError, match=r"was corrupt \(checksum mismatch\) and has been deleted"):
-        overpass.load_cached(layer)
+        layercache.read(layer)
     assert not path.exists()
     path.write_bytes(bytes(raw))
     sent = len(fake.queries)
@@ -345,7 +348,7 @@ def test_corrupt_cache_file_detected_reported_and_refetched(fake):
     data = sources.get_layer_data(layer, layer_points(layer))
     assert any("corrupt" in w for w in data.warnings)
     assert data.source == "osm" and len(fake.queries) == sent + 1
-    assert overpass.load_cached(layer) is not None, "the refetch rewrote a valid cache file"
+    assert layercache.read(layer) is not None, "the refetch rewrote a valid cache file"
 
 
 def test_truncated_cache_file_detected(fake):
@@ -354,7 +357,7 @@ def test_truncated_cache_file_detected(fake):
     path = layercache.cache_path(layer)
     path.write_bytes(path.read_bytes()[:-5000])
     with pytest.raises(DataError, match=r"truncated: \d+ of \d+ bytes"):
-        overpass.load_cached(layer)
+        layercache.read(layer)
     assert not path.exists()
 
 
@@ -364,7 +367,7 @@ def test_cache_file_that_is_not_json_detected(fake):
     path.parent.mkdir(parents=True)
     path.write_bytes(b"\x00\x01garbage")
     with pytest.raises(DataError, match="header is not JSON"):
-        overpass.load_cached(layer)
+        layercache.read(layer)
     assert not path.exists()
 
 
@@ -372,8 +375,8 @@ def test_cache_of_an_edited_layer_is_stale(fake):
     layer = load_layer("bam")
     overpass.fetch_layer(layer, None)
     edited = dataclasses.replace(layer, osm={**layer.osm, "query_buffer_km": 30})
-    assert overpass.load_cached(edited) is None
-    assert overpass.load_cached(layer) is None, "the stale file was removed"
+    assert layercache.read(edited) is None
+    assert layercache.read(layer) is None, "the stale file was removed"
 
 
 def test_corrupt_http_cache_file_is_refetched(server):

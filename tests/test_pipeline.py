@@ -7,7 +7,7 @@ import json
 import pytest
 
 from geo import cli
-from geo.corridors.routing import geodesic_distance_km
+from geo.geodesy import geodesic_distance_km
 
 MAPS = ("bam", "north-south", "ru-az-border", "index")
 

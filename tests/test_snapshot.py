@@ -7,10 +7,11 @@ import json
 import pyogrio
 import pytest
 
-from geo.osm import fetch as overpass, snapshot, sources
+from geo.osm import snapshot, sources
 from geo.errors import DataError
 from geo.corridors.layers import load_layer
 from geo.corridors.stations import layer_points
+from geo.osm import cache
 
 LAYERS = ["bam", "north-south", "ru-az-border"]
 
@@ -23,7 +24,7 @@ def isolated(overpass_env):
 @pytest.fixture
 def live_snapshot(fake_overpass, tmp_path):
     """A snapshot of all three layers from the replayed Overpass."""
-    return snapshot.snapshot_layers(LAYERS, tmp_path / "snap")
+    return sources.snapshot_layers(LAYERS, tmp_path / "snap")
 
 
 def _geojson_bytes(frame, folder) -> bytes:
@@ -36,7 +37,7 @@ def _geojson_bytes(frame, folder) -> bytes:
 
 def test_round_trip_of_live_data_keeps_geometries(live_snapshot):
     for layer_id in LAYERS:
-        live_lines, live_points, live_detail = overpass.load_cached(load_layer(layer_id))
+        live_lines, live_points, live_detail = cache.read(load_layer(layer_id))
         lines, points, detail = snapshot.read_layer(live_snapshot, layer_id)
         assert detail == live_detail
         assert len(lines) == len(live_lines) and len(points) == len(live_points)
@@ -63,7 +64,7 @@ def test_manifest_records_queries_timestamps_and_attribution(live_snapshot):
 
 def test_round_trip_of_local_extract(shared_dir, tmp_path):
     osm_dir = shared_dir / "osm" / "rail"
-    out = snapshot.snapshot_layers(["north-south"], tmp_path / "snap", osm_dir=osm_dir)
+    out = sources.snapshot_layers(["north-south"], tmp_path / "snap", osm_dir=osm_dir)
     layer = load_layer("north-south")
     local = sources.get_layer_data(layer, layer_points(layer), osm_dir=osm_dir)
     lines, points, detail = snapshot.read_layer(out, "north-south")
@@ -83,7 +84,7 @@ def test_building_twice_from_a_snapshot_gives_byte_identical_geojson(live_snapsh
 
 
 def test_two_snapshots_of_the_same_data_give_identical_geojson(live_snapshot, tmp_path):
-    again = snapshot.snapshot_layers(LAYERS, tmp_path / "again")  # from the layer cache this time
+    again = sources.snapshot_layers(LAYERS, tmp_path / "again")  # from the layer cache this time
     for layer_id in LAYERS:
         a = _geojson_bytes(snapshot.read_layer(live_snapshot, layer_id)[0], tmp_path / f"a-{layer_id}")
         b = _geojson_bytes(snapshot.read_layer(again, layer_id)[0], tmp_path / f"b-{layer_id}")
@@ -104,7 +105,7 @@ def test_rewriting_a_snapshot_replaces_it_atomically(live_snapshot, monkeypatch)
 
     monkeypatch.setattr(snapshot, "write_layer_file", broken)
     with pytest.raises(Exception, match="disk full"):
-        snapshot.snapshot_layers(LAYERS, live_snapshot)
+        sources.snapshot_layers(LAYERS, live_snapshot)
     assert (live_snapshot / "manifest.json").read_bytes() == before, "the old snapshot is intact"
     assert not [p for p in live_snapshot.parent.iterdir() if p.name.startswith(".")], "no temporary folder left"
 
@@ -143,7 +144,7 @@ def test_corrupt_manifest(live_snapshot):
 
 def test_snapshot_refuses_a_layer_without_data(tmp_path):
     with pytest.raises(DataError, match="bam: no OSM data to snapshot"):
-        snapshot.snapshot_layers(["bam"], tmp_path / "snap", offline=True)
+        sources.snapshot_layers(["bam"], tmp_path / "snap", offline=True)
     assert not (tmp_path / "snap").exists()
 
 

@@ -13,12 +13,14 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import LineString, Point
+from shapely.geometry import Point
 from shapely.ops import linemerge
 
 from . import borders, routing
-from ..osm import local as osmdata
-from ..text.gazetteer import fold
+from ..geonames import country_name
+from ..geodesy import distance_to_line_km, geodesic_distance_km, geodesic_length_km, great_circle
+from ..osm.schema import apply_filter
+from ..text.names import fold
 from .layers import Layer
 from .stations import layer_points, station_point
 from ..osm.sources import LayerData, get_layer_data
@@ -81,16 +83,9 @@ def station_frame(layer: Layer, points: gpd.GeoDataFrame | None = None, source: 
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
 
 
-def schematic_line(lon1: float, lat1: float, lon2: float, lat2: float, step_km: float = 20.0) -> LineString:
-    """A great-circle line between two points, densified every ``step_km``."""
-    n = int(routing.geodesic_distance_km(lon1, lat1, lon2, lat2) // step_km)
-    mid = routing.GEOD.npts(lon1, lat1, lon2, lat2, n) if n > 0 else []
-    return LineString([(lon1, lat1), *mid, (lon2, lat2)])
-
-
 def corridor_frame(layer: Layer, data: LayerData, stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Route the corridor over its rail data; legs without rail are drawn schematically."""
-    lines = osmdata.apply_filter(data.lines, layer.osm.get("way_filter", "")) if not data.lines.empty else data.lines
+    lines = apply_filter(data.lines, layer.osm.get("way_filter", "")) if not data.lines.empty else data.lines
     network = routing.RailNetwork(routing.rail_graph(lines.geometry)) if not lines.empty else None
     waypoints = [(r.name, r.geometry.x, r.geometry.y) for r in stations.itertuples()]
     rows = []
@@ -101,13 +96,13 @@ def corridor_frame(layer: Layer, data: LayerData, stations: gpd.GeoDataFrame) ->
             geom, source, reason = leg.geometry, data.source, ""
             snaps = (leg.start_snap_km, leg.end_snap_km)
         else:
-            geom, source = schematic_line(lon_a, lat_a, lon_b, lat_b), "schematic"
+            geom, source = great_circle(lon_a, lat_a, lon_b, lat_b), "schematic"
             reason = leg.reason if leg is not None else "no OSM rail data for this layer"
             snaps = (None, None)
         rows.append(dict(
             layer=layer.id, kind="segment", name=f"{name_a} – {name_b}", start=name_a, end=name_b,
             status=facts.status, note=facts.note, source=source, schematic_reason=reason,
-            length_km=round(routing.geodesic_length_km(geom), 1),
+            length_km=round(geodesic_length_km(geom), 1),
             snap_start_km=None if snaps[0] is None else round(snaps[0], 2),
             snap_end_km=None if snaps[1] is None else round(snaps[1], 2),
             geometry=geom,
@@ -133,7 +128,7 @@ def _crossing_points(border_line, data: LayerData) -> dict[str, gpd.GeoDataFrame
     for mode, key, selector in (("rail", "railway", '["railway"="rail"]'),
                                 ("road", "highway", '["highway"~"^(motorway|trunk|primary)$"]')):
         tagged = lines[lines[key].notna()] if key in lines.columns else lines.iloc[0:0]
-        found[mode] = borders.line_crossings(border_line, osmdata.apply_filter(tagged, selector))
+        found[mode] = borders.line_crossings(border_line, apply_filter(tagged, selector))
     return found
 
 
@@ -142,7 +137,7 @@ def _border_control_nodes(border_line, data: LayerData, max_km: float = 2.0) -> 
     if points.empty or "barrier" not in points.columns:
         return points.iloc[0:0]
     nodes = points[points["barrier"] == "border_control"]
-    near = [routing.distance_to_line_km(border_line, p.x, p.y) <= max_km for p in nodes.geometry]
+    near = [distance_to_line_km(border_line, p.x, p.y) <= max_km for p in nodes.geometry]
     return nodes[near]
 
 
@@ -157,7 +152,7 @@ def border_frame(layer: Layer, data: LayerData) -> gpd.GeoDataFrame:
     border_line, line_source = _border_line(layer, data)
     rows = [dict(
         layer=layer.id, kind="border", name=layer.title, source=line_source,
-        length_km=round(routing.geodesic_length_km(border_line), 1), geometry=border_line,
+        length_km=round(geodesic_length_km(border_line), 1), geometry=border_line,
     )]
     computed = _crossing_points(border_line, data)
     controls = _border_control_nodes(border_line, data)
@@ -182,7 +177,7 @@ def border_frame(layer: Layer, data: LayerData) -> gpd.GeoDataFrame:
             osm_ids = [int(row["osm_id"])] if pd.notna(row["osm_id"]) else []
             position_source = f"OpenStreetMap border control node {', '.join(map(str, osm_ids))}"
         rows.append(dict(
-            layer=layer.id, kind="crossing", name=crossing.name, name_ru=crossing.name_ru, name_az=crossing.name_az,
+            layer=layer.id, kind="crossing", name=crossing.name, side_names=crossing.side_names(country_name),
             mode=crossing.mode, capacity=crossing.capacity, approximate=approximate,
             position_source=position_source, osm_ids=",".join(map(str, osm_ids)), source=source,
             geometry=Point(lon, lat),
@@ -192,7 +187,7 @@ def border_frame(layer: Layer, data: LayerData) -> gpd.GeoDataFrame:
             if (mode, i) not in used:
                 rows.append(dict(
                     layer=layer.id, kind="crossing", name=f"{mode} crossing (OSM ways {', '.join(map(str, osm_ids))})",
-                    name_ru="", name_az="", mode=mode, capacity="", approximate=False,
+                    side_names="", mode=mode, capacity="", approximate=False,
                     position_source="computed from OSM ways crossing the border line",
                     osm_ids=",".join(map(str, osm_ids)), source=data.source, geometry=point,
                 ))
@@ -203,7 +198,7 @@ def _nearest(lon: float, lat: float, frame: gpd.GeoDataFrame, max_km: float, exc
     """Row position of the point in ``frame`` nearest to (lon, lat) within ``max_km``, or None."""
     if frame.empty:
         return None
-    dist = routing.geodesic_distance_km(lon, lat, frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
+    dist = geodesic_distance_km(lon, lat, frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
     for i in np.argsort(dist):
         if dist[i] > max_km:
             return None
@@ -224,7 +219,7 @@ def build_layer(
     Parameters
     ----------
     layer : Layer
-        From :func:`geo.layers.load_layer`.
+        From :func:`geo.corridors.layers.load_layer`.
     osm_dir, snapshot_dir : path, optional
         Local OSM data or a snapshot written by ``corridormap snapshot``.
     offline : bool

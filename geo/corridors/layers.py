@@ -54,17 +54,24 @@ class Segment:
 
 @dataclass(frozen=True)
 class Crossing:
-    """A named border crossing (checkpoint)."""
+    """A named border crossing (checkpoint), with its name on each side of the border."""
 
     name: str
-    name_ru: str
-    name_az: str
     mode: str
     lat: float
     lon: float
     approximate: bool = False
     position_source: str = ""
     capacity: str = ""
+    #: The checkpoint's name on each side: ((ISO country code, name), ...) in the layer's ``countries`` order.
+    names: tuple[tuple[str, str], ...] = ()
+
+    def side_names(self, country_name=str) -> str:
+        """The names on each side as one line, e.g. "Russia: Самур; Azerbaijan: Yalama".
+
+        ``country_name`` turns an ISO code into the name shown (default: the code).
+        """
+        return "; ".join(f"{country_name(code)}: {name}" for code, name in self.names)
 
 
 @dataclass(frozen=True)
@@ -170,7 +177,7 @@ def _parse_layer(raw: dict[str, Any], path: Path) -> Layer:
         notes=tuple(_parse_note(n, path, i) for i, n in enumerate(get.table_list("notes"))),
     )
     stations = tuple(_parse_station(s, path, i) for i, s in enumerate(get.table_list("stations")))
-    crossings = tuple(_parse_crossing(c, path, i) for i, c in enumerate(get.table_list("crossings")))
+    crossings = tuple(_parse_crossing(c, path, i, layer["countries"]) for i, c in enumerate(get.table_list("crossings")))
     if kind == "corridor" and len(stations) < 2:
         raise LayerError(f"{path}: a corridor needs at least two [[stations]] in route order: add them")
     if kind == "border" and len(layer["countries"]) != 2:
@@ -213,12 +220,19 @@ def _parse_station(raw: Any, path: Path, i: int) -> Station:
     )
 
 
-def _parse_crossing(raw: Any, path: Path, i: int) -> Crossing:
+def _parse_crossing(raw: Any, path: Path, i: int, countries: tuple[str, ...]) -> Crossing:
     get = _Getter(raw, path, f"crossings[{i}].")
+    sides = get.table("names", {})
+    for code, value in sides.items():
+        if code not in countries:
+            raise LayerError(f"{path}: crossings[{i}].names has key {code!r}, which is not one of the layer's "
+                             f"countries ({', '.join(countries) or 'none given'}): use those ISO codes")
+        if not isinstance(value, str):
+            raise LayerError(f"{path}: key 'crossings[{i}].names.{code}' must be a string, not "
+                             f"{type(value).__name__} {value!r}: fix its value")
     return Crossing(
         name=get.str("name"),
-        name_ru=get.str("name_ru"),
-        name_az=get.str("name_az"),
+        names=tuple((code, sides[code]) for code in countries if code in sides),
         mode=get.choice("mode", MODES),
         lat=get.float("lat"),
         lon=get.float("lon"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 
-from .routing import distance_to_line_km, geodesic_distance_km
+from ..geodesy import distance_to_line_km, geodesic_distance_km
 
 
 def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
@@ -14,8 +14,8 @@ def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
     Parameters
     ----------
     places : GeoDataFrame
-        From :func:`geo.places.mention_frame`.
-    layers : list of geo.corridors.LayerResult
+        From :func:`geo.text.mention_frame.mention_frame`.
+    layers : list of geo.corridors.build.LayerResult
 
     Returns
     -------

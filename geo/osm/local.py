@@ -6,7 +6,6 @@ Every reader returns GeoDataFrames in EPSG:4326 with at least ``geometry``,
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,12 +15,10 @@ import pyogrio
 from shapely.geometry import box
 
 from ..errors import DataError
+from .schema import COLUMNS, concat
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet")
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf")
-_FILTER = re.compile(r'\[\s*"([^"]+)"\s*(?:(=|~|!=)\s*"([^"]*)")?\s*\]')
-#: The columns every reader returns (local files, Overpass, cache, snapshot), in order.
-COLUMNS = ["osm_id", "name", "railway", "usage", "highway", "barrier", "boundary", "file", "geometry"]
 
 
 def osm_files(osm_dir: str | Path) -> list[Path]:
@@ -46,45 +43,6 @@ def osm_files(osm_dir: str | Path) -> list[Path]:
 def _is_osm_file(path: Path) -> bool:
     name = path.name.lower()
     return name.endswith(VECTOR_SUFFIXES) or name.endswith(OSM_SUFFIXES)
-
-
-def parse_filter(selector: str) -> list[tuple[str, str | None, str | None]]:
-    """Parse an Overpass tag selector such as ``'["railway"="rail"]["usage"="main"]'``.
-
-    Returns
-    -------
-    list of (key, op, value)
-        ``op`` is ``"="``, ``"!="``, ``"~"`` (regex) or None (key present).
-    """
-    parts = _FILTER.findall(selector or "")
-    return [(k, op or None, v if op else None) for k, op, v in parts]
-
-
-def apply_filter(frame: gpd.GeoDataFrame, selector: str) -> gpd.GeoDataFrame:
-    """Keep the rows that match an Overpass tag selector.
-
-    A key the data has no column for is not tested: pre-traced routes (which
-    carry no tags) pass through, and rows of files that lack the tag pass too.
-    """
-    mask = pd.Series(True, index=frame.index)
-    for key, op, value in parse_filter(selector):
-        if key not in frame.columns:
-            continue
-        col = frame[key]
-        has = col.notna()
-        if op is None:
-            cond = has
-        elif op == "=":
-            cond = col == value
-        elif op == "!=":
-            cond = col != value
-        else:
-            rx = re.compile(value)
-            cond = col.map(lambda v: isinstance(v, str) and rx.search(v) is not None)
-        # rows of files that carry no such tag at all are kept
-        untagged = frame.groupby("file")[key].transform(lambda s: s.isna().all()) if "file" in frame else False
-        mask &= cond.fillna(False) | untagged
-    return frame[mask]
 
 
 @lru_cache(maxsize=64)
@@ -163,11 +121,4 @@ def read_local(osm_dir: str | Path, area=None) -> tuple[gpd.GeoDataFrame, gpd.Ge
             file_points = file_points[file_points.intersects(area)]
         lines.append(file_lines)
         points.append(file_points)
-    return _concat(lines), _concat(points)
-
-
-def _concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry="geometry", crs=4326)
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)
+    return concat(lines), concat(points)

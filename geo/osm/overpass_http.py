@@ -26,7 +26,7 @@ from typing import Any
 import osmnx as ox
 import requests
 
-from .. import files as output, settings
+from .. import files, settings
 from ..errors import NetworkError
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def read_cache(query: str) -> dict[str, Any] | None:
 def write_cache(query: str, data: dict[str, Any]) -> None:
     """Cache a complete Overpass response atomically (when ``osmnx.settings.use_cache``)."""
     if ox.settings.use_cache and "remark" not in data:
-        output.write_bytes(cache_file(query), json.dumps(data).encode("utf-8"))
+        files.write_bytes(cache_file(query), json.dumps(data).encode("utf-8"))
 
 
 def request(query: str) -> dict[str, Any]:

@@ -19,23 +19,22 @@ import tempfile
 from datetime import datetime, timezone
 from hashlib import sha256
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from . import cache as layercache, fetch as overpass
-from .. import files as output
+from .. import files
 from ..errors import DataError, OutputError
-from ..corridors.layers import load_layer
-from ..corridors.stations import layer_points
+from .fetch import osm_timestamp
+from .schema import COLUMNS, normalise
 
 FORMAT = "corridormap-snapshot/1"
 MANIFEST = "manifest.json"
 ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
 TABLES = ("lines", "points")
-_TEXT_COLUMNS = [c for c in layercache.COLUMNS if c not in ("osm_id", "geometry")]
+_TEXT_COLUMNS = [c for c in COLUMNS if c not in ("osm_id", "geometry")]
 _FETCHED = re.compile(r"fetched (\d{4}-\d{2}-\d{2})")
 
 LayerTuple = tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str, str]
@@ -81,7 +80,7 @@ def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], q
                 "sha256": file_sha256(tmp / name),
                 "source": source,
                 "detail": detail,
-                "osm_timestamp": overpass.osm_timestamp(detail),
+                "osm_timestamp": osm_timestamp(detail),
                 "fetched": _fetched(detail),
                 "lines": int(len(lines)),
                 "points": int(len(points)),
@@ -96,8 +95,8 @@ def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], q
             "queries": dict(queries),
         }
         text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
-        output.write_bytes(tmp / MANIFEST, text.encode("utf-8"))
-        return output.replace_dir(tmp, out_dir)
+        files.write_bytes(tmp / MANIFEST, text.encode("utf-8"))
+        return files.replace_dir(tmp, out_dir)
     except OSError as exc:
         raise OutputError(f"cannot write snapshot {out_dir}: {exc}") from None
     finally:
@@ -154,58 +153,13 @@ def read_manifest(snapshot_dir: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def snapshot_layers(
-    layer_ids: Iterable[str],
-    out_dir: str | Path,
-    *,
-    osm_dir: str | Path | None = None,
-    offline: bool = False,
-) -> Path:
-    """Get each layer's data (``geo.sources.get_layer_data``) and write a snapshot.
-
-    Parameters
-    ----------
-    layer_ids : iterable of str
-    out_dir : path
-    osm_dir : path, optional
-        Build from a local extract instead of the cache or Overpass.
-    offline : bool
-        Use only the cache (with ``osm_dir`` unset).
-
-    Raises
-    ------
-    DataError
-        When a layer has no OSM data (it would be drawn schematically): a
-        snapshot holds only real data.
-    """
-    from . import sources
-
-    data: dict[str, LayerTuple] = {}
-    queries: dict[str, Any] = {}
-    for layer_id in layer_ids:
-        layer = load_layer(layer_id)
-        points = layer_points(layer)
-        got = sources.get_layer_data(layer, points, osm_dir=osm_dir, offline=offline)
-        if got.source == "schematic" or got.lines.empty:
-            why = "; ".join(got.warnings) or got.detail
-            raise DataError(f"{layer_id}: no OSM data to snapshot ({why}): go online, or pass --osm-dir")
-        data[layer_id] = (got.lines, got.points, got.source, got.detail)
-        entry: dict[str, Any] = {"selectors": layer.osm, "source": got.source}
-        if osm_dir is not None:
-            entry["osm_dir"] = str(osm_dir)
-        else:
-            entry["overpass"] = layercache.queries(layer) or overpass.layer_queries(layer, points)
-        queries[layer_id] = entry
-    return write_snapshot(out_dir, data, queries)
-
-
 # --------------------------------------------------------------------------- files
 
 
 def write_layer_file(path: Path, lines: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> Path:
     """Write lines and points as the ``lines`` and ``points`` tables of one GeoPackage."""
     for i, (table, frame) in enumerate(zip(TABLES, (lines, points))):
-        frame = _typed(layercache.normalise(frame))
+        frame = _typed(frame)
         pyogrio.write_dataframe(
             frame, path, layer=table, driver="GPKG", append=i > 0,
             geometry_type="Unknown", promote_to_multi=False,
@@ -222,8 +176,8 @@ def file_sha256(path: Path) -> str:
 
 
 def _typed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """:data:`geo.layercache.COLUMNS` with stable types: ``osm_id`` Int64 (or text), the rest text."""
-    frame = layercache.normalise(frame)
+    """:data:`geo.COLUMNS` with stable types: ``osm_id`` Int64 (or text), the rest text."""
+    frame = normalise(frame)
     ids = pd.to_numeric(frame["osm_id"], errors="coerce")
     numeric = ids.notna() | frame["osm_id"].isna()
     if numeric.all():

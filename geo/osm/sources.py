@@ -11,14 +11,17 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
-from pyproj import CRS, Transformer
-from shapely.geometry import LineString, MultiPoint, Point
-import shapely
+from typing import Any, Iterable
 
-from . import local as osmdata
+import geopandas as gpd
+
+from ..corridors.layers import Layer, load_layer
+from ..corridors.stations import layer_points
 from ..errors import DataError, NetworkError
-from ..corridors.layers import Layer
+from ..geodesy import line_buffer_km
+from . import cache, fetch, local, snapshot
+from .queries import layer_queries
+from .schema import empty_frame
 
 log = logging.getLogger(__name__)
 
@@ -35,25 +38,6 @@ class LayerData:
     detail: str
     warnings: list[str] = field(default_factory=list)
     network_failed: bool = False  # a live fetch failed for want of a working network
-
-
-def empty_frame() -> gpd.GeoDataFrame:
-    """An empty GeoDataFrame in EPSG:4326 with the columns the readers provide."""
-    return osmdata._concat([])
-
-
-def layer_area(points: list[tuple[float, float]], buffer_km: float):
-    """Polygon within ``buffer_km`` of the line through ``points`` ((lon, lat) pairs).
-
-    Buffered in an azimuthal equidistant projection centred on the points.
-    """
-    geom = LineString(points) if len(points) > 1 else Point(points[0])
-    centre = MultiPoint(points).centroid
-    aeqd = CRS.from_proj4(f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m")
-    fwd = Transformer.from_crs(4326, aeqd, always_xy=True).transform
-    back = Transformer.from_crs(aeqd, 4326, always_xy=True).transform
-    densified = shapely.transform(geom, fwd, interleaved=False).segmentize(20_000)
-    return shapely.transform(densified.buffer(buffer_km * 1000.0, quad_segs=4), back, interleaved=False)
 
 
 def get_layer_data(
@@ -76,24 +60,20 @@ def get_layer_data(
     offline : bool
         Never touch the network (cache, then schematic).
     """
-    area = layer_area(points, float(layer.osm.get("clip_buffer_km", 50)))
+    area = line_buffer_km(points, float(layer.osm.get("clip_buffer_km", 50)))
     warnings: list[str] = []
     if osm_dir is not None:
-        lines, pts = osmdata.read_local(osm_dir, area)
+        lines, pts = local.read_local(osm_dir, area)
         if lines.empty:
             warnings.append(f"{layer.id}: --osm-dir {osm_dir} has no lines near the layer; drawn schematically")
             return LayerData(lines, pts, "schematic", "no OSM lines in --osm-dir near this layer", warnings)
         n_files = lines["file"].nunique()
         return LayerData(lines, pts, "osm", f"local OSM extract {osm_dir} ({n_files} files)", warnings)
     if snapshot_dir is not None:
-        from . import snapshot
-
         lines, pts, detail = snapshot.read_layer(snapshot_dir, layer.id)
         return LayerData(lines, pts, "snapshot", detail, warnings)
-    from . import fetch as overpass
-
     try:
-        cached = overpass.load_cached(layer)
+        cached = cache.read(layer)
     except DataError as exc:
         warnings.append(exc.message)
         cached = None
@@ -102,7 +82,7 @@ def get_layer_data(
         return LayerData(lines, pts, "cache", detail, warnings)
     if not offline:
         try:
-            lines, pts, detail = overpass.fetch_layer(layer, area)
+            lines, pts, detail = fetch.fetch_layer(layer, area)
             return LayerData(lines, pts, "osm", detail, warnings)
         except NetworkError as exc:
             warnings.append(f"{layer.id}: {exc.message}; drawn schematically")
@@ -112,3 +92,46 @@ def get_layer_data(
             warnings.append(f"{layer.id}: {exc.message}; drawn schematically")
     detail = "schematic: drawn through the geocoded stations (no OSM data: offline, or not found)"
     return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings)
+
+
+def snapshot_layers(
+    layer_ids: Iterable[str],
+    out_dir: str | Path,
+    *,
+    osm_dir: str | Path | None = None,
+    offline: bool = False,
+) -> Path:
+    """Get each layer's data (:func:`get_layer_data`) and write a snapshot (:mod:`geo.osm.snapshot`).
+
+    Parameters
+    ----------
+    layer_ids : iterable of str
+    out_dir : path
+    osm_dir : path, optional
+        Build from a local extract instead of the cache or Overpass.
+    offline : bool
+        Use only the cache (with ``osm_dir`` unset).
+
+    Raises
+    ------
+    DataError
+        When a layer has no OSM data (it would be drawn schematically): a
+        snapshot holds only real data.
+    """
+    data: dict[str, snapshot.LayerTuple] = {}
+    queries: dict[str, Any] = {}
+    for layer_id in layer_ids:
+        layer = load_layer(layer_id)
+        points = layer_points(layer)
+        got = get_layer_data(layer, points, osm_dir=osm_dir, offline=offline)
+        if got.source == "schematic" or got.lines.empty:
+            why = "; ".join(got.warnings) or got.detail
+            raise DataError(f"{layer_id}: no OSM data to snapshot ({why}): go online, or pass --osm-dir")
+        data[layer_id] = (got.lines, got.points, got.source, got.detail)
+        entry: dict[str, Any] = {"selectors": layer.osm, "source": got.source}
+        if osm_dir is not None:
+            entry["osm_dir"] = str(osm_dir)
+        else:
+            entry["overpass"] = cache.queries(layer) or layer_queries(layer, points)
+        queries[layer_id] = entry
+    return snapshot.write_snapshot(out_dir, data, queries)

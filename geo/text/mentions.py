@@ -2,7 +2,7 @@
 
 The statistical NER of the small English model finds most places but mislabels
 some (``Baikal-Amur Mainline`` as ORG, ``Ust-Kut`` as PERSON) and misses others
-(``BAM``). A ruler over the gazetteer (:mod:`geo.gazetteer`) and the named
+(``BAM``). A ruler over the gazetteer (:mod:`geo.text.gazetteer`) and the named
 infrastructure of ``layers/`` adds and relabels those spans.
 """
 
@@ -28,7 +28,7 @@ class Mention:
     end: int
     sentence: str  # the full sentence containing the mention
     label: str  # "GPE", "LOC", "FAC", "NORP" or "INFRA"
-    layer_id: str = ""  # for INFRA: the layer id from geo.layers.infrastructure_aliases()
+    layer_id: str = ""  # for INFRA: the layer id from geo.corridors.layers.infrastructure_aliases()
 
 
 @functools.lru_cache(maxsize=1)
@@ -251,10 +251,9 @@ def _big_place(key: str) -> bool:
 
 
 def _known(name: str) -> bool:
-    """True if the gazetteer has a candidate for ``name`` (see :func:`geo.geocode.candidates`)."""
-    from .resolve import candidates
+    """True if the gazetteer has a candidate for ``name`` (see :func:`geo.text.gazetteer.candidates`)."""
 
-    return bool(candidates(name))
+    return bool(gazetteer.candidates(name))
 
 
 _LEADING = re.compile(r"^(?:the|The|THE)\s+")

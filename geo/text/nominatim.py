@@ -2,19 +2,20 @@
 
 One request per second at most (``settings.nominatim_min_delay_s``), a timeout
 (``settings.http_timeout_s``) and a disk cache under ``settings.cache_dir`` so a name
-is asked once. Used by :func:`geo.geocode.resolve` with ``online=True`` only; tests patch it.
+is asked once. Used by :func:`geo.text.resolve.resolve` with ``online=True`` only; tests patch it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from pathlib import Path
 
 from .. import settings
-from ..errors import NetworkError
+from ..errors import NetworkError, OutputError
+from ..files import write_text
+from .place import Place
 
 _LOCK = threading.Lock()
 _LAST_REQUEST = [0.0]
@@ -35,11 +36,8 @@ def _read_cache() -> dict:
 def _write_cache(cache: dict) -> None:
     path = cache_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(cache, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
-    except OSError:
+        write_text(path, json.dumps(cache, ensure_ascii=False))
+    except OutputError:  # read-only cache: keep going without it
         pass
 
 
@@ -80,11 +78,10 @@ def lookup(name: str) -> dict | None:
 
 
 def geocode(name: str):
-    """Return a :class:`geo.geocode.Place` for ``name`` from Nominatim, or None."""
-    from .resolve import Place
+    """Return a :class:`geo.text.place.Place` for ``name`` from Nominatim, or None."""
 
     hit = lookup(name)
     if not hit:
         return None
     cls = {"boundary": "A", "place": "P", "natural": "H", "waterway": "H", "railway": "INFRA"}.get(hit["class"], "L")
-    return Place(name, hit["country"], hit["lat"], hit["lon"], None, cls, 0.5)
+    return Place(name, hit["country"], hit["lat"], hit["lon"], None, cls, score=0.5)

@@ -1,6 +1,6 @@
 """Resolve place mentions to coordinates with the offline gazetteer.
 
-Candidates come from :mod:`geo.gazetteer` (GeoNames names and alternate names,
+Candidates come from :mod:`geo.text.gazetteer` (GeoNames names and alternate names,
 folded). They are ranked by a scorer that uses population and feature class, the
 countries and first-level divisions named in the same article and sentence
 (an article about Azerbaijan puts "Astara" in Azerbaijan unless the sentence says
@@ -12,69 +12,17 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass
 
 from . import gazetteer
 from .. import settings
-from .gazetteer import Entry, fold
+from ..geodesy import haversine_km
+from .gazetteer import candidates
+from .names import fold
+from . import nominatim
+from .place import Place
 from .mentions import Mention
-
-
-@dataclass(frozen=True)
-class Place:
-    """A resolved place."""
-
-    name: str
-    country: str
-    lat: float
-    lon: float
-    geonames_id: int | None
-    feature_class: str  # "P" city, "A" country/admin, "H" water, "L" region, "INFRA"
-    score: float  # 0..1 confidence
-    local_name: str = ""  # name in local script when known (e.g. "Дербент")
-    candidates: tuple = ()  # other candidates considered: (name, country, lat, lon, score)
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Return the great-circle distance in km."""
-    p1, l1, p2, l2 = map(math.radians, (lat1, lon1, lat2, lon2))
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((l2 - l1) / 2) ** 2
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
-
-
-def candidates(name: str, country: str | None = None) -> list[tuple[int, bool]]:
-    """Return gazetteer candidates for ``name`` as (entry id, matched an official name)."""
-    gaz = gazetteer.load()
-    out: list[tuple[int, bool]] = []
-    for key in _keys(name):
-        out = [(i, True) for i in gaz.names.get(key, ())] + [(i, False) for i in gaz.alt_names.get(key, ())]
-        if out:
-            break
-    seen: set[int] = set()
-    uniq = []
-    for i, official in out:
-        if i not in seen and (country is None or gaz.entries[i].country == country.upper()):
-            seen.add(i)
-            uniq.append((i, official))
-    return uniq
-
-
-_STRIP_SUFFIX = re.compile(r"\s+(city|town|province|region|oblast|state|republic|district|krai|territory)$")
-
-
-def _keys(name: str) -> list[str]:
-    key = fold(name)
-    keys = [key]
-    if key.startswith("the "):
-        keys.append(key[4:])
-    stripped = _STRIP_SUFFIX.sub("", key)
-    if stripped != key:
-        keys.append(stripped)
-    if key.endswith("s") and len(key) > 4:
-        keys.append(key[:-1])
-    return keys
 
 
 def geocode_name(name: str, country: str | None = None) -> Place | None:
@@ -124,7 +72,7 @@ def resolve(
     Parameters
     ----------
     mentions : list of Mention
-        From :func:`geo.mentions.extract_mentions` on ``text``.
+        From :func:`geo.text.mentions.extract_mentions` on ``text``.
     text : str
         The article (for context).
     overrides : dict, optional
@@ -233,7 +181,7 @@ _CLASS_PRIOR = {"PCLI": 2.2, "PCLH": 1.8, "ADM1": 1.5, "ADM2": 3.0, "CONT": 1.6,
                 "PPL": 0.0, "PPLC": 1.0}
 
 
-def _prior(e: Entry, official: bool) -> float:
+def _prior(e: Place, official: bool) -> float:
     score = math.log10(e.population + 10) / 2.0 + _CLASS_PRIOR.get(e.feature_code, 0.5)
     if e.feature_class in ("H", "L", "INFRA") and not e.population:
         score += 3.0
@@ -298,7 +246,7 @@ def _admin1_support(gaz, keys: list[str], cand_lists) -> list[Counter]:
     return [Counter({a: totals[a] - 1 for a in by_name.get(key, ())}) if key in by_name else Counter() for key in keys]
 
 
-def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str, exclude: str = "") -> float:
+def _score(gaz, e: Place, official: bool, m: Mention, ctx: _Context, text: str, exclude: str = "") -> float:
     score = _prior(e, official)
     own_countries, own_admin1 = ctx.own.get(exclude, (Counter(), Counter()))
     total = sum(ctx.countries.values()) - sum(own_countries.values()) + settings.country_share_prior
@@ -328,7 +276,7 @@ def _score(gaz, e: Entry, official: bool, m: Mention, ctx: _Context, text: str, 
 
 @functools.lru_cache(maxsize=1)
 def _division_names() -> dict[int, tuple[str, ...]]:
-    """Entry id of each country and first-level division -> its folded names and demonyms."""
+    """Place id of each country and first-level division -> its folded names and demonyms."""
     gaz = gazetteer.load()
     wanted = set(gaz.countries.values()) | set(gaz.admin1.values())
     out: dict[int, set[str]] = {i: {fold(gaz.entries[i].name)} for i in wanted}
@@ -342,12 +290,12 @@ def _division_names() -> dict[int, tuple[str, ...]]:
     return {i: tuple(sorted(v)) for i, v in out.items()}
 
 
-def _all_names(gaz, e: Entry) -> tuple[str, ...]:
+def _all_names(gaz, e: Place) -> tuple[str, ...]:
     idx = gaz.countries.get(e.country) if e.feature_code != "ADM1" else gaz.admin1.get(e.admin1)
     return _division_names().get(idx, (fold(e.name),))
 
 
-def _names_in(gaz, e: Entry, folded_sentence: str) -> bool:
+def _names_in(gaz, e: Place, folded_sentence: str) -> bool:
     words = f" {folded_sentence} "
     return any(f" {n} " in words for n in _all_names(gaz, e))
 
@@ -360,7 +308,7 @@ def _place(gaz, scored: list[tuple[float, int]], ctx) -> Place:
     others = tuple(
         (gaz.entries[i].name, gaz.entries[i].country, gaz.entries[i].lat, gaz.entries[i].lon, round(x / sum(exps), 3))
         for (s, i), x in zip(scored[1:settings.max_candidates + 1], exps[1:]))
-    return Place(e.name, e.country, e.lat, e.lon, e.geonames_id, e.feature_class, round(conf, 3), e.local_name, others)
+    return e._replace(score=round(conf, 3), candidates=others)
 
 
 def _override(gaz, m: Mention, value) -> Place | None:
@@ -368,12 +316,11 @@ def _override(gaz, m: Mention, value) -> Place | None:
         hit = next((e for e in gaz.entries if e.geonames_id == value), None)
         if hit is None:
             return None
-        return Place(hit.name, hit.country, hit.lat, hit.lon, hit.geonames_id, hit.feature_class, 1.0, hit.local_name)
+        return hit._replace(score=1.0)
     lat, lon = value
-    return Place(m.text, "", float(lat), float(lon), None, "P", 1.0)
+    return Place(m.text, "", float(lat), float(lon), None, "P", score=1.0)
 
 
 def _online(name: str) -> Place | None:
-    from . import nominatim
 
     return nominatim.geocode(name)

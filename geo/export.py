@@ -1,0 +1,80 @@
+"""Export: the features of built layers and the article's places as GeoJSON (for QGIS or a newsroom's map stack)."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import mapping
+
+from . import settings
+
+def layer_bounds(results: list, pad_frac: float = 0.05) -> tuple[float, float, float, float]:
+    """Bounds of all layers' features, padded by a fraction of their size."""
+    minx, miny, maxx, maxy = gpd.GeoSeries(
+        [g for r in results for g in r.frame.geometry if g is not None and not g.is_empty], crs=4326
+    ).total_bounds
+    dx, dy = max(maxx - minx, 0.2) * pad_frac, max(maxy - miny, 0.2) * pad_frac
+    return (minx - dx, miny - dy, maxx + dx, maxy + dy)
+
+
+def places_in(places: gpd.GeoDataFrame, bounds) -> gpd.GeoDataFrame:
+    """The places inside ``bounds`` (minx, miny, maxx, maxy)."""
+    if places.empty:
+        return places
+    minx, miny, maxx, maxy = bounds
+    inside = places.geometry.x.between(minx, maxx) & places.geometry.y.between(miny, maxy)
+    return places[inside]
+
+
+def layer_features(result, place_rows: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """A layer's features plus the article's places within its extent, for GeoJSON export."""
+    frames = [result.frame]
+    if place_rows is not None and len(place_rows):
+        frames.append(places_in(place_rows, layer_bounds([result])))
+    return concat(frames)
+
+
+def concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Concatenate feature frames (empty ones dropped) into one EPSG:4326 frame."""
+    frames = [f for f in frames if len(f)]
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)
+
+
+def to_geojson(frame: gpd.GeoDataFrame) -> str:
+    """Serialise features as a GeoJSON FeatureCollection with attribution.
+
+    List-valued columns (quotes, texts) are kept as JSON arrays; missing values become null.
+    """
+    features = []
+    props_cols = [c for c in frame.columns if c != "geometry"]
+    for row in frame.itertuples(index=False):
+        props = {}
+        for col in props_cols:
+            value = _jsonable(getattr(row, col))
+            if value is not None:
+                props[col] = value
+        geom = row.geometry
+        features.append({
+            "type": "Feature",
+            "properties": props,
+            "geometry": None if geom is None else mapping(geom),
+        })
+    return json.dumps({"type": "FeatureCollection", "attribution": settings.ATTRIBUTION_TEXT, "features": features},
+                      ensure_ascii=False)
+
+
+def _jsonable(value):
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float):
+        if pd.isna(value):
+            return None
+        if value.is_integer() and abs(value) < 2**53:
+            return int(value)
+    return value

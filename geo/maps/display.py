@@ -1,0 +1,57 @@
+"""Display geometry: lines simplified and rounded to what a zoom level can show (smaller HTML, same picture)."""
+
+from __future__ import annotations
+
+import math
+
+import shapely
+
+#: Display geometry: the zoom level the map must look exact at, and the error allowed there.
+TARGET_ZOOM = 12
+#: Douglas-Peucker tolerance, in screen pixels at TARGET_ZOOM (rounding adds at most a quarter pixel).
+SIMPLIFY_PX = 0.5
+
+
+def display_tolerance(max_abs_lat: float, zoom: int = TARGET_ZOOM) -> tuple[float, int]:
+    """(simplify tolerance in degrees, decimals to round to) for lines drawn at ``zoom``.
+
+    One screen pixel at ``zoom`` spans ``360 / (256 * 2**zoom)`` degrees of
+    longitude and ``cos(lat)`` times that of latitude (Web Mercator); the
+    smaller, at the line's highest latitude, sets both numbers: the tolerance is
+    :data:`SIMPLIFY_PX` of it and rounding moves a vertex at most a quarter of it.
+    """
+    px = 360.0 / (256 * 2 ** zoom) * math.cos(math.radians(min(abs(max_abs_lat), 85.0)))
+    decimals = math.ceil(-math.log10(0.5 * px))
+    return SIMPLIFY_PX * px, decimals
+
+
+def display_geometry(geom, zoom: int = TARGET_ZOOM):
+    """``geom`` simplified (topology-preserving) and rounded for display at ``zoom``.
+
+    Returns
+    -------
+    (geometry, decimals)
+        The simplified geometry and the number of decimals its coordinates need.
+    """
+    if geom is None or geom.is_empty:
+        return geom, 6
+    minx, miny, maxx, maxy = geom.bounds
+    tolerance, decimals = display_tolerance(max(abs(miny), abs(maxy)), zoom)
+    return shapely.simplify(geom, tolerance, preserve_topology=True), decimals
+
+
+def display_coords(geom, zoom: int = TARGET_ZOOM) -> list[list[tuple[float, float]]]:
+    """(lat, lon) lists, one per part, of a line simplified and rounded for ``zoom``."""
+    simple, decimals = display_geometry(geom, zoom)
+    parts = []
+    for part in getattr(simple, "geoms", [simple]):
+        if part.is_empty:
+            continue
+        coords: list[tuple[float, float]] = []
+        for x, y in part.coords:
+            point = (round(y, decimals), round(x, decimals))
+            if not coords or coords[-1] != point:
+                coords.append(point)
+        if len(coords) > 1:
+            parts.append(coords)
+    return parts

@@ -1,0 +1,167 @@
+"""Words on and about a map: the legend's HTML, the text alternative, and the embed snippet."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+
+from .. import settings
+from .style import (CROSSING_ICONS, SCHEMATIC_DASH, SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL, escape, pinned, slug,
+                    source_label)
+
+
+def layer_sources(result) -> list[str]:
+    """Plain-text source lines for one layer, per part (line, stations, border, crossings)."""
+    frame = result.frame
+    out = []
+    if result.layer.kind == "border":
+        if (frame["kind"] == "border").any():
+            out.append("Border line: Natural Earth 1:10m")
+        crossings = frame[frame["kind"] == "crossing"]
+        if len(crossings):
+            parts = []
+            computed = crossings[crossings["source"] != "layer file"]
+            if len(computed):
+                parts.append(f"{len(computed)} computed from {source_label(result.source, result)} ways")
+            if (crossings["source"] == "layer file").any():
+                parts.append(f"{int((crossings['source'] == 'layer file').sum())} from the layer file")
+            out.append("Crossings: " + ", ".join(parts))
+        return out
+    segments = frame[frame["kind"] == "segment"]
+    if len(segments):
+        schematic = segments[segments["source"] == "schematic"]
+        if len(schematic) == len(segments):
+            out.append("Line: schematic (no OSM data)")
+        elif len(schematic):
+            out.append(f"Line: {source_label(result.source, result)}; schematic for "
+                       + ", ".join(schematic["name"]))
+        else:
+            out.append(f"Line: {source_label(result.source, result)}")
+    stations = frame[frame["kind"] == "station"]
+    if len(stations):
+        from_osm = int((stations["source"] != "gazetteer").sum())
+        parts = ([f"{from_osm} at OSM nodes"] if from_osm else []) + (
+            [f"{len(stations) - from_osm} at GeoNames/layer-file points"] if from_osm < len(stations) else [])
+        out.append("Stations: " + ", ".join(parts))
+    return out
+
+
+def _column(frame: gpd.GeoDataFrame, kind: str, column: str) -> list:
+    """Values of ``column`` on the rows of ``kind`` (none when the frame lacks the column)."""
+    return list(frame.loc[frame["kind"] == kind, column]) if column in frame else []
+
+
+def _legend_line(style: dict, label: str) -> str:
+    dash = f"stroke-dasharray:{style['dash_array']};" if style.get("dash_array") else ""
+    svg = (f"<svg width='28' height='8' aria-hidden='true'><line x1='1' y1='4' x2='27' y2='4' "
+           f"style='stroke:{escape(style['color'])};stroke-width:{style['weight']};stroke-opacity:{style['opacity']};{dash}'/></svg>")
+    return f"<div class='cm-item'>{svg} {label}</div>"
+
+
+def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", outlines: bool = False) -> str:
+    """The legend's HTML: only the symbols this map uses, and each layer's data sources."""
+    items = []
+    styles_seen: set[tuple] = set()
+    grey = {"color": "#555", "weight": 3, "opacity": 0.9}
+    for r in results:
+        lines = [f"<small>{escape(s)}</small>" for s in layer_sources(r)]
+        items.append(f"<div class='cm-layer'><span class='cm-swatch' style='background:{escape(r.layer.color)}'></span>"
+                     f"<b>{escape(r.layer.title)}</b><br>" + "<br>".join(lines) + "</div>")
+        for row in r.frame[r.frame["kind"] == "segment"].itertuples():
+            key = (row.status, row.source == "schematic" and row.status == "rail")
+            styles_seen.add(key)
+    for status in ("rail", "construction", "planned"):
+        if (status, False) in styles_seen:
+            items.append(_legend_line({**grey, "dash_array": STATUS_DASH[status]}, escape(STATUS_LABEL[status])))
+    if ("rail", True) in styles_seen:
+        items.append(_legend_line({**grey, "weight": 2, "opacity": SCHEMATIC_OPACITY, "dash_array": SCHEMATIC_DASH},
+                                  "schematic: no OSM geometry, drawn between stations"))
+    roles = {role for r in results for role in _column(r.frame, "station", "role")}
+    if roles - {"port"}:
+        items.append("<div class='cm-item'><span class='cm-dot'></span> station (names appear as you zoom in)</div>")
+    if "port" in roles:
+        items.append("<div class='cm-item'><span class='cm-port-icon cm-legend-port'><i class='fa fa-anchor'></i></span> port</div>")
+    for mode in sorted({m for r in results for m in _column(r.frame, "crossing", "mode")}):
+        icon, color = CROSSING_ICONS.get(mode, ("question", "gray"))
+        items.append(f"<div class='cm-item'><span class='cm-pin cm-pin-{color}'><i class='fa fa-{icon}'></i></span> "
+                     f"{escape(mode)} border crossing</div>")
+    if outlines:
+        items.append("<div class='cm-item'><small>Country outlines: Natural Earth 1:10m</small></div>")
+    if places is not None:
+        shown = pinned(places)
+        if len(shown):
+            items.append("<div class='cm-item'><span class='cm-circle'></span> place named in the article "
+                         "(size: number of mentions; click for the sentences)</div>")
+        elif not len(places) and not note:
+            items.append("<div class='cm-item'><i>No place named in the article lies in this map's area.</i></div>")
+        infra = places[~places.index.isin(shown.index)] if len(places) else places
+        if "infra_layer" in infra:
+            infra = infra[infra["infra_layer"].isin([r.layer.id for r in results])]
+        if len(infra):
+            named = ", ".join(f"{escape(r.name)} ({int(r.count)}×)" for r in infra.itertuples())
+            items.append(f"<div class='cm-item'><small>Also named in the article: {named}</small></div>")
+    if note:
+        items.append(f"<div class='cm-item'><small>{escape(note)}</small></div>")
+    items.append(f"<div class='cm-attrib'><small>Data: {settings.ATTRIBUTION}</small></div>")
+    return "".join(items)
+
+
+
+def describe(results: list, places: gpd.GeoDataFrame | None = None) -> str:
+    """A plain-text description of a map, for screen readers and ``alt`` text."""
+    sentences = []
+    for r in results:
+        frame = r.frame
+        if r.layer.kind == "border":
+            crossings = frame[frame["kind"] == "crossing"]
+            named = ", ".join(f"{n} ({m})" for n, m in zip(crossings["name"], crossings["mode"]))
+            length = frame.loc[frame["kind"] == "border", "length_km"].sum()
+            sentences.append(f"The {r.layer.title} ({length:,.0f} km)"
+                             + (f" with {len(crossings)} crossings: {named}." if len(crossings) else "."))
+            continue
+        stations = frame[frame["kind"] == "station"]
+        segments = frame[frame["kind"] == "segment"]
+        text = (f"The {r.layer.title} runs {r.length_km:,.0f} km"
+                + (f" from {stations['name'].iloc[0]} to {stations['name'].iloc[-1]} through {len(stations)} stations"
+                   if len(stations) > 1 else ""))
+        unbuilt = segments[segments["status"].isin(["construction", "planned"])]
+        if len(unbuilt):
+            text += "; " + "; ".join(f"{row.name} is {STATUS_LABEL[row.status]} ({row.length_km:,.0f} km)"
+                                     for row in unbuilt.itertuples())
+        ports = stations.loc[stations["role"] == "port", "name"]
+        if len(ports):
+            text += "; ports: " + ", ".join(ports)
+        sentences.append(text + ".")
+    if places is not None and len(places):
+        top = places.sort_values("count", ascending=False)
+        sentences.append("Places named in the article: "
+                         + ", ".join(f"{r.name} ({int(r.count)}×)" for r in top.itertuples()) + ".")
+    return "Map. " + " ".join(sentences)
+
+
+def embed_snippet(src: str, title: str, description: str, aspect: float = 0.7) -> str:
+    """A responsive ``<iframe>`` snippet with a title and a screen-reader text alternative.
+
+    Parameters
+    ----------
+    src : str
+        URL (or relative path) of the map's HTML file as published.
+    title : str
+        The iframe's ``title`` attribute (announced by screen readers).
+    description : str
+        The text alternative (e.g. from :func:`describe`), hidden visually.
+    aspect : float
+        Height / width of the frame.
+    """
+    ident = f"cm-desc-{slug(src.rsplit('/', 1)[-1].rsplit('.', 1)[0])}"
+    return (
+        f'<figure class="corridormap-embed" style="margin:1em 0">\n'
+        f'  <div style="position:relative;width:100%;height:0;padding-bottom:{aspect * 100:.1f}%;min-height:320px">\n'
+        f'    <iframe src="{escape(src)}" title="{escape(title)}" aria-describedby="{ident}" loading="lazy"\n'
+        f'      style="position:absolute;top:0;left:0;width:100%;height:100%;border:0" allowfullscreen></iframe>\n'
+        f'  </div>\n'
+        f'  <figcaption style="font:12px/1.4 system-ui,sans-serif;color:#555">{escape(title)}. '
+        f'Data: &copy; OpenStreetMap contributors, GeoNames, Natural Earth.</figcaption>\n'
+        f'  <p id="{ident}" style="position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;'
+        f'clip:rect(0,0,0,0);white-space:nowrap;border:0">{escape(description)}</p>\n'
+        f'</figure>\n'
+    )
