@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s: %(message)s")
+    if not args.debug:  # Dask reports cluster start and stop at INFO and WARNING; the CLI reports failed shards itself
+        logging.getLogger("distributed").setLevel(logging.ERROR)
     try:
         return COMMANDS[args.command](args)
     except CorridorMapError as exc:
