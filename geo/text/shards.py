@@ -119,9 +119,9 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, dict | BadDocument]]:
 def _parquet_records(path: Path) -> Iterator[tuple[int, dict | BadDocument]]:
     try:
         frame = pd.read_parquet(path)
-    except OSError:
+    except OSError:  # unreadable: reported by read_shard
         raise
-    except Exception as exc:  # pyarrow raises its own types for a corrupt file
+    except Exception as exc:  # not Parquet: pyarrow raises its own types (ArrowInvalid, ...)
         yield 0, BadDocument(0, None, f"not a readable Parquet file ({type(exc).__name__}: {exc})")
         return
     frame = frame.astype(object).where(frame.notna(), None)
