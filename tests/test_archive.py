@@ -18,7 +18,7 @@ from geo.cli import EXIT_PARTIAL, main
 from geo.errors import InputError
 from geo.text.archive import geoparse_archive, part_paths, read_toponyms
 from geo.text.geoparse import geoparse_texts, toponyms
-from geo.text.shards import BadDocument, Document, check_document, list_shards
+from geo.text.shards import BadDocument, Document, check_document, list_shards, read_shard
 
 from .conftest import need_shared
 
@@ -241,6 +241,17 @@ def test_check_document_reasons(monkeypatch):
     assert check_document(4, {"id": "b", "text": ["x"]}).reason == "'text' is list, not a string"
     assert check_document(5, {"id": "c", "text": "Кабардино"}).reason.startswith("text too large (18 bytes")
     assert check_document(6, "text").reason == "not a JSON object but str"
+
+
+def test_unreadable_shards_are_one_bad_line(tmp_path):
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
+    (bad,) = read_shard(tmp_path / "broken.parquet")
+    assert bad.line == 0 and bad.reason.startswith("not a readable Parquet file")
+    (missing,) = read_shard(tmp_path / "gone.jsonl")
+    assert missing.line == 0 and missing.reason.startswith("cannot read the shard")
+    (tmp_path / "latin1.jsonl").write_bytes(b'{"id": 1, "text": "Ba\xefku"}\n{"id": 2, "text": "Baku"}\n')
+    first, second = read_shard(tmp_path / "latin1.jsonl")
+    assert first == BadDocument(1, None, "not UTF-8") and second == Document(2, "2", "Baku")
 
 
 def test_shard_listing(tmp_path):
