@@ -41,6 +41,7 @@ _API = {
     "relate": "corridors.relate",
     "get_layer_data": "osm.sources",
     "snapshot_layers": "osm.sources",
+    "use_overpass": "osm.overpass_http",
     # maps and export
     "build_map": "maps.draw",
     "render_html": "maps.page",
@@ -62,6 +63,8 @@ _API = {
     "LayerError": "errors",
     "OutputError": "errors",
     "NetworkError": "errors",
+    "QueryError": "errors",
+    "QueryTooLarge": "errors",
     "DataError": "errors",
     "settings": None,
 }

@@ -22,8 +22,15 @@ def test_python_api_example_runs(article_path, osm_dir, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     docs = [{"id": "a", "text": "Trains from Baku reach Derbent."}, {"id": "b", "text": "No places here."}]
     (tmp_path / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+    import osmnx as ox
+
+    from geo import settings
+
+    monkeypatch.setattr(settings, "overpass_url", [])  # the example points live fetches elsewhere: restored after
+    monkeypatch.setattr(ox.settings, "overpass_url", ox.settings.overpass_url)
     scope: dict = {}
     exec(compile(code, "README.md", "exec"), scope)
+    assert settings.overpass_url == ["http://localhost:12345/api"] == [ox.settings.overpass_url]
     assert isinstance(scope["m"], folium.Map)
     assert "Komsomolsk-on-Amur" in set(scope["frame"]["name"])
     assert 4100 <= scope["bam"].length_km <= 4500
