@@ -13,9 +13,11 @@ import os
 import sys
 
 from . import __version__, settings
-from .errors import CorridorMapError
+from .errors import CorridorMapError, InputError
 
 EXIT_USAGE = 2
+#: ``geoparse`` of an archive finished, but some documents or shards were skipped (listed in errors.csv).
+EXIT_PARTIAL = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,9 +71,27 @@ def _parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--offline", action="store_true", help="only from the cache of earlier live fetches")
     _overpass_option(snapshot)
 
-    geoparse = sub.add_parser("geoparse", help="geoparse a JSON Lines file of {id, text} documents")
-    geoparse.add_argument("input", help="JSON Lines, one {\"id\", \"text\"} object per line")
-    geoparse.add_argument("--out", required=True, help="JSON Lines of {\"id\", \"toponyms\"} per document")
+    geoparse = sub.add_parser("geoparse", help="geoparse a JSON Lines file, or an archive of shards on Dask")
+    geoparse.add_argument("input", nargs="+",
+                          help="a JSON Lines file of {\"id\", \"text\"}; or a folder or glob of JSON Lines / Parquet "
+                               "shards ({id, text, date?, url?, title?})")
+    geoparse.add_argument("--out", required=True,
+                          help="PRED.jsonl: one {\"id\", \"toponyms\"} line per document, in this process; "
+                               "a folder: GeoParquet parts, one per shard, computed on Dask (reruns resume)")
+    geoparse.add_argument("--workers", type=int, metavar="N",
+                          help="local Dask cluster of N worker processes (default: one per core)")
+    geoparse.add_argument("--scheduler", metavar="ADDRESS",
+                          help="run on an existing Dask cluster (e.g. tcp://10.0.0.5:8786) instead of a local one")
+
+    atlas = sub.add_parser("atlas", help="aggregate geoparsed parts per place, corridor segment and month; draw the atlas")
+    atlas.add_argument("parts", nargs="+", help="the folder written by `geoparse ... --out FOLDER` (or its parts)")
+    atlas.add_argument("--out", required=True, help="folder for atlas.html and the aggregates (CSV and Parquet)")
+    atlas.add_argument("--layer", action="append", dest="layers", metavar="ID", help="only this layer (repeatable)")
+    atlas.add_argument("--osm-dir", help="route the corridors over this local OSM extract (default: schematic or cache)")
+    atlas.add_argument("--snapshot", help="read OSM data from a snapshot folder written by `corridormap snapshot`")
+    atlas.add_argument("--within-km", type=float, default=None,
+                       help=f"a place counts for a corridor within this distance (default {settings.atlas_corridor_km:g})")
+    atlas.add_argument("--tiles", choices=["light", "osm", "none"], default=None, help="base map (as for build)")
     return parser
 
 
@@ -107,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s: %(message)s")
+    if not args.debug:  # Dask reports cluster start and stop at INFO and WARNING; the CLI reports failed shards itself
+        logging.getLogger("distributed").setLevel(logging.ERROR)
     try:
         return COMMANDS[args.command](args)
     except CorridorMapError as exc:
@@ -210,10 +232,44 @@ def cmd_layers(args) -> int:
 
 
 def cmd_geoparse(args) -> int:
+    from .text.archive import geoparse_archive
     from .text.geoparse import geoparse_jsonl
 
-    count = geoparse_jsonl(args.input, args.out, progress=True)
-    print(f"geoparsed {count} documents into {args.out}")
+    if args.out.endswith(".jsonl"):
+        if len(args.input) != 1 or not args.input[0].endswith(".jsonl") or args.workers or args.scheduler:
+            raise InputError("--out FILE.jsonl geoparses one JSON Lines file in this process; for a folder or glob "
+                             "of shards (or --workers/--scheduler) give --out a folder")
+        count = geoparse_jsonl(args.input[0], args.out, progress=True)
+        print(f"geoparsed {count} documents into {args.out}")
+        return 0
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers {args.workers}: give at least 1")
+    report = geoparse_archive(args.input, args.out, workers=args.workers, scheduler=args.scheduler,
+                              echo=lambda line: print(line, flush=True))
+    if report.skipped:
+        print(f"{len(report.skipped)} of {report.shards} shards were finished by an earlier run (kept)")
+    for shard, reason in report.failed.items():
+        print(f"corridormap: warning: shard {shard} failed ({reason}); rerun to retry it", file=sys.stderr)
+    print(f"{report.documents} documents, {report.toponyms} toponyms in {report.out_dir} "
+          f"({len(report.computed)} shards geoparsed in {report.seconds:.1f} s)")
+    if report.complete:
+        return 0
+    failed = f" and {len(report.failed)} shards failed" if report.failed else ""
+    print(f"corridormap: warning: {report.errors} documents skipped{failed}: see {report.errors_path}", file=sys.stderr)
+    return EXIT_PARTIAL
+
+
+def cmd_atlas(args) -> int:
+    from .news_atlas import atlas
+
+    result = atlas(args.parts, args.out, layer_ids=args.layers, osm_dir=args.osm_dir, snapshot_dir=args.snapshot,
+                   within_km=args.within_km, tiles=args.tiles)
+    for warning in result.warnings:
+        print(f"corridormap: warning: {warning}", file=sys.stderr)
+    print(f"{int(result.places['mentions'].sum())} mentions of {len(result.places)} places"
+          + (f" over {result.place_months['month'].nunique()} months" if len(result.place_months) else " (undated)"))
+    for path in result.files:
+        print(f"wrote {path}")
     return 0
 
 
@@ -254,7 +310,8 @@ def cmd_snapshot(args) -> int:
     return 0
 
 
-COMMANDS = {"snapshot": cmd_snapshot, "build": cmd_build, "mentions": cmd_mentions, "layers": cmd_layers, "geoparse": cmd_geoparse}
+COMMANDS = {"snapshot": cmd_snapshot, "build": cmd_build, "mentions": cmd_mentions, "layers": cmd_layers, "geoparse": cmd_geoparse,
+            "atlas": cmd_atlas}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,13 +5,17 @@ A crash or Ctrl-C mid-build leaves the previous file intact.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
 from pathlib import Path
-
+from typing import TYPE_CHECKING
 
 from .errors import InputError, OutputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def prepare_dir(out_dir: str | Path) -> Path:
@@ -63,6 +67,13 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
             raise OutputError(f"cannot write {path}: {exc.strerror or exc}; check the output folder") from None
         raise
     return path
+
+
+def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` to ``path`` atomically as Parquet (GeoParquet for a GeoDataFrame), without its index."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return write_bytes(path, buffer.getvalue())
 
 
 def replace_dir(tmp_dir: str | Path, target: str | Path) -> Path:

@@ -159,3 +159,14 @@ generic_place_words = frozenset({
 })
 #: Geoparsing: a name the model calls a PERSON is a place when a place of that name is this populous.
 person_relabel_population = 1_000_000
+
+#: Archive geoparsing (``corridormap geoparse FOLDER``): where a local Dask cluster serves its dashboard
+#: (port 0: any free port; the address is printed when the cluster starts).
+dask_dashboard_address = "127.0.0.1:8787"
+#: Archive geoparsing: documents per spaCy batch within a shard.
+archive_batch_size = 16
+
+#: Atlas: a place counts for a corridor when it lies within this distance of the corridor's line.
+atlas_corridor_km = 50.0
+#: Atlas: headlines (or document ids) listed in a place's popup.
+atlas_top_headlines = 5

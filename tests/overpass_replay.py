@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import geopandas as gpd
 import requests
 import shapely
 import urllib3

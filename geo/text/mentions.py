@@ -104,7 +104,6 @@ def ruler() -> dict[str, tuple[int, str, str]]:
             put(key, (_MEDIUM, "GPE", ""))
     for key in gaz.demonyms:
         put(key, (_MEDIUM, "NORP", ""))
-    from ..corridors.layers import list_layers
 
     for key in layer_vocabulary():
         put(key, (_STRONG, "GPE", ""))
