@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("layers", help="list the layer definitions in layers/")
 
-    snapshot = sub.add_parser("snapshot", help="save every layer's OSM data (GeoPackage + manifest) to rebuild maps later")
+    snapshot = sub.add_parser("snapshot", help="save the layers' OSM data (GeoPackage + manifest) to rebuild maps later; "
+                              "layers with no data are left out with a warning unless named with --layer")
     snapshot.add_argument("--out", help="snapshot folder (replaced atomically)")
     snapshot.add_argument("--bundled", action="store_true",
                           help="rewrite the snapshot shipped in the package (geometry reduced for zoom 14; "
@@ -293,7 +294,7 @@ def cmd_snapshot(args) -> int:
     folder = snapshot_layers(
         layer_ids, out, osm_dir=args.osm_dir, offline=args.offline,
         zoom=settings.bundled_zoom if args.bundled else None, osm_date=args.osm_date,
-        osm_date_note=args.osm_date_note, skip_missing=args.bundled,
+        osm_date_note=args.osm_date_note, skip_missing=args.bundled or not args.layers,
     )
     manifest = read_manifest(folder)
     size_kb = sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) / 1024
