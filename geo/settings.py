@@ -51,6 +51,13 @@ min_city_population = 500
 #: Default base map for HTML output.
 default_tiles = "light"
 
+#: Opening view: the article's towns within this distance of a drawn line frame the map ...
+story_near_km = 100.0
+#: ... at this zoom at most (a story of two nearby towns still shows their surroundings).
+story_max_zoom = 9
+#: A border map opens on its crossings at this zoom at most (about 40 km across at 1,400 px, 41° N).
+border_open_zoom = 12
+
 #: Attribution printed on every map and in every GeoJSON file.
 ATTRIBUTION_OSM = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap contributors</a> (ODbL)'
 ATTRIBUTION_GEONAMES = '<a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)'
