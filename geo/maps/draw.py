@@ -17,7 +17,7 @@ from folium.utilities import JsCode
 from .. import settings
 from ..export import layer_bounds, places_in
 from ..text.names import fold
-from .basemap import add_basemap
+from .basemap import KeepInside, add_basemap, basemap_area
 from .display import display_coords  # noqa: F401  (re-exported for notebooks)
 from .elements import EncodedLine, Label, Popup, Spread
 from .legend import SCHEMATIC_WORDS, legend_html
@@ -255,6 +255,8 @@ def mention_popup(row) -> str:
     if isinstance(row.local_name, str) and row.local_name and row.local_name != row.name:
         head += f" ({escape(row.local_name)})"
     lines = [head, f"Country: {escape(row.country or '—')} · mentioned {int(row.count)}×"]
+    if getattr(row, "set_by_hand", False) is True:
+        lines.append("<i>Position set by hand (corrections file), not found by the geocoder</i>")
     links = []
     gid = getattr(row, "geonames_id", None)
     if gid is not None and not (isinstance(gid, float) and math.isnan(gid)):
@@ -320,6 +322,8 @@ def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: s
     add_legend(fmap, results, shown, note, outlines, title, subtitle)
     whole = "Show the whole line" if view.framed_on == "story" else "Show the whole map"
     fmap.add_child(StoryView(view.story, view.whole, view.max_zoom, whole))
+    if outlines:  # after the opening view: Leaflet pans into new max bounds at once
+        fmap.add_child(KeepInside(basemap_area(bounds), bounds))
     folium.LayerControl(collapsed=JsCode(f"document.documentElement.clientWidth < {NARROW_PX}"),
                         position="topleft").add_to(fmap)
     return fmap

@@ -20,7 +20,7 @@ from folium.template import Template
 from folium import plugins
 from folium.vector_layers import path_options
 
-from .display import encoded_parts
+from .display import TARGET_ZOOM, encoded_parts
 
 
 def js_strings(values: list[str]) -> str:
@@ -40,24 +40,31 @@ class EncodedLine(MacroElement):
 
     Parameters
     ----------
-    geom : shapely LineString or MultiLineString (lon, lat)
+    geom : shapely LineString or MultiLineString (lon, lat); or polygons with ``polygon=True``
+        (every ring becomes a part of one ``L.polygon`` filled even-odd, so holes stay holes).
+    zoom, ref_lat :
+        The zoom the shape must look exact at, and the latitude where (see :func:`geo.maps.display.encoded_parts`).
     **options
         Leaflet path options in Folium's spelling (``color``, ``weight``, ``dash_array``, ``class_name``...).
     """
 
     _template = Template("""
     {% macro script(this, kwargs) %}
-    var {{ this.get_name() }} = L.polyline(cmDecode({{ this.parts_js }}, {{ this.precision }}),
+    var {{ this.get_name() }} = L.{{ this.kind }}(cmDecode({{ this.parts_js }}, {{ this.precision }}),
       {{ this.options|tojavascript }}).addTo({{ this._parent.get_name() }});
     {% endmacro %}
     """)
 
-    def __init__(self, geom, **options):
+    def __init__(self, geom, *, polygon: bool = False, zoom: int = TARGET_ZOOM, ref_lat: float | None = None,
+                 **options):
         super().__init__()
         self._name = "EncodedLine"
-        self.parts, self.precision = encoded_parts(geom)
+        self.parts, self.precision = encoded_parts(geom, zoom, ref_lat)
         self.parts_js = js_strings(self.parts)
-        self.options = path_options(line=True, **options)
+        self.kind = "polygon" if polygon else "polyline"
+        self.options = path_options(line=not polygon, **options)
+        if polygon:
+            self.options["fillRule"] = "evenodd"
 
     @property
     def empty(self) -> bool:

@@ -167,8 +167,10 @@ def describe(results: list, places: gpd.GeoDataFrame | None = None) -> str:
     return "Map. " + " ".join(sentences)
 
 
-def embed_snippet(src: str, title: str, description: str, aspect: float = 0.7) -> str:
+def embed_snippet(src: str, title: str, description: str, aspect: float = 0.7, subtitle: str = "") -> str:
     """A responsive ``<iframe>`` snippet with a title and a screen-reader text alternative.
+
+    The caption carries the title (and ``subtitle``): on phones the map hides its own title box.
 
     Parameters
     ----------
@@ -188,8 +190,9 @@ def embed_snippet(src: str, title: str, description: str, aspect: float = 0.7) -
         f'    <iframe src="{escape(src)}" title="{escape(title)}" aria-describedby="{ident}" loading="lazy"\n'
         f'      style="position:absolute;top:0;left:0;width:100%;height:100%;border:0" allowfullscreen></iframe>\n'
         f'  </div>\n'
-        f'  <figcaption style="font:12px/1.4 system-ui,sans-serif;color:#555">{escape(title)}. '
-        f'Data: &copy; OpenStreetMap contributors, GeoNames, Natural Earth.</figcaption>\n'
+        f'  <figcaption style="font:12px/1.4 system-ui,sans-serif;color:#555"><b>{escape(title)}</b>. '
+        + (f'{escape(subtitle)}. ' if subtitle else '')
+        + 'Data: &copy; OpenStreetMap contributors, GeoNames, Natural Earth.</figcaption>\n'
         f'  <p id="{ident}" style="position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;'
         f'clip:rect(0,0,0,0);white-space:nowrap;border:0">{escape(description)}</p>\n'
         f'</figure>\n'
