@@ -60,7 +60,7 @@ def _read(name: str, box: tuple[float, float, float, float]) -> gpd.GeoSeries:
 def basemap_area(bounds: tuple[float, float, float, float], pad_deg: float = 6.0) -> tuple[float, float, float, float]:
     """The area the base map covers: ``bounds`` padded so that wide screens one zoom out from the whole still see land."""
     minx, miny, maxx, maxy = bounds
-    pad = max(pad_deg, max(maxx - minx, maxy - miny))
+    pad = max(pad_deg, 1.5 * max(maxx - minx, maxy - miny))
     return (max(minx - pad, -180.0), max(miny - pad, -85.0), min(maxx + pad, 180.0), min(maxy + pad, 85.0))
 
 
@@ -115,22 +115,23 @@ def basemap_frames(bounds: tuple[float, float, float, float]) -> dict[str, gpd.G
 
 
 class KeepInside(MacroElement):
-    """Keep the view inside the base map's area: at most one zoom out from the whole map, no panning past its edge."""
+    """Keep the view inside the base map's area: no zooming or panning out past its cut edge."""
 
     _template = Template("""
     {% macro script(this, kwargs) %}
     (function(map){
-      var area = L.latLngBounds({{ this.area|tojson }}), whole = L.latLngBounds({{ this.whole|tojson }});
-      function limit(){ map.setMinZoom(Math.max(0, map.getBoundsZoom(whole) - 1)); }
+      var area = L.latLngBounds({{ this.area|tojson }});
+      function limit(){ map.setMinZoom(Math.max(0, map.getBoundsZoom(area, true))); }
       map.setMaxBounds(area); limit(); map.on('resize', limit);
     })({{ this._parent.get_name() }});
     {% endmacro %}
     """)
 
-    def __init__(self, area: tuple[float, float, float, float], whole: tuple[float, float, float, float]):
+    def __init__(self, area: tuple[float, float, float, float]):
         super().__init__()
         self._name = "KeepInside"
-        self.area, self.whole = ([[b[1], b[0]], [b[3], b[2]]] for b in (area, whole))
+        minx, miny, maxx, maxy = area
+        self.area = [[miny, minx], [maxy, maxx]]
 
 
 def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float]) -> None:

@@ -99,7 +99,7 @@ def add_layer(fmap: folium.Map, result, show: bool = True, unlabelled: frozenset
         _draw_line(group, layer, row, result)
     for row in frame[frame["kind"] == "station"].itertuples():
         marker = _draw_station(group, layer, row, labelled=fold(row.name) not in unlabelled)
-        if isinstance(marker, folium.Marker):
+        if row.role == "port":  # a DivIcon marker (stations are circle markers, which cannot be spread)
             spread.append(marker)
     for row in frame[frame["kind"] == "crossing"].itertuples():
         spread.append(_draw_crossing(group, layer, row))
@@ -323,7 +323,7 @@ def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: s
     whole = "Show the whole line" if view.framed_on == "story" else "Show the whole map"
     fmap.add_child(StoryView(view.story, view.whole, view.max_zoom, whole))
     if outlines:  # after the opening view: Leaflet pans into new max bounds at once
-        fmap.add_child(KeepInside(basemap_area(bounds), bounds))
+        fmap.add_child(KeepInside(basemap_area(bounds)))
     folium.LayerControl(collapsed=JsCode(f"document.documentElement.clientWidth < {NARROW_PX}"),
                         position="topleft").add_to(fmap)
     return fmap

@@ -129,7 +129,22 @@ class Label(MacroElement):
 
 
 class Spread(plugins.OverlappingMarkerSpiderfier):
-    """Spread stacked markers apart on click (OverlappingMarkerSpiderfier) for the given markers only."""
+    """Spread stacked markers apart on click (OverlappingMarkerSpiderfier) for the given markers only;
+    labels are decluttered again once they have moved."""
+
+    _template = Template("""
+    {% macro script(this, kwargs) %}
+    (function(map){
+      var oms = new OverlappingMarkerSpiderfier(map, {{ this.options|tojson }});
+      function relabel(){ window.requestAnimationFrame(function(){ cmDeclutter(map); }); }
+      oms.addListener('spiderfy', function(){ map.closePopup(); relabel(); });
+      oms.addListener('unspiderfy', relabel);
+      {%- for marker in this.markers %}
+      oms.addMarker({{ marker.get_name() }});
+      {%- endfor %}
+    })({{ this._parent.get_name() }});
+    {% endmacro %}
+    """)
 
     def __init__(self, markers: list[folium.Marker], nearby_distance: int = 24):
         super().__init__(keep_spiderfied=True, nearby_distance=nearby_distance)

@@ -35,6 +35,13 @@ TILE_TIMEOUT_MS = 8_000
 STATIC_CSS = (".leaflet-control-zoom,.leaflet-control-layers,.leaflet-control-fullscreen,.cm-whole,.cm-legend-toggle"
               "{display:none!important}"
               ".cm-legend .cm-legend-body{display:block!important;max-height:none!important;overflow:visible!important}")
+#: The legend's box lies wholly inside the image.
+LEGEND_INSIDE_JS = """() => {
+  const legend = document.querySelector('.cm-legend');
+  if (!legend) return true;
+  const r = legend.getBoundingClientRect();
+  return r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth;
+}"""
 #: Tile images that loaded (a map whose tiles all failed falls back to the offline base map).
 TILES_LOADED_JS = """() => {
   const tiles = [...document.querySelectorAll('.leaflet-tile-pane img')];
@@ -90,6 +97,8 @@ class Rendered:
     console_errors: list[str]
     #: The page asked for tiles and none arrived (no network, or the tile server is down).
     tiles_failed: bool = False
+    #: The whole legend is in the image.
+    legend_inside: bool = True
 
 
 @contextmanager
@@ -166,12 +175,13 @@ class _Session:
             requested, loaded = page.evaluate(TILES_LOADED_JS)
             if requested and not loaded:
                 return Rendered(None, seconds, errors, tiles_failed=True)
+            legend_inside = page.evaluate(LEGEND_INSIDE_JS)
             png = page.screenshot(type="png")
         finally:
             page.close()
         from ..files import write_bytes
 
-        return Rendered(write_bytes(png_path, png), seconds, errors)
+        return Rendered(write_bytes(png_path, png), seconds, errors, legend_inside=legend_inside)
 
 
 def render_pngs(html_paths: list[Path], offline_html: Callable[[Path], Path] | None = None,
@@ -199,5 +209,7 @@ def render_pngs(html_paths: list[Path], offline_html: Callable[[Path], Path] | N
                     warn(f"{png_path.name}: no map tile could be loaded (offline, or the tile server is down): "
                          "drawn on the offline Natural Earth base map instead")
                 rendered = session.render(offline_html(html_path), png_path, **options)
+            if not rendered.legend_inside and warn:
+                warn(f"{png_path.name}: the legend does not fit in the image; see the HTML map for all of it")
             written.append(rendered.path)
     return written
