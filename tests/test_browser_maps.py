@@ -215,6 +215,8 @@ def test_harness_treats_extensionless_esri_tiles_as_tiles():
 # --- phone, labels, clicks, framing (issue: maps a newsroom would publish) ---------------------
 
 MAP_JS = "Object.values(window).find((v) => v instanceof L.Map)"
+#: A closed popup fades out for 200 ms before it leaves the page.
+POPUP_FADE_MS = 250
 
 VISIBLE_LABELS_JS = """() => [...document.querySelectorAll('.leaflet-tooltip.cm-label')]
   .filter((e) => !e.classList.contains('cm-hidden') && getComputedStyle(e).visibility !== 'hidden')
@@ -257,10 +259,11 @@ def contains(bounds: dict, lat: float, lon: float) -> bool:
 def popup_after_click(res, x: float, y: float) -> str:
     """Click at (x, y) and return the open popup's text ('' when none opened)."""
     res.evaluate(f"() => {MAP_JS}.closePopup()")
+    res.page.wait_for_timeout(POPUP_FADE_MS)
     res.page.mouse.click(x, y)
     res.page.wait_for_timeout(150)
-    popup = res.page.locator(".leaflet-popup-content")
-    return popup.inner_text() if popup.count() else ""
+    return res.evaluate("() => { const p = document.querySelector('.leaflet-popup-content'); "
+                        "return p ? p.innerText : ''; }")
 
 
 def click_each(res, selector: str):
@@ -271,7 +274,7 @@ def click_each(res, selector: str):
     for k in range(len(click_targets(res, selector))):
         res.evaluate(f"""([c, z]) => {{ const m = {MAP_JS}; m.closePopup(); m.setView(c, z, {{animate: false}}); }}""",
                      view)
-        res.page.wait_for_timeout(50)
+        res.page.wait_for_timeout(POPUP_FADE_MS)
         target = click_targets(res, selector)[k]
         if target["clear"] and "cm-hidden" not in target["cls"]:
             text = popup_after_click(res, target["x"], target["y"])
