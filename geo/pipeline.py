@@ -95,8 +95,8 @@ def check_sources(osm_dir=None, snapshot_dir=None) -> None:
     """
     for flag, folder in (("--osm-dir", osm_dir), ("--snapshot", snapshot_dir)):
         if folder is not None and not Path(folder).is_dir():
-            what = "is a file" if Path(folder).exists() else "does not exist"
-            raise InputError(f"{flag} {folder} {what}: give the folder that holds the OSM data")
+            what = "it is a file" if Path(folder).exists() else "it does not exist"
+            raise InputError(f"{flag} {folder} is not a folder ({what}): give the folder that holds the OSM data")
 
 
 def build_layers(layers: list[Layer], **source_options) -> list[LayerResult]:
@@ -165,7 +165,6 @@ def build(
 
         render.chromium_path()  # fail before any work when Chromium is missing
     start = time.perf_counter()
-    progress.step("checking the inputs")
     text = read_article(article_path) if article_path is not None else None
     layers = [load_layer(i) for i in layer_ids] if layer_ids else list_layers()
     check_sources(osm_dir, snapshot_dir)

@@ -126,7 +126,12 @@ def test_clicking_derbent_quotes_its_sentence(built, name):
 
 def test_hostile_article_text_is_shown_not_run(built):
     # The article reader drops markup tags; what survives (template-literal syntax) must show as text.
-    with open_map(built / "north-south.html", click_selector=".leaflet-marker-pane .cm-place-baku") as res:
+    with open_map(built / "north-south.html") as res:
+        marker = res.page.locator(".leaflet-marker-pane .cm-place-baku")
+        marker.click()
+        res.page.wait_for_timeout(300)
+        if not res.count(".leaflet-popup-content"):  # Baku's marker was stacked: the first click spread it
+            marker.click()
         popup = res.page.locator(".leaflet-popup-content")
         assert "said `${document.title}` nothing" in popup.inner_text()
         assert res.dialogs == [] and res.page_errors == [] and res.unrouted_requests == []

@@ -8,6 +8,7 @@ import pytest
 
 from geo import cli
 from geo.geodesy import geodesic_distance_km
+from tests.pages import page_strings
 
 MAPS = ("bam", "north-south", "ru-az-border", "index")
 
@@ -45,7 +46,10 @@ def test_index_has_all_layers_and_the_articles_places(built):
         assert name in mentions, name
     page = (built / "index.html").read_text(encoding="utf-8")
     pinned = [m for m in mentions.values() if m["properties"]["feature_class"] != "INFRA"]
-    assert page.count("cm-mention") == len(pinned)
+    # towns as markers, countries and regions as names (never circles)
+    assert page.count("cm-marker cm-mention") + page.count("cm-label cm-label-region ") == len(pinned)
+    areas = [m for m in pinned if m["properties"]["feature_class"] in ("A", "L", "H")]
+    assert page.count("cm-label cm-label-region ") == len(areas) > 0
     # named infrastructure is listed in the legend, not pinned to a made-up point
     assert "Baikal-Amur Mainline (BAM)" in page
 
@@ -74,7 +78,7 @@ def test_popups_quote_the_sentences_with_count_and_relation(built):
     baku = _mentions(built, "north-south")["Baku"]["properties"]
     assert baku["relation"].startswith("on the North–South")
     page = (built / "bam.html").read_text(encoding="utf-8")
-    assert "<mark>Komsomolsk-on-Amur</mark>" in page
+    assert "<mark>Komsomolsk-on-Amur</mark>" in page_strings(page)
 
 
 def test_named_infrastructure_is_linked_to_its_layer(built):
