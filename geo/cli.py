@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 from . import progress, settings
@@ -50,7 +51,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="article file (text, Markdown or HTML), '-' for standard input; omit for the corridors alone")
     build.add_argument("--out", default="output", help="output folder (default: output/)")
     build.add_argument("--layer", action="append", dest="layers", metavar="ID",
-                       help="build only this layer (repeatable; see `corridormap layers`)")
+                       help="build this layer whatever the article names (repeatable; see `corridormap layers`); "
+                            "default: the layers the article is about")
+    build.add_argument("--all-layers", action="store_true", help="build every layer in layers/")
+    build.add_argument("--layer-file", action="append", dest="layer_files", metavar="PATH", default=[],
+                       help="also build the layer described by this TOML file (same format as layers/*.toml; repeatable)")
     _source_options(build)
     build.add_argument("--tiles", choices=["light", "osm", "none"], default=None,
                        help="base map: light (Esri light grey, default), osm (OpenStreetMap); 'none' draws Natural Earth country outlines with no tile server")
@@ -79,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--layer", action="append", dest="layers", metavar="ID", help="only this layer (repeatable)")
     snapshot.add_argument("--osm-dir", help="take the data from this local OSM extract")
     snapshot.add_argument("--offline", action="store_true", help="only from the cache of earlier live fetches")
+    _overpass_option(snapshot)
 
     geoparse = sub.add_parser("geoparse", help="geoparse a JSON Lines file of {id, text} documents")
     geoparse.add_argument("input", help="JSON Lines, one {\"id\", \"text\"} object per line")
@@ -91,6 +97,26 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snapshot", help="read OSM data from a snapshot folder written by `corridormap snapshot`")
     parser.add_argument("--offline", action="store_true",
                         help="never fetch live: use the cache, else draw schematically")
+    parser.add_argument("--network-budget", type=float, metavar="SECONDS",
+                        help="network time of the whole build (default 120, env CORRIDORMAP_NETWORK_BUDGET_S); "
+                             "when spent, the remaining layers come from the cache or are drawn schematically")
+    _overpass_option(parser)
+
+
+def _overpass_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--overpass-url", action="append", metavar="URL",
+                        help="Overpass API to fetch live from, e.g. http://localhost:12345/api (repeatable or a comma "
+                             "list: tried in order when one is overloaded or down; default: env "
+                             "CORRIDORMAP_OVERPASS_URL, else osmnx's overpass_url)")
+
+
+def _use_overpass(args) -> None:
+    """Point live fetches at ``--overpass-url`` (else ``CORRIDORMAP_OVERPASS_URL``), osmnx included."""
+    urls = args.overpass_url or settings.overpass_url
+    if urls:
+        from .osm.overpass_http import use_overpass
+
+        use_overpass(urls)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     except CorridorMapError as exc:
         print(f"corridormap: error: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # the reader went away (`corridormap mentions ... | head`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("corridormap: interrupted; files already written are complete, the rest were not written", file=sys.stderr)
         return 130
@@ -116,11 +147,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_build(args) -> int:
+    from .maps.coverage import summary_lines
     from .pipeline import build
 
+    _use_overpass(args)
     report = build(
-        args.article, args.out, layer_ids=args.layers, osm_dir=args.osm_dir, snapshot_dir=args.snapshot,
-        offline=args.offline, online_geocoding=args.online_geocoding, tiles=args.tiles,
+        args.article, args.out, layer_ids=args.layers, all_layers=args.all_layers, layer_files=args.layer_files,
+        osm_dir=args.osm_dir, snapshot_dir=args.snapshot, offline=args.offline, network_budget_s=args.network_budget,
+        online_geocoding=args.online_geocoding, tiles=args.tiles,
         embed=args.embed, self_contained=args.self_contained, png=args.png, fixes=args.fixes,
     )
     for warning in report.warnings:
@@ -129,7 +163,15 @@ def cmd_build(args) -> int:
         print(f"{report.n_mentions} mentions of {report.n_places} places"
               + ("" if report.n_places else " (no places found)"))
     for layer_id, source in report.sources.items():
-        print(f"{layer_id}: {source} ({report.details[layer_id]})")
+        why = report.chosen.get(layer_id)
+        print(f"{layer_id}: {source} ({report.details[layer_id]})" + (f"; drawn because: {why}" if why else ""))
+    if args.article is not None:
+        print("not drawn as a point on the maps:" if report.not_drawn.get("index") else "every place is on the maps")
+        for line in summary_lines(report.not_drawn.get("index", {})):
+            print(f"  {line}")
+        for name, lists in report.not_drawn.items():
+            if name != "index" and lists.get("outside"):
+                print(f"  {name}.html: outside its extent: {', '.join(lists['outside'])}")
     for path in report.files:
         print(f"wrote {path}")
     for name, snippet in report.embeds.items():
@@ -247,6 +289,7 @@ def cmd_snapshot(args) -> int:
     from .osm.snapshot import read_manifest
     from .osm.sources import snapshot_layers
 
+    _use_overpass(args)
     layer_ids = args.layers or [layer.id for layer in list_layers()]
     folder = snapshot_layers(layer_ids, args.out, osm_dir=args.osm_dir, offline=args.offline)
     manifest = read_manifest(folder)

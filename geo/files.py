@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 
-from .errors import OutputError
+from .errors import InputError, OutputError
 
 
 def prepare_dir(out_dir: str | Path) -> Path:
@@ -94,3 +94,25 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def read_jsonl_lines(path: str | Path) -> list[tuple[int, str]]:
+    """The non-blank lines of a JSON Lines file as (line number, text), split at ``"\n"`` only.
+
+    JSON strings may hold U+2028, U+0085 or a form feed, which :meth:`str.splitlines` would
+    also split at; JSON Lines separates records by ``"\n"`` alone (a ``"\r"`` before it is dropped).
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read or is not UTF-8.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}: check the path") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}): save it as UTF-8 JSON Lines") from None
+    return [(n, line.rstrip("\r")) for n, line in enumerate(text.split("\n"), 1) if line.strip()]
+

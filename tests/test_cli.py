@@ -98,7 +98,8 @@ def test_build_without_article_writes_the_corridor_maps(capsys, tmp_path, osm_di
     code, stdout, _ = run(capsys, "build", "--osm-dir", osm_dir, "--out", out, "--tiles", "none")
     assert code == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(f"{n}.{ext}" for n in ("bam", "north-south", "ru-az-border", "index") for ext in ("html", "geojson"))
+    every = [p.stem for p in sorted(settings.layers_dir.glob("*.toml"))] + ["index"]
+    assert names == sorted(f"{n}.{ext}" for n in every for ext in ("html", "geojson"))
     assert "bam: osm" in stdout
     index = json.loads((out / "index.geojson").read_text(encoding="utf-8"))
     kinds = {f["properties"]["kind"] for f in index["features"]}
@@ -146,6 +147,20 @@ def test_geoparse_bad_line_names_file_and_line(capsys, tmp_path):
     code, _, err = run(capsys, "geoparse", src, "--out", tmp_path / "pred.jsonl")
     _assert_one_line_error(code, err, "in.jsonl:2", "not JSON")
     assert not (tmp_path / "pred.jsonl").exists()
+
+
+def test_mentions_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`corridormap mentions ... | head -1`: no traceback, no "internal error" once the reader has gone."""
+    import subprocess
+    import sys
+
+    article = tmp_path / "a.txt"
+    article.write_text(" ".join(["Trains run from Baku to Derbent and on to Astrakhan."] * 200), encoding="utf-8")
+    repo = Path(__file__).resolve().parents[1]
+    cmd = f"{sys.executable} -m geo.cli mentions {article} | head -1"
+    proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, cwd=repo, timeout=300)
+    assert proc.stdout.startswith("mention"), proc.stdout
+    assert "error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
 # --- a CLI that talks, stdin, corrections ------------------------------------------------------

@@ -22,7 +22,7 @@ from ..errors import LayerError
 
 KINDS = ("corridor", "border")
 ROLES = ("terminus", "junction", "station", "port", "border", "anchor")
-STATUSES = ("rail", "construction", "planned")
+STATUSES = ("rail", "construction", "planned", "ferry")
 MODES = ("rail", "road")
 
 
@@ -40,6 +40,8 @@ class Station:
     position_source: str = ""
     label_zoom: int = 4
     note: str = ""
+    #: Other names the news uses (older names, other romanisations, the port's name): found in articles.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class Crossing:
     capacity: str = ""
     #: The checkpoint's name on each side: ((ISO country code, name), ...) in the layer's ``countries`` order.
     names: tuple[tuple[str, str], ...] = ()
+    #: Other names the news uses for the crossing (a bridge's name, an older name).
+    aliases: tuple[str, ...] = ()
 
     def side_names(self, country_name=str) -> str:
         """The names on each side as one line, e.g. "Russia: Самур; Azerbaijan: Yalama".
@@ -217,6 +221,7 @@ def _parse_station(raw: Any, path: Path, i: int) -> Station:
         position_source=get.str("position_source", ""),
         label_zoom=get.int("label_zoom", 4),
         note=get.str("note", ""),
+        aliases=tuple(get.str_list("aliases", [])),
     )
 
 
@@ -239,6 +244,7 @@ def _parse_crossing(raw: Any, path: Path, i: int, countries: tuple[str, ...]) ->
         approximate=get.bool("approximate", False),
         position_source=get.str("position_source", ""),
         capacity=get.str("capacity", ""),
+        aliases=tuple(get.str_list("aliases", [])),
     )
 
 

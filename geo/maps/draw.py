@@ -22,7 +22,7 @@ from .display import display_coords  # noqa: F401  (re-exported for notebooks)
 from .elements import EncodedLine, Label, Popup, Spread
 from .legend import SCHEMATIC_WORDS, legend_html
 from .page import NARROW_PX, Chrome, LegendControl, StoryView, slim
-from .style import (AREA_CLASSES, CROSSING_ICONS, LABEL_PRIORITY, MENTION_COLOR, ROLE_RADIUS, SCHEMATIC_DASH,
+from .style import (CROSSING_ICONS, LABEL_PRIORITY, MENTION_COLOR, ROLE_RADIUS, SCHEMATIC_DASH,
                     SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL, escape, icon_svg, label_zoom, pinned, slug,
                     source_label)
 from .view import opening_view
@@ -219,32 +219,22 @@ def mention_radius(count: int) -> float:
 
 def add_mentions(fmap: folium.Map, places: gpd.GeoDataFrame, name: str = "Places in the article",
                  spread: list | None = None) -> folium.FeatureGroup:
-    """Draw the article's places, each labelled and quoting its sentences in a popup.
-
-    Towns and sites are dots sized by mention count (appended to ``spread``); countries,
-    regions and seas (:data:`geo.maps.style.AREA_CLASSES`) are names only, never circles.
-    """
+    """Draw the article's towns and sites (:func:`geo.maps.style.pinned`): a dot sized by mention count
+    (appended to ``spread``), a label, and a popup quoting the sentences. Countries and regions get no
+    circle: the legend lists them."""
     group = folium.FeatureGroup(name=name, show=True)
     shown = pinned(places)
     markers = [] if spread is None else spread
     for row in shown.sort_values("count", ascending=False).itertuples():
-        where = (row.geometry.y, row.geometry.x)
-        area = getattr(row, "feature_class", "") in AREA_CLASSES
-        if area:
-            marker = folium.Marker(where, icon=folium.DivIcon(html="", icon_size=(0, 0), class_name="cm-anchor"))
-            label = Label(escape(row.name), kind="region", priority=LABEL_PRIORITY["region"], gap=0,
-                          direction="center", class_name=f"cm-place-{slug(row.name)}")
-        else:
-            size = round(2 * mention_radius(row.count))
-            html = f"<span class='cm-place-dot' style='width:{size}px;height:{size}px'></span>"
-            marker = _marker(where, html, size, f"cm-mention cm-place-{slug(row.name)}")
-            marker.options["zIndexOffset"] = 1000 + int(row.count)
-            label = Label(escape(row.name), kind="place", priority=LABEL_PRIORITY["place"], gap=size / 2 + 4,
-                          class_name=f"cm-place-{slug(row.name)}")
-            markers.append(marker)
+        size = round(2 * mention_radius(row.count))
+        html = f"<span class='cm-place-dot' style='width:{size}px;height:{size}px'></span>"
+        marker = _marker((row.geometry.y, row.geometry.x), html, size, f"cm-mention cm-place-{slug(row.name)}")
+        marker.options["zIndexOffset"] = 1000 + int(row.count)
         marker.add_child(Popup(mention_popup(row), max_width=420))
-        marker.add_child(label)
+        marker.add_child(Label(escape(row.name), kind="place", priority=LABEL_PRIORITY["place"], gap=size / 2 + 4,
+                               class_name=f"cm-place-{slug(row.name)}"))
         marker.add_to(group)
+        markers.append(marker)
     group.add_to(fmap)
     return group
 
@@ -281,13 +271,15 @@ def mention_popup(row) -> str:
 
 
 def add_legend(fmap: folium.Map, results: list, places: gpd.GeoDataFrame | None, note: str = "",
-               outlines: bool = False, title: str = "", subtitle: str = "") -> None:
-    """A legend: colours, dashes and icons, and each layer's data source (behind a button on phones)."""
-    fmap.add_child(LegendControl(legend_html(results, places, note, outlines), title, subtitle))
+               outlines: bool = False, not_drawn: dict[str, list[str]] | None = None, title: str = "",
+               subtitle: str = "") -> None:
+    """A legend: colours, dashes and icons, each layer's data source, and the article's places not drawn
+    (behind a button on phones, with the map's title)."""
+    fmap.add_child(LegendControl(legend_html(results, places, note, outlines, not_drawn), title, subtitle))
 
 
 def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: str, subtitle: str = "",
-              tiles: str | None = None, note: str = "") -> folium.Map:
+              tiles: str | None = None, note: str = "", not_drawn: dict[str, list[str]] | None = None) -> folium.Map:
     """Draw layers and places on one map that opens on the story (see :func:`geo.maps.view.opening_view`).
 
     Parameters
@@ -298,6 +290,9 @@ def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: s
         inside the map's extent are drawn.
     tiles : str, optional
         ``light`` (default), ``osm`` or ``none`` (offline Natural Earth base map, no tile server).
+    not_drawn : dict, optional
+        The article's mentions this map draws no marker for, by reason (:func:`geo.maps.coverage.not_drawn`):
+        listed in the legend.
 
     Returns
     -------
@@ -319,7 +314,7 @@ def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: s
         add_mentions(fmap, shown, spread=spread)
     if spread:
         Spread(spread).add_to(fmap)
-    add_legend(fmap, results, shown, note, outlines, title, subtitle)
+    add_legend(fmap, results, shown, note, outlines, not_drawn, title, subtitle)
     whole = "Show the whole line" if view.framed_on == "story" else "Show the whole map"
     fmap.add_child(StoryView(view.story, view.whole, view.max_zoom, whole))
     if outlines:  # after the opening view: Leaflet pans into new max bounds at once

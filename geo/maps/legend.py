@@ -5,7 +5,8 @@ from __future__ import annotations
 import geopandas as gpd
 
 from .. import settings
-from .style import (AREA_CLASSES, CROSSING_ICONS, SCHEMATIC_DASH, SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL,
+from .coverage import not_drawn_html
+from .style import (CROSSING_ICONS, SCHEMATIC_DASH, SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL,
                     escape, icon_svg, pinned, slug, source_label)
 
 #: What a schematic leg is, in legends, popups and the text alternative.
@@ -78,8 +79,10 @@ def _legend_line(style: dict, label: str) -> str:
     return f"<div class='cm-item'>{svg} {label}</div>"
 
 
-def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", outlines: bool = False) -> str:
-    """The legend's HTML: only the symbols this map uses, and each layer's data sources."""
+def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", outlines: bool = False,
+                not_drawn: dict[str, list[str]] | None = None) -> str:
+    """The legend's HTML: only the symbols this map uses, each layer's data sources, and the places not drawn
+    (``not_drawn``: reason -> names, see :func:`geo.maps.coverage.not_drawn`)."""
     items = []
     styles_seen: set[tuple] = set()
     grey = {"color": "#555", "weight": 3, "opacity": 0.9}
@@ -90,7 +93,7 @@ def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", 
         for row in r.frame[r.frame["kind"] == "segment"].itertuples():
             key = (row.status, row.source == "schematic" and row.status == "rail")
             styles_seen.add(key)
-    for status in ("rail", "construction", "planned"):
+    for status in ("rail", "construction", "planned", "ferry"):
         if (status, False) in styles_seen:
             items.append(_legend_line({**grey, "dash_array": STATUS_DASH[status]}, escape(STATUS_LABEL[status])))
     if ("rail", True) in styles_seen:
@@ -111,13 +114,8 @@ def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", 
     if places is not None:
         shown = pinned(places)
         if len(shown):
-            areas = shown["feature_class"].isin(AREA_CLASSES) if "feature_class" in shown else None
-            if areas is None or not areas.all():
-                items.append("<div class='cm-item'><span class='cm-circle'></span> place named in the article "
-                             "(size: number of mentions; click it or its name for the sentences)</div>")
-            if areas is not None and areas.any():
-                items.append("<div class='cm-item'><span class='cm-label-region'>Name</span> country or region "
-                             "named in the article (click for the sentences)</div>")
+            items.append("<div class='cm-item'><span class='cm-circle'></span> place named in the article "
+                         "(size: number of mentions; click it or its name for the sentences)</div>")
         elif not len(places) and not note:
             items.append("<div class='cm-item'><i>No place named in the article lies in this map's area.</i></div>")
         infra = places[~places.index.isin(shown.index)] if len(places) else places
@@ -128,6 +126,8 @@ def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", 
             items.append(f"<div class='cm-item'><small>Also named in the article: {named}</small></div>")
     if note:
         items.append(f"<div class='cm-item'><small>{escape(note)}</small></div>")
+    if not_drawn:
+        items.append(not_drawn_html(not_drawn))
     items.append(f"<div class='cm-attrib'><small>Data: {settings.ATTRIBUTION}</small></div>")
     return "".join(items)
 

@@ -119,9 +119,8 @@ class Chrome(MacroElement):
         color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff;cursor:pointer}
       .cm-label::before{display:none}
       .cm-label-place{font-size:12px;color:#7a3d00}
-      .cm-label-region,.cm-label-country{font:italic 600 12px system-ui,sans-serif;color:#555;letter-spacing:.06em;
+      .cm-label-country{font:italic 600 12px system-ui,sans-serif;color:#555;letter-spacing:.06em;
         text-transform:uppercase}
-      .cm-label-country{font-size:13px;color:#444}
       .cm-label-crossing{color:#3c2547}
       .cm-label.cm-hidden{visibility:hidden!important;pointer-events:none!important}
       .cm-whole a{display:flex!important;align-items:center;justify-content:center}

@@ -13,7 +13,7 @@ import geopandas as gpd
 from .. import settings
 from ..export import layer_bounds
 from ..geodesy import distance_to_line_km
-from .style import AREA_CLASSES, pinned
+from .style import pinned
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,7 @@ def story_places(results: list, places: gpd.GeoDataFrame | None, near_km: float 
     if places is None or not len(places):
         return None
     near_km = settings.story_near_km if near_km is None else near_km
-    points = pinned(places)
-    if "feature_class" in points:
-        points = points[~points["feature_class"].isin(AREA_CLASSES)]
+    points = pinned(places)  # towns and sites: countries and regions are not pinned
     lines = [row.geometry for r in results for row in r.frame.itertuples()
              if row.kind in ("segment", "border") and row.geometry is not None and not row.geometry.is_empty]
     if not lines or not len(points):

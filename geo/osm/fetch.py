@@ -33,10 +33,12 @@ from shapely.ops import linemerge
 from .. import settings
 from ..corridors.layers import Layer
 from ..corridors.stations import layer_points
-from ..errors import DataError, LayerError
-from . import cache, overpass_http
+from ..errors import DataError, LayerError, QueryError, QueryTooLarge
+from . import cache, overpass_http, split
 from .elements import elements_to_frames, assemble_route
-from .queries import boundary_query, corridor_pieces, crossings_query, relation_query, render_filter, ways_query
+from .queries import (boundary_query, corridor_pieces, crossings_query, named_route_query, query_selectors,
+                      relation_query, render_filter,
+                      ways_query)
 from .schema import normalise
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,36 @@ Request = Callable[[str], dict[str, Any]]
 
 
 # --------------------------------------------------------------------------- public API
+
+
+def fetch_named_route(name: str, send: Request | None = None) -> tuple[gpd.GeoDataFrame, str] | None:
+    """The railway an article names without a layer, as OSM's route relation of that name.
+
+    Returns
+    -------
+    (lines, detail) or None
+        The relation's member ways merged into lines, and where they came from; None when
+        no ``route=railway``/``route=train`` relation has that name.
+
+    Raises
+    ------
+    NetworkError
+        When Overpass cannot be reached (see :func:`geo.osm.overpass_http.request`).
+    DataError
+        When its answer does not parse into frames (it is not cached).
+    """
+    session = _Session(send or overpass_http.request)
+    elements = session(named_route_query(name))
+    lines, _ = elements_to_frames(elements)
+    if lines.empty:
+        return None
+    relations = [e for e in elements if e.get("type") == "relation"]
+    top = relations[0] if relations else {"id": None, "tags": {"name": name}}
+    rel_name = (top.get("tags") or {}).get("name", name)
+    route = assemble_route(lines, top.get("id"), rel_name)
+    note = f"route relation {top.get('id')} {rel_name!r}, found by the article's name {name!r}"
+    return route, make_detail(session.timestamps, note)
+
 
 
 def fetch_layer(layer: Layer, area=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
@@ -68,14 +100,25 @@ def fetch_layer(layer: Layer, area=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataF
     ------
     NetworkError
         When Overpass cannot be reached after the retries.
+    QueryError
+        When Overpass refuses a query of the layer, or it stays too large
+        after halving (:class:`QueryTooLarge`); the message names the layer,
+        the selector and the fix.
     DataError
-        When Overpass returns nothing for the layer's selectors.
+        When Overpass returns nothing for the layer's selectors, or an answer
+        that does not parse into frames (it is not cached); the message names
+        the layer.
     """
     session = _Session(overpass_http.request)
-    if layer.kind == "border":
-        lines, points, note = fetch_border(layer, session)
-    else:
-        lines, points, note = fetch_corridor(layer, session, area)
+    try:
+        if layer.kind == "border":
+            lines, points, note = fetch_border(layer, session)
+        else:
+            lines, points, note = fetch_corridor(layer, session, area)
+    except QueryError as exc:
+        raise type(exc)(refusal_message(layer, exc), exc.query, exc.server_text) from None
+    except DataError as exc:  # a malformed answer, or no boundary: said with the layer
+        raise DataError(f"{layer.id}: {exc.message}") from None
     if lines.empty:
         raise DataError(
             f"{layer.id}: Overpass returned no OSM lines for the layer's selectors ({note}): "
@@ -85,6 +128,17 @@ def fetch_layer(layer: Layer, area=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataF
     lines, points = normalise(lines), normalise(points)
     cache.write(layer, lines, points, detail, session.queries)
     return lines, points, detail
+
+
+def refusal_message(layer: Layer, exc: QueryError) -> str:
+    """``exc``'s message with the layer, the ``[osm]`` selectors in the refused query and the fix."""
+    keys = query_selectors(layer.osm, exc.query)
+    where = f"[osm] {', '.join(f'{k} = {v!r}' for k, v in keys)}" if keys else "[osm]"
+    if isinstance(exc, QueryTooLarge):
+        return (f"{layer.id}: {exc.message}; the query for {where} in {layer.path} is too large for this server: "
+                "use one with more memory or time (--overpass-url), raise osmnx.settings.overpass_memory or "
+                "requests_timeout, or build from --osm-dir")
+    return f"{layer.id}: {exc.message}; fix {where} in {layer.path}"
 
 
 def osm_timestamp(detail: str) -> str | None:
@@ -150,7 +204,7 @@ def fetch_corridor(layer: Layer, run: Callable[[str], list[dict]], area=None):
             pieces = [p for p in pieces if p.intersects(area)]
         elements = []
         for piece in pieces:
-            elements.extend(run(ways_query(osm["way_filter"], piece)))
+            elements.extend(split.run_piece(run, lambda p: ways_query(osm["way_filter"], p), piece))
         lines, _ = elements_to_frames(elements)
         notes.append(f"{len(lines)} ways {render_filter(osm['way_filter'])} within {buffer_km:g} km of the stations")
         return lines, elements_to_frames([])[1], "; ".join(notes)
@@ -170,7 +224,7 @@ def fetch_border(layer: Layer, run: Callable[[str], list[dict]]):
     boundary, _ = elements_to_frames(run(boundary_query(osm.get("boundary_filter", ""), layer.countries)))
     if boundary.empty:
         raise DataError(
-            f"{layer.id}: Overpass found no boundary ways shared by {' and '.join(layer.countries)} "
+            f"Overpass found no boundary ways shared by {' and '.join(layer.countries)} "
             f"({render_filter(osm.get('boundary_filter', ''))}): check 'countries' and [osm] in {layer.path}"
         )
     border_line = linemerge(list(boundary.geometry))
@@ -181,7 +235,9 @@ def fetch_border(layer: Layer, run: Callable[[str], list[dict]]):
         pieces.extend(corridor_pieces(list(simple.coords), buffer_km + 0.6, settings.overpass_piece_km))
     elements = []
     for piece in pieces:
-        elements.extend(run(crossings_query(osm.get("crossing_node_filter", ""), osm.get("crossing_way_filters", []), piece)))
+        elements.extend(split.run_piece(
+            run, lambda p: crossings_query(osm.get("crossing_node_filter", ""), osm.get("crossing_way_filters", []), p),
+            piece))
     ways, nodes = elements_to_frames(elements)
     crossing = ways[ways.intersects(border_line)] if not ways.empty else ways
     lines = gpd.GeoDataFrame(

@@ -1,39 +1,61 @@
 """Send one query to the Overpass API, the way osmnx does, with bounded retries.
 
-The endpoint, query timeout, memory limit, rate limiting and response cache
-are osmnx's (``osmnx.settings``): responses are cached as osmnx caches them
-(one JSON file per query, named by the SHA-1 of the GET-style URL, in
-``osmnx.settings.cache_folder``), and the wait for a free Overpass slot comes
-from osmnx's rate limiter. Unlike osmnx, which retries HTTP 429 and 504
-forever, every failure here is retried a bounded number of times
-(``settings.http_max_retries``, exponential backoff from
+The endpoints are ``settings.overpass_url`` (CLI ``--overpass-url``, env
+``CORRIDORMAP_OVERPASS_URL``), else osmnx's ``osmnx.settings.overpass_url``;
+several are tried in order when one is overloaded or down. The query timeout,
+memory limit, rate limiting and response cache are osmnx's: responses are
+cached as osmnx caches them (one JSON file per query, named by the SHA-1 of
+the GET-style URL, in ``osmnx.settings.cache_folder``), but only answers
+whose elements parse into frames and are not empty; a cache file failing that
+check is reported, deleted and asked for again. The wait for a free Overpass
+slot comes from osmnx's rate limiter. Unlike osmnx, which
+retries HTTP 429 and 504 forever, every failure here is retried a bounded
+number of times (``settings.http_max_retries``, exponential backoff from
 ``settings.http_backoff_s``) and then reported as a :class:`NetworkError`.
+
+What the server says is kept: a refused query (HTTP 400 and its ``Error:``
+lines) is a :class:`QueryError`, never retried; an out-of-memory or timeout
+remark is a :class:`QueryTooLarge` (the caller may send a smaller query); a
+``duplicate_query`` answer (the identical query still running) is waited out
+``settings.overpass_duplicate_retries`` times; a host name that does not
+resolve is not retried.
 """
 
 from __future__ import annotations
 
 import email.utils
+import html
 import json
 import logging
 import re
+import socket
+import threading
 import time
 from collections import OrderedDict
 from datetime import datetime, timezone
 from hashlib import sha1
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
+from urllib.parse import urlsplit
 
 import osmnx as ox
 import requests
+import urllib3
 
-from .. import files as output, settings
-from ..errors import NetworkError
+from .. import files, settings
+from . import budget
+from ..errors import DataError, InputError, NetworkError, QueryError, QueryTooLarge
+from .elements import check_elements
 
 log = logging.getLogger(__name__)
 
 #: HTTP statuses worth asking again.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _OSMNX_DEFAULT_CACHE = "./cache"
+_ERROR_LINE = re.compile(r"<strong[^>]*>\s*Error\s*</strong>\s*:?(.*?)</p>", re.S | re.I)
+_TOO_LARGE = re.compile(r"out of memory|timed out", re.I)
+_DUPLICATE = "duplicate_query"
+_CHUNK = 1 << 16
 
 
 class _Retry(Exception):
@@ -45,9 +67,77 @@ class _Retry(Exception):
         self.delay = delay
 
 
-def interpreter_url() -> str:
-    """The Overpass interpreter URL from ``osmnx.settings.overpass_url``."""
-    return str(ox.settings.overpass_url).rstrip("/") + "/interpreter"
+class _Duplicate(_Retry):
+    """The server is still running an identical query: wait, then ask again."""
+
+
+class _OutOfTime(Exception):
+    """The network budget is spent, or would be before a wait ends."""
+
+
+class _GiveUp(Exception):
+    """Asking this endpoint again will not help now (its host name does not resolve, or it asks to wait hours)."""
+
+
+# --------------------------------------------------------------------------- endpoints
+
+
+def normalise_endpoint(url: str) -> str:
+    """An Overpass API base URL (``https://host/api``) from what a user typed.
+
+    A trailing ``/`` or ``/interpreter`` is dropped.
+
+    Raises
+    ------
+    InputError
+        When ``url`` is not an http(s) URL with a host.
+    """
+    text = str(url).strip().rstrip("/")
+    if text.endswith("/interpreter"):
+        text = text[: -len("/interpreter")]
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(
+            f"Overpass URL {url!r} is not an http(s) URL: give the API base, e.g. https://overpass-api.de/api "
+            "(--overpass-url or CORRIDORMAP_OVERPASS_URL)"
+        )
+    return text
+
+
+def split_endpoints(urls: str | Sequence[str]) -> list[str]:
+    """Endpoints from a comma list or a list of (comma lists of) URLs, normalised, in order, once each."""
+    items = [urls] if isinstance(urls, str) else list(urls)
+    out: list[str] = []
+    for item in items:
+        for url in str(item).split(","):
+            if url.strip() and normalise_endpoint(url) not in out:
+                out.append(normalise_endpoint(url))
+    return out
+
+
+def endpoints() -> list[str]:
+    """The Overpass endpoints to try, in order: ``settings.overpass_url``, else osmnx's."""
+    return split_endpoints(settings.overpass_url) or [normalise_endpoint(ox.settings.overpass_url)]
+
+
+def use_overpass(urls: str | Sequence[str]) -> list[str]:
+    """Send queries to ``urls`` (tried in order); osmnx's ``overpass_url`` becomes the first.
+
+    Returns
+    -------
+    list of str
+        The normalised endpoints (empty when ``urls`` is: the settings are left alone).
+    """
+    chosen = split_endpoints(urls)
+    if chosen:
+        settings.overpass_url = chosen
+        ox.settings.overpass_url = chosen[0]
+    return chosen
+
+
+def interpreter_url(endpoint: str | None = None) -> str:
+    """The interpreter URL of ``endpoint`` (default: the first of :func:`endpoints`)."""
+    return (endpoint or endpoints()[0]).rstrip("/") + "/interpreter"
 
 
 def query_header() -> str:
@@ -55,6 +145,9 @@ def query_header() -> str:
     memory = ox.settings.overpass_memory
     maxsize = "" if memory is None else f"[maxsize:{memory}]"
     return ox.settings.overpass_settings.format(timeout=ox.settings.requests_timeout, maxsize=maxsize)
+
+
+# --------------------------------------------------------------------------- cache
 
 
 def cache_folder() -> Path:
@@ -69,27 +162,32 @@ def cache_folder() -> Path:
     return Path(folder)
 
 
-def cache_file(query: str) -> Path:
-    """The cache file of ``query``: osmnx's naming (SHA-1 of the GET-style request URL)."""
-    url = requests.Request("GET", interpreter_url(), params=OrderedDict(data=query)).prepare().url
+def cache_file(query: str, endpoint: str | None = None) -> Path:
+    """The cache file of ``query`` sent to ``endpoint``: osmnx's naming (SHA-1 of the GET-style URL)."""
+    url = requests.Request("GET", interpreter_url(endpoint), params=OrderedDict(data=query)).prepare().url
     return cache_folder() / f"{sha1(str(url).encode('utf-8')).hexdigest()}.json"  # noqa: S324 - a file name, as osmnx
 
 
-def read_cache(query: str) -> dict[str, Any] | None:
-    """The cached response to ``query``, or None.
+def read_cache(query: str, endpoint: str | None = None) -> dict[str, Any] | None:
+    """The cached response to ``query`` from ``endpoint``, or None.
 
     A cache file that is not a complete Overpass response (truncated, not
-    JSON, no ``elements``, a server remark) is deleted and treated as absent.
+    JSON, no ``elements``, a server remark), whose elements do not parse into
+    frames (:func:`geo.osm.elements.check_elements`) or that holds no elements
+    is reported, deleted and treated as absent: the query is sent again.
     """
     if not ox.settings.use_cache:
         return None
-    path = cache_file(query)
+    path = cache_file(query, endpoint)
     if not path.is_file():
         return None
     try:
         data = json.loads(path.read_bytes())
-        _check_elements(data)
-    except (ValueError, _Retry, OSError) as exc:
+        _check_elements(data, query)
+        check_elements(data["elements"])
+        if not data["elements"]:
+            raise ValueError("an empty answer, never kept")
+    except (ValueError, RecursionError, _Retry, QueryError, DataError, OSError) as exc:
         log.warning("deleting corrupt Overpass cache file %s (%s); the query will be sent again", path, exc)
         path.unlink(missing_ok=True)
         return None
@@ -97,14 +195,41 @@ def read_cache(query: str) -> dict[str, Any] | None:
     return data
 
 
-def write_cache(query: str, data: dict[str, Any]) -> None:
-    """Cache a complete Overpass response atomically (when ``osmnx.settings.use_cache``)."""
-    if ox.settings.use_cache and "remark" not in data:
-        output.write_bytes(cache_file(query), json.dumps(data).encode("utf-8"))
+def write_cache(query: str, data: dict[str, Any], endpoint: str | None = None) -> None:
+    """Cache a checked Overpass response atomically (when ``osmnx.settings.use_cache``).
+
+    Only answers that hold elements are kept: an empty one (nothing found, or
+    a server that lost its data) is asked for again next time, so it cannot
+    turn later builds schematic. A response with a remark is not kept either.
+    """
+    if ox.settings.use_cache and "remark" not in data and data.get("elements"):
+        files.write_bytes(cache_file(query, endpoint), json.dumps(data).encode("utf-8"))
+
+
+def checked(data: dict[str, Any], endpoint: str | None = None) -> dict[str, Any]:
+    """``data`` when its elements parse into frames (:func:`geo.osm.elements.check_elements`).
+
+    Raises
+    ------
+    DataError
+        Naming the server and the malformed element.
+    """
+    try:
+        check_elements(data["elements"])
+    except DataError as exc:
+        raise DataError(f"Overpass ({interpreter_url(endpoint)}) sent a malformed answer ({exc.message}); it was "
+                        "not cached: try again later, or use another server (--overpass-url)") from None
+    return data
+
+
+# --------------------------------------------------------------------------- requests
 
 
 def request(query: str) -> dict[str, Any]:
     """Send an Overpass QL query and return the parsed JSON response.
+
+    Each endpoint of :func:`endpoints` is asked in turn; after a round in
+    which all failed, the next round starts after a backoff.
 
     Parameters
     ----------
@@ -118,38 +243,104 @@ def request(query: str) -> dict[str, Any]:
 
     Raises
     ------
+    QueryError
+        At once when a server refuses the query (HTTP 4xx other than 429: its
+        ``Error:`` lines are in the message), or still runs an identical one.
+    QueryTooLarge
+        At once when a server runs out of memory or time on it.
     NetworkError
         After ``settings.http_max_retries`` retries of timeouts, refused or
         broken connections, HTTP 429/5xx, truncated or non-JSON bodies and
-        Overpass runtime errors; at once for other HTTP errors (a bad query).
+        other Overpass runtime errors; or at once when every endpoint gives up
+        (its host name does not resolve, or it asks to wait longer than
+        ``settings.http_retry_after_max_s``).
+    DataError
+        At once when a server's answer does not parse into frames (:func:`checked`).
     """
-    cached = read_cache(query)
-    if cached is not None:
-        return cached
-    url = interpreter_url()
-    attempts = int(settings.http_max_retries) + 1
-    reason = ""
-    for attempt in range(attempts):
-        pause = _osmnx_pause(str(ox.settings.overpass_url))
-        if pause > 0:
-            _sleep(pause)
+    urls = endpoints()
+    for url in urls:
+        cached = read_cache(query, url)
+        if cached is not None:
+            return cached
+    reasons: dict[str, str] = {}
+    tries = {u: 0 for u in urls}
+    with budget.spending():  # the build's network time runs while Overpass is asked
         try:
-            response = _post(url, query)
-            data = parse_response(response)
-        except _Retry as exc:
-            reason = exc.reason
-            if attempt + 1 < attempts:
-                delay = backoff_s(attempt) if exc.delay is None else exc.delay
-                log.warning("Overpass attempt %d/%d failed (%s); retrying in %.1f s", attempt + 1, attempts, reason, delay)
-                _sleep(delay)
-            continue
-        write_cache(query, data)
-        return data
-    raise NetworkError(
-        f"Overpass ({url}) failed {attempts} times, last: {reason}. Check the internet connection and try again "
-        "later, or point osmnx.settings.overpass_url at another Overpass server; "
-        "--osm-dir or --snapshot build without the network"
-    )
+            answer = _ask_in_turn(urls, query, reasons, tries)
+        except _OutOfTime:
+            raise NetworkError(_failure_message(urls, reasons, tries, budget.current())) from None
+    if answer is None:
+        raise NetworkError(_failure_message(urls, reasons, tries))
+    url, data = answer
+    write_cache(query, checked(data, url), url)
+    return data
+
+
+def _ask_in_turn(urls: list[str], query: str, reasons: dict[str, str],
+                 tries: dict[str, int]) -> tuple[str, dict[str, Any]] | None:
+    """(endpoint, answer) from the first endpoint to answer, in rounds with backoff; None when all failed.
+
+    ``reasons`` and ``tries`` are filled in per endpoint; :class:`_OutOfTime` when the budget is spent.
+    """
+    attempts = int(settings.http_max_retries) + 1
+    live = list(urls)
+    for attempt in range(attempts):
+        delay = None
+        for url in list(live):
+            if budget.remaining() <= 0:
+                raise _OutOfTime
+            tries[url] += 1
+            try:
+                return url, _ask(url, query)
+            except _GiveUp as exc:
+                reasons[url] = str(exc)
+                live.remove(url)
+                log.warning("Overpass endpoint %s: %s; not retried", url, exc)
+            except _Retry as exc:
+                reasons[url] = exc.reason
+                delay = exc.delay if exc.delay is not None else delay
+                log.warning("Overpass %s attempt %d/%d failed (%s)", url, attempt + 1, attempts, exc.reason)
+        if live and attempt + 1 < attempts:
+            _pause(backoff_s(attempt) if delay is None else delay)
+    return None
+
+
+def _failure_message(urls: list[str], reasons: dict[str, str], tries: dict[str, int],
+                     spent: budget.Budget | None = None) -> str:
+    def one(url: str) -> str:
+        times = "once" if tries[url] == 1 else f"{tries[url]} times"
+        return f"Overpass ({interpreter_url(url)}) failed {times}, last: {reasons.get(url, 'no answer')}"
+
+    failures = "; ".join(one(u) for u in urls if tries[u])
+    if spent is not None:
+        what = f"the network time budget of {spent.seconds:g} s for this build is spent"
+        return (f"{what} ({failures or 'before Overpass was asked'}): raise it (--network-budget, "
+                "CORRIDORMAP_NETWORK_BUDGET_S), or build without the network (--osm-dir, --snapshot)")
+    fix = ("Check the internet connection and try again later, or use another Overpass server "
+           "(--overpass-url, CORRIDORMAP_OVERPASS_URL); --osm-dir or --snapshot build without the network")
+    return failures + ". " + fix
+
+
+def _ask(url: str, query: str) -> dict[str, Any]:
+    """One endpoint, waiting out ``duplicate_query`` answers (at most ``overpass_duplicate_retries`` times)."""
+    waits = int(settings.overpass_duplicate_retries)
+    for wait in range(waits + 1):
+        pause = _osmnx_pause(url)
+        if pause > 0:
+            _pause(pause)
+        try:
+            return parse_response(*_post(interpreter_url(url), query, budget.request_deadline()), query)
+        except _Duplicate as exc:
+            if wait == waits:
+                raise QueryError(
+                    f"Overpass ({interpreter_url(url)}) is still running an identical query after {waits} waits of "
+                    f"{settings.overpass_duplicate_wait_s:g} s ({exc.reason}): let it finish (or another server "
+                    "answer, --overpass-url) and run again", query, exc.reason,
+                ) from None
+            log.warning("Overpass %s is running the identical query (%s); waiting %.0f s", url, exc.reason,
+                        settings.overpass_duplicate_wait_s)
+            _pause(float(settings.overpass_duplicate_wait_s))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def backoff_s(attempt: int) -> float:
@@ -174,52 +365,71 @@ def retry_after_s(value: str | None, now: datetime | None = None) -> float | Non
     return max(0.0, (when - now).total_seconds())
 
 
-def parse_response(response: requests.Response) -> dict[str, Any]:
-    """Check an Overpass HTTP response and return its JSON.
+def parse_response(response: requests.Response, body: bytes, query: str = "") -> dict[str, Any]:
+    """Check an Overpass HTTP response and its ``body`` (read by :func:`_post`) and return its JSON.
 
     Raises
     ------
     _Retry
-        For a response worth asking for again.
-    NetworkError
-        For one that will not improve (HTTP 4xx other than 429, a very long Retry-After).
+        For a response worth asking for again (``_Duplicate`` for ``duplicate_query``).
+    QueryError
+        For a refused query (HTTP 4xx other than 429), with the server's ``Error:`` lines.
+    QueryTooLarge
+        For an out-of-memory or timeout runtime error.
+    _GiveUp
+        For a very long Retry-After.
     """
     status = response.status_code
+    said = server_errors(body)
+    if any(_DUPLICATE in line for line in said):
+        raise _Duplicate(said[0])
     if status == 429:
         wait = retry_after_s(response.headers.get("Retry-After"))
         if wait is not None and wait > settings.http_retry_after_max_s:
-            raise NetworkError(
-                f"Overpass is rate limiting this computer and asks to wait {wait:.0f} s: try again later "
-                "or use another Overpass server (osmnx.settings.overpass_url)"
-            )
+            raise _GiveUp(f"HTTP 429: the server is rate limiting this computer and asks to wait {wait:.0f} s")
         raise _Retry("HTTP 429 Too Many Requests (rate limited)", wait)
     if status in RETRY_STATUSES:
-        raise _Retry(f"HTTP {status} {response.reason or ''}".strip())
+        raise _Retry(f"HTTP {status} {response.reason or ''}".strip() + (f": {said[0]}" if said else ""))
     if not 200 <= status < 300:
-        raise NetworkError(
-            f"Overpass refused the query with HTTP {status}: {_text_of(response.content)}; "
-            "check the [osm] selectors of the layer file"
-        )
-    body = response.content or b""
+        text = "; ".join(said) or _text_of(body)
+        raise QueryError(f"Overpass ({response.url}) refused the query with HTTP {status}: {text}", query, text)
     try:
         data = json.loads(body)
     except ValueError:
+        if said:
+            _raise_runtime_error(" ".join(said), query, response.url)
         head = body.lstrip()[:1]
         if head in (b"{", b"["):
             raise _Retry(f"truncated JSON response ({len(body)} bytes)") from None
         raise _Retry(f"response is not JSON: {_text_of(body)!r}") from None
-    _check_elements(data)
+    _check_elements(data, query, response.url)
     if "remark" in data:
         log.warning("Overpass remarked: %s", data["remark"])
     return data
 
 
-def _check_elements(data: Any) -> None:
+def server_errors(body: bytes) -> list[str]:
+    """The ``Error:`` lines of an Overpass HTML page, as text (``[]`` when there are none)."""
+    text = body.decode("utf-8", "replace")
+    lines = (" ".join(html.unescape(re.sub(r"<[^>]+>", " ", m)).split()) for m in _ERROR_LINE.findall(text))
+    return [line for line in lines if line]
+
+
+def _check_elements(data: Any, query: str = "", url: str | None = None) -> None:
     if not isinstance(data, dict) or not isinstance(data.get("elements"), list):
         raise _Retry("JSON response without an 'elements' list")
-    remark = str(data.get("remark") or "")
+    remark = " ".join(str(data.get("remark") or "").split())
     if "runtime error" in remark.lower():
-        raise _Retry(f"Overpass runtime error: {remark.strip()[:200]}")
+        _raise_runtime_error(remark, query, url)
+
+
+def _raise_runtime_error(text: str, query: str, url: str | None = None) -> None:
+    """A runtime error the server reported: duplicate, too large, or (otherwise) worth a retry."""
+    if _DUPLICATE in text:
+        raise _Duplicate(text)
+    if _TOO_LARGE.search(text):
+        raise QueryTooLarge(f"Overpass ({url or 'server'}) stopped the query: {text}", query, text)
+    raise _Retry(f"Overpass runtime error: {text[:300]}")
 
 
 def _text_of(body: bytes, limit: int = 160) -> str:
@@ -228,19 +438,65 @@ def _text_of(body: bytes, limit: int = 160) -> str:
     return " ".join(text.split())[:limit] or "(empty body)"
 
 
-def _post(url: str, query: str) -> requests.Response:
-    """POST ``query``; network failures become :class:`_Retry`."""
+def _post(url: str, query: str, deadline: float) -> tuple[requests.Response, bytes]:
+    """POST ``query``: the response and its whole body, both in by ``deadline`` (``time.monotonic()``).
+
+    The exchange runs in a worker thread, so nothing a server does (never
+    answering, sending a byte now and then, headers included) keeps the caller
+    past the deadline; the worker stops reading at the deadline too.
+    Failures become :class:`_Retry` (:class:`_GiveUp` for DNS).
+    """
+    allowed = deadline - time.monotonic()
+    outcome: list[Any] = []
+    done = threading.Event()
+
+    def exchange() -> None:
+        try:
+            outcome.append(_exchange(url, query, deadline))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=exchange, name="overpass-request", daemon=True).start()
+    if not done.wait(max(0.0, allowed)):
+        raise _Retry(_late(allowed))
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _exchange(url: str, query: str, deadline: float) -> tuple[requests.Response, bytes]:
+    """POST and read the body in pieces, checking ``deadline`` after each (see :func:`_post`)."""
     headers = dict(requests.utils.default_headers())
     headers.update({"User-Agent": settings.user_agent, "Accept-Language": ox.settings.http_accept_language})
-    timeout = ox.settings.requests_timeout
+    allowed = deadline - time.monotonic()
+    timeout = max(0.001, min(float(ox.settings.requests_timeout), allowed))
+    chunks: list[bytes] = []
     try:
-        return requests.post(url, data={"data": query}, timeout=timeout, headers=headers, **ox.settings.requests_kwargs)
-    except requests.exceptions.Timeout:
-        raise _Retry(f"no answer within {timeout} s (timeout)") from None
-    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+        with requests.post(url, data={"data": query}, timeout=timeout, headers=headers, stream=True,
+                           **ox.settings.requests_kwargs) as response:
+            while chunk := response.raw.read1(_CHUNK, decode_content=True):
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise _Retry(_late(allowed))
+    except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError):
+        raise _Retry(f"no answer within {timeout:.3g} s (timeout)") from None
+    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+            urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError):
         raise _Retry("the response was cut off (truncated transfer)") from None
     except requests.exceptions.ConnectionError as exc:
-        raise _Retry(f"cannot connect: {_connection_reason(exc)}") from None
+        reason = _connection_reason(exc)
+        if reason.startswith("host name does not resolve"):
+            raise _GiveUp(reason) from None
+        raise _Retry(f"cannot connect: {reason}") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise _Retry(f"the connection failed while reading the answer ({exc})") from None
+    return response, b"".join(chunks)
+
+
+def _late(allowed: float) -> str:
+    return f"no complete answer within {max(allowed, 0):.3g} s (a deadline for the whole answer, not each byte)"
 
 
 def _connection_reason(exc: BaseException) -> str:
@@ -253,6 +509,8 @@ def _connection_reason(exc: BaseException) -> str:
         seen.add(id(err))
         if isinstance(err, ConnectionRefusedError):
             return "connection refused"
+        if isinstance(err, socket.gaierror):
+            return f"host name does not resolve ({err.strerror or err})"
         stack.extend(a for a in getattr(err, "args", ()) if isinstance(a, BaseException))
         stack.extend(e for e in (err.__cause__, err.__context__, getattr(err, "reason", None)) if isinstance(e, BaseException))
     text = str(exc)
@@ -270,6 +528,10 @@ def _osmnx_pause(endpoint: str) -> float:
     if not ox.settings.overpass_rate_limit:
         return 0.0
     try:
+        socket.gethostbyname(urlsplit(endpoint).hostname or "")
+    except OSError:  # osmnx would ask a DNS-over-HTTPS server; the POST reports the failure instead
+        return 0.0
+    try:
         from osmnx import _http, _overpass
 
         _http._config_dns(endpoint)
@@ -282,6 +544,13 @@ def _osmnx_pause(endpoint: str) -> float:
     except (requests.RequestException, OSError) as exc:  # status endpoint unreachable: the POST will tell
         log.info("Overpass status endpoint unavailable (%s)", exc)
         return 0.0
+
+
+def _pause(seconds: float) -> None:
+    """Wait ``seconds`` before asking again, unless the network budget would be spent by then (:class:`_OutOfTime`)."""
+    if seconds >= budget.remaining():
+        raise _OutOfTime
+    _sleep(seconds)
 
 
 def _sleep(seconds: float) -> None:

@@ -52,6 +52,22 @@ def render_filter(selector: str) -> str:
     return out
 
 
+def query_selectors(osm: dict, query: str) -> list[tuple[str, str]]:
+    """The ``[osm]`` keys of a layer file (with their values) whose selectors appear in ``query``."""
+    found = []
+    for key, value in osm.items():
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str) or not item.strip():
+                continue
+            try:
+                text = quote(item) if key == "route_relation_name" else render_filter(item)
+            except LayerError:
+                continue
+            if text in query:
+                found.append((key, item))
+    return found
+
+
 def quote(text: str) -> str:
     """An Overpass QL string literal."""
     return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -69,6 +85,26 @@ def relation_query(name: str | None = None, relation_id: int | None = None) -> s
         f"{overpass_http.query_header()};"
         f"{top}->.top;"
         '(.top;rel(r.top)["route"="railway"];)->.route;'
+        ".route out tags;"
+        f'way(r.route)["railway"]{NOT_TRACK};'
+        "out geom;"
+    )
+
+
+def named_route_query(name: str) -> str:
+    """Member ways (with geometry) of the ``route=railway``/``route=train`` relations called ``name``.
+
+    The name is matched against ``name``, ``name:en`` and ``alt_name``, ignoring case, with any
+    dash for a dash ("Amur-Yakutsk Mainline" finds "Amur–Yakutsk Mainline").
+    """
+    words = [re.escape(w) for w in re.split(r"\s*[-–—]\s*|\s+", name.strip()) if w]
+    pattern = "^" + "[-–— ]+".join(words) + "$"
+    tops = "".join(f'rel["route"~"^(railway|train)$"][{quote(key)}~{quote(pattern)},i];'
+                   for key in ("name", "name:en", "alt_name"))
+    return (
+        f"{overpass_http.query_header()};"
+        f"({tops})->.top;"
+        '(.top;rel(r.top)["route"~"^(railway|train)$"];)->.route;'
         ".route out tags;"
         f'way(r.route)["railway"]{NOT_TRACK};'
         "out geom;"

@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .. import files as output, settings
+from .. import files, settings
 from ..errors import InputError
-from .resolve import Place, resolve
+from .place import Place
+from .resolve import resolve
 from .mentions import Mention, extract_mentions, mentions_from_doc, nlp
 
 
@@ -56,14 +57,8 @@ def toponyms(mentions: list[Mention], places: list[Place | None]) -> list[dict]:
 
 
 def _read_jsonl(path: Path) -> list[dict]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
     docs = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for n, line in files.read_jsonl_lines(path):
         try:
             doc = json.loads(line)
         except ValueError as exc:
@@ -91,7 +86,7 @@ def geoparse_jsonl(in_path, out_path, progress: bool = True) -> int:
     """
     docs = _read_jsonl(Path(in_path))
     show = progress and sys.stderr.isatty()
-    output.prepare_dir(Path(out_path).resolve().parent)
+    files.prepare_dir(Path(out_path).resolve().parent)
     lines = []
     for k, (doc, (mentions, places)) in enumerate(zip(docs, geoparse_texts(d["text"] for d in docs)), 1):
         lines.append(json.dumps({"id": doc["id"], "toponyms": toponyms(mentions, places)}, ensure_ascii=False) + "\n")
@@ -101,5 +96,5 @@ def geoparse_jsonl(in_path, out_path, progress: bool = True) -> int:
             sys.stderr.flush()
     if show:
         sys.stderr.write("\n")
-    output.write_text(out_path, "".join(lines))
+    files.write_text(out_path, "".join(lines))
     return len(docs)

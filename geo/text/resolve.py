@@ -19,6 +19,7 @@ from . import gazetteer
 from .. import settings
 from ..geodesy import haversine_km
 from .gazetteer import candidates
+from .infrastructure import infra_name
 from .names import fold
 from . import nominatim
 from .place import Place
@@ -115,7 +116,48 @@ def resolve(
             out.append(_online(m.text) if online else None)
         else:
             out.append(_place(gaz, scored_all[k], ctx))
+    return reject_far_fetched(out, keys, _layer_anchors(ctx.layers))
+
+
+def reject_far_fetched(places: list[Place | None], keys: list[str],
+                       anchors: list[tuple[float, float]] = ()) -> list[Place | None]:
+    """Drop low-confidence towns thousands of km from all the article's other places and corridors.
+
+    A place is dropped when its confidence is below ``settings.far_fetched_score`` and it lies
+    more than ``settings.far_fetched_km`` from every town or station the article names under
+    another name (at least two of them) and from every station of a corridor the article names.
+
+    Parameters
+    ----------
+    places : list of Place or None
+        One per mention.
+    keys : list of str
+        The folded text of each mention (mentions of one name do not support each other).
+    anchors : list of (lat, lon)
+        Points of the corridors the article names.
+    """
+    points = [(p.lat, p.lon, key) for p, key in zip(places, keys)
+              if p is not None and p.feature_class in ("P", "S")]
+    out = list(places)
+    for k, (p, key) in enumerate(zip(places, keys)):
+        if p is None or p.feature_class not in ("P", "S") or p.score >= settings.far_fetched_score:
+            continue
+        others = [(a, b) for a, b, other in points if other != key] + list(anchors)
+        if len({(round(a, 1), round(b, 1)) for a, b in others}) < 2:
+            continue
+        if min(haversine_km(p.lat, p.lon, a, b) for a, b in others) > settings.far_fetched_km:
+            out[k] = None
     return out
+
+
+def _layer_anchors(layer_ids: set) -> list[tuple[float, float]]:
+    """(lat, lon) of the stations and crossings of the named layers."""
+    if not layer_ids:
+        return []
+    from ..corridors.layers import list_layers
+    from ..corridors.stations import layer_points
+
+    return [(lat, lon) for layer in list_layers() if layer.id in layer_ids for lon, lat in layer_points(layer)]
 
 
 def _one_sense(keys: list[str], scored_all: list[list[tuple[float, int]]], best: list[int | None]) -> None:
@@ -169,12 +211,28 @@ def _context_from_resolved(gaz, mentions: list[Mention], best: list[int | None])
 def _mention_candidates(gaz: gazetteer.Gazetteer, m: Mention) -> list[tuple[int, bool]]:
     key = fold(m.text)
     if m.label == "INFRA" and m.layer_id:
-        hits = [i for i in gaz.names.get(key, ()) if gaz.entries[i].layer_id == m.layer_id]
-        hits = hits or [i for i, e in enumerate(gaz.entries) if e.layer_id == m.layer_id]
+        # a named crossing or bridge of the layer ("Yarag-Kazmalyar checkpoint"), else the layer itself
+        crossing = [i for i, _ in candidates(infra_name(m.text)) if gaz.entries[i].layer_id == m.layer_id
+                    and gaz.entries[i].feature_code == "PSTB"]
+        hits = crossing or [i for i in (*gaz.names.get(key, ()), *_layer_entries().get(m.layer_id, ()))
+                            if gaz.entries[i].layer_id == m.layer_id and gaz.entries[i].feature_class == "INFRA"]
         return [(i, True) for i in hits[:1]]
+    if m.label == "INFRA":
+        return [(i, o) for i, o in candidates(m.text) if gaz.entries[i].feature_class == "INFRA"]
     if key in gaz.demonyms and (m.label == "NORP" or not gaz.names.get(key)):
         return [(gaz.demonyms[key], True)]
     return candidates(m.text)
+
+
+@functools.lru_cache(maxsize=1)
+def _layer_entries() -> dict[str, tuple[int, ...]]:
+    """Layer id -> its named-infrastructure entries."""
+    gaz = gazetteer.load()
+    out: dict[str, list[int]] = {}
+    for i, e in enumerate(gaz.entries):
+        if e.feature_class == "INFRA" and e.layer_id:
+            out.setdefault(e.layer_id, []).append(i)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 _CLASS_PRIOR = {"PCLI": 2.2, "PCLH": 1.8, "ADM1": 1.5, "ADM2": 3.0, "CONT": 1.6, "SEA": 1.6, "RGN": 1.4, "INFRA": 2.0,
@@ -265,8 +323,10 @@ def _score(gaz, e: Place, official: bool, m: Mention, ctx: _Context, text: str, 
         admin_entry = gaz.entries[gaz.admin1[e.admin1]] if e.admin1 in gaz.admin1 else None
         if admin_entry and any(q.startswith(n + " ") for n in _all_names(gaz, admin_entry) if len(n) > 1):
             score += 3.0
-    if e.geonames_id in ctx.stations:
-        score += 1.5
+    if e.geonames_id in ctx.stations or (e.layer_id and e.layer_id in ctx.layers and e.feature_class != "INFRA"):
+        score += 1.5  # a station of a corridor the article names
+    elif e.layer_id and e.feature_class != "INFRA" and ctx.countries.get(e.country, 0.0) - own_countries.get(e.country, 0.0) >= 1.0:
+        score += settings.corridor_vocabulary_weight  # a station, port or crossing in a country the article is about
     anchors = [(a, b) for a, b, k in ctx.anchors if k != exclude or not k]
     if anchors and (e.feature_class == "P" or e.feature_code == "ADM2"):
         d = min(haversine_km(e.lat, e.lon, a, b) for a, b in anchors)
