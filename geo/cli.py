@@ -42,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
-    parser.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress messages on stderr (shown on a terminal, or with CORRIDORMAP_PROGRESS=1)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = sub.add_parser("build", help="build the corridor maps (HTML + GeoJSON), with the article's places",
@@ -124,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s: %(message)s")
-    progress.enable(not args.quiet and args.command in ("build", "mentions", "snapshot"))
+    progress.enable(not args.quiet and args.command in ("build", "mentions", "snapshot")
+                    and (settings.progress_always or sys.stderr.isatty()))
     try:
         return COMMANDS[args.command](args)
     except CorridorMapError as exc:

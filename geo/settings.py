@@ -75,6 +75,10 @@ layer_place_km = 30.0
 #: Default base map for HTML output.
 default_tiles = "light"
 
+#: Progress messages on stderr even when it is not a terminal (env ``CORRIDORMAP_PROGRESS=1``); on a
+#: terminal they are always shown (``--quiet`` hides them).
+progress_always = os.environ.get("CORRIDORMAP_PROGRESS", "0") == "1"
+
 #: ``--png``: let headless Chromium fetch map tiles (env ``CORRIDORMAP_PNG_TILES=0``: never; the
 #: images then use the offline base map, as they do whenever no tile loads).
 png_fetch_tiles = os.environ.get("CORRIDORMAP_PNG_TILES", "1") != "0"

@@ -201,6 +201,7 @@ def test_mentions_from_stdin_apply_fixes_and_flag_picks(capsys, monkeypatch, tmp
     fixes.write_text('[[fix]]\nmention = "baku"\nlat = 40.5\nlon = 50.0\n\n[[fix]]\nmention = "Moscow"\ndrop = true\n',
                      encoding="utf-8")
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(ARTICLE_FOR_FIXES.encode("utf-8"))))
+    monkeypatch.setattr(settings, "progress_always", True)  # stderr is no terminal here
     code, out, err = run(capsys, "mentions", "-", "--format", "json", "--fixes", fixes)
     assert code == 0
     rows = json.loads(out)
@@ -211,7 +212,8 @@ def test_mentions_from_stdin_apply_fixes_and_flag_picks(capsys, monkeypatch, tmp
     assert all(isinstance(r["flags"], list) for r in rows)
 
 
-def test_build_talks_applies_fixes_and_says_what_to_open(capsys, tmp_path, osm_dir):
+def test_build_talks_applies_fixes_and_says_what_to_open(capsys, tmp_path, osm_dir, monkeypatch):
+    monkeypatch.setattr(settings, "progress_always", True)
     article = tmp_path / "article.txt"
     article.write_text(ARTICLE_FOR_FIXES, encoding="utf-8")
     fixes = tmp_path / "fixes.toml"
