@@ -35,7 +35,6 @@ MARKERS = {
     "ports": ".leaflet-marker-pane .cm-port",
     "crossings": ".leaflet-marker-pane .cm-crossing",
     "mentions": ".leaflet-marker-pane .cm-mention",
-    "regions": ".leaflet-tooltip.cm-label-region",
 }
 SIZES = [(1400, 900), (800, 600), (375, 320)]
 
@@ -47,7 +46,7 @@ def built(osm_dir, tmp_path_factory) -> Path:
     article = root / "article.txt"
     article.write_text(ARTICLE, encoding="utf-8")
     out = root / "out"
-    pipeline.build(article, out, osm_dir=osm_dir, embed=True)
+    pipeline.build(article, out, osm_dir=osm_dir, embed=True, layer_ids=["bam", "north-south", "ru-az-border"])
     (out / "screenshots").mkdir()
     return out
 
@@ -58,7 +57,6 @@ def expected_counts(out: Path, name: str) -> dict[str, int]:
     features = frame[frame["kind"] != "mention"]
     mentions = frame[frame["kind"] == "mention"]
     mentions = style.pinned(export.places_in(mentions, export.layer_bounds([SimpleNamespace(frame=features)])))
-    areas = mentions["feature_class"].isin(style.AREA_CLASSES) if len(mentions) else mentions.index == 0
     stations = features[features["kind"] == "station"]
     roles = stations["role"] if "role" in stations else stations["kind"]
     return {
@@ -66,17 +64,15 @@ def expected_counts(out: Path, name: str) -> dict[str, int]:
         "stations": int((roles != "port").sum()),
         "ports": int((roles == "port").sum()),
         "crossings": int((features["kind"] == "crossing").sum()),
-        "mentions": int((~areas).sum()),
-        "regions": int(areas.sum()),
+        "mentions": len(mentions),
     }
 
 
 def test_expected_counts_match_the_layer_files(built):
     assert expected_counts(built, "north-south") == {"lines": 13, "stations": 10, "ports": 4, "crossings": 0,
-                                                     "mentions": 5, "regions": 3}
+                                                     "mentions": 5}
     assert expected_counts(built, "ru-az-border")["crossings"] == 3
-    assert expected_counts(built, "bam") == {"lines": 10, "stations": 9, "ports": 2, "crossings": 0, "mentions": 1,
-                                             "regions": 0}
+    assert expected_counts(built, "bam") == {"lines": 10, "stations": 9, "ports": 2, "crossings": 0, "mentions": 1}
     index = expected_counts(built, "index")
     assert index["lines"] == 24 and index["crossings"] == 3 and index["ports"] == 6
 
@@ -203,7 +199,7 @@ def test_png_legend_is_never_cut(osm_dir, tmp_path):
 
     article = tmp_path / "article.txt"
     article.write_text(ARTICLE, encoding="utf-8")
-    pipeline.build(article, tmp_path, osm_dir=osm_dir, tiles="none")
+    pipeline.build(article, tmp_path, osm_dir=osm_dir, tiles="none", all_layers=True)
     with png.browser_session(fetch_tiles=False) as session:
         rendered = session.render(tmp_path / "index.html", tmp_path / "index.png")
     assert rendered.legend_inside and not rendered.tiles_failed
@@ -310,8 +306,7 @@ def test_visible_labels_never_overlap_and_each_opens_its_own_popup(built, name, 
         assert labels, "the opening view names something"
         assert overlaps(labels) == []
         clicked = 0
-        for target, text in click_each(res, ".leaflet-tooltip.cm-label-place, .leaflet-tooltip.cm-label-region, "
-                                            ".leaflet-tooltip.cm-label-crossing"):
+        for target, text in click_each(res, ".leaflet-tooltip.cm-label-place, .leaflet-tooltip.cm-label-crossing"):
             assert text.splitlines()[0].startswith(target["text"]), (target["text"], text[:80])
             clicked += 1
         for target, text in click_each(res, ".leaflet-marker-pane .cm-crossing"):
