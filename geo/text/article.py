@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import html
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,13 +21,15 @@ _BLOCK_TAGS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
 
 
 def read_article(path: str | Path) -> str:
-    """Read an article (plain text, Markdown or HTML, any common encoding) as plain text.
+    """Read an article (plain text, Markdown or HTML, any common encoding) as plain text; ``"-"`` reads stdin.
 
     Raises
     ------
     InputError
         When the file is missing, a folder, binary, too large or empty.
     """
+    if str(path) == "-":
+        return _read_stdin()
     path = Path(path)
     if not path.exists():
         raise InputError(f"article {path} does not exist: check the path")
@@ -151,3 +154,17 @@ def markdown_to_text(markup: str) -> str:
     text = re.sub(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])", r"\1", text)
     text = re.sub(r"`([^`]*)`", r"\1", text)
     return html.unescape(text)
+
+
+def _read_stdin() -> str:
+    """The article piped to standard input (same checks as a file)."""
+    data = sys.stdin.buffer.read(settings.max_article_bytes + 1)
+    if len(data) > settings.max_article_bytes:
+        raise InputError(f"the article on standard input is over the {settings.max_article_bytes / 1e6:.0f} MB limit: "
+                         "split it")
+    text = decode_bytes(data, "standard input")
+    if _HTML_HINT.search(text[:5000]):
+        text = html_to_text(text)
+    if not text.strip():
+        raise InputError("the article on standard input is empty: pipe the article's text, or give a file")
+    return text
