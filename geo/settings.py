@@ -103,5 +103,8 @@ one_sense_per_article = True
 country_share_prior = 2.0
 #: Geoparsing: texts longer than this are parsed in pieces (split at paragraph breaks).
 max_chunk_chars = 100_000
+#: Geoparsing: longest sentence kept with a mention (context for resolution and the quote in popups), in
+#: characters; a longer sentence is cut at spaces around the mention.
+max_quote_chars = 400
 #: Geoparsing: a name the model calls a PERSON is a place when a place of that name is this populous.
 person_relabel_population = 1_000_000
