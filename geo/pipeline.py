@@ -21,6 +21,7 @@ from .maps import assets
 from .maps.draw import build_map
 from .maps.legend import describe, embed_snippet
 from .maps.page import render_html
+from .osm.sources import check_sources
 from .text.article import read_article
 from .text.mention_frame import mention_frame
 from .text.mentions import extract_mentions
@@ -91,8 +92,10 @@ def build(
 ) -> BuildReport:
     """Build one map per layer plus ``index.html`` with all layers, and GeoJSON beside each.
 
-    All inputs are read and validated before anything is written; every file
-    is written atomically.
+    All inputs are read and validated before anything is written. The files are
+    written into a folder beside ``out_dir`` and swapped in together under a lock
+    (:func:`geo.files.staged_dir`): ``out_dir`` holds this build's files or the
+    previous ones, never a mix, whatever interrupts the build.
 
     Parameters
     ----------
@@ -121,7 +124,8 @@ def build(
     start = time.perf_counter()
     text = read_article(article_path) if article_path is not None else None
     layers = [load_layer(i) for i in layer_ids] if layer_ids else list_layers()
-    folder = files.prepare_dir(out_dir)
+    check_sources([layer.id for layer in layers], osm_dir, snapshot_dir)
+    files.check_output_dir(out_dir)
     report = BuildReport()
     place_rows = None
     if text is not None:
@@ -135,19 +139,24 @@ def build(
         report.sources[result.layer.id] = result.source
         report.details[result.layer.id] = result.detail
         report.warnings.extend(result.warnings)
-        fmap = build_map([result], place_rows, title=result.layer.title, subtitle=result.layer.subtitle,
-                                 tiles=tiles, note=note)
-        report.files += _write_map(folder, result.layer.id, fmap, layer_features(result, place_rows), report,
-                                   [result], place_rows, embed=embed, self_contained=self_contained)
-    title = "Corridors: " + ", ".join(r.layer.title for r in results)
-    fmap = build_map(results, place_rows, title=title, subtitle="All layers; toggle them in the layer control",
+    folder = Path(out_dir)
+    with files.staged_dir(folder) as stage:  # every file of this build, or none, replaces the folder's
+        written = []
+        for result in results:
+            fmap = build_map([result], place_rows, title=result.layer.title, subtitle=result.layer.subtitle,
                              tiles=tiles, note=note)
-    index = concat([r.frame for r in results]
-                    + ([places_in(place_rows, layer_bounds(results))] if place_rows is not None else []))
-    report.files += _write_map(folder, "index", fmap, index, report, results, place_rows,
-                               embed=embed, self_contained=self_contained)
-    if png:
-        report.files += render.render_pngs([f for f in report.files if f.suffix == ".html" and ".embed" not in f.name])
+            written += _write_map(stage, result.layer.id, fmap, layer_features(result, place_rows), report,
+                                  [result], place_rows, embed=embed, self_contained=self_contained)
+        title = "Corridors: " + ", ".join(r.layer.title for r in results)
+        fmap = build_map(results, place_rows, title=title, subtitle="All layers; toggle them in the layer control",
+                         tiles=tiles, note=note)
+        index = concat([r.frame for r in results]
+                       + ([places_in(place_rows, layer_bounds(results))] if place_rows is not None else []))
+        written += _write_map(stage, "index", fmap, index, report, results, place_rows,
+                              embed=embed, self_contained=self_contained)
+        if png:
+            written += render.render_pngs([f for f in written if f.suffix == ".html" and ".embed" not in f.name])
+    report.files = [folder / path.name for path in written]
     report.seconds = time.perf_counter() - start
     return report
 

@@ -61,6 +61,8 @@ ATTRIBUTION_TEXT = "© OpenStreetMap contributors (ODbL); GeoNames (CC BY 4.0); 
 #: Largest article accepted, in bytes (a long feature is ~100 kB; 5 MB is a book); also the
 #: largest ``text`` of one ``geoparse`` document (UTF-8 bytes).
 max_article_bytes = 5_000_000
+#: Longest wait, in seconds, for another build writing the same output folder to finish.
+build_lock_wait_s = 600.0
 #: Largest layer file (``layers/*.toml``) and snapshot manifest read, in bytes.
 max_layer_file_bytes = 1_000_000
 max_manifest_bytes = 10_000_000

@@ -25,8 +25,9 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from .. import files
+from .. import files, settings
 from ..errors import DataError, OutputError
+from ..reading import open_regular, read_regular
 from .fetch import osm_timestamp
 from .schema import COLUMNS, normalise
 
@@ -114,15 +115,9 @@ def read_layer(snapshot_dir: str | Path, layer_id: str) -> tuple[gpd.GeoDataFram
         message says how to rebuild it.
     """
     folder = Path(snapshot_dir)
-    manifest = read_manifest(folder)
-    entry = manifest["layers"].get(layer_id)
+    path = layer_file(folder, layer_id)
+    entry = read_manifest(folder)["layers"][layer_id]
     rebuild = f"rebuild it with `corridormap snapshot --out {folder}`"
-    if not isinstance(entry, dict):
-        known = ", ".join(sorted(manifest["layers"])) or "none"
-        raise DataError(f"snapshot {folder} has no layer {layer_id!r} (it holds: {known}): {rebuild} including that layer")
-    path = folder / str(entry.get("file", ""))
-    if not path.is_file():
-        raise DataError(f"snapshot {folder} is missing {path.name} for layer {layer_id!r}: {rebuild}")
     if file_sha256(path) != entry.get("sha256"):
         raise DataError(f"snapshot file {path} is corrupt (checksum differs from manifest.json): {rebuild}")
     try:
@@ -132,24 +127,66 @@ def read_layer(snapshot_dir: str | Path, layer_id: str) -> tuple[gpd.GeoDataFram
     return lines, points, str(entry.get("detail", ""))
 
 
-def read_manifest(snapshot_dir: str | Path) -> dict[str, Any]:
-    """The manifest of a snapshot folder, checked.
+def layer_file(snapshot_dir: str | Path, layer_id: str) -> Path:
+    """The data file of one layer in a snapshot folder, checked to exist (not its checksum).
 
     Raises
     ------
     DataError
+        When the folder is not a snapshot, lacks the layer or its file.
+    """
+    folder = Path(snapshot_dir)
+    manifest = read_manifest(folder)
+    entry = manifest["layers"].get(layer_id)
+    rebuild = f"rebuild it with `corridormap snapshot --out {folder}`"
+    if entry is None:
+        known = ", ".join(sorted(manifest["layers"])) or "none"
+        raise DataError(f"snapshot {folder} has no layer {layer_id!r} (it holds: {known}): {rebuild} including that layer")
+    path = folder / entry["file"]
+    if not path.is_file() or path.is_symlink():
+        raise DataError(f"snapshot {folder} is missing {path.name} for layer {layer_id!r} (or it is not a plain "
+                        f"file): {rebuild}")
+    return path
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,200}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def read_manifest(snapshot_dir: str | Path) -> dict[str, Any]:
+    """The manifest of a snapshot folder, checked.
+
+    Every layer entry must name a plain file inside the snapshot (no folders, no
+    ``..``, no absolute paths) and carry its SHA-256.
+
+    Raises
+    ------
+    DataError
+        Naming the manifest and the key at fault.
     """
     folder = Path(snapshot_dir)
     path = folder / MANIFEST
     make = f"make one with `corridormap snapshot --out {folder}`"
-    if not path.is_file():
+    if not folder.is_dir() or not path.exists():
         raise DataError(f"{folder} is not a corridormap snapshot (no {MANIFEST}): {make}")
+    data = read_regular(path, settings.max_manifest_bytes, "snapshot manifest", DataError)
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        manifest = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
         raise DataError(f"{path} is unreadable or corrupt ({exc}): {make}") from None
+    except RecursionError:
+        raise DataError(f"{path} is nested too deeply to be a manifest: {make}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(manifest.get("layers"), dict):
         raise DataError(f"{path} is not a {FORMAT} manifest: {make}")
+    for layer_id, entry in manifest["layers"].items():
+        if not isinstance(entry, dict):
+            raise DataError(f"{path}: layers.{layer_id} must be an object with 'file' and 'sha256': {make}")
+        name = entry.get("file")
+        if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or name in (".", ".."):
+            raise DataError(f"{path}: layers.{layer_id}.file is {str(name)[:80]!r}: it must name a plain file "
+                            f"inside the snapshot folder (no folders, '..' or absolute paths): {make}")
+        if not isinstance(entry.get("sha256"), str) or not _SHA256.fullmatch(entry["sha256"]):
+            raise DataError(f"{path}: layers.{layer_id}.sha256 is not a SHA-256 checksum: {make}")
     return manifest
 
 
@@ -168,8 +205,15 @@ def write_layer_file(path: Path, lines: gpd.GeoDataFrame, points: gpd.GeoDataFra
 
 
 def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of a regular file, read in blocks.
+
+    Raises
+    ------
+    DataError
+        When ``path`` is not a regular file (a FIFO or device would never end).
+    """
     digest = sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path, "snapshot file", DataError) as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -17,7 +17,7 @@ import geopandas as gpd
 
 from ..corridors.layers import Layer, load_layer
 from ..corridors.stations import layer_points
-from ..errors import DataError, NetworkError
+from ..errors import DataError, InputError, NetworkError
 from ..geodesy import line_buffer_km
 from . import cache, fetch, local, snapshot
 from .queries import layer_queries
@@ -92,6 +92,26 @@ def get_layer_data(
             warnings.append(f"{layer.id}: {exc.message}; drawn schematically")
     detail = "schematic: drawn through the geocoded stations (no OSM data: offline, or not found)"
     return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings)
+
+
+def check_sources(layer_ids: Iterable[str], osm_dir: str | Path | None = None,
+                  snapshot_dir: str | Path | None = None) -> None:
+    """Check the data source options before any work: one of them at most, the folder usable.
+
+    Raises
+    ------
+    InputError
+        When both ``--osm-dir`` and ``--snapshot`` are given.
+    DataError
+        When ``--osm-dir`` holds no OSM data, or the snapshot lacks a layer or is malformed.
+    """
+    if osm_dir is not None and snapshot_dir is not None:
+        raise InputError("--snapshot and --osm-dir both given: a build reads one data source; drop one of them")
+    if osm_dir is not None:
+        local.osm_files(osm_dir)
+    if snapshot_dir is not None:
+        for layer_id in layer_ids:
+            snapshot.layer_file(snapshot_dir, layer_id)
 
 
 def snapshot_layers(
