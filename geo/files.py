@@ -64,10 +64,11 @@ def check_output_dir(out_dir: str | Path) -> Path:
     probe = resolved if folder.exists() else next((p for p in resolved.parents if p.exists()), None)
     if probe is None or not probe.is_dir():
         raise OutputError(f"cannot create output folder {folder}: {probe} is not a folder; choose another --out")
-    for where in {probe, probe.parent} if folder.exists() else {probe}:
+    for where in [probe, probe.parent] if folder.exists() else [probe]:
         if not os.access(where, os.W_OK | os.X_OK):
-            raise OutputError(f"output folder {folder} is not writable ({where}): fix its permissions or choose "
-                              "another --out")
+            also = "" if where == resolved else f" (the build creates it in {where}, which must be writable)"
+            raise OutputError(f"output folder {folder} is not writable: fix its permissions or choose another "
+                              f"--out{also}")
     return folder
 
 
