@@ -55,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--osm-dir", help="take the data from this local OSM extract")
     snapshot.add_argument("--offline", action="store_true", help="only from the cache of earlier live fetches")
 
-    geoparse = sub.add_parser("geoparse", help="geoparse a JSON Lines file of {id, text} documents")
+    geoparse = sub.add_parser("geoparse", help="geoparse a JSON Lines file of {id, text} documents (bad lines are "
+                              "reported and skipped; exit code 2 when any was)")
     geoparse.add_argument("input", help="JSON Lines, one {\"id\", \"text\"} object per line")
     geoparse.add_argument("--out", required=True, help="JSON Lines of {\"id\", \"toponyms\"} per document")
     return parser
@@ -162,8 +163,15 @@ def cmd_layers(args) -> int:
 def cmd_geoparse(args) -> int:
     from .text.geoparse import geoparse_jsonl
 
-    count = geoparse_jsonl(args.input, args.out, progress=True)
-    print(f"geoparsed {count} documents into {args.out}")
+    skipped: list[str] = []
+    count = geoparse_jsonl(args.input, args.out, progress=True, errors=skipped)
+    for message in skipped:
+        print(f"corridormap: warning: {message}", file=sys.stderr)
+    print(f"geoparsed {count} documents into {args.out}" + (f"; {len(skipped)} skipped" if skipped else ""))
+    if skipped:
+        print(f"corridormap: error: {len(skipped)} documents of {args.input} were skipped (see above); the others "
+              f"are in {args.out}", file=sys.stderr)
+        return EXIT_USAGE
     return 0
 
 
