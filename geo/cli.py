@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--layer", action="append", dest="layers", metavar="ID", help="only this layer (repeatable)")
     snapshot.add_argument("--osm-dir", help="take the data from this local OSM extract")
     snapshot.add_argument("--offline", action="store_true", help="only from the cache of earlier live fetches")
+    snapshot.add_argument("--refresh", action="store_true", help="fetch live data again even if the cache is fresh")
 
     geoparse = sub.add_parser("geoparse", help="geoparse a JSON Lines file of {id, text} documents (bad lines are "
                               "reported and skipped; exit code 2 when any was)")
@@ -67,6 +68,9 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snapshot", help="read OSM data from a snapshot folder written by `corridormap snapshot`")
     parser.add_argument("--offline", action="store_true",
                         help="never fetch live: use the cache, else draw schematically")
+    parser.add_argument("--refresh", action="store_true",
+                        help="fetch live OSM data again even if the cache is fresh (cached data expires after "
+                             f"{settings.cache_max_age_days:g} days)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s: %(message)s")
     try:
+        settings.check_environment()
         return COMMANDS[args.command](args)
     except CorridorMapError as exc:
         print(f"corridormap: error: {exc.message}", file=sys.stderr)
@@ -95,7 +100,7 @@ def cmd_build(args) -> int:
 
     report = build(
         args.article, args.out, layer_ids=args.layers, osm_dir=args.osm_dir, snapshot_dir=args.snapshot,
-        offline=args.offline, online_geocoding=args.online_geocoding, tiles=args.tiles,
+        offline=args.offline, refresh=args.refresh, online_geocoding=args.online_geocoding, tiles=args.tiles,
         embed=args.embed, self_contained=args.self_contained, png=args.png,
     )
     for warning in report.warnings:
@@ -181,7 +186,7 @@ def cmd_snapshot(args) -> int:
     from .osm.sources import snapshot_layers
 
     layer_ids = args.layers or [layer.id for layer in list_layers()]
-    folder = snapshot_layers(layer_ids, args.out, osm_dir=args.osm_dir, offline=args.offline)
+    folder = snapshot_layers(layer_ids, args.out, osm_dir=args.osm_dir, offline=args.offline, refresh=args.refresh)
     manifest = read_manifest(folder)
     print(f"wrote snapshot {folder} ({', '.join(layer_ids)})")
     print(f"rebuild with: corridormap build ARTICLE --snapshot {folder}")

@@ -13,6 +13,7 @@ import fcntl
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from contextlib import contextmanager
@@ -40,6 +41,34 @@ def prepare_dir(out_dir: str | Path) -> Path:
         raise OutputError(f"cannot create output folder {folder}: {exc.strerror or exc}; choose another --out") from None
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"output folder {folder} is not writable: fix its permissions or choose another --out")
+    return folder
+
+
+def private_dir(path: str | Path) -> Path:
+    """Create ``path`` if needed as a folder only the current user can enter (mode 0700), and check it.
+
+    Caches live in such folders, so no other user can plant entries in them.
+
+    Raises
+    ------
+    OutputError
+        When it cannot be created, is a symbolic link or not a folder, or belongs to another user.
+    """
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = os.lstat(folder)
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+            raise OutputError(f"cache folder {folder} is a link or not a folder: remove it, or set CORRIDORMAP_CACHE "
+                              "to a folder of your own")
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            raise OutputError(f"cache folder {folder} belongs to another user: remove it, or set CORRIDORMAP_CACHE "
+                              "to a folder of your own")
+        if info.st_mode & 0o077:
+            os.chmod(folder, 0o700)
+    except OSError as exc:
+        raise OutputError(f"cannot create cache folder {folder}: {exc.strerror or exc}; set CORRIDORMAP_CACHE to a "
+                          "writable folder") from None
     return folder
 
 

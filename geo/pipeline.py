@@ -12,7 +12,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from . import files
+from . import files, settings
 from .corridors.build import LayerResult, build_layer
 from .corridors.layers import Layer, list_layers, load_layer
 from .corridors.relate import relate
@@ -84,6 +84,7 @@ def build(
     osm_dir: str | Path | None = None,
     snapshot_dir: str | Path | None = None,
     offline: bool = False,
+    refresh: bool = False,
     online_geocoding: bool = False,
     tiles: str | None = None,
     embed: bool = False,
@@ -104,7 +105,7 @@ def build(
     out_dir : path
     layer_ids : list of str, optional
         Default: every layer in ``layers/``.
-    osm_dir, snapshot_dir, offline :
+    osm_dir, snapshot_dir, offline, refresh :
         Data source options (see :func:`geo.osm.sources.get_layer_data`).
     online_geocoding : bool
         Ask Nominatim for names the offline gazetteer lacks.
@@ -122,6 +123,7 @@ def build(
 
         render.chromium_path()  # fail before any work when Chromium is missing
     start = time.perf_counter()
+    settings.check_environment()
     text = read_article(article_path) if article_path is not None else None
     layers = [load_layer(i) for i in layer_ids] if layer_ids else list_layers()
     check_sources([layer.id for layer in layers], osm_dir, snapshot_dir)
@@ -131,7 +133,7 @@ def build(
     if text is not None:
         mentions, place_rows = article_places(text, online=online_geocoding)
         report.n_mentions, report.n_places = len(mentions), len(place_rows)
-    results = build_layers(layers, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
+    results = build_layers(layers, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline, refresh=refresh)
     if place_rows is not None:
         place_rows = relate(place_rows, results)
     note = "" if place_rows is None or len(place_rows) else "No places found in the article."

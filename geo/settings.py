@@ -7,17 +7,57 @@ or by assigning to the module attribute before calling the API, as with
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
+
+from .errors import InputError
 
 #: Root of the source checkout (holds ``layers/`` next to ``geo/``).
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
+#: What is wrong with the environment variables read below (see :func:`check_environment`).
+ENV_PROBLEMS: list[str] = []
+
+
+def _env_path(name: str, default: Path) -> Path:
+    """A folder from the environment variable ``name`` (``~`` expanded), else ``default``."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if not value.strip():
+        ENV_PROBLEMS.append(f"environment variable {name} is empty: unset it, or set it to a folder")
+        return default
+    return Path(value).expanduser()
+
+
+def _env_number(name: str, default: float, low: float, high: float) -> float:
+    """A number from the environment variable ``name`` within [low, high], else ``default``."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or not low <= number <= high:
+        ENV_PROBLEMS.append(f"environment variable {name} is {value[:40]!r}: give a number from {low:g} to {high:g}, "
+                            "or unset it")
+        return default
+    return number
+
+
+def check_environment() -> None:
+    """Raise :class:`InputError` naming the first environment variable with a bad value."""
+    if ENV_PROBLEMS:
+        raise InputError(ENV_PROBLEMS[0])
+
+
 #: Folder of declarative layer files (env ``CORRIDORMAP_LAYERS``).
-layers_dir = Path(os.environ.get("CORRIDORMAP_LAYERS", PACKAGE_ROOT / "layers"))
+layers_dir = _env_path("CORRIDORMAP_LAYERS", PACKAGE_ROOT / "layers")
 
 #: Disk cache for live fetches (env ``CORRIDORMAP_CACHE``).
-cache_dir = Path(os.environ.get("CORRIDORMAP_CACHE", Path.home() / ".cache" / "corridormap"))
+cache_dir = _env_path("CORRIDORMAP_CACHE", Path.home() / ".cache" / "corridormap")
 
 #: User agent sent to Overpass and Nominatim (their usage policies ask for one).
 user_agent = "corridormap/0.1 (+https://github.com/corridormap/corridormap)"
@@ -61,6 +101,11 @@ ATTRIBUTION_TEXT = "© OpenStreetMap contributors (ODbL); GeoNames (CC BY 4.0); 
 #: Largest article accepted, in bytes (a long feature is ~100 kB; 5 MB is a book); also the
 #: largest ``text`` of one ``geoparse`` document (UTF-8 bytes).
 max_article_bytes = 5_000_000
+#: Live OSM data (the layer cache and the cached Overpass answers) is fetched again after this many days
+#: (env ``CORRIDORMAP_CACHE_MAX_AGE_DAYS``); older data is used only offline or when the fetch fails.
+cache_max_age_days = _env_number("CORRIDORMAP_CACHE_MAX_AGE_DAYS", 7.0, 0.0, 3650.0)
+#: Largest cache file read, in bytes.
+max_cache_bytes = 1_000_000_000
 #: Longest wait, in seconds, for another build writing the same output folder to finish.
 build_lock_wait_s = 600.0
 #: Largest layer file (``layers/*.toml``) and snapshot manifest read, in bytes.

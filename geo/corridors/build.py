@@ -213,6 +213,7 @@ def build_layer(
     osm_dir: str | Path | None = None,
     snapshot_dir: str | Path | None = None,
     offline: bool = False,
+    refresh: bool = False,
 ) -> LayerResult:
     """Build one layer's features from the best available data source.
 
@@ -224,12 +225,15 @@ def build_layer(
         Local OSM data or a snapshot written by ``corridormap snapshot``.
     offline : bool
         Never fetch live (cache, then schematic).
+    refresh : bool
+        Fetch live data again even when the cache holds fresh data.
 
     Returns
     -------
     LayerResult
     """
-    data = get_layer_data(layer, layer_points(layer), osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
+    data = get_layer_data(layer, layer_points(layer), osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline,
+                          refresh=refresh)
     if layer.kind == "border":
         frame = border_frame(layer, data)
     else:

@@ -2,7 +2,8 @@
 
 Layout of a snapshot folder::
 
-    manifest.json      format, attribution, OSM data timestamps, fetch dates,
+    manifest.json      format, attribution, OSM data timestamps, fetch dates and
+                       when live data expires (``settings.cache_max_age_days``),
                        the queries behind each layer, and a SHA-256 per file
     <layer id>.gpkg    GeoPackage with two tables, ``lines`` and ``points``
 
@@ -16,7 +17,7 @@ import json
 import re
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
 from typing import Any, Mapping
@@ -62,9 +63,7 @@ def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], q
     OutputError
         When the folder cannot be written.
     """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not (out_dir / MANIFEST).is_file() and any(out_dir.iterdir()):
-        raise OutputError(f"{out_dir} exists and is not a snapshot: give an empty or new folder to --out")
+    out_dir = check_out_dir(out_dir)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
@@ -83,6 +82,7 @@ def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], q
                 "detail": detail,
                 "osm_timestamp": osm_timestamp(detail),
                 "fetched": _fetched(detail),
+                "expires": _expires(detail),
                 "lines": int(len(lines)),
                 "points": int(len(points)),
             }
@@ -97,11 +97,28 @@ def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], q
         }
         text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
         files.write_bytes(tmp / MANIFEST, text.encode("utf-8"))
-        return files.replace_dir(tmp, out_dir)
+        with files.folder_lock(out_dir):
+            return files.replace_dir(tmp, out_dir)
     except OSError as exc:
         raise OutputError(f"cannot write snapshot {out_dir}: {exc}") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """Check that a snapshot may be written to ``out_dir`` (new, empty, or a snapshot it replaces).
+
+    Raises
+    ------
+    OutputError
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir} is a file: give a new folder to --out")
+    if out_dir.is_dir() and not (out_dir / MANIFEST).is_file() and any(out_dir.iterdir()):
+        raise OutputError(f"{out_dir} exists and is not a snapshot: give an empty or new folder to --out")
+    files.check_output_dir(out_dir)
+    return out_dir
 
 
 def read_layer(snapshot_dir: str | Path, layer_id: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
@@ -234,6 +251,14 @@ def _typed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         values = frame[col].astype(object)
         frame[col] = values.where(pd.notna(values), None).map(lambda v: None if v is None else str(v)).astype(object)
     return frame.reset_index(drop=True)
+
+
+def _expires(detail: str) -> str | None:
+    """When live data fetched on the detail's date stops being fresh (``settings.cache_max_age_days``), or None."""
+    fetched = _fetched(detail)
+    if fetched is None:
+        return None
+    return (datetime.fromisoformat(fetched) + timedelta(days=settings.cache_max_age_days)).date().isoformat()
 
 
 def _fetched(detail: str) -> str | None:

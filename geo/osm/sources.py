@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 import geopandas as gpd
 
+from .. import settings
 from ..corridors.layers import Layer, load_layer
 from ..corridors.stations import layer_points
 from ..errors import DataError, InputError, NetworkError
@@ -47,8 +48,13 @@ def get_layer_data(
     osm_dir: str | Path | None = None,
     snapshot_dir: str | Path | None = None,
     offline: bool = False,
+    refresh: bool = False,
 ) -> LayerData:
     """Fetch a layer's OSM data from the first source that has it.
+
+    Cached live data is used while fresh (``settings.cache_max_age_days``); expired,
+    or with ``refresh``, it is fetched again, and the old copy used (with a warning)
+    only when the fetch fails or ``offline``.
 
     Parameters
     ----------
@@ -59,6 +65,8 @@ def get_layer_data(
     osm_dir, snapshot_dir : path, optional
     offline : bool
         Never touch the network (cache, then schematic).
+    refresh : bool
+        Fetch live data again even when the cache holds fresh data.
     """
     area = line_buffer_km(points, float(layer.osm.get("clip_buffer_km", 50)))
     warnings: list[str] = []
@@ -73,23 +81,32 @@ def get_layer_data(
         lines, pts, detail = snapshot.read_layer(snapshot_dir, layer.id)
         return LayerData(lines, pts, "snapshot", detail, warnings)
     try:
-        cached = cache.read(layer)
+        cached = cache.read_entry(layer)
     except DataError as exc:
         warnings.append(exc.message)
         cached = None
-    if cached is not None:
-        lines, pts, detail = cached
-        return LayerData(lines, pts, "cache", detail, warnings)
+    if cached is not None and not cached.expired and not refresh:
+        return LayerData(cached.lines, cached.points, "cache", cached.detail, warnings)
+    failed = False
     if not offline:
         try:
-            lines, pts, detail = fetch.fetch_layer(layer, area)
+            lines, pts, detail = fetch.fetch_layer(layer, area, refresh=refresh)
             return LayerData(lines, pts, "osm", detail, warnings)
         except NetworkError as exc:
-            warnings.append(f"{layer.id}: {exc.message}; drawn schematically")
-            detail = "schematic: drawn through the geocoded stations (the live fetch failed)"
-            return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings, network_failed=True)
+            failed, why = True, exc.message
         except DataError as exc:
-            warnings.append(f"{layer.id}: {exc.message}; drawn schematically")
+            why = exc.message
+        if cached is None:
+            warnings.append(f"{layer.id}: {why}; drawn schematically")
+    if cached is not None:
+        age = f"fetched {cached.fetched:%Y-%m-%d}" if cached.fetched else "of unknown age"
+        reason = "offline" if offline else f"the live fetch failed: {why}"
+        warnings.append(f"{layer.id}: using cached OSM data {age}, older than {settings.cache_max_age_days:g} days "
+                        f"({reason}); rerun online to refresh it")
+        return LayerData(cached.lines, cached.points, "cache", cached.detail, warnings, network_failed=failed)
+    if failed:
+        detail = "schematic: drawn through the geocoded stations (the live fetch failed)"
+        return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings, network_failed=True)
     detail = "schematic: drawn through the geocoded stations (no OSM data: offline, or not found)"
     return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings)
 
@@ -120,6 +137,7 @@ def snapshot_layers(
     *,
     osm_dir: str | Path | None = None,
     offline: bool = False,
+    refresh: bool = False,
 ) -> Path:
     """Get each layer's data (:func:`get_layer_data`) and write a snapshot (:mod:`geo.osm.snapshot`).
 
@@ -131,6 +149,8 @@ def snapshot_layers(
         Build from a local extract instead of the cache or Overpass.
     offline : bool
         Use only the cache (with ``osm_dir`` unset).
+    refresh : bool
+        Fetch live data again even when the cache holds fresh data.
 
     Raises
     ------
@@ -138,12 +158,15 @@ def snapshot_layers(
         When a layer has no OSM data (it would be drawn schematically): a
         snapshot holds only real data.
     """
+    snapshot.check_out_dir(out_dir)
+    if osm_dir is not None:
+        local.osm_files(osm_dir)
     data: dict[str, snapshot.LayerTuple] = {}
     queries: dict[str, Any] = {}
     for layer_id in layer_ids:
         layer = load_layer(layer_id)
         points = layer_points(layer)
-        got = get_layer_data(layer, points, osm_dir=osm_dir, offline=offline)
+        got = get_layer_data(layer, points, osm_dir=osm_dir, offline=offline, refresh=refresh)
         if got.source == "schematic" or got.lines.empty:
             why = "; ".join(got.warnings) or got.detail
             raise DataError(f"{layer_id}: no OSM data to snapshot ({why}): go online, or pass --osm-dir")
