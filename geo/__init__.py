@@ -2,14 +2,16 @@
 
 The steps, each a function from data to data::
 
-    text = read_article(path)                  # file -> plain text
+    text = read_article(path)                  # file -> plain text              (geo.text)
     mentions = extract_mentions(text)          # text -> mentions (spans, sentences)
     places = resolve(mentions, text)           # mentions -> places (GeoNames)
     frame = mention_frame(mentions, places)    # -> GeoDataFrame, one row per place
-    result = build_layer(load_layer("bam"))    # layer file + OSM data -> GeoDataFrame
-    fmap = build_map([result], relate(frame, [result]), title="BAM")   # -> folium.Map
+    result = build_layer(load_layer("bam"))    # layer file + OSM data -> LayerResult  (geo.corridors, geo.osm)
+    fmap = build_map([result], relate(frame, [result]), title="BAM")   # -> folium.Map  (geo.maps)
 
-``build(article, out_dir)`` runs them all and writes the HTML and GeoJSON files.
+``build(article, out_dir)`` runs them all and writes the HTML and GeoJSON files;
+``geoparse_jsonl`` geoparses a corpus; ``snapshot_layers`` saves the layers' OSM data.
+Every name below is imported lazily, so ``import geo`` stays fast.
 """
 
 from __future__ import annotations
@@ -19,20 +21,47 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _API = {
+    # reading text
     "read_article": "text.article",
     "extract_mentions": "text.mentions",
     "Mention": "text.mentions",
     "resolve": "text.resolve",
     "geocode_name": "text.resolve",
-    "Place": "text.resolve",
+    "Place": "text.place",
     "mention_frame": "text.mention_frame",
+    "geoparse_texts": "text.geoparse",
+    "geoparse_jsonl": "text.geoparse",
+    # corridors and OSM data
     "load_layer": "corridors.layers",
     "list_layers": "corridors.layers",
+    "read_layer": "corridors.layers",
+    "Layer": "corridors.layers",
     "build_layer": "corridors.build",
+    "LayerResult": "corridors.build",
     "relate": "corridors.relate",
+    "get_layer_data": "osm.sources",
+    "snapshot_layers": "osm.sources",
+    "use_overpass": "osm.overpass_http",
+    # maps and export
     "build_map": "maps.draw",
+    "render_html": "maps.page",
+    "describe": "maps.legend",
+    "embed_snippet": "maps.legend",
+    "to_geojson": "export",
+    # the whole job
     "build": "pipeline",
+    "build_layers": "pipeline",
     "article_places": "pipeline",
+    "BuildReport": "pipeline",
+    # errors
+    "CorridorMapError": "errors",
+    "InputError": "errors",
+    "LayerError": "errors",
+    "OutputError": "errors",
+    "NetworkError": "errors",
+    "QueryError": "errors",
+    "QueryTooLarge": "errors",
+    "DataError": "errors",
     "settings": None,
 }
 
@@ -45,3 +74,7 @@ def __getattr__(name: str):
         raise AttributeError(f"module 'geo' has no attribute {name!r}")
     module = import_module(f".{_API[name] or name}", __name__)
     return module if _API[name] is None else getattr(module, name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

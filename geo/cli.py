@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 from . import settings
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--osm-dir", help="take the data from this local OSM extract")
     snapshot.add_argument("--offline", action="store_true", help="only from the cache of earlier live fetches")
     snapshot.add_argument("--refresh", action="store_true", help="fetch live data again even if the cache is fresh")
+    _overpass_option(snapshot)
 
     geoparse = sub.add_parser("geoparse", help="geoparse a JSON Lines file of {id, text} documents (bad lines are "
                               "reported and skipped; exit code 2 when any was)")
@@ -71,6 +73,23 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--refresh", action="store_true",
                         help="fetch live OSM data again even if the cache is fresh (cached data expires after "
                              f"{settings.cache_max_age_days:g} days)")
+    _overpass_option(parser)
+
+
+def _overpass_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--overpass-url", action="append", metavar="URL",
+                        help="Overpass API to fetch live from, e.g. http://localhost:12345/api (repeatable or a comma "
+                             "list: tried in order when one is overloaded or down; default: env "
+                             "CORRIDORMAP_OVERPASS_URL, else osmnx's overpass_url)")
+
+
+def _use_overpass(args) -> None:
+    """Point live fetches at ``--overpass-url`` (else ``CORRIDORMAP_OVERPASS_URL``), osmnx included."""
+    urls = args.overpass_url or settings.overpass_url
+    if urls:
+        from .osm.overpass_http import use_overpass
+
+        use_overpass(urls)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     except CorridorMapError as exc:
         print(f"corridormap: error: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # the reader went away (`corridormap mentions ... | head`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("corridormap: interrupted; files already written are complete, the rest were not written", file=sys.stderr)
         return 130
@@ -98,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_build(args) -> int:
     from .pipeline import build
 
+    _use_overpass(args)
     report = build(
         args.article, args.out, layer_ids=args.layers, osm_dir=args.osm_dir, snapshot_dir=args.snapshot,
         offline=args.offline, refresh=args.refresh, online_geocoding=args.online_geocoding, tiles=args.tiles,
@@ -185,6 +210,7 @@ def cmd_snapshot(args) -> int:
     from .osm.snapshot import read_manifest
     from .osm.sources import snapshot_layers
 
+    _use_overpass(args)
     layer_ids = args.layers or [layer.id for layer in list_layers()]
     folder = snapshot_layers(layer_ids, args.out, osm_dir=args.osm_dir, offline=args.offline, refresh=args.refresh)
     manifest = read_manifest(folder)

@@ -34,5 +34,22 @@ class NetworkError(CorridorMapError):
     """A live fetch (Overpass, Nominatim) failed after its retries."""
 
 
+class QueryError(CorridorMapError):
+    """An Overpass server refused a query (HTTP 400, or a runtime error it reports).
+
+    Not a network failure: the server answered, so other queries may still work.
+    ``query`` is the query refused, ``server_text`` the server's own words.
+    """
+
+    def __init__(self, message: str, query: str = "", server_text: str = ""):
+        super().__init__(message)
+        self.query = query
+        self.server_text = server_text
+
+
+class QueryTooLarge(QueryError):
+    """Overpass ran out of memory or time on a query (a smaller query may succeed)."""
+
+
 class DataError(CorridorMapError):
     """Local OSM data (``--osm-dir``, cache, snapshot) is unreadable or corrupt."""

@@ -64,6 +64,14 @@ def build_layers(layers: list[Layer], **source_options) -> list[LayerResult]:
 
     When a live fetch fails for want of a network, the remaining layers are built
     offline (cache, then schematic) instead of each waiting out its own retries.
+    A query the server refuses concerns its layer alone: that layer is drawn
+    schematically with the server's reason, the others are still fetched.
+
+    Raises
+    ------
+    QueryError
+        When a query was refused and no layer has any OSM data: there is
+        nothing to draw but schematics, so the server's reason is the error.
     """
     results = []
     for layer in layers:
@@ -73,6 +81,9 @@ def build_layers(layers: list[Layer], **source_options) -> list[LayerResult]:
             result.warnings.append("the network is unavailable: the remaining layers come from the cache or are "
                                    "drawn schematically (rerun when online, or use --osm-dir / --snapshot)")
         results.append(result)
+    refused = [r.query_error for r in results if r.query_error is not None]
+    if refused and all(r.source == "schematic" for r in results):
+        raise refused[0]
     return results
 
 
@@ -119,9 +130,9 @@ def build(
         Also write ``<name>.png`` of each map (headless Chromium, see :mod:`geo.maps.png`).
     """
     if png:
-        from .maps import png as render
+        from .maps.png import chromium_path, render_pngs
 
-        render.chromium_path()  # fail before any work when Chromium is missing
+        chromium_path()  # fail before any work when Chromium is missing
     start = time.perf_counter()
     settings.check_environment()
     text = read_article(article_path) if article_path is not None else None
@@ -157,7 +168,7 @@ def build(
         written += _write_map(stage, "index", fmap, index, report, results, place_rows,
                               embed=embed, self_contained=self_contained)
         if png:
-            written += render.render_pngs([f for f in written if f.suffix == ".html" and ".embed" not in f.name])
+            written += render_pngs([f for f in written if f.suffix == ".html" and ".embed" not in f.name])
     report.files = [folder / path.name for path in written]
     report.seconds = time.perf_counter() - start
     return report

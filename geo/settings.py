@@ -77,8 +77,19 @@ http_retry_after_max_s = 300.0
 #: to wherever the command runs; while it is unchanged, ``<cache_dir>/overpass`` is used
 #: instead. Assembled layers are cached in ``<cache_dir>/layers``.
 
+#: Overpass endpoints (API base URLs such as ``https://overpass-api.de/api``), tried in order when one
+#: is overloaded or down (env ``CORRIDORMAP_OVERPASS_URL``, comma-separated; CLI ``--overpass-url``).
+#: Empty: ``osmnx.settings.overpass_url``. ``geo.use_overpass`` sets this and osmnx's
+#: setting together.
+overpass_url: list[str] = [u.strip() for u in os.environ.get("CORRIDORMAP_OVERPASS_URL", "").split(",") if u.strip()]
+
 #: Overpass: the station line is cut into pieces this long, one query each.
 overpass_piece_km = 200.0
+#: Overpass: a piece whose query runs out of memory or time is halved, at most this many times.
+overpass_split_depth = 3
+#: Overpass: waits (and retries) when the server is still running an identical query (``duplicate_query``).
+overpass_duplicate_retries = 2
+overpass_duplicate_wait_s = 15.0
 
 #: Routing: the farthest a waypoint may be snapped to the rail network.
 snap_limit_km = 15.0

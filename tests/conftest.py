@@ -127,6 +127,7 @@ def overpass_env(tmp_path, monkeypatch):
     monkeypatch.setattr(ox.settings, "use_cache", True)
     monkeypatch.setattr(ox.settings, "overpass_rate_limit", False)
     monkeypatch.setattr(ox.settings, "overpass_url", "https://overpass.invalid/api")
+    monkeypatch.setattr(settings, "overpass_url", [])  # osmnx's, whatever CORRIDORMAP_OVERPASS_URL says
     sleeps: list[float] = []
     monkeypatch.setattr(overpass_api, "_sleep", sleeps.append)
     return sleeps
@@ -183,3 +184,20 @@ def fake_overpass(replay_data, monkeypatch):
     )
     monkeypatch.setattr(requests.Session, "send", lambda session, request, **kw: server.send(session, request, **kw))
     return server
+
+
+# ---------------------------------------------------------------------- live OSM path (a real Overpass server)
+
+
+@pytest.fixture(scope="session")
+def overpass_server(tmp_path_factory):
+    """The real Overpass API of ../shared/overpass with its region extract, on a free 127.0.0.1 port.
+
+    Started once per session and stopped at its end (shared memory freed); a
+    machine-wide lock keeps two pytest processes from running dispatchers at once.
+    """
+    from tests import overpass_server as local
+
+    server = local.start(require_shared("overpass"), tmp_path_factory.mktemp("overpass"))
+    yield server
+    local.stop(server)

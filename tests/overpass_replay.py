@@ -8,12 +8,14 @@ so the HTTP code under test (``geo.osm.overpass_http``) runs unchanged.
 
 from __future__ import annotations
 
+import html
 import json
 import re
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import geopandas as gpd
 import requests
@@ -85,6 +87,15 @@ class FakeOverpass:
     timestamp: str = TIMESTAMP
     script: list[Any] = field(default_factory=list)  # served first: exceptions or (status, headers, body)
     queries: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)  # every interpreter URL asked, in order
+    #: Fault injection beyond the script: hosts refusing connections, hosts that do not resolve, a 400
+    #: page with ``refuse`` as its error for queries containing ``refuse_when``, and the real server's
+    #: out-of-memory remark for ``poly:`` areas larger than ``max_area`` (square degrees).
+    down: set[str] = field(default_factory=set)
+    unresolved: set[str] = field(default_factory=set)
+    refuse: str | None = None
+    refuse_when: str = ""
+    max_area: float | None = None
 
     def __post_init__(self):
         self._index()
@@ -140,6 +151,12 @@ class FakeOverpass:
         if request.method == "GET" and request.url.endswith("/status"):
             return make_response(request, 200, {}, b"Connected as: 1\nCurrent time: x\nAnnounced endpoint: none\n"
                                  b"Rate limit: 2\n2 slots available now.\nCurrently running queries:\n")
+        host = urlsplit(request.url).hostname
+        self.urls.append(request.url)
+        if host in self.unresolved:
+            raise requests.exceptions.ConnectionError(socket.gaierror(-2, "Name or service not known"))
+        if host in self.down:
+            raise requests.exceptions.ConnectionError(ConnectionRefusedError(111, "Connection refused"))
         body = request.body.decode() if isinstance(request.body, bytes) else request.body
         query = parse_qs(body)["data"][0]
         self.queries.append(query)
@@ -149,8 +166,26 @@ class FakeOverpass:
                 raise step
             status, headers, content = step
             return make_response(request, status, headers, content)
+        if self.refuse is not None and self.refuse_when in query:
+            return make_response(request, 400, {"Content-Type": "text/html"}, error_page(self.refuse))
+        if self.max_area is not None and any(parse_poly(p).area > self.max_area for _, _, p in _SELECT.findall(query)):
+            remark = ('runtime error: Query ran out of memory in "query" at line 1. '
+                      "It would need at least 0 MB of RAM to continue.")
+            payload = json.dumps({"osm3s": {"timestamp_osm_base": self.timestamp}, "elements": [], "remark": remark})
+            return make_response(request, 200, {"Content-Type": "application/json"}, payload.encode())
         payload = json.dumps(self.answer(query)).encode("utf-8")
         return make_response(request, 200, {"Content-Type": "application/json"}, payload)
+
+
+def error_page(*errors: str) -> bytes:
+    """The Overpass interpreter's HTML error page (as 0.7.62 sends it), one ``Error:`` line per error."""
+    lines = "".join(f'<p><strong style="color:#FF0000">Error</strong>: {html.escape(e)} </p>\n' for e in errors)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">\n'
+        '<head>\n  <meta http-equiv="content-type" content="text/html; charset=utf-8" lang="en"/>\n'
+        "  <title>OSM3S Response</title>\n</head>\n<body>\n\n<p>The data included in this document is from "
+        "www.openstreetmap.org. The data is made available under ODbL.</p>\n" + lines + "\n</body>\n</html>\n"
+    ).encode("utf-8")
 
 
 def make_response(request, status: int, headers: dict[str, str], content: bytes) -> requests.Response:

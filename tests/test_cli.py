@@ -146,3 +146,17 @@ def test_geoparse_bad_line_names_file_and_line(capsys, tmp_path):
     code, _, err = run(capsys, "geoparse", src, "--out", tmp_path / "pred.jsonl")
     _assert_one_line_error(code, err, "in.jsonl:2", "not JSON")
     assert not (tmp_path / "pred.jsonl").exists()
+
+
+def test_mentions_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`corridormap mentions ... | head -1`: no traceback, no "internal error" once the reader has gone."""
+    import subprocess
+    import sys
+
+    article = tmp_path / "a.txt"
+    article.write_text(" ".join(["Trains run from Baku to Derbent and on to Astrakhan."] * 200), encoding="utf-8")
+    repo = Path(__file__).resolve().parents[1]
+    cmd = f"{sys.executable} -m geo.cli mentions {article} | head -1"
+    proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, cwd=repo, timeout=300)
+    assert proc.stdout.startswith("mention"), proc.stdout
+    assert "error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

@@ -130,3 +130,14 @@ def test_dev_targets(corpus, tmp_path):
     assert res["recognition"]["f1"] >= f1, res
     assert res["resolved_found"]["acc161"] >= found, res
     assert res["end_to_end"]["acc161"] >= e2e, res
+
+
+def test_json_lines_split_only_at_newlines(tmp_path):
+    """U+2028, U+0085 and form feeds inside JSON strings are text, not line breaks."""
+    docs = [{"id": "a", "text": "Freight left Baku\u2028for Derbent.\u0085Then Astrakhan\x0c."}, {"id": "b", "text": "Moscow."}]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(d, ensure_ascii=False) + "\r\n" for d in docs), encoding="utf-8")
+    assert geoparse_jsonl(src, tmp_path / "out.jsonl", progress=False) == 2
+    out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [d["id"] for d in out] == ["a", "b"]
+    assert {t["name"] for t in out[0]["toponyms"]} >= {"Baku", "Derbent", "Astrakhan"}

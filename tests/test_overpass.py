@@ -13,9 +13,9 @@ from pyproj import Geod
 from shapely.geometry import LineString
 
 from tests import overpass_replay as rp
-from geo.osm import cache as layercache, local as osmdata, fetch as overpass, overpass_http as overpass_api, sources
+from geo.osm import cache as layercache, local as osmdata, fetch as overpass, overpass_http as overpass_api, sources, split
 from geo import settings
-from geo.errors import DataError, NetworkError
+from geo.errors import DataError, NetworkError, QueryError, QueryTooLarge
 from geo.corridors.layers import load_layer
 from geo.corridors.stations import layer_points
 from geo.geodesy import geodesic_length_km
@@ -174,7 +174,7 @@ def test_connection_refused(monkeypatch, isolated):
     with pytest.raises(NetworkError) as err:
         overpass_api.request(QUERY)
     assert "cannot connect: connection refused" in err.value.message
-    assert f"127.0.0.1:{port}" in err.value.message and "overpass_url" in err.value.message
+    assert f"127.0.0.1:{port}" in err.value.message and "--overpass-url" in err.value.message
     assert len(isolated) == RETRIES
 
 
@@ -237,27 +237,169 @@ def test_non_json_body(server):
         overpass_api.request(QUERY)
 
 
-def test_runtime_error_remark(server):
-    remark = "runtime error: Query timed out in \"query\" at line 1 after 181 seconds."
-    body = json.dumps({"osm3s": {}, "elements": [], "remark": remark}).encode()
+OVERCROWDED = ("runtime error: open64: 0 Success /osm3s_osm_base Dispatcher_Client::request_read_and_idx::timeout. "
+               "The server is probably too busy to handle your request.")
+
+
+def test_other_runtime_error_remarks_are_retried(server):
+    body = json.dumps({"osm3s": {}, "elements": [], "remark": OVERCROWDED}).encode()
     server.script = [(200, {}, body)] * (RETRIES + 1)
-    with pytest.raises(NetworkError, match="Overpass runtime error: runtime error: Query timed out"):
+    with pytest.raises(NetworkError, match="Overpass runtime error: runtime error: open64.*too busy"):
         overpass_api.request(QUERY)
+    assert len(server.queries) == RETRIES + 1
 
 
 def test_runtime_error_remark_then_success_is_cached_without_remark(server):
-    body = json.dumps({"osm3s": {}, "elements": [], "remark": "runtime error: out of memory"}).encode()
+    body = json.dumps({"osm3s": {}, "elements": [], "remark": OVERCROWDED}).encode()
     server.script = [(200, {}, body)]
     data = overpass_api.request(QUERY)
     assert "remark" not in data and data["elements"]
     assert json.loads(overpass_api.cache_file(QUERY).read_text()) == data
 
 
-def test_bad_query_fails_at_once(server):
-    server.script = [(400, {}, b"<p><strong>Error</strong>: line 1: parse error: ']' expected</p>")]
-    with pytest.raises(NetworkError, match=r"HTTP 400: Error : line 1: parse error"):
+def test_bad_query_fails_at_once_with_the_servers_error_lines(server):
+    server.script = [(400, {"Content-Type": "text/html"}, rp.error_page(
+        "line 1: parse error: ']' expected - '(' found.", 'line 1: static error: Invalid regular expression: "^(rail"'))]
+    with pytest.raises(QueryError) as err:
         overpass_api.request(QUERY)
+    assert err.value.message == (
+        "Overpass (https://overpass.invalid/api/interpreter) refused the query with HTTP 400: "
+        "line 1: parse error: ']' expected - '(' found.; line 1: static error: Invalid regular expression: \"^(rail\"")
+    assert "ODbL" not in err.value.message and err.value.query == QUERY
     assert len(server.queries) == 1
+
+
+def test_a_refused_query_is_the_layers_error_not_a_network_failure(fake):
+    fake.script = [(400, {}, rp.error_page('line 1: static error: Invalid regular expression: "^(rail"'))]
+    layer = load_layer("north-south")
+    data = sources.get_layer_data(layer, layer_points(layer))
+    assert data.source == "schematic" and not data.network_failed
+    assert isinstance(data.query_error, QueryError)
+    assert data.warnings == [
+        'north-south: Overpass (https://overpass.invalid/api/interpreter) refused the query with HTTP 400: '
+        'line 1: static error: Invalid regular expression: "^(rail"; '
+        f"""fix [osm] way_filter = '["railway"~"^(rail|construction|proposed)$"]' in {layer.path}; drawn schematically"""]
+    assert len(fake.queries) == 1
+
+
+def test_build_goes_on_after_a_refused_layer_and_fails_when_nothing_else_came(fake):
+    from geo.pipeline import build_layers
+
+    fake.refuse = 'line 1: static error: Invalid regular expression: "^(rail"'
+    fake.refuse_when = "usage"  # only BAM's fallback way_filter ["usage"="main"] is refused
+    fake.relations = []
+    results = build_layers([load_layer("bam"), load_layer("north-south")])
+    assert [r.source for r in results] == ["schematic", "osm"]
+    assert not any("network is unavailable" in w for r in results for w in r.warnings)
+    with pytest.raises(QueryError, match=r"^bam: Overpass .*Invalid regular expression.*fix \[osm\] way_filter"):
+        build_layers([load_layer("bam")])
+
+
+# ---------------------------------------------------------------------- duplicate_query, memory and timeout remarks
+
+DUPLICATE = "runtime error: open64: 0 Success /osm3s_osm_base Dispatcher_Client::request_read_and_idx::duplicate_query"
+
+
+def test_duplicate_query_waits_and_retries_once(server, isolated, monkeypatch):
+    monkeypatch.setattr(settings, "overpass_duplicate_wait_s", 15.0)
+    server.script = [(200, {"Content-Type": "text/html"}, rp.error_page(DUPLICATE))]
+    assert overpass_api.request(QUERY)["elements"]
+    assert isolated == [15.0] and len(server.queries) == 2
+
+
+def test_duplicate_query_as_a_remark_or_a_429_page(server, isolated, monkeypatch):
+    monkeypatch.setattr(settings, "overpass_duplicate_wait_s", 15.0)
+    remark = json.dumps({"osm3s": {}, "elements": [], "remark": DUPLICATE}).encode()
+    server.script = [(200, {}, remark), (429, {}, rp.error_page(DUPLICATE))]
+    assert overpass_api.request(QUERY)["elements"]
+    assert isolated == [15.0, 15.0] and len(server.queries) == 3
+
+
+def test_duplicate_query_that_persists_is_a_clear_error(server, isolated, monkeypatch):
+    monkeypatch.setattr(settings, "overpass_duplicate_retries", 1)
+    server.script = [(200, {}, rp.error_page(DUPLICATE))] * 5
+    with pytest.raises(QueryError, match=r"still running an identical query after 1 waits .*duplicate_query"):
+        overpass_api.request(QUERY)
+    assert len(server.queries) == 2
+
+
+@pytest.mark.parametrize("remark", [
+    'runtime error: Query ran out of memory in "query" at line 1. It would need at least 0 MB of RAM to continue.',
+    'runtime error: Query timed out in "query" at line 1 after 181 seconds.',
+])
+def test_memory_and_timeout_remarks_are_not_retried_unchanged(server, remark):
+    server.script = [(200, {}, json.dumps({"osm3s": {}, "elements": [], "remark": remark}).encode())]
+    with pytest.raises(QueryTooLarge) as err:
+        overpass_api.request(QUERY)
+    assert remark in err.value.message and len(server.queries) == 1
+
+
+def test_a_piece_too_large_is_asked_for_in_halves(fake):
+    layer = load_layer("north-south")
+    whole, _, _ = overpass.fetch_layer(layer, None)
+    n_pieces = len(fake.queries)
+    layercache.cache_path(layer).unlink()
+    ox.settings.use_cache = False  # restored by the fixture
+    fake.queries.clear()
+    fake.max_area = min(rp.parse_poly(rp._SELECT.search(q).group(3)).area for q in queries.layer_queries(
+        layer, layer_points(layer))) * 0.9  # every piece is too large once, each half fits
+    halved, _, detail = overpass.fetch_layer(layer, None)
+    assert set(halved["osm_id"]) == set(whole["osm_id"]) and halved["osm_id"].is_unique
+    assert n_pieces * 3 <= len(fake.queries) <= n_pieces * 7
+    assert len(set(fake.queries)) == len(fake.queries), "no identical retries"
+
+
+def test_a_piece_still_too_large_after_halving_stops_with_a_clear_message(fake, monkeypatch):
+    monkeypatch.setattr(settings, "overpass_split_depth", 2)
+    fake.max_area = 0.0
+    with pytest.raises(QueryTooLarge) as err:
+        overpass.fetch_layer(load_layer("north-south"), None)
+    assert err.value.message.startswith("north-south: Overpass (https://overpass.invalid/api/interpreter) stopped "
+                                        "the query: runtime error: Query ran out of memory")
+    assert "halved 2 times" in err.value.message and "--overpass-url" in err.value.message
+    assert len(fake.queries) == 3, "the piece, its first half, that half's first half: then it stops"
+
+
+def test_halves_cover_the_piece():
+    piece = rp.parse_poly("41.7 48.4 41.9 48.4 41.9 48.9 41.7 48.9 41.7 48.4")
+    parts = split.halves(piece)
+    assert len(parts) == 2 and sum(p.area for p in parts) == pytest.approx(piece.area)
+    assert all(p.bounds[2] - p.bounds[0] == pytest.approx(0.25) for p in parts), "cut across the longer side"
+
+
+# ---------------------------------------------------------------------- endpoints
+
+
+def test_endpoints_are_tried_in_order_when_one_is_down(server, monkeypatch, isolated):
+    monkeypatch.setattr(settings, "overpass_url", ["https://down.invalid/api/", "https://overpass.invalid/api/interpreter"])
+    server.down = {"down.invalid"}
+    assert overpass_api.request(QUERY)["elements"]
+    assert [u.split("/")[2] for u in server.urls] == ["down.invalid", "overpass.invalid"]
+    assert isolated == [], "the second endpoint is asked at once"
+    assert overpass_api.cache_file(QUERY, "https://overpass.invalid/api").is_file()
+    assert overpass_api.request(QUERY)["elements"] and len(server.urls) == 2, "answered from the cache"
+
+
+def test_a_host_that_does_not_resolve_is_not_retried(server, monkeypatch, isolated):
+    monkeypatch.setattr(settings, "overpass_url", "https://nxdomain.invalid/api,https://down.invalid/api")
+    server.down = {"down.invalid"}
+    server.unresolved = {"nxdomain.invalid"}
+    with pytest.raises(NetworkError) as err:
+        overpass_api.request(QUERY)
+    hosts = [u.split("/")[2] for u in server.urls]
+    assert hosts.count("nxdomain.invalid") == 1 and hosts.count("down.invalid") == RETRIES + 1
+    assert "(https://nxdomain.invalid/api/interpreter) failed once, last: host name does not resolve" in err.value.message
+    assert "(https://down.invalid/api/interpreter) failed 3 times, last: cannot connect" in err.value.message
+
+
+def test_use_overpass_sets_osmnx_too(monkeypatch):
+    monkeypatch.setattr(settings, "overpass_url", [])
+    assert overpass_api.use_overpass(["http://127.0.0.1:8125/api/", "https://a.example/api,https://b.example/api"]) == [
+        "http://127.0.0.1:8125/api", "https://a.example/api", "https://b.example/api"]
+    assert ox.settings.overpass_url == "http://127.0.0.1:8125/api"
+    assert overpass_api.endpoints() == settings.overpass_url
+    with pytest.raises(Exception, match="is not an http\\(s\\) URL"):
+        overpass_api.use_overpass(["overpass-api.de"])
 
 
 def test_layer_fetch_reports_network_error_after_retries(fake):
@@ -393,3 +535,20 @@ def test_cache_writes_leave_no_temporary_files(fake):
     overpass.fetch_layer(load_layer("bam"), None)
     leftovers = [p for p in settings.cache_dir.rglob("*") if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_an_endpoint_asking_for_hours_is_left_for_the_next(server, monkeypatch, isolated):
+    monkeypatch.setattr(settings, "overpass_url", ["https://busy.invalid/api", "https://overpass.invalid/api"])
+    server.script = [(429, {"Retry-After": "86400"}, b"")]
+    assert overpass_api.request(QUERY)["elements"]
+    assert [u.split("/")[2] for u in server.urls] == ["busy.invalid", "overpass.invalid"] and isolated == []
+
+
+def test_cli_rejects_an_overpass_url_that_is_not_one(tmp_path, capsys):
+    from geo.cli import main
+
+    assert main(["build", "--overpass-url", "overpass-api.de", "--offline", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["corridormap: error: Overpass URL 'overpass-api.de' is not an http(s) URL: give the API base, "
+                   "e.g. https://overpass-api.de/api (--overpass-url or CORRIDORMAP_OVERPASS_URL)"]
+    assert not (tmp_path / "out").exists()

@@ -17,6 +17,7 @@ from shapely.geometry import Point
 from shapely.ops import linemerge
 
 from . import borders, routing
+from ..errors import QueryError
 from ..geonames import country_name
 from ..geodesy import distance_to_line_km, geodesic_distance_km, geodesic_length_km, great_circle
 from ..osm.schema import apply_filter
@@ -41,6 +42,7 @@ class LayerResult:
     detail: str
     warnings: list[str] = field(default_factory=list)
     network_failed: bool = False
+    query_error: QueryError | None = None
 
     @property
     def length_km(self) -> float:
@@ -240,4 +242,4 @@ def build_layer(
         stations = station_frame(layer, data.points, data.source)
         frame = pd.concat([corridor_frame(layer, data, stations), stations], ignore_index=True)
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
-    return LayerResult(layer, frame, data.source, data.detail, data.warnings, data.network_failed)
+    return LayerResult(layer, frame, data.source, data.detail, data.warnings, data.network_failed, data.query_error)

@@ -34,10 +34,11 @@ from shapely.ops import linemerge
 from .. import settings
 from ..corridors.layers import Layer
 from ..corridors.stations import layer_points
-from ..errors import DataError, LayerError
-from . import cache, overpass_http
+from ..errors import DataError, LayerError, QueryError, QueryTooLarge
+from . import cache, overpass_http, split
 from .elements import elements_to_frames, assemble_route
-from .queries import boundary_query, corridor_pieces, crossings_query, relation_query, render_filter, ways_query
+from .queries import (boundary_query, corridor_pieces, crossings_query, query_selectors, relation_query, render_filter,
+                      ways_query)
 from .schema import normalise
 
 log = logging.getLogger(__name__)
@@ -72,14 +73,21 @@ def fetch_layer(layer: Layer, area=None, refresh: bool = False) -> tuple[gpd.Geo
     ------
     NetworkError
         When Overpass cannot be reached after the retries.
+    QueryError
+        When Overpass refuses a query of the layer, or it stays too large
+        after halving (:class:`QueryTooLarge`); the message names the layer,
+        the selector and the fix.
     DataError
         When Overpass returns nothing for the layer's selectors.
     """
     session = _Session(_forget_answers(overpass_http.request, refresh))
-    if layer.kind == "border":
-        lines, points, note = fetch_border(layer, session)
-    else:
-        lines, points, note = fetch_corridor(layer, session, area)
+    try:
+        if layer.kind == "border":
+            lines, points, note = fetch_border(layer, session)
+        else:
+            lines, points, note = fetch_corridor(layer, session, area)
+    except QueryError as exc:
+        raise type(exc)(refusal_message(layer, exc), exc.query, exc.server_text) from None
     if lines.empty:
         raise DataError(
             f"{layer.id}: Overpass returned no OSM lines for the layer's selectors ({note}): "
@@ -104,6 +112,17 @@ def _forget_answers(send: Request, refresh: bool) -> Request:
         return send(query)
 
     return run
+
+
+def refusal_message(layer: Layer, exc: QueryError) -> str:
+    """``exc``'s message with the layer, the ``[osm]`` selectors in the refused query and the fix."""
+    keys = query_selectors(layer.osm, exc.query)
+    where = f"[osm] {', '.join(f'{k} = {v!r}' for k, v in keys)}" if keys else "[osm]"
+    if isinstance(exc, QueryTooLarge):
+        return (f"{layer.id}: {exc.message}; the query for {where} in {layer.path} is too large for this server: "
+                "use one with more memory or time (--overpass-url), raise osmnx.settings.overpass_memory or "
+                "requests_timeout, or build from --osm-dir")
+    return f"{layer.id}: {exc.message}; fix {where} in {layer.path}"
 
 
 def osm_timestamp(detail: str) -> str | None:
@@ -169,7 +188,7 @@ def fetch_corridor(layer: Layer, run: Callable[[str], list[dict]], area=None):
             pieces = [p for p in pieces if p.intersects(area)]
         elements = []
         for piece in pieces:
-            elements.extend(run(ways_query(osm["way_filter"], piece)))
+            elements.extend(split.run_piece(run, lambda p: ways_query(osm["way_filter"], p), piece))
         lines, _ = elements_to_frames(elements)
         notes.append(f"{len(lines)} ways {render_filter(osm['way_filter'])} within {buffer_km:g} km of the stations")
         return lines, elements_to_frames([])[1], "; ".join(notes)
@@ -200,7 +219,9 @@ def fetch_border(layer: Layer, run: Callable[[str], list[dict]]):
         pieces.extend(corridor_pieces(list(simple.coords), buffer_km + 0.6, settings.overpass_piece_km))
     elements = []
     for piece in pieces:
-        elements.extend(run(crossings_query(osm.get("crossing_node_filter", ""), osm.get("crossing_way_filters", []), piece)))
+        elements.extend(split.run_piece(
+            run, lambda p: crossings_query(osm.get("crossing_node_filter", ""), osm.get("crossing_way_filters", []), p),
+            piece))
     ways, nodes = elements_to_frames(elements)
     crossing = ways[ways.intersects(border_line)] if not ways.empty else ways
     lines = gpd.GeoDataFrame(

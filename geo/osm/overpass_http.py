@@ -1,39 +1,54 @@
 """Send one query to the Overpass API, the way osmnx does, with bounded retries.
 
-The endpoint, query timeout, memory limit, rate limiting and response cache
-are osmnx's (``osmnx.settings``): responses are cached as osmnx caches them
-(one JSON file per query, named by the SHA-1 of the GET-style URL, in
-``osmnx.settings.cache_folder``), and the wait for a free Overpass slot comes
-from osmnx's rate limiter. Unlike osmnx, which retries HTTP 429 and 504
-forever, every failure here is retried a bounded number of times
-(``settings.http_max_retries``, exponential backoff from
+The endpoints are ``settings.overpass_url`` (CLI ``--overpass-url``, env
+``CORRIDORMAP_OVERPASS_URL``), else osmnx's ``osmnx.settings.overpass_url``;
+several are tried in order when one is overloaded or down. The query timeout,
+memory limit, rate limiting and response cache are osmnx's: responses are
+cached as osmnx caches them (one JSON file per query, named by the SHA-1 of
+the GET-style URL, in ``osmnx.settings.cache_folder``), and the wait for a
+free Overpass slot comes from osmnx's rate limiter. Unlike osmnx, which
+retries HTTP 429 and 504 forever, every failure here is retried a bounded
+number of times (``settings.http_max_retries``, exponential backoff from
 ``settings.http_backoff_s``) and then reported as a :class:`NetworkError`.
+
+What the server says is kept: a refused query (HTTP 400 and its ``Error:``
+lines) is a :class:`QueryError`, never retried; an out-of-memory or timeout
+remark is a :class:`QueryTooLarge` (the caller may send a smaller query); a
+``duplicate_query`` answer (the identical query still running) is waited out
+``settings.overpass_duplicate_retries`` times; a host name that does not
+resolve is not retried.
 """
 
 from __future__ import annotations
 
 import email.utils
+import html
 import json
 import logging
 import re
+import socket
 import time
 from collections import OrderedDict
 from datetime import datetime, timezone
 from hashlib import sha1
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
+from urllib.parse import urlsplit
 
 import osmnx as ox
 import requests
 
-from .. import files as output, settings
-from ..errors import NetworkError
+from .. import files, settings
+from ..errors import InputError, NetworkError, QueryError, QueryTooLarge
 
 log = logging.getLogger(__name__)
 
 #: HTTP statuses worth asking again.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _OSMNX_DEFAULT_CACHE = "./cache"
+_ERROR_LINE = re.compile(r"<strong[^>]*>\s*Error\s*</strong>\s*:?(.*?)</p>", re.S | re.I)
+_TOO_LARGE = re.compile(r"out of memory|timed out", re.I)
+_DUPLICATE = "duplicate_query"
 
 
 class _Retry(Exception):
@@ -45,9 +60,73 @@ class _Retry(Exception):
         self.delay = delay
 
 
-def interpreter_url() -> str:
-    """The Overpass interpreter URL from ``osmnx.settings.overpass_url``."""
-    return str(ox.settings.overpass_url).rstrip("/") + "/interpreter"
+class _Duplicate(_Retry):
+    """The server is still running an identical query: wait, then ask again."""
+
+
+class _GiveUp(Exception):
+    """Asking this endpoint again will not help now (its host name does not resolve, or it asks to wait hours)."""
+
+
+# --------------------------------------------------------------------------- endpoints
+
+
+def normalise_endpoint(url: str) -> str:
+    """An Overpass API base URL (``https://host/api``) from what a user typed.
+
+    A trailing ``/`` or ``/interpreter`` is dropped.
+
+    Raises
+    ------
+    InputError
+        When ``url`` is not an http(s) URL with a host.
+    """
+    text = str(url).strip().rstrip("/")
+    if text.endswith("/interpreter"):
+        text = text[: -len("/interpreter")]
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(
+            f"Overpass URL {url!r} is not an http(s) URL: give the API base, e.g. https://overpass-api.de/api "
+            "(--overpass-url or CORRIDORMAP_OVERPASS_URL)"
+        )
+    return text
+
+
+def split_endpoints(urls: str | Sequence[str]) -> list[str]:
+    """Endpoints from a comma list or a list of (comma lists of) URLs, normalised, in order, once each."""
+    items = [urls] if isinstance(urls, str) else list(urls)
+    out: list[str] = []
+    for item in items:
+        for url in str(item).split(","):
+            if url.strip() and normalise_endpoint(url) not in out:
+                out.append(normalise_endpoint(url))
+    return out
+
+
+def endpoints() -> list[str]:
+    """The Overpass endpoints to try, in order: ``settings.overpass_url``, else osmnx's."""
+    return split_endpoints(settings.overpass_url) or [normalise_endpoint(ox.settings.overpass_url)]
+
+
+def use_overpass(urls: str | Sequence[str]) -> list[str]:
+    """Send queries to ``urls`` (tried in order); osmnx's ``overpass_url`` becomes the first.
+
+    Returns
+    -------
+    list of str
+        The normalised endpoints (empty when ``urls`` is: the settings are left alone).
+    """
+    chosen = split_endpoints(urls)
+    if chosen:
+        settings.overpass_url = chosen
+        ox.settings.overpass_url = chosen[0]
+    return chosen
+
+
+def interpreter_url(endpoint: str | None = None) -> str:
+    """The interpreter URL of ``endpoint`` (default: the first of :func:`endpoints`)."""
+    return (endpoint or endpoints()[0]).rstrip("/") + "/interpreter"
 
 
 def query_header() -> str:
@@ -55,6 +134,9 @@ def query_header() -> str:
     memory = ox.settings.overpass_memory
     maxsize = "" if memory is None else f"[maxsize:{memory}]"
     return ox.settings.overpass_settings.format(timeout=ox.settings.requests_timeout, maxsize=maxsize)
+
+
+# --------------------------------------------------------------------------- cache
 
 
 def cache_folder() -> Path:
@@ -69,27 +151,27 @@ def cache_folder() -> Path:
     return Path(folder)
 
 
-def cache_file(query: str) -> Path:
-    """The cache file of ``query``: osmnx's naming (SHA-1 of the GET-style request URL)."""
-    url = requests.Request("GET", interpreter_url(), params=OrderedDict(data=query)).prepare().url
+def cache_file(query: str, endpoint: str | None = None) -> Path:
+    """The cache file of ``query`` sent to ``endpoint``: osmnx's naming (SHA-1 of the GET-style URL)."""
+    url = requests.Request("GET", interpreter_url(endpoint), params=OrderedDict(data=query)).prepare().url
     return cache_folder() / f"{sha1(str(url).encode('utf-8')).hexdigest()}.json"  # noqa: S324 - a file name, as osmnx
 
 
-def read_cache(query: str) -> dict[str, Any] | None:
-    """The cached response to ``query``, or None.
+def read_cache(query: str, endpoint: str | None = None) -> dict[str, Any] | None:
+    """The cached response to ``query`` from ``endpoint``, or None.
 
     A cache file that is not a complete Overpass response (truncated, not
     JSON, no ``elements``, a server remark) is deleted and treated as absent.
     """
     if not ox.settings.use_cache:
         return None
-    path = cache_file(query)
+    path = cache_file(query, endpoint)
     if not path.is_file():
         return None
     try:
         data = json.loads(path.read_bytes())
-        _check_elements(data)
-    except (ValueError, _Retry, OSError) as exc:
+        _check_elements(data, query)
+    except (ValueError, _Retry, QueryError, OSError) as exc:
         log.warning("deleting corrupt Overpass cache file %s (%s); the query will be sent again", path, exc)
         path.unlink(missing_ok=True)
         return None
@@ -97,14 +179,20 @@ def read_cache(query: str) -> dict[str, Any] | None:
     return data
 
 
-def write_cache(query: str, data: dict[str, Any]) -> None:
+def write_cache(query: str, data: dict[str, Any], endpoint: str | None = None) -> None:
     """Cache a complete Overpass response atomically (when ``osmnx.settings.use_cache``)."""
     if ox.settings.use_cache and "remark" not in data:
-        output.write_bytes(cache_file(query), json.dumps(data).encode("utf-8"))
+        files.write_bytes(cache_file(query, endpoint), json.dumps(data).encode("utf-8"))
+
+
+# --------------------------------------------------------------------------- requests
 
 
 def request(query: str) -> dict[str, Any]:
     """Send an Overpass QL query and return the parsed JSON response.
+
+    Each endpoint of :func:`endpoints` is asked in turn; after a round in
+    which all failed, the next round starts after a backoff.
 
     Parameters
     ----------
@@ -118,38 +206,78 @@ def request(query: str) -> dict[str, Any]:
 
     Raises
     ------
+    QueryError
+        At once when a server refuses the query (HTTP 4xx other than 429: its
+        ``Error:`` lines are in the message), or still runs an identical one.
+    QueryTooLarge
+        At once when a server runs out of memory or time on it.
     NetworkError
         After ``settings.http_max_retries`` retries of timeouts, refused or
         broken connections, HTTP 429/5xx, truncated or non-JSON bodies and
-        Overpass runtime errors; at once for other HTTP errors (a bad query).
+        other Overpass runtime errors; or at once when every endpoint gives up
+        (its host name does not resolve, or it asks to wait longer than
+        ``settings.http_retry_after_max_s``).
     """
-    cached = read_cache(query)
-    if cached is not None:
-        return cached
-    url = interpreter_url()
+    urls = endpoints()
+    for url in urls:
+        cached = read_cache(query, url)
+        if cached is not None:
+            return cached
     attempts = int(settings.http_max_retries) + 1
-    reason = ""
+    live, reasons, tries = list(urls), {}, {u: 0 for u in urls}
     for attempt in range(attempts):
-        pause = _osmnx_pause(str(ox.settings.overpass_url))
+        delay = None
+        for url in list(live):
+            tries[url] += 1
+            try:
+                data = _ask(url, query)
+            except _GiveUp as exc:
+                reasons[url] = str(exc)
+                live.remove(url)
+                log.warning("Overpass endpoint %s: %s; not retried", url, exc)
+                continue
+            except _Retry as exc:
+                reasons[url] = exc.reason
+                delay = exc.delay if exc.delay is not None else delay
+                log.warning("Overpass %s attempt %d/%d failed (%s)", url, attempt + 1, attempts, exc.reason)
+                continue
+            write_cache(query, data, url)
+            return data
+        if live and attempt + 1 < attempts:
+            _sleep(backoff_s(attempt) if delay is None else delay)
+    raise NetworkError(_failure_message(urls, reasons, tries))
+
+
+def _failure_message(urls: list[str], reasons: dict[str, str], tries: dict[str, int]) -> str:
+    def one(url: str) -> str:
+        times = "once" if tries[url] == 1 else f"{tries[url]} times"
+        return f"Overpass ({interpreter_url(url)}) failed {times}, last: {reasons.get(url, 'no answer')}"
+
+    fix = ("Check the internet connection and try again later, or use another Overpass server "
+           "(--overpass-url, CORRIDORMAP_OVERPASS_URL); --osm-dir or --snapshot build without the network")
+    return "; ".join(one(u) for u in urls) + ". " + fix
+
+
+def _ask(url: str, query: str) -> dict[str, Any]:
+    """One endpoint, waiting out ``duplicate_query`` answers (at most ``overpass_duplicate_retries`` times)."""
+    waits = int(settings.overpass_duplicate_retries)
+    for wait in range(waits + 1):
+        pause = _osmnx_pause(url)
         if pause > 0:
             _sleep(pause)
         try:
-            response = _post(url, query)
-            data = parse_response(response)
-        except _Retry as exc:
-            reason = exc.reason
-            if attempt + 1 < attempts:
-                delay = backoff_s(attempt) if exc.delay is None else exc.delay
-                log.warning("Overpass attempt %d/%d failed (%s); retrying in %.1f s", attempt + 1, attempts, reason, delay)
-                _sleep(delay)
-            continue
-        write_cache(query, data)
-        return data
-    raise NetworkError(
-        f"Overpass ({url}) failed {attempts} times, last: {reason}. Check the internet connection and try again "
-        "later, or point osmnx.settings.overpass_url at another Overpass server; "
-        "--osm-dir or --snapshot build without the network"
-    )
+            return parse_response(_post(interpreter_url(url), query), query)
+        except _Duplicate as exc:
+            if wait == waits:
+                raise QueryError(
+                    f"Overpass ({interpreter_url(url)}) is still running an identical query after {waits} waits of "
+                    f"{settings.overpass_duplicate_wait_s:g} s ({exc.reason}): let it finish (or another server "
+                    "answer, --overpass-url) and run again", query, exc.reason,
+                ) from None
+            log.warning("Overpass %s is running the identical query (%s); waiting %.0f s", url, exc.reason,
+                        settings.overpass_duplicate_wait_s)
+            _sleep(float(settings.overpass_duplicate_wait_s))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def backoff_s(attempt: int) -> float:
@@ -174,52 +302,72 @@ def retry_after_s(value: str | None, now: datetime | None = None) -> float | Non
     return max(0.0, (when - now).total_seconds())
 
 
-def parse_response(response: requests.Response) -> dict[str, Any]:
+def parse_response(response: requests.Response, query: str = "") -> dict[str, Any]:
     """Check an Overpass HTTP response and return its JSON.
 
     Raises
     ------
     _Retry
-        For a response worth asking for again.
-    NetworkError
-        For one that will not improve (HTTP 4xx other than 429, a very long Retry-After).
+        For a response worth asking for again (``_Duplicate`` for ``duplicate_query``).
+    QueryError
+        For a refused query (HTTP 4xx other than 429), with the server's ``Error:`` lines.
+    QueryTooLarge
+        For an out-of-memory or timeout runtime error.
+    _GiveUp
+        For a very long Retry-After.
     """
     status = response.status_code
+    body = response.content or b""
+    said = server_errors(body)
+    if any(_DUPLICATE in line for line in said):
+        raise _Duplicate(said[0])
     if status == 429:
         wait = retry_after_s(response.headers.get("Retry-After"))
         if wait is not None and wait > settings.http_retry_after_max_s:
-            raise NetworkError(
-                f"Overpass is rate limiting this computer and asks to wait {wait:.0f} s: try again later "
-                "or use another Overpass server (osmnx.settings.overpass_url)"
-            )
+            raise _GiveUp(f"HTTP 429: the server is rate limiting this computer and asks to wait {wait:.0f} s")
         raise _Retry("HTTP 429 Too Many Requests (rate limited)", wait)
     if status in RETRY_STATUSES:
-        raise _Retry(f"HTTP {status} {response.reason or ''}".strip())
+        raise _Retry(f"HTTP {status} {response.reason or ''}".strip() + (f": {said[0]}" if said else ""))
     if not 200 <= status < 300:
-        raise NetworkError(
-            f"Overpass refused the query with HTTP {status}: {_text_of(response.content)}; "
-            "check the [osm] selectors of the layer file"
-        )
-    body = response.content or b""
+        text = "; ".join(said) or _text_of(body)
+        raise QueryError(f"Overpass ({response.url}) refused the query with HTTP {status}: {text}", query, text)
     try:
         data = json.loads(body)
     except ValueError:
+        if said:
+            _raise_runtime_error(" ".join(said), query, response.url)
         head = body.lstrip()[:1]
         if head in (b"{", b"["):
             raise _Retry(f"truncated JSON response ({len(body)} bytes)") from None
         raise _Retry(f"response is not JSON: {_text_of(body)!r}") from None
-    _check_elements(data)
+    _check_elements(data, query, response.url)
     if "remark" in data:
         log.warning("Overpass remarked: %s", data["remark"])
     return data
 
 
-def _check_elements(data: Any) -> None:
+def server_errors(body: bytes) -> list[str]:
+    """The ``Error:`` lines of an Overpass HTML page, as text (``[]`` when there are none)."""
+    text = body.decode("utf-8", "replace")
+    lines = (" ".join(html.unescape(re.sub(r"<[^>]+>", " ", m)).split()) for m in _ERROR_LINE.findall(text))
+    return [line for line in lines if line]
+
+
+def _check_elements(data: Any, query: str = "", url: str | None = None) -> None:
     if not isinstance(data, dict) or not isinstance(data.get("elements"), list):
         raise _Retry("JSON response without an 'elements' list")
-    remark = str(data.get("remark") or "")
+    remark = " ".join(str(data.get("remark") or "").split())
     if "runtime error" in remark.lower():
-        raise _Retry(f"Overpass runtime error: {remark.strip()[:200]}")
+        _raise_runtime_error(remark, query, url)
+
+
+def _raise_runtime_error(text: str, query: str, url: str | None = None) -> None:
+    """A runtime error the server reported: duplicate, too large, or (otherwise) worth a retry."""
+    if _DUPLICATE in text:
+        raise _Duplicate(text)
+    if _TOO_LARGE.search(text):
+        raise QueryTooLarge(f"Overpass ({url or 'server'}) stopped the query: {text}", query, text)
+    raise _Retry(f"Overpass runtime error: {text[:300]}")
 
 
 def _text_of(body: bytes, limit: int = 160) -> str:
@@ -229,7 +377,7 @@ def _text_of(body: bytes, limit: int = 160) -> str:
 
 
 def _post(url: str, query: str) -> requests.Response:
-    """POST ``query``; network failures become :class:`_Retry`."""
+    """POST ``query``; network failures become :class:`_Retry` (:class:`_GiveUp` for DNS)."""
     headers = dict(requests.utils.default_headers())
     headers.update({"User-Agent": settings.user_agent, "Accept-Language": ox.settings.http_accept_language})
     timeout = ox.settings.requests_timeout
@@ -240,7 +388,10 @@ def _post(url: str, query: str) -> requests.Response:
     except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
         raise _Retry("the response was cut off (truncated transfer)") from None
     except requests.exceptions.ConnectionError as exc:
-        raise _Retry(f"cannot connect: {_connection_reason(exc)}") from None
+        reason = _connection_reason(exc)
+        if reason.startswith("host name does not resolve"):
+            raise _GiveUp(reason) from None
+        raise _Retry(f"cannot connect: {reason}") from None
 
 
 def _connection_reason(exc: BaseException) -> str:
@@ -253,6 +404,8 @@ def _connection_reason(exc: BaseException) -> str:
         seen.add(id(err))
         if isinstance(err, ConnectionRefusedError):
             return "connection refused"
+        if isinstance(err, socket.gaierror):
+            return f"host name does not resolve ({err.strerror or err})"
         stack.extend(a for a in getattr(err, "args", ()) if isinstance(a, BaseException))
         stack.extend(e for e in (err.__cause__, err.__context__, getattr(err, "reason", None)) if isinstance(e, BaseException))
     text = str(exc)
@@ -268,6 +421,10 @@ def _osmnx_pause(endpoint: str) -> float:
     before each query. Off when ``osmnx.settings.overpass_rate_limit`` is False.
     """
     if not ox.settings.overpass_rate_limit:
+        return 0.0
+    try:
+        socket.gethostbyname(urlsplit(endpoint).hostname or "")
+    except OSError:  # osmnx would ask a DNS-over-HTTPS server; the POST reports the failure instead
         return 0.0
     try:
         from osmnx import _http, _overpass

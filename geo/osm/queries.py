@@ -52,6 +52,22 @@ def render_filter(selector: str) -> str:
     return out
 
 
+def query_selectors(osm: dict, query: str) -> list[tuple[str, str]]:
+    """The ``[osm]`` keys of a layer file (with their values) whose selectors appear in ``query``."""
+    found = []
+    for key, value in osm.items():
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str) or not item.strip():
+                continue
+            try:
+                text = quote(item) if key == "route_relation_name" else render_filter(item)
+            except LayerError:
+                continue
+            if text in query:
+                found.append((key, item))
+    return found
+
+
 def quote(text: str) -> str:
     """An Overpass QL string literal."""
     return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -18,7 +18,7 @@ import geopandas as gpd
 from .. import settings
 from ..corridors.layers import Layer, load_layer
 from ..corridors.stations import layer_points
-from ..errors import DataError, InputError, NetworkError
+from ..errors import DataError, InputError, NetworkError, QueryError
 from ..geodesy import line_buffer_km
 from . import cache, fetch, local, snapshot
 from .queries import layer_queries
@@ -39,6 +39,7 @@ class LayerData:
     detail: str
     warnings: list[str] = field(default_factory=list)
     network_failed: bool = False  # a live fetch failed for want of a working network
+    query_error: QueryError | None = None  # the server refused this layer's query (the network works)
 
 
 def get_layer_data(
@@ -94,6 +95,10 @@ def get_layer_data(
             return LayerData(lines, pts, "osm", detail, warnings)
         except NetworkError as exc:
             failed, why = True, exc.message
+        except QueryError as exc:
+            warnings.append(f"{exc.message}; drawn schematically")
+            detail = f"schematic: drawn through the geocoded stations (Overpass refused the query: {exc.server_text})"
+            return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings, query_error=exc)
         except DataError as exc:
             why = exc.message
         if cached is None:
@@ -154,6 +159,8 @@ def snapshot_layers(
 
     Raises
     ------
+    QueryError
+        When Overpass refused a layer's query (the server's reason and the fix).
     DataError
         When a layer has no OSM data (it would be drawn schematically): a
         snapshot holds only real data.
@@ -167,6 +174,8 @@ def snapshot_layers(
         layer = load_layer(layer_id)
         points = layer_points(layer)
         got = get_layer_data(layer, points, osm_dir=osm_dir, offline=offline, refresh=refresh)
+        if got.query_error is not None:
+            raise got.query_error
         if got.source == "schematic" or got.lines.empty:
             why = "; ".join(got.warnings) or got.detail
             raise DataError(f"{layer_id}: no OSM data to snapshot ({why}): go online, or pass --osm-dir")

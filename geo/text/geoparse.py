@@ -13,11 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .. import files as output, settings
+from .. import files, settings
 from ..errors import InputError
 from ..reading import open_regular, size_text
 from .invisible import visible
-from .resolve import Place, resolve
+from .place import Place
+from .resolve import resolve
 from .mentions import Mention, extract_mentions, mentions_from_doc, nlp
 
 
@@ -168,7 +169,7 @@ def geoparse_jsonl(in_path, out_path, progress: bool = True, errors: list[str] |
         else:
             docs.append(got)
     show = progress and sys.stderr.isatty()
-    output.prepare_dir(Path(out_path).resolve().parent)
+    files.prepare_dir(Path(out_path).resolve().parent)
     lines = []
     for k, ((doc_id, _), (mentions, places)) in enumerate(zip(docs, geoparse_texts(t for _, t in docs)), 1):
         lines.append(json.dumps({"id": doc_id, "toponyms": toponyms(mentions, places)}, ensure_ascii=False) + "\n")
@@ -178,7 +179,7 @@ def geoparse_jsonl(in_path, out_path, progress: bool = True, errors: list[str] |
             sys.stderr.flush()
     if show:
         sys.stderr.write("\n")
-    output.write_text(out_path, "".join(lines))
+    files.write_text(out_path, "".join(lines))
     if errors is not None:
         errors.extend(skipped)
     elif skipped:
