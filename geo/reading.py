@@ -77,5 +77,8 @@ def read_regular(path: str | Path, limit: int, what: str = "file",
 
 
 def size_text(n: int) -> str:
-    """A byte count for messages: "5 MB", "120 KB", "12 bytes"."""
-    return f"{n / 1e6:.3g} MB" if n >= 1_000_000 else f"{n / 1e3:.3g} KB" if n >= 1000 else f"{n} bytes"
+    """A byte count for messages: "50 GB", "5 MB", "120 KB", "12 bytes"."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"
