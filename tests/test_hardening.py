@@ -433,3 +433,18 @@ def test_expired_or_refreshed_cache_is_fetched_again(overpass_env, fake_overpass
         os.utime(answer, (old, old))
     expired = get_layer_data(layer, layer_points(layer))
     assert expired.source == "osm" and len(fake_overpass.queries) > sent
+
+
+def test_planted_nominatim_answers_are_not_used(tmp_path, monkeypatch):
+    from geo.text import nominatim
+
+    path = nominatim.cache_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"Atlantis": {"lat": "abc", "lon": 1}, "Nowhere": {"lat": 999, "lon": 0},
+                                "Baku": {"lat": 40.4, "lon": 49.9, "display_name": "Baku"}, "Void": None}))
+    asked = []
+    monkeypatch.setattr("geopy.geocoders.Nominatim.geocode", lambda self, name, **kw: asked.append(name))
+    assert nominatim.lookup("Baku")["lat"] == 40.4 and nominatim.lookup("Void") is None and not asked
+    assert nominatim.lookup("Atlantis") is None and nominatim.lookup("Nowhere") is None
+    assert asked == ["Atlantis", "Nowhere"], "the planted answers were asked again, not used"
+    assert stat.S_IMODE(Path(settings.cache_dir).stat().st_mode) == 0o700
