@@ -102,12 +102,12 @@ def check_output_dir(out_dir: str | Path) -> Path:
 
 
 @contextmanager
-def staged_dir(out_dir: str | Path) -> Iterator[Path]:
+def staged_dir(out_dir: str | Path, keep_others: bool = True) -> Iterator[Path]:
     """Stage a folder of outputs beside ``out_dir`` and swap it in whole when the block ends.
 
     Files written into the yielded folder replace those of ``out_dir`` all at once;
-    files of ``out_dir`` that the block did not write are kept (hard-linked into the
-    new folder). The swap runs under a lock (``.<name>.lock`` beside the folder), so
+    with ``keep_others``, files of ``out_dir`` that the block did not write are kept
+    (hard-linked into the new folder), else the new folder replaces the old one. The swap runs under a lock (``.<name>.lock`` beside the folder), so
     two builds into one folder queue; one waiting longer than
     ``settings.build_lock_wait_s`` fails with a message. If the block raises, or the
     process is killed, ``out_dir`` keeps its previous files; stale staging folders
@@ -128,7 +128,7 @@ def staged_dir(out_dir: str | Path) -> Iterator[Path]:
         yield stage
         with folder_lock(target):
             _remove_stale(target)
-            if target.is_dir():
+            if keep_others and target.is_dir():
                 _carry_over(target, stage)
             replace_dir(stage, target)
     except OSError as exc:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 from datetime import datetime, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
@@ -64,12 +62,7 @@ def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], q
         When the folder cannot be written.
     """
     out_dir = check_out_dir(out_dir)
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    except OSError as exc:
-        raise OutputError(f"cannot create snapshot folder {out_dir}: {exc}") from None
-    try:
+    with files.staged_dir(out_dir, keep_others=False) as tmp:
         entries = {}
         for layer_id in sorted(layers_data):
             lines, points, source, detail = layers_data[layer_id]
@@ -97,27 +90,15 @@ def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], q
         }
         text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
         files.write_bytes(tmp / MANIFEST, text.encode("utf-8"))
-        with files.folder_lock(out_dir):
-            return files.replace_dir(tmp, out_dir)
-    except OSError as exc:
-        raise OutputError(f"cannot write snapshot {out_dir}: {exc}") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir
 
 
 def check_out_dir(out_dir: str | Path) -> Path:
-    """Check that a snapshot may be written to ``out_dir`` (new, empty, or a snapshot it replaces).
-
-    Raises
-    ------
-    OutputError
-    """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"{out_dir} is a file: give a new folder to --out")
+    """Check that a snapshot may be written to ``out_dir``: :func:`geo.files.check_output_dir`, and
+    the folder new, empty, or a snapshot it replaces (raises :class:`OutputError`)."""
+    out_dir = files.check_output_dir(out_dir)
     if out_dir.is_dir() and not (out_dir / MANIFEST).is_file() and any(out_dir.iterdir()):
         raise OutputError(f"{out_dir} exists and is not a snapshot: give an empty or new folder to --out")
-    files.check_output_dir(out_dir)
     return out_dir
 
 
