@@ -119,6 +119,8 @@ def staged_dir(out_dir: str | Path, keep_others: bool = True) -> Iterator[Path]:
         When the folder cannot be staged or swapped, or the lock is not free in time.
     """
     target = Path(out_dir)
+    if target.is_symlink():  # swap the folder it points to, keep the link
+        target = target.resolve()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-{os.getpid()}-", dir=target.parent))

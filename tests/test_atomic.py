@@ -195,3 +195,15 @@ def test_output_folder_that_cannot_be_created(tmp_path):
     blocker.write_text("x")
     with pytest.raises(OutputError, match="cannot create output folder"):
         output.prepare_dir(blocker / "sub")
+
+
+def test_an_output_folder_behind_a_symlink_keeps_the_link(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "old.html").write_text("old")
+    link = tmp_path / "out"
+    link.symlink_to(real)
+    with output.staged_dir(link) as stage:
+        (stage / "index.html").write_text("<html></html>")
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert sorted(p.name for p in real.iterdir()) == ["index.html", "old.html"]
