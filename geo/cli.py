@@ -30,7 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("article", nargs="?", help="article file (text, Markdown or HTML); omit for the corridors alone")
     build.add_argument("--out", default="output", help="output folder (default: output/)")
     build.add_argument("--layer", action="append", dest="layers", metavar="ID",
-                       help="build only this layer (repeatable; see `corridormap layers`)")
+                       help="build this layer whatever the article names (repeatable; see `corridormap layers`); "
+                            "default: the layers the article is about")
+    build.add_argument("--all-layers", action="store_true", help="build every layer in layers/")
+    build.add_argument("--layer-file", action="append", dest="layer_files", metavar="PATH", default=[],
+                       help="also build the layer described by this TOML file (same format as layers/*.toml; repeatable)")
     _source_options(build)
     build.add_argument("--tiles", choices=["light", "osm", "none"], default=None,
                        help="base map: light (Esri light grey, default), osm (OpenStreetMap); 'none' draws Natural Earth country outlines with no tile server")
@@ -73,6 +77,9 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--refresh", action="store_true",
                         help="fetch live OSM data again even if the cache is fresh (cached data expires after "
                              f"{settings.cache_max_age_days:g} days)")
+    parser.add_argument("--network-budget", type=float, metavar="SECONDS",
+                        help="network time of the whole build (default 120, env CORRIDORMAP_NETWORK_BUDGET_S); "
+                             "when spent, the remaining layers come from the cache or are drawn schematically")
     _overpass_option(parser)
 
 
@@ -120,12 +127,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_build(args) -> int:
+    from .maps.coverage import summary_lines
     from .pipeline import build
 
     _use_overpass(args)
     report = build(
-        args.article, args.out, layer_ids=args.layers, osm_dir=args.osm_dir, snapshot_dir=args.snapshot,
-        offline=args.offline, refresh=args.refresh, online_geocoding=args.online_geocoding, tiles=args.tiles,
+        args.article, args.out, layer_ids=args.layers, all_layers=args.all_layers, layer_files=args.layer_files,
+        osm_dir=args.osm_dir, snapshot_dir=args.snapshot, offline=args.offline, refresh=args.refresh,
+        network_budget_s=args.network_budget,
+        online_geocoding=args.online_geocoding, tiles=args.tiles,
         embed=args.embed, self_contained=args.self_contained, png=args.png,
     )
     for warning in report.warnings:
@@ -134,7 +144,15 @@ def cmd_build(args) -> int:
         print(f"{report.n_mentions} mentions of {report.n_places} places"
               + ("" if report.n_places else " (no places found)"))
     for layer_id, source in report.sources.items():
-        print(f"{layer_id}: {source} ({report.details[layer_id]})")
+        why = report.chosen.get(layer_id)
+        print(f"{layer_id}: {source} ({report.details[layer_id]})" + (f"; drawn because: {why}" if why else ""))
+    if args.article is not None:
+        print("not drawn as a point on the maps:" if report.not_drawn.get("index") else "every place is on the maps")
+        for line in summary_lines(report.not_drawn.get("index", {})):
+            print(f"  {line}")
+        for name, lists in report.not_drawn.items():
+            if name != "index" and lists.get("outside"):
+                print(f"  {name}.html: outside its extent: {', '.join(lists['outside'])}")
     for path in report.files:
         print(f"wrote {path}")
     for name, snippet in report.embeds.items():

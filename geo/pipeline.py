@@ -13,18 +13,23 @@ from pathlib import Path
 import geopandas as gpd
 
 from . import files, settings
-from .corridors.build import LayerResult, build_layer
-from .corridors.layers import Layer, list_layers, load_layer
+from .corridors.build import LayerResult, build_layer, named_route_result
+from .corridors.choose import choose_layers
+from .corridors.layers import Layer, list_layers, load_layer, read_layer
 from .corridors.relate import relate
+from .errors import DataError, NetworkError, QueryError
 from .export import concat, layer_bounds, layer_features, places_in, to_geojson
 from .maps import assets
+from .maps.coverage import not_drawn
 from .maps.draw import build_map
 from .maps.legend import describe, embed_snippet
 from .maps.page import render_html
+from .osm.budget import budget_seconds, network_budget
 from .osm.sources import check_sources
 from .text.article import read_article
 from .text.mention_frame import mention_frame
-from .text.mentions import extract_mentions
+from .text.mentions import Mention, extract_mentions
+from .text.names import fold
 from .text.resolve import resolve
 
 log = logging.getLogger(__name__)
@@ -43,6 +48,10 @@ class BuildReport:
     seconds: float = 0.0
     #: ``--embed``: map name -> iframe snippet (also written to ``<name>.embed.html``).
     embeds: dict[str, str] = field(default_factory=dict)
+    #: Layer id -> why it was drawn ("named in the article", "chosen with --layer", ...).
+    chosen: dict[str, str] = field(default_factory=dict)
+    #: Map name -> the article's mentions it draws no marker for, by reason (:func:`geo.maps.coverage.not_drawn`).
+    not_drawn: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def article_places(text: str, *, online: bool = False, overrides: dict | None = None) -> tuple[list, gpd.GeoDataFrame]:
@@ -59,11 +68,99 @@ def article_places(text: str, *, online: bool = False, overrides: dict | None = 
     return mentions, mention_frame(mentions, resolved)
 
 
-def build_layers(layers: list[Layer], **source_options) -> list[LayerResult]:
+#: Infrastructure names worth a search for an OSM route relation (a line, not a bridge or checkpoint).
+_LINE_WORDS = ("railway", "railroad", "rail link", "line", "mainline", "main line", "magistral", "corridor", "route",
+               "section")
+
+
+def unlayered_infrastructure(mentions: list[Mention], resolved: list) -> list[str]:
+    """Names of the infrastructure the article names that no layer describes, first spelling of each."""
+    seen: dict[str, str] = {}
+    for m, p in zip(mentions, resolved):
+        if m.label == "INFRA" and not m.layer_id and (p is None or not p.layer_id):
+            seen.setdefault(fold(m.text), m.text)
+    return list(seen.values())
+
+
+def fetch_unlayered(names: list[str], *, online: bool) -> tuple[list[LayerResult], dict[str, str], list[str]]:
+    """Draw railways the article names without a layer from OSM route relations (online only).
+
+    Returns
+    -------
+    (results, reasons, warnings)
+        A layer per relation found; for each name not drawn, why; warnings for stderr.
+    """
+    from .osm.fetch import fetch_named_route
+
+    results, reasons, warnings = [], {}, []
+    for name in names:
+        if not any(w in fold(name) for w in _LINE_WORDS):
+            reasons[name] = "no layer file for it"
+            continue
+        if not online:
+            reasons[name] = "no layer file for it; offline, so not fetched from OSM"
+            warnings.append(f"the article names {name!r}, which has no layer: not drawn (offline, or built from "
+                            "--osm-dir/--snapshot; build online to fetch its OSM route relation, or add a layer file)")
+            continue
+        try:
+            found = fetch_named_route(name)
+        except (NetworkError, QueryError, DataError) as exc:  # DataError: a malformed answer, not cached
+            reasons[name] = "no layer file for it; the OSM fetch failed"
+            warnings.append(f"the article names {name!r}, which has no layer, and its OSM fetch failed: {exc.message}")
+            online = False
+            continue
+        if found is None:
+            reasons[name] = "no layer file for it and no OSM route relation of that name"
+            warnings.append(f"the article names {name!r}: no layer file and no OSM route relation of that name; not drawn")
+            continue
+        results.append(named_route_result(name, *found))
+    return results, reasons, warnings
+
+
+def border_talk(mentions: list[Mention], resolved: list) -> list[set[str]]:
+    """For each sentence that says "border", the countries it names (ISO codes of country mentions)."""
+    by_sentence: dict[str, set[str]] = {}
+    for m, p in zip(mentions, resolved):
+        if p is not None and p.feature_code in ("PCLI", "PCLH") and p.country and "border" in m.sentence.lower():
+            by_sentence.setdefault(m.sentence, set()).add(p.country)
+    return list(by_sentence.values())
+
+
+def pick_layers(text: str | None, mentions: list[Mention], resolved: list, place_rows, *, layer_ids=None,
+                layer_files=(), all_layers: bool = False) -> tuple[list[Layer], dict[str, str], list[str]]:
+    """The layers to draw and why: by hand (``layer_ids``), all, or the ones the article is about.
+
+    Returns
+    -------
+    (layers, reasons, warnings)
+    """
+    extra = [read_layer(Path(p)) for p in layer_files]
+    reasons = {layer.id: "given with --layer-file" for layer in extra}
+    if layer_ids:
+        chosen = [load_layer(i) for i in layer_ids]
+        return chosen + extra, {**{layer.id: "chosen with --layer" for layer in chosen}, **reasons}, []
+    every = list_layers() + extra
+    if all_layers or text is None:
+        why = "--all-layers" if all_layers else "no article: every layer"
+        return every, {layer.id: reasons.get(layer.id, why) for layer in every}, []
+    picked = choose_layers(every, {m.layer_id for m in mentions if m.layer_id}, place_rows, border_talk(mentions, resolved))
+    picked.update(reasons)
+    if not picked:
+        warning = ("the article names no corridor and no corridor has several of its places: drawing every layer "
+                   "(choose with --layer ID)")
+        return every, {layer.id: "the article is about no layer in particular" for layer in every}, [warning]
+    return [layer for layer in every if layer.id in picked], picked, []
+
+
+def build_layers(layers: list[Layer], *, network_budget_s: float | None = None,
+                 **source_options) -> list[LayerResult]:
     """Build each layer (see :func:`geo.corridors.build.build_layer` for the options).
 
-    When a live fetch fails for want of a network, the remaining layers are built
-    offline (cache, then schematic) instead of each waiting out its own retries.
+    Live fetches share one network time budget (``network_budget_s``, default
+    ``settings.network_budget_s``; see :mod:`geo.osm.budget`). When a live fetch
+    fails for want of a network or of time, the remaining layers are built
+    offline (cache, then schematic) instead of each waiting out its own
+    retries, and the failing layer's one warning says so.
     A query the server refuses concerns its layer alone: that layer is drawn
     schematically with the server's reason, the others are still fetched.
 
@@ -74,13 +171,14 @@ def build_layers(layers: list[Layer], **source_options) -> list[LayerResult]:
         nothing to draw but schematics, so the server's reason is the error.
     """
     results = []
-    for layer in layers:
-        result = build_layer(layer, **source_options)
-        if result.network_failed and not source_options.get("offline"):
-            source_options = {**source_options, "offline": True}
-            result.warnings.append("the network is unavailable: the remaining layers come from the cache or are "
-                                   "drawn schematically (rerun when online, or use --osm-dir / --snapshot)")
-        results.append(result)
+    with network_budget(network_budget_s):
+        for layer in layers:
+            result = build_layer(layer, **source_options)
+            if result.network_failed and not source_options.get("offline"):
+                source_options = {**source_options, "offline": True}
+                # its last warning is the network failure (geo.osm.sources): one line with what follows from it
+                result.warnings[-1] += "; the remaining layers come from the cache or are drawn schematically"
+            results.append(result)
     refused = [r.query_error for r in results if r.query_error is not None]
     if refused and all(r.source == "schematic" for r in results):
         raise refused[0]
@@ -92,17 +190,25 @@ def build(
     out_dir: str | Path = "output",
     *,
     layer_ids: list[str] | None = None,
+    all_layers: bool = False,
+    layer_files: list[str | Path] | None = None,
     osm_dir: str | Path | None = None,
     snapshot_dir: str | Path | None = None,
     offline: bool = False,
     refresh: bool = False,
+    network_budget_s: float | None = None,
     online_geocoding: bool = False,
     tiles: str | None = None,
     embed: bool = False,
     self_contained: bool = False,
     png: bool = False,
 ) -> BuildReport:
-    """Build one map per layer plus ``index.html`` with all layers, and GeoJSON beside each.
+    """Build one map per chosen layer plus ``index.html`` with all of them, and GeoJSON beside each.
+
+    The article picks the layers: those it names (by title or alias, or a crossing's name) and
+    those on which ``settings.layer_min_places`` of its places lie; every layer when it names
+    none. A railway it names that has no layer is fetched from OSM by name when online. Every
+    map lists the article's mentions it does not draw as a marker, and why.
 
     All inputs are read and validated before anything is written. The files are
     written into a folder beside ``out_dir`` and swapped in together under a lock
@@ -112,12 +218,19 @@ def build(
     Parameters
     ----------
     article_path : path, optional
-        The article (text, Markdown or HTML). Without it, the corridor maps alone.
+        The article (text, Markdown or HTML). Without it, the corridor maps alone (every layer).
     out_dir : path
     layer_ids : list of str, optional
-        Default: every layer in ``layers/``.
+        Draw these layers (ids in ``layers/``) whatever the article says.
+    all_layers : bool
+        Draw every layer.
+    layer_files : list of path, optional
+        Layer files outside ``layers/`` (same format), drawn in addition.
     osm_dir, snapshot_dir, offline, refresh :
         Data source options (see :func:`geo.osm.sources.get_layer_data`).
+    network_budget_s : float, optional
+        Network time of the whole build (default ``settings.network_budget_s``);
+        when spent, the remaining layers come from the cache or are drawn schematically.
     online_geocoding : bool
         Ask Nominatim for names the offline gazetteer lacks.
     tiles : str, optional
@@ -136,15 +249,33 @@ def build(
     start = time.perf_counter()
     settings.check_environment()
     text = read_article(article_path) if article_path is not None else None
-    layers = [load_layer(i) for i in layer_ids] if layer_ids else list_layers()
-    check_sources([layer.id for layer in layers], osm_dir, snapshot_dir)
+    network_budget_s = budget_seconds(settings.network_budget_s if network_budget_s is None else network_budget_s)
+    list_layers()  # every layer file is checked before the article is parsed
+    check_sources([], osm_dir, snapshot_dir)
     files.check_output_dir(out_dir)
-    report = BuildReport()
+    mentions: list[Mention] = []
+    resolved: list = []
     place_rows = None
     if text is not None:
-        mentions, place_rows = article_places(text, online=online_geocoding)
+        mentions = extract_mentions(text)
+        resolved = resolve(mentions, text, online=online_geocoding)
+        place_rows = mention_frame(mentions, resolved)
+    layers, chosen, warnings = pick_layers(text, mentions, resolved, place_rows, layer_ids=layer_ids,
+                                           layer_files=layer_files or (), all_layers=all_layers)
+    check_sources([layer.id for layer in layers], osm_dir, snapshot_dir)
+    report = BuildReport(chosen=chosen, warnings=warnings)
+    if text is not None:
         report.n_mentions, report.n_places = len(mentions), len(place_rows)
-    results = build_layers(layers, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline, refresh=refresh)
+    with network_budget(network_budget_s):  # one budget for the layers and the routes named in the article
+        results = build_layers(layers, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline, refresh=refresh)
+        live = not offline and osm_dir is None and snapshot_dir is None and not any(r.network_failed for r in results)
+        routes, unlayered, route_warnings = fetch_unlayered(unlayered_infrastructure(mentions, resolved), online=live)
+    report.warnings += route_warnings
+    for r in routes:
+        report.chosen[r.layer.id] = "named in the article; drawn from its OSM route relation"
+    results += routes
+    unresolved = [m.text for m, p in zip(mentions, resolved) if p is None]
+    unresolved += [name for name in unlayered if name not in unresolved]
     if place_rows is not None:
         place_rows = relate(place_rows, results)
     note = "" if place_rows is None or len(place_rows) else "No places found in the article."
@@ -156,13 +287,17 @@ def build(
     with files.staged_dir(folder) as stage:  # every file of this build, or none, replaces the folder's
         written = []
         for result in results:
+            missing = not_drawn(unresolved, place_rows, [result], unlayered) if text is not None else {}
+            report.not_drawn[result.layer.id] = missing
             fmap = build_map([result], place_rows, title=result.layer.title, subtitle=result.layer.subtitle,
-                             tiles=tiles, note=note)
+                             tiles=tiles, note=note, not_drawn=missing)
             written += _write_map(stage, result.layer.id, fmap, layer_features(result, place_rows), report,
                                   [result], place_rows, embed=embed, self_contained=self_contained)
         title = "Corridors: " + ", ".join(r.layer.title for r in results)
+        missing = not_drawn(unresolved, place_rows, results, unlayered) if text is not None else {}
+        report.not_drawn["index"] = missing
         fmap = build_map(results, place_rows, title=title, subtitle="All layers; toggle them in the layer control",
-                         tiles=tiles, note=note)
+                         tiles=tiles, note=note, not_drawn=missing)
         index = concat([r.frame for r in results]
                        + ([places_in(place_rows, layer_bounds(results))] if place_rows is not None else []))
         written += _write_map(stage, "index", fmap, index, report, results, place_rows,

@@ -69,6 +69,14 @@ http_backoff_s = 2.0
 nominatim_min_delay_s = 1.0  # Nominatim usage policy: at most 1 request per second
 #: Longest wait honoured from an HTTP 429 ``Retry-After`` header; longer asks give up.
 http_retry_after_max_s = 300.0
+#: Longest wall-clock time of one Overpass request, the whole answer included (osmnx's
+#: ``requests_timeout`` only bounds each wait for the next bytes): the server's query timeout
+#: (``requests_timeout``, 180 s) and a minute to send the answer.
+http_deadline_s = 240.0
+#: Network time of one build, in seconds (env ``CORRIDORMAP_NETWORK_BUDGET_S``; CLI ``--network-budget``):
+#: requests, retries and their waits all end by then, and the remaining layers come from the
+#: cache or are drawn schematically. ``inf``: no budget.
+network_budget_s: float | str = os.environ.get("CORRIDORMAP_NETWORK_BUDGET_S", 120.0)
 
 #: Overpass: the endpoint, query timeout, memory and rate limiting are osmnx's
 #: (``osmnx.settings.overpass_url``, ``requests_timeout``, ``overpass_memory``,
@@ -98,6 +106,11 @@ join_gap_km = 1.5
 
 #: Gazetteer: smallest GeoNames population loaded.
 min_city_population = 500
+
+#: Choosing layers for an article: a layer is drawn when the article names it, or when at least
+#: layer_min_places of its towns lie within layer_place_km of the layer's station line (or crossings).
+layer_min_places = 3
+layer_place_km = 30.0
 
 #: Default base map for HTML output.
 default_tiles = "light"
@@ -168,5 +181,18 @@ max_chunk_chars = 100_000
 #: Geoparsing: longest sentence kept with a mention (context for resolution and the quote in popups), in
 #: characters; a longer sentence is cut at spaces around the mention.
 max_quote_chars = 400
+#: Geoparsing: bonus for a layer's station, port or crossing when the article names its country (an
+#: article about Azerbaijan puts "Alat" at the Caspian port, not at a namesake in India).
+corridor_vocabulary_weight = 1.0
+#: Geoparsing: a place this far (km) from every other place of the article and from the corridors it
+#: names, resolved with a confidence below far_fetched_score, is not placed (a far-fetched pick).
+far_fetched_km = 2500.0
+far_fetched_score = 0.6
+#: Geoparsing: ordinary words that are never places on their own, whoever tags them ("Gulf", "East").
+generic_place_words = frozenset({
+    "gulf", "bay", "sea", "ocean", "strait", "port", "harbour", "harbor", "lake", "river", "north", "south", "east",
+    "west", "centre", "center", "border", "coast", "mainland", "capital", "city", "state", "region", "republic",
+    "far", "middle", "central",
+})
 #: Geoparsing: a name the model calls a PERSON is a place when a place of that name is this populous.
 person_relabel_population = 1_000_000

@@ -9,17 +9,22 @@ so the HTTP code under test (``geo.osm.overpass_http``) runs unchanged.
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
 import socket
+import socketserver
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import geopandas as gpd
 import requests
 import shapely
+import urllib3
 from requests.structures import CaseInsensitiveDict
 from shapely.geometry import LineString, Point, Polygon
 
@@ -194,7 +199,7 @@ def make_response(request, status: int, headers: dict[str, str], content: bytes)
     response.reason = {200: "OK", 429: "Too Many Requests", 500: "Internal Server Error",
                        502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}.get(status, "")
     response.headers = CaseInsensitiveDict(headers)
-    response._content = content
+    response.raw = urllib3.HTTPResponse(io.BytesIO(content), headers=headers, status=status, preload_content=False)
     response.encoding = "utf-8"
     response.url = request.url
     response.request = request
@@ -229,3 +234,48 @@ def bam_relation(shared: Path, vertices_per_way: int = 250) -> tuple[list[dict],
     members = members[1::2] + members[0::2]  # relations list members in any order
     relation = {"id": BAM_RELATION_ID, "tags": {"type": "route", "route": "railway", "name": BAM_NAME}, "members": members}
     return ways, relation
+
+
+# ---------------------------------------------------------------------- slow servers on 127.0.0.1 (real sockets)
+
+
+@contextmanager
+def slow_server(mode: str, interval: float = 1.0) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 that answers too slowly; yields its API base URL.
+
+    ``mode``: ``"silent"`` accepts, reads the request and never answers;
+    ``"trickle"`` sends its headers at once, then a 4 kB JSON body one byte every
+    ``interval`` seconds; ``"trickle-all"`` sends the status line and headers
+    that way too. Every connection is closed when the block ends.
+    """
+    stop = threading.Event()
+    body = json.dumps({"osm3s": {"timestamp_osm_base": TIMESTAMP}, "elements": []}).encode() + b" " * 4096
+    head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.recv(65536)
+            if mode == "silent":
+                stop.wait()
+                return
+            if mode == "trickle":
+                self.request.sendall(head)
+            for byte in (head + body if mode == "trickle-all" else body):
+                if stop.wait(interval):
+                    return
+                try:
+                    self.request.sendall(bytes([byte]))
+                except OSError:  # the client gave up
+                    return
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api"
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()

@@ -58,7 +58,7 @@ def test_infra_mentions_carry_layer_ids(source_article):
     layer_ids = {m.text: m.layer_id for m in mentions if m.label == "INFRA"}
     assert layer_ids["BAM"] == "bam"
     assert layer_ids["North-South corridor"] == "north-south"
-    assert layer_ids["Trans-Siberian Railway"] == ""  # named, but no drawn layer
+    assert layer_ids["Trans-Siberian Railway"] == "trans-siberian"  # a layer since the corridor catalogue
 
 
 def test_astara_in_an_azerbaijan_article():

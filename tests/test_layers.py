@@ -14,9 +14,15 @@ from geo.errors import LayerError
 REPO_LAYERS = Path(__file__).resolve().parents[1] / "layers"
 
 
-def test_the_three_layers_are_defined():
+def test_the_shipped_layers_are_defined():
     found = {layer.id: layer for layer in layers.list_layers(REPO_LAYERS)}
-    assert set(found) == {"bam", "north-south", "ru-az-border"}
+    assert set(found) == {"bam", "north-south", "ru-az-border", "trans-siberian", "middle-corridor", "baku-tbilisi-kars",
+                          "instc-east", "ru-cn-crossings"}
+    mc = [s.name for s in found["middle-corridor"].stations]
+    assert mc.index("Khorgos") < mc.index("Aktau") < mc.index("Baku") < mc.index("Tbilisi") < mc.index("Kars")
+    assert found["middle-corridor"].segment("Kuryk", "Baku").status == "ferry"
+    assert {c.name for c in found["ru-cn-crossings"].crossings} == {
+        "Zabaikalsk – Manzhouli", "Grodekovo – Suifenhe", "Nizhneleninskoye – Tongjiang", "Blagoveshchensk – Heihe"}
     bam = [s.name for s in found["bam"].stations]
     assert bam[0] == "Tayshet" and bam[-1] == "Sovetskaya Gavan"
     assert bam.index("Ust-Kut") < bam.index("Severobaykalsk") < bam.index("Tynda") < bam.index("Komsomolsk-on-Amur")
@@ -29,7 +35,7 @@ def test_the_three_layers_are_defined():
 
 
 def test_unknown_layer_lists_known_ids():
-    with pytest.raises(LayerError, match=r"unknown layer 'trans-sib'.*bam, north-south, ru-az-border"):
+    with pytest.raises(LayerError, match=r"unknown layer 'trans-sib'.*bam, .*north-south, ru-az-border"):
         layers.load_layer("trans-sib", REPO_LAYERS)
 
 

@@ -470,8 +470,11 @@ def test_cache_hit_on_second_call_without_http(fake):
     assert c_lines.geometry.geom_equals_exact(lines.geometry, 0).all()
     data = sources.get_layer_data(layer, layer_points(layer))
     assert data.source == "cache" and data.detail == detail and len(data.lines) == len(lines)
-    overpass.fetch_layer(layer, None)  # the raw responses are cached too (osmnx's HTTP cache)
-    assert len(fake.queries) == sent
+    first = list(fake.queries)
+    overpass.fetch_layer(layer, None)  # the raw responses are cached too (osmnx's HTTP cache) ...
+    empty = [q for q in first if not fake.answer(q)["elements"]]
+    assert fake.queries[sent:] == empty, "... except empty answers, which are asked for again"
+    assert len(empty) < len(first)
 
 
 def test_corrupt_cache_file_detected_reported_and_refetched(fake):
@@ -551,4 +554,199 @@ def test_cli_rejects_an_overpass_url_that_is_not_one(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["corridormap: error: Overpass URL 'overpass-api.de' is not an http(s) URL: give the API base, "
                    "e.g. https://overpass-api.de/api (--overpass-url or CORRIDORMAP_OVERPASS_URL)"]
+    assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------- caches hold only checked data
+
+MALFORMED = {
+    "node without lat": {"type": "node", "id": 5, "lon": 48.5, "tags": {"barrier": "border_control"}},
+    'coordinates "abc"': {"type": "node", "id": 6, "lat": "abc", "lon": 48.5, "tags": {"barrier": "border_control"}},
+    "junk in a geometry list": {"type": "way", "id": 7, "geometry": [{"lat": 41.8, "lon": 48.5}, "junk", 3],
+                                "tags": {"railway": "rail"}},
+    "a way id that is text": {"type": "way", "id": "way/7", "geometry": [{"lat": 41.8, "lon": 48.5}] * 2},
+    "a latitude out of range": {"type": "way", "id": 8, "geometry": [{"lat": 141.8, "lon": 48.5}] * 2},
+}
+
+
+def _answer(server, elements) -> bytes:
+    return json.dumps({"osm3s": {"timestamp_osm_base": server.timestamp}, "elements": elements}).encode()
+
+
+@pytest.mark.parametrize("bad", list(MALFORMED), ids=list(MALFORMED))
+def test_elements_that_do_not_parse_are_a_data_error_naming_the_element(bad):
+    good = rp.way_element(1, LineString([(48.55, 41.80), (48.56, 41.79)]), {"railway": "rail"})
+    with pytest.raises(DataError, match=r"^Overpass (node|way) .*(lat/lon|not an integer)"):
+        overpass.elements_to_frames([good, MALFORMED[bad]])
+
+
+def test_null_vertices_are_skipped_as_overpass_sends_them():
+    way = rp.way_element(1, LineString([(48.55, 41.80), (48.56, 41.79), (48.57, 41.78)]), {"railway": "rail"})
+    way["geometry"][1] = None  # out geom(bbox): a vertex outside the box
+    lines, _ = overpass.elements_to_frames([way])
+    assert list(lines.geometry.iloc[0].coords) == [(48.55, 41.80), (48.57, 41.78)]
+
+
+@pytest.mark.parametrize("bad", ["node without lat", 'coordinates "abc"', "junk in a geometry list"])
+def test_a_malformed_answer_is_not_cached_and_the_next_build_asks_again(server, bad):
+    layer = load_layer("north-south")
+    server.script = [(200, {}, _answer(server, [MALFORMED[bad]]))]
+    data = sources.get_layer_data(layer, layer_points(layer))
+    assert data.source == "schematic" and len(data.warnings) == 1
+    assert data.warnings[0].startswith("north-south: Overpass (https://overpass.invalid/api/interpreter) sent a "
+                                       "malformed answer (Overpass ")
+    assert "it was not cached" in data.warnings[0]
+    assert not list(settings.cache_dir.rglob("*.json")), "neither the answer nor the layer was cached"
+    sent = len(server.queries)
+    again = sources.get_layer_data(layer, layer_points(layer))
+    assert len(server.queries) > sent, "the next build sends the query again"
+    assert again.source == "osm" and {304666833, 444749531} <= set(again.lines["osm_id"])
+
+
+def test_an_empty_answer_is_not_cached_so_it_cannot_make_later_builds_schematic(server):
+    layer = load_layer("north-south")
+    ways, server.ways = server.ways, []
+    server._index()
+    first = sources.get_layer_data(layer, layer_points(layer))
+    assert first.source == "schematic" and "no OSM lines" in first.warnings[0]
+    assert first.warnings[0].startswith("north-south: Overpass returned no OSM lines")
+    assert not list(settings.cache_dir.rglob("*.json"))
+    server.ways = ways
+    server._index()
+    sent = len(server.queries)
+    second = sources.get_layer_data(layer, layer_points(layer))
+    assert len(server.queries) > sent and second.source == "osm"
+
+
+@pytest.mark.parametrize("planted", [
+    {"elements": [MALFORMED['coordinates "abc"']]},
+    {"elements": [MALFORMED["junk in a geometry list"]]},
+    {"elements": []},
+    {"elements": "not a list"},
+])
+def test_a_planted_raw_cache_file_that_fails_the_check_is_not_trusted(server, planted, caplog):
+    path = overpass_api.cache_file(QUERY)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"osm3s": {}, **planted}), encoding="utf-8")
+    data = overpass_api.request(QUERY)
+    assert {e["id"] for e in data["elements"]} == {304666833, 444749531}
+    assert len(server.queries) == 1, "the planted file was not used: the query was sent"
+    assert any("deleting corrupt Overpass cache file" in r.getMessage() for r in caplog.records)
+    assert json.loads(path.read_text())["elements"] == data["elements"], "replaced by the checked answer"
+
+
+# ---------------------------------------------------------------------- network time: per request and per build
+
+
+@pytest.fixture
+def slow(monkeypatch):
+    """Point Overpass at a slow server on 127.0.0.1 (tests/overpass_replay.slow_server); restores on exit."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        def start(mode: str, interval: float = 1.0) -> str:
+            url = stack.enter_context(rp.slow_server(mode, interval))
+            monkeypatch.setattr(settings, "overpass_url", [url])
+            return url
+
+        yield start
+
+
+@pytest.mark.parametrize("mode", ["trickle", "trickle-all", "silent"])
+def test_one_request_ends_at_its_deadline_whatever_the_server_sends(slow, monkeypatch, mode):
+    import time
+
+    slow(mode, interval=0.5)  # a byte every 0.5 s: each read succeeds, so only a total deadline stops it
+    monkeypatch.setattr(settings, "http_deadline_s", 1.5)
+    monkeypatch.setattr(settings, "http_max_retries", 0)
+    start = time.monotonic()
+    with pytest.raises(NetworkError, match=r"failed once, last: no complete answer within 1\.5 s|"
+                                           r"failed once, last: no answer within 1\.5 s \(timeout\)"):
+        overpass_api.request(QUERY)
+    assert 1.4 <= time.monotonic() - start < 2.5
+
+
+def test_retries_and_backoff_keep_to_the_network_budget(slow, monkeypatch, isolated):
+    import time
+
+    from geo.osm.budget import network_budget
+
+    slow("trickle")
+    monkeypatch.setattr(settings, "http_deadline_s", 1.0)
+    monkeypatch.setattr(settings, "http_max_retries", 4)  # unbounded by the budget: 5 x 1 s plus 1+2+4+8 s waits
+    monkeypatch.setattr(settings, "http_backoff_s", 1.0)
+    start = time.monotonic()
+    with network_budget(2.5), pytest.raises(NetworkError) as info:
+        overpass_api.request(QUERY)
+    elapsed = time.monotonic() - start
+    assert info.value.message.startswith("the network time budget of 2.5 s for this build is spent (Overpass (http://")
+    assert "failed 2 times, last: no complete answer within 1 s" in info.value.message
+    assert "--network-budget" in info.value.message
+    assert isolated == [1.0], "the 2 s backoff after the second attempt would outlast the budget: not waited"
+    assert 1.9 <= elapsed < 3.0
+
+
+def test_a_spent_budget_sends_nothing_and_cached_answers_still_come(server, monkeypatch):
+    from geo.osm.budget import network_budget
+
+    overpass_api.request(QUERY)
+    other = QUERY.replace("rail", "light_rail")
+    with network_budget(1e-9):
+        assert overpass_api.request(QUERY)["elements"], "the raw response cache needs no network time"
+        with pytest.raises(NetworkError, match=r"budget of 1e-09 s for this build is spent \(before Overpass was asked\)"):
+            overpass_api.request(other)
+    assert len(server.queries) == 1
+
+
+def test_the_budget_counts_network_time_only(server):
+    import time
+
+    from geo.osm.budget import network_budget
+
+    with network_budget(0.5) as clock:
+        time.sleep(0.6)  # reading files, routing: not network time
+        assert overpass_api.request(QUERY)["elements"]
+    assert 0 < clock.used < 0.5 and clock.since is None
+
+
+def test_a_build_past_its_budget_ends_in_time_with_one_warning(slow, monkeypatch):
+    import time
+
+    import geopandas as gpd
+
+    from geo.pipeline import build_layers
+
+    slow("silent")
+    fetches = []  # (layer id, seconds) of each live fetch
+    fetch_layer = overpass.fetch_layer
+
+    def timed(layer, area=None):
+        start = time.monotonic()
+        try:
+            return fetch_layer(layer, area)
+        finally:
+            fetches.append((layer.id, time.monotonic() - start))
+
+    monkeypatch.setattr(overpass, "fetch_layer", timed)
+    layers = [load_layer("bam"), load_layer("north-south"), load_layer("ru-az-border")]
+    planted = gpd.GeoDataFrame({"osm_id": [1], "railway": ["rail"], "geometry": [LineString(layer_points(layers[1])[:2])]},
+                               crs=4326)
+    layercache.write(layers[1], planted, schema.empty_frame(), "OpenStreetMap via Overpass, planted", [])
+    results = build_layers(layers, network_budget_s=2)
+    assert [r.source for r in results] == ["schematic", "cache", "schematic"]
+    assert [f[0] for f in fetches] == ["bam"] and 1.5 < fetches[0][1] < 2.5, "2 s of network time, then no more"
+    warnings = [w for r in results for w in r.warnings]
+    assert len(warnings) == 1 and warnings == results[0].warnings
+    assert warnings[0].startswith("bam: the network time budget of 2 s for this build is spent (Overpass (http://127.0.0.1:")
+    assert warnings[0].endswith("; drawn schematically; the remaining layers come from the cache or are drawn "
+                                "schematically")
+
+
+def test_cli_network_budget_must_be_a_positive_number(tmp_path, capsys):
+    from geo.cli import main
+
+    assert main(["build", "--network-budget", "0", "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "corridormap: error: network budget '0.0' is not a number of seconds above 0: fix --network-budget or "
+        "CORRIDORMAP_NETWORK_BUDGET_S"]
     assert not (tmp_path / "out").exists()

@@ -8,6 +8,7 @@ import pytest
 
 from geo import cli
 from geo.geodesy import geodesic_distance_km
+from geo.text.place import is_area
 
 MAPS = ("bam", "north-south", "ru-az-border", "index")
 
@@ -39,12 +40,15 @@ def test_each_map_has_its_files_attribution_and_legend(built, name):
 def test_index_has_all_layers_and_the_articles_places(built):
     features = _features(built, "index")
     layers = {f["properties"]["layer"] for f in features}
-    assert layers == {"bam", "north-south", "ru-az-border", "mentions"}
+    # the layers the article names (BAM, North-South corridor, Trans-Siberian) and the border it speaks of
+    assert layers == {"bam", "north-south", "ru-az-border", "trans-siberian", "mentions"}
     mentions = _mentions(built, "index")
     for name in ("Moscow", "Baku", "Azerbaijan", "Iran", "Armenia", "Komsomolsk-on-Amur", "Persian Gulf"):
         assert name in mentions, name
     page = (built / "index.html").read_text(encoding="utf-8")
-    pinned = [m for m in mentions.values() if m["properties"]["feature_class"] != "INFRA"]
+    # countries, regions and seas are listed, not pinned (geo.text.place.is_area)
+    pinned = [m for m in mentions.values()
+              if not is_area(m["properties"]["feature_class"], m["properties"].get("feature_code") or "")]
     assert page.count("cm-mention") == len(pinned)
     # named infrastructure is listed in the legend, not pinned to a made-up point
     assert "Baikal-Amur Mainline (BAM)" in page

@@ -93,13 +93,15 @@ def corridor_frame(layer: Layer, data: LayerData, stations: gpd.GeoDataFrame) ->
     rows = []
     for (name_a, lon_a, lat_a), (name_b, lon_b, lat_b) in zip(waypoints[:-1], waypoints[1:]):
         facts = layer.segment(name_a, name_b)
-        leg = network.route((name_a, lon_a, lat_a), (name_b, lon_b, lat_b)) if network else None
+        by_rail = network is not None and facts.status != "ferry"
+        leg = network.route((name_a, lon_a, lat_a), (name_b, lon_b, lat_b)) if by_rail else None
         if leg is not None and leg.geometry is not None:
             geom, source, reason = leg.geometry, data.source, ""
             snaps = (leg.start_snap_km, leg.end_snap_km)
         else:
             geom, source = great_circle(lon_a, lat_a, lon_b, lat_b), "schematic"
-            reason = leg.reason if leg is not None else "no OSM rail data for this layer"
+            reason = (leg.reason if leg is not None else "a sea crossing: drawn as a straight line" if facts.status == "ferry"
+                      else "no OSM rail data for this layer")
             snaps = (None, None)
         rows.append(dict(
             layer=layer.id, kind="segment", name=f"{name_a} – {name_b}", start=name_a, end=name_b,
@@ -243,3 +245,25 @@ def build_layer(
         frame = pd.concat([corridor_frame(layer, data, stations), stations], ignore_index=True)
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
     return LayerResult(layer, frame, data.source, data.detail, data.warnings, data.network_failed, data.query_error)
+
+
+def named_route_result(name: str, lines: gpd.GeoDataFrame, detail: str) -> LayerResult:
+    """A layer for a railway the article names that has no layer file: OSM's route relation of that name.
+
+    Parameters
+    ----------
+    name : str
+        The name as the article gives it.
+    lines : GeoDataFrame
+        The relation's merged member ways (:func:`geo.osm.fetch.fetch_named_route`).
+    detail : str
+        Where the lines came from.
+    """
+    layer_id = "route-" + "-".join(fold(name).split())
+    layer = Layer(id=layer_id, kind="corridor", title=name, subtitle="OpenStreetMap route relation",
+                  description=f"Drawn from OpenStreetMap because the article names it and no layer file describes it: {detail}",
+                  color="#4d4d4d", weight=3, path=Path(f"<OpenStreetMap: {name}>"), aliases=(name,))
+    rows = [dict(layer=layer_id, kind="segment", name=name, start="", end="", status="rail", note="", source="osm",
+                 schematic_reason="", length_km=round(geodesic_length_km(geom), 1), snap_start_km=None,
+                 snap_end_km=None, geometry=geom) for geom in lines.geometry]
+    return LayerResult(layer, gpd.GeoDataFrame(rows, geometry="geometry", crs=4326), "osm", detail)

@@ -26,7 +26,7 @@ from ..reading import read_regular
 
 KINDS = ("corridor", "border")
 ROLES = ("terminus", "junction", "station", "port", "border", "anchor")
-STATUSES = ("rail", "construction", "planned")
+STATUSES = ("rail", "construction", "planned", "ferry")
 MODES = ("rail", "road")
 #: Layer ids that would overwrite another output (``index.html`` holds all layers).
 RESERVED_IDS = ("index",)
@@ -50,6 +50,8 @@ class Station:
     position_source: str = ""
     label_zoom: int = 4
     note: str = ""
+    #: Other names the news uses (older names, other romanisations, the port's name): found in articles.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ class Crossing:
     capacity: str = ""
     #: The checkpoint's name on each side: ((ISO country code, name), ...) in the layer's ``countries`` order.
     names: tuple[tuple[str, str], ...] = ()
+    #: Other names the news uses for the crossing (a bridge's name, an older name).
+    aliases: tuple[str, ...] = ()
 
     def side_names(self, country_name=str) -> str:
         """The names on each side as one line, e.g. "Russia: Самур; Azerbaijan: Yalama".
@@ -267,6 +271,7 @@ def _parse_station(raw: Any, path: Path, i: int) -> Station:
         position_source=get.str("position_source", ""),
         label_zoom=get.int("label_zoom", 4),
         note=get.str("note", ""),
+        aliases=tuple(get.str_list("aliases", [])),
     )
 
 
@@ -289,6 +294,7 @@ def _parse_crossing(raw: Any, path: Path, i: int, countries: tuple[str, ...]) ->
         approximate=get.bool("approximate", False),
         position_source=get.str("position_source", ""),
         capacity=get.str("capacity", ""),
+        aliases=tuple(get.str_list("aliases", [])),
     )
 
 

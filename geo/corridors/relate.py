@@ -6,6 +6,7 @@ import geopandas as gpd
 import numpy as np
 
 from ..geodesy import distance_to_line_km, geodesic_distance_km
+from ..text.place import is_area
 
 
 def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
@@ -23,12 +24,20 @@ def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
         ``places`` plus ``nearest_layer``, ``nearest_segment``, ``distance_km``,
         ``nearest_station`` and ``relation`` (a sentence for popups, e.g.
         "on the North–South corridor, 0.8 km from the line, between Makhachkala and Derbent").
+        Countries, divisions, regions, seas and rivers (:func:`geo.text.place.is_area`) get none.
     """
     out = places.copy()
     cols = {"nearest_layer": [], "nearest_segment": [], "distance_km": [], "nearest_station": [], "relation": []}
     titles = {r.layer.id: r.layer.title for r in layers}
     infra = places["infra_layer"] if "infra_layer" in places else [""] * len(places)
-    for point, infra_layer in zip(places.geometry, infra):
+    classes = places["feature_class"] if "feature_class" in places else [""] * len(places)
+    codes = places["feature_code"] if "feature_code" in places else [""] * len(places)
+    for point, infra_layer, fclass, fcode in zip(places.geometry, infra, classes, codes):
+        if infra_layer not in titles and is_area(fclass or "", fcode if isinstance(fcode, str) else ""):
+            # a country, division, sea or river: no distance to a corridor through one point
+            for key in cols:
+                cols[key].append(None)
+            continue
         if infra_layer in titles:
             for key, value in (("nearest_layer", infra_layer), ("nearest_segment", None), ("distance_km", 0.0),
                                ("nearest_station", None), ("relation", f"named infrastructure: the {titles[infra_layer]}")):

@@ -236,13 +236,13 @@ def mention_popup(row) -> str:
 
 
 def add_legend(fmap: folium.Map, results: list, places: gpd.GeoDataFrame | None, note: str = "",
-               outlines: bool = False) -> None:
-    """A legend: colours, dashes and icons, and each layer's data source."""
-    fmap.add_child(LegendControl(legend_html(results, places, note, outlines)))
+               outlines: bool = False, not_drawn: dict[str, list[str]] | None = None) -> None:
+    """A legend: colours, dashes and icons, each layer's data source, and the article's places not drawn."""
+    fmap.add_child(LegendControl(legend_html(results, places, note, outlines, not_drawn)))
 
 
 def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: str, subtitle: str = "",
-              tiles: str | None = None, note: str = "") -> folium.Map:
+              tiles: str | None = None, note: str = "", not_drawn: dict[str, list[str]] | None = None) -> folium.Map:
     """Draw layers and places on one map fitted to the layers.
 
     Parameters
@@ -253,6 +253,9 @@ def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: s
         inside the map's extent are drawn.
     tiles : str, optional
         ``light`` (default), ``osm`` or ``none`` (Natural Earth outlines, no tile server).
+    not_drawn : dict, optional
+        The article's mentions this map draws no marker for, by reason (:func:`geo.maps.coverage.not_drawn`):
+        listed in the legend.
 
     Returns
     -------
@@ -270,7 +273,7 @@ def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: s
     if places is not None:
         shown = places_in(places, bounds)
         add_mentions(fmap, shown)
-    add_legend(fmap, results, shown, note, outlines)
+    add_legend(fmap, results, shown, note, outlines, not_drawn)
     folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
     fit(fmap, bounds)
     return fmap

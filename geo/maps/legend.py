@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 
 from .. import settings
+from .coverage import not_drawn_html
 from .style import (CROSSING_ICONS, SCHEMATIC_DASH, SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL, escape, pinned, slug,
                     source_label)
 
@@ -57,8 +58,10 @@ def _legend_line(style: dict, label: str) -> str:
     return f"<div class='cm-item'>{svg} {label}</div>"
 
 
-def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", outlines: bool = False) -> str:
-    """The legend's HTML: only the symbols this map uses, and each layer's data sources."""
+def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", outlines: bool = False,
+                not_drawn: dict[str, list[str]] | None = None) -> str:
+    """The legend's HTML: only the symbols this map uses, each layer's data sources, and the places not drawn
+    (``not_drawn``: reason -> names, see :func:`geo.maps.coverage.not_drawn`)."""
     items = []
     styles_seen: set[tuple] = set()
     grey = {"color": "#555", "weight": 3, "opacity": 0.9}
@@ -69,7 +72,7 @@ def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", 
         for row in r.frame[r.frame["kind"] == "segment"].itertuples():
             key = (row.status, row.source == "schematic" and row.status == "rail")
             styles_seen.add(key)
-    for status in ("rail", "construction", "planned"):
+    for status in ("rail", "construction", "planned", "ferry"):
         if (status, False) in styles_seen:
             items.append(_legend_line({**grey, "dash_array": STATUS_DASH[status]}, escape(STATUS_LABEL[status])))
     if ("rail", True) in styles_seen:
@@ -101,6 +104,8 @@ def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", 
             items.append(f"<div class='cm-item'><small>Also named in the article: {named}</small></div>")
     if note:
         items.append(f"<div class='cm-item'><small>{escape(note)}</small></div>")
+    if not_drawn:
+        items.append(not_drawn_html(not_drawn))
     items.append(f"<div class='cm-attrib'><small>Data: {settings.ATTRIBUTION}</small></div>")
     return "".join(items)
 

@@ -7,19 +7,23 @@ import re
 import unicodedata
 
 import geopandas as gpd
+import pandas as pd
+
+from ..text.place import is_area
 
 #: Dash pattern per segment status: in service solid, under construction dashed, planned short dashes.
-STATUS_DASH = {"rail": None, "construction": "10 7", "planned": "3 7"}
+STATUS_DASH = {"rail": None, "construction": "10 7", "planned": "3 7", "ferry": "1 8"}
 #: In-service legs with no OSM geometry (drawn straight between stations) are dotted and faint.
 SCHEMATIC_DASH = "1 7"
 SCHEMATIC_OPACITY = 0.55
-STATUS_LABEL = {"rail": "in service", "construction": "under construction", "planned": "planned"}
+STATUS_LABEL = {"rail": "in service", "construction": "under construction", "planned": "planned", "ferry": "sea crossing (ferry)"}
 CROSSING_ICONS = {"rail": ("train", "darkpurple"), "road": ("car", "cadetblue")}
 #: Labels of minor stations wait for this zoom at least, so the overview stays legible.
 ROLE_RADIUS = {"terminus": 5, "junction": 4.5, "border": 4, "anchor": 5, "station": 3.5}
 MENTION_COLOR = "#e08214"
 MENTION_PANE = "cmMentions"
-#: Mentions of whole corridors (feature class INFRA) are not pinned: their point would be arbitrary.
+#: Mentions of whole corridors (feature class INFRA) are not pinned: their point would be arbitrary;
+#: nor are countries, divisions, regions, seas and rivers (:func:`geo.text.place.is_area`).
 UNPINNED_CLASSES = ("INFRA",)
 
 
@@ -57,7 +61,9 @@ def label_zoom(row) -> int:
 
 
 def pinned(places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The places drawn as markers: all but mentions of whole corridors (:data:`UNPINNED_CLASSES`)."""
+    """The places drawn as markers: all but whole corridors and areas (:func:`geo.text.place.is_area`)."""
     if places is None or places.empty or "feature_class" not in places:
         return places
-    return places[~places["feature_class"].isin(UNPINNED_CLASSES)]
+    codes = places["feature_code"] if "feature_code" in places else [""] * len(places)
+    areas = [is_area(c, k if isinstance(k, str) else "") for c, k in zip(places["feature_class"], codes)]
+    return places[~places["feature_class"].isin(UNPINNED_CLASSES) & ~pd.Series(areas, index=places.index, dtype=bool)]

@@ -37,7 +37,8 @@ from ..corridors.stations import layer_points
 from ..errors import DataError, LayerError, QueryError, QueryTooLarge
 from . import cache, overpass_http, split
 from .elements import elements_to_frames, assemble_route
-from .queries import (boundary_query, corridor_pieces, crossings_query, query_selectors, relation_query, render_filter,
+from .queries import (boundary_query, corridor_pieces, crossings_query, named_route_query, query_selectors,
+                      relation_query, render_filter,
                       ways_query)
 from .schema import normalise
 
@@ -50,6 +51,36 @@ Request = Callable[[str], dict[str, Any]]
 
 
 # --------------------------------------------------------------------------- public API
+
+
+def fetch_named_route(name: str, send: Request | None = None) -> tuple[gpd.GeoDataFrame, str] | None:
+    """The railway an article names without a layer, as OSM's route relation of that name.
+
+    Returns
+    -------
+    (lines, detail) or None
+        The relation's member ways merged into lines, and where they came from; None when
+        no ``route=railway``/``route=train`` relation has that name.
+
+    Raises
+    ------
+    NetworkError
+        When Overpass cannot be reached (see :func:`geo.osm.overpass_http.request`).
+    DataError
+        When its answer does not parse into frames (it is not cached).
+    """
+    session = _Session(send or overpass_http.request)
+    elements = session(named_route_query(name))
+    lines, _ = elements_to_frames(elements)
+    if lines.empty:
+        return None
+    relations = [e for e in elements if e.get("type") == "relation"]
+    top = relations[0] if relations else {"id": None, "tags": {"name": name}}
+    rel_name = (top.get("tags") or {}).get("name", name)
+    route = assemble_route(lines, top.get("id"), rel_name)
+    note = f"route relation {top.get('id')} {rel_name!r}, found by the article's name {name!r}"
+    return route, make_detail(session.timestamps, note)
+
 
 
 def fetch_layer(layer: Layer, area=None, refresh: bool = False) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
@@ -78,7 +109,9 @@ def fetch_layer(layer: Layer, area=None, refresh: bool = False) -> tuple[gpd.Geo
         after halving (:class:`QueryTooLarge`); the message names the layer,
         the selector and the fix.
     DataError
-        When Overpass returns nothing for the layer's selectors.
+        When Overpass returns nothing for the layer's selectors, or an answer
+        that does not parse into frames (it is not cached); the message names
+        the layer.
     """
     session = _Session(_forget_answers(overpass_http.request, refresh))
     try:
@@ -88,6 +121,8 @@ def fetch_layer(layer: Layer, area=None, refresh: bool = False) -> tuple[gpd.Geo
             lines, points, note = fetch_corridor(layer, session, area)
     except QueryError as exc:
         raise type(exc)(refusal_message(layer, exc), exc.query, exc.server_text) from None
+    except DataError as exc:  # a malformed answer, or no boundary: said with the layer
+        raise DataError(f"{layer.id}: {exc.message}") from None
     if lines.empty:
         raise DataError(
             f"{layer.id}: Overpass returned no OSM lines for the layer's selectors ({note}): "
@@ -208,7 +243,7 @@ def fetch_border(layer: Layer, run: Callable[[str], list[dict]]):
     boundary, _ = elements_to_frames(run(boundary_query(osm.get("boundary_filter", ""), layer.countries)))
     if boundary.empty:
         raise DataError(
-            f"{layer.id}: Overpass found no boundary ways shared by {' and '.join(layer.countries)} "
+            f"Overpass found no boundary ways shared by {' and '.join(layer.countries)} "
             f"({render_filter(osm.get('boundary_filter', ''))}): check 'countries' and [osm] in {layer.path}"
         )
     border_line = linemerge(list(boundary.geometry))

@@ -5,8 +5,10 @@ The endpoints are ``settings.overpass_url`` (CLI ``--overpass-url``, env
 several are tried in order when one is overloaded or down. The query timeout,
 memory limit, rate limiting and response cache are osmnx's: responses are
 cached as osmnx caches them (one JSON file per query, named by the SHA-1 of
-the GET-style URL, in ``osmnx.settings.cache_folder``), and the wait for a
-free Overpass slot comes from osmnx's rate limiter. Unlike osmnx, which
+the GET-style URL, in ``osmnx.settings.cache_folder``), but only answers
+whose elements parse into frames and are not empty; a cache file failing that
+check is reported, deleted and asked for again. The wait for a free Overpass
+slot comes from osmnx's rate limiter. Unlike osmnx, which
 retries HTTP 429 and 504 forever, every failure here is retried a bounded
 number of times (``settings.http_max_retries``, exponential backoff from
 ``settings.http_backoff_s``) and then reported as a :class:`NetworkError`.
@@ -27,6 +29,7 @@ import json
 import logging
 import re
 import socket
+import threading
 import time
 from collections import OrderedDict
 from datetime import datetime, timezone
@@ -37,9 +40,12 @@ from urllib.parse import urlsplit
 
 import osmnx as ox
 import requests
+import urllib3
 
 from .. import files, settings
-from ..errors import InputError, NetworkError, QueryError, QueryTooLarge
+from . import budget
+from ..errors import DataError, InputError, NetworkError, QueryError, QueryTooLarge
+from .elements import check_elements
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,7 @@ _OSMNX_DEFAULT_CACHE = "./cache"
 _ERROR_LINE = re.compile(r"<strong[^>]*>\s*Error\s*</strong>\s*:?(.*?)</p>", re.S | re.I)
 _TOO_LARGE = re.compile(r"out of memory|timed out", re.I)
 _DUPLICATE = "duplicate_query"
+_CHUNK = 1 << 16
 
 
 class _Retry(Exception):
@@ -62,6 +69,10 @@ class _Retry(Exception):
 
 class _Duplicate(_Retry):
     """The server is still running an identical query: wait, then ask again."""
+
+
+class _OutOfTime(Exception):
+    """The network budget is spent, or would be before a wait ends."""
 
 
 class _GiveUp(Exception):
@@ -161,7 +172,9 @@ def read_cache(query: str, endpoint: str | None = None) -> dict[str, Any] | None
     """The cached response to ``query`` from ``endpoint``, or None.
 
     A cache file that is not a complete Overpass response (truncated, not
-    JSON, no ``elements``, a server remark) is deleted and treated as absent.
+    JSON, no ``elements``, a server remark), whose elements do not parse into
+    frames (:func:`geo.osm.elements.check_elements`) or that holds no elements
+    is reported, deleted and treated as absent: the query is sent again.
     """
     if not ox.settings.use_cache:
         return None
@@ -171,7 +184,10 @@ def read_cache(query: str, endpoint: str | None = None) -> dict[str, Any] | None
     try:
         data = json.loads(path.read_bytes())
         _check_elements(data, query)
-    except (ValueError, _Retry, QueryError, OSError) as exc:
+        check_elements(data["elements"])
+        if not data["elements"]:
+            raise ValueError("an empty answer, never kept")
+    except (ValueError, RecursionError, _Retry, QueryError, DataError, OSError) as exc:
         log.warning("deleting corrupt Overpass cache file %s (%s); the query will be sent again", path, exc)
         path.unlink(missing_ok=True)
         return None
@@ -180,9 +196,30 @@ def read_cache(query: str, endpoint: str | None = None) -> dict[str, Any] | None
 
 
 def write_cache(query: str, data: dict[str, Any], endpoint: str | None = None) -> None:
-    """Cache a complete Overpass response atomically (when ``osmnx.settings.use_cache``)."""
-    if ox.settings.use_cache and "remark" not in data:
+    """Cache a checked Overpass response atomically (when ``osmnx.settings.use_cache``).
+
+    Only answers that hold elements are kept: an empty one (nothing found, or
+    a server that lost its data) is asked for again next time, so it cannot
+    turn later builds schematic. A response with a remark is not kept either.
+    """
+    if ox.settings.use_cache and "remark" not in data and data.get("elements"):
         files.write_bytes(cache_file(query, endpoint), json.dumps(data).encode("utf-8"))
+
+
+def checked(data: dict[str, Any], endpoint: str | None = None) -> dict[str, Any]:
+    """``data`` when its elements parse into frames (:func:`geo.osm.elements.check_elements`).
+
+    Raises
+    ------
+    DataError
+        Naming the server and the malformed element.
+    """
+    try:
+        check_elements(data["elements"])
+    except DataError as exc:
+        raise DataError(f"Overpass ({interpreter_url(endpoint)}) sent a malformed answer ({exc.message}); it was "
+                        "not cached: try again later, or use another server (--overpass-url)") from None
+    return data
 
 
 # --------------------------------------------------------------------------- requests
@@ -217,45 +254,71 @@ def request(query: str) -> dict[str, Any]:
         other Overpass runtime errors; or at once when every endpoint gives up
         (its host name does not resolve, or it asks to wait longer than
         ``settings.http_retry_after_max_s``).
+    DataError
+        At once when a server's answer does not parse into frames (:func:`checked`).
     """
     urls = endpoints()
     for url in urls:
         cached = read_cache(query, url)
         if cached is not None:
             return cached
+    reasons: dict[str, str] = {}
+    tries = {u: 0 for u in urls}
+    with budget.spending():  # the build's network time runs while Overpass is asked
+        try:
+            answer = _ask_in_turn(urls, query, reasons, tries)
+        except _OutOfTime:
+            raise NetworkError(_failure_message(urls, reasons, tries, budget.current())) from None
+    if answer is None:
+        raise NetworkError(_failure_message(urls, reasons, tries))
+    url, data = answer
+    write_cache(query, checked(data, url), url)
+    return data
+
+
+def _ask_in_turn(urls: list[str], query: str, reasons: dict[str, str],
+                 tries: dict[str, int]) -> tuple[str, dict[str, Any]] | None:
+    """(endpoint, answer) from the first endpoint to answer, in rounds with backoff; None when all failed.
+
+    ``reasons`` and ``tries`` are filled in per endpoint; :class:`_OutOfTime` when the budget is spent.
+    """
     attempts = int(settings.http_max_retries) + 1
-    live, reasons, tries = list(urls), {}, {u: 0 for u in urls}
+    live = list(urls)
     for attempt in range(attempts):
         delay = None
         for url in list(live):
+            if budget.remaining() <= 0:
+                raise _OutOfTime
             tries[url] += 1
             try:
-                data = _ask(url, query)
+                return url, _ask(url, query)
             except _GiveUp as exc:
                 reasons[url] = str(exc)
                 live.remove(url)
                 log.warning("Overpass endpoint %s: %s; not retried", url, exc)
-                continue
             except _Retry as exc:
                 reasons[url] = exc.reason
                 delay = exc.delay if exc.delay is not None else delay
                 log.warning("Overpass %s attempt %d/%d failed (%s)", url, attempt + 1, attempts, exc.reason)
-                continue
-            write_cache(query, data, url)
-            return data
         if live and attempt + 1 < attempts:
-            _sleep(backoff_s(attempt) if delay is None else delay)
-    raise NetworkError(_failure_message(urls, reasons, tries))
+            _pause(backoff_s(attempt) if delay is None else delay)
+    return None
 
 
-def _failure_message(urls: list[str], reasons: dict[str, str], tries: dict[str, int]) -> str:
+def _failure_message(urls: list[str], reasons: dict[str, str], tries: dict[str, int],
+                     spent: budget.Budget | None = None) -> str:
     def one(url: str) -> str:
         times = "once" if tries[url] == 1 else f"{tries[url]} times"
         return f"Overpass ({interpreter_url(url)}) failed {times}, last: {reasons.get(url, 'no answer')}"
 
+    failures = "; ".join(one(u) for u in urls if tries[u])
+    if spent is not None:
+        what = f"the network time budget of {spent.seconds:g} s for this build is spent"
+        return (f"{what} ({failures or 'before Overpass was asked'}): raise it (--network-budget, "
+                "CORRIDORMAP_NETWORK_BUDGET_S), or build without the network (--osm-dir, --snapshot)")
     fix = ("Check the internet connection and try again later, or use another Overpass server "
            "(--overpass-url, CORRIDORMAP_OVERPASS_URL); --osm-dir or --snapshot build without the network")
-    return "; ".join(one(u) for u in urls) + ". " + fix
+    return failures + ". " + fix
 
 
 def _ask(url: str, query: str) -> dict[str, Any]:
@@ -264,9 +327,9 @@ def _ask(url: str, query: str) -> dict[str, Any]:
     for wait in range(waits + 1):
         pause = _osmnx_pause(url)
         if pause > 0:
-            _sleep(pause)
+            _pause(pause)
         try:
-            return parse_response(_post(interpreter_url(url), query), query)
+            return parse_response(*_post(interpreter_url(url), query, budget.request_deadline()), query)
         except _Duplicate as exc:
             if wait == waits:
                 raise QueryError(
@@ -276,7 +339,7 @@ def _ask(url: str, query: str) -> dict[str, Any]:
                 ) from None
             log.warning("Overpass %s is running the identical query (%s); waiting %.0f s", url, exc.reason,
                         settings.overpass_duplicate_wait_s)
-            _sleep(float(settings.overpass_duplicate_wait_s))
+            _pause(float(settings.overpass_duplicate_wait_s))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -302,8 +365,8 @@ def retry_after_s(value: str | None, now: datetime | None = None) -> float | Non
     return max(0.0, (when - now).total_seconds())
 
 
-def parse_response(response: requests.Response, query: str = "") -> dict[str, Any]:
-    """Check an Overpass HTTP response and return its JSON.
+def parse_response(response: requests.Response, body: bytes, query: str = "") -> dict[str, Any]:
+    """Check an Overpass HTTP response and its ``body`` (read by :func:`_post`) and return its JSON.
 
     Raises
     ------
@@ -317,7 +380,6 @@ def parse_response(response: requests.Response, query: str = "") -> dict[str, An
         For a very long Retry-After.
     """
     status = response.status_code
-    body = response.content or b""
     said = server_errors(body)
     if any(_DUPLICATE in line for line in said):
         raise _Duplicate(said[0])
@@ -376,22 +438,65 @@ def _text_of(body: bytes, limit: int = 160) -> str:
     return " ".join(text.split())[:limit] or "(empty body)"
 
 
-def _post(url: str, query: str) -> requests.Response:
-    """POST ``query``; network failures become :class:`_Retry` (:class:`_GiveUp` for DNS)."""
+def _post(url: str, query: str, deadline: float) -> tuple[requests.Response, bytes]:
+    """POST ``query``: the response and its whole body, both in by ``deadline`` (``time.monotonic()``).
+
+    The exchange runs in a worker thread, so nothing a server does (never
+    answering, sending a byte now and then, headers included) keeps the caller
+    past the deadline; the worker stops reading at the deadline too.
+    Failures become :class:`_Retry` (:class:`_GiveUp` for DNS).
+    """
+    allowed = deadline - time.monotonic()
+    outcome: list[Any] = []
+    done = threading.Event()
+
+    def exchange() -> None:
+        try:
+            outcome.append(_exchange(url, query, deadline))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=exchange, name="overpass-request", daemon=True).start()
+    if not done.wait(max(0.0, allowed)):
+        raise _Retry(_late(allowed))
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _exchange(url: str, query: str, deadline: float) -> tuple[requests.Response, bytes]:
+    """POST and read the body in pieces, checking ``deadline`` after each (see :func:`_post`)."""
     headers = dict(requests.utils.default_headers())
     headers.update({"User-Agent": settings.user_agent, "Accept-Language": ox.settings.http_accept_language})
-    timeout = ox.settings.requests_timeout
+    allowed = deadline - time.monotonic()
+    timeout = max(0.001, min(float(ox.settings.requests_timeout), allowed))
+    chunks: list[bytes] = []
     try:
-        return requests.post(url, data={"data": query}, timeout=timeout, headers=headers, **ox.settings.requests_kwargs)
-    except requests.exceptions.Timeout:
-        raise _Retry(f"no answer within {timeout} s (timeout)") from None
-    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+        with requests.post(url, data={"data": query}, timeout=timeout, headers=headers, stream=True,
+                           **ox.settings.requests_kwargs) as response:
+            while chunk := response.raw.read1(_CHUNK, decode_content=True):
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise _Retry(_late(allowed))
+    except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError):
+        raise _Retry(f"no answer within {timeout:.3g} s (timeout)") from None
+    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+            urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError):
         raise _Retry("the response was cut off (truncated transfer)") from None
     except requests.exceptions.ConnectionError as exc:
         reason = _connection_reason(exc)
         if reason.startswith("host name does not resolve"):
             raise _GiveUp(reason) from None
         raise _Retry(f"cannot connect: {reason}") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise _Retry(f"the connection failed while reading the answer ({exc})") from None
+    return response, b"".join(chunks)
+
+
+def _late(allowed: float) -> str:
+    return f"no complete answer within {max(allowed, 0):.3g} s (a deadline for the whole answer, not each byte)"
 
 
 def _connection_reason(exc: BaseException) -> str:
@@ -439,6 +544,13 @@ def _osmnx_pause(endpoint: str) -> float:
     except (requests.RequestException, OSError) as exc:  # status endpoint unreachable: the POST will tell
         log.info("Overpass status endpoint unavailable (%s)", exc)
         return 0.0
+
+
+def _pause(seconds: float) -> None:
+    """Wait ``seconds`` before asking again, unless the network budget would be spent by then (:class:`_OutOfTime`)."""
+    if seconds >= budget.remaining():
+        raise _OutOfTime
+    _sleep(seconds)
 
 
 def _sleep(seconds: float) -> None:

@@ -91,6 +91,26 @@ def relation_query(name: str | None = None, relation_id: int | None = None) -> s
     )
 
 
+def named_route_query(name: str) -> str:
+    """Member ways (with geometry) of the ``route=railway``/``route=train`` relations called ``name``.
+
+    The name is matched against ``name``, ``name:en`` and ``alt_name``, ignoring case, with any
+    dash for a dash ("Amur-Yakutsk Mainline" finds "Amur–Yakutsk Mainline").
+    """
+    words = [re.escape(w) for w in re.split(r"\s*[-–—]\s*|\s+", name.strip()) if w]
+    pattern = "^" + "[-–— ]+".join(words) + "$"
+    tops = "".join(f'rel["route"~"^(railway|train)$"][{quote(key)}~{quote(pattern)},i];'
+                   for key in ("name", "name:en", "alt_name"))
+    return (
+        f"{overpass_http.query_header()};"
+        f"({tops})->.top;"
+        '(.top;rel(r.top)["route"~"^(railway|train)$"];)->.route;'
+        ".route out tags;"
+        f'way(r.route)["railway"]{NOT_TRACK};'
+        "out geom;"
+    )
+
+
 def ways_query(way_filter: str, polygon: Polygon) -> str:
     """Ways matching ``way_filter`` inside ``polygon``, with geometry."""
     return f'{overpass_http.query_header()};way{render_filter(way_filter)}(poly:"{poly_string(polygon)}");out geom;'

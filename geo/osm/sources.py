@@ -94,20 +94,20 @@ def get_layer_data(
             lines, pts, detail = fetch.fetch_layer(layer, area, refresh=refresh)
             return LayerData(lines, pts, "osm", detail, warnings)
         except NetworkError as exc:
-            failed, why = True, exc.message
+            failed, problem = True, f"{layer.id}: {exc.message}"
         except QueryError as exc:
             warnings.append(f"{exc.message}; drawn schematically")
             detail = f"schematic: drawn through the geocoded stations (Overpass refused the query: {exc.server_text})"
             return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings, query_error=exc)
-        except DataError as exc:
-            why = exc.message
+        except DataError as exc:  # its message names the layer
+            problem = exc.message
         if cached is None:
-            warnings.append(f"{layer.id}: {why}; drawn schematically")
+            warnings.append(f"{problem}; drawn schematically")
     if cached is not None:
         age = f"fetched {cached.fetched:%Y-%m-%d}" if cached.fetched else "of unknown age"
-        reason = "offline" if offline else f"the live fetch failed: {why}"
+        why = "offline" if offline else problem
         warnings.append(f"{layer.id}: using cached OSM data {age}, older than {settings.cache_max_age_days:g} days "
-                        f"({reason}); rerun online to refresh it")
+                        f"({why}); rerun online to refresh it")
         return LayerData(cached.lines, cached.points, "cache", cached.detail, warnings, network_failed=failed)
     if failed:
         detail = "schematic: drawn through the geocoded stations (the live fetch failed)"
@@ -132,6 +132,7 @@ def check_sources(layer_ids: Iterable[str], osm_dir: str | Path | None = None,
     if osm_dir is not None:
         local.osm_files(osm_dir)
     if snapshot_dir is not None:
+        snapshot.read_manifest(snapshot_dir)
         for layer_id in layer_ids:
             snapshot.layer_file(snapshot_dir, layer_id)
 

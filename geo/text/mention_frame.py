@@ -9,7 +9,7 @@ import pandas as pd
 from shapely.geometry import Point
 
 COLUMNS = [
-    "layer", "kind", "name", "local_name", "country", "geonames_id", "feature_class", "score",
+    "layer", "kind", "name", "local_name", "country", "geonames_id", "feature_class", "feature_code", "score",
     "count", "texts", "quotes", "infra_layer", "source", "geometry",
 ]
 
@@ -59,6 +59,7 @@ def mention_frame(mentions: list, places: list) -> gpd.GeoDataFrame:
         rows.append(dict(
             layer="mentions", kind="mention", name=place.name, local_name=getattr(place, "local_name", ""),
             country=place.country, geonames_id=place.geonames_id, feature_class=place.feature_class,
+            feature_code=getattr(place, "feature_code", ""),
             score=round(float(place.score), 3), count=len(found), texts=sorted({m.text for m in found}),
             quotes=quotes, infra_layer=next((m.layer_id for m in found if getattr(m, "layer_id", "")), ""),
             source="gazetteer", geometry=Point(place.lon, place.lat),

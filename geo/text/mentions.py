@@ -2,8 +2,10 @@
 
 The statistical NER of the small English model finds most places but mislabels
 some (``Baikal-Amur Mainline`` as ORG, ``Ust-Kut`` as PERSON) and misses others
-(``BAM``). A ruler over the gazetteer (:mod:`geo.text.gazetteer`) and the named
-infrastructure of ``layers/`` adds and relabels those spans.
+(``BAM``). A ruler over the gazetteer (:mod:`geo.text.gazetteer`: places, the layers'
+stations, ports and crossings, their romanisation variants, and the layers' names)
+adds and relabels those spans; named infrastructure by pattern ("A–B railway",
+"... Magistral", "... Transport Corridor") comes from :mod:`geo.text.infrastructure`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import re
 from dataclasses import dataclass
 
 from . import gazetteer
+from .infrastructure import find_infrastructure
+from .names import variant_key
 from .. import settings
 from ..errors import DataError
 from .invisible import Visible, visible
@@ -69,7 +73,7 @@ def ruler() -> dict[str, tuple[int, str, str]]:
             out[key] = value
 
     for key, ids in gaz.names.items():
-        if key in settings.ruler_generic_words:
+        if key in settings.ruler_generic_words or key in settings.generic_place_words:
             continue
         for i in ids:
             e = gaz.entries[i]
@@ -85,12 +89,32 @@ def ruler() -> dict[str, tuple[int, str, str]]:
         put(key, (_MEDIUM, "NORP", ""))
     from ..corridors.layers import list_layers
 
+    for key in layer_vocabulary():
+        put(key, (_STRONG, "GPE", ""))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def layer_vocabulary() -> dict[str, str]:
+    """Folded names of every layer station, port and crossing -> their romanisation key.
+
+    The ruler matches these strongly, and also by romanisation key ("Severobaikalsk" for the
+    layer's "Severobaykalsk"; see :func:`geo.text.names.variant_key`).
+    """
+    from ..corridors.layers import list_layers
+
+    names: list[str] = []
     for layer in list_layers():
         for s in layer.stations:
-            for n in (s.name, s.local_name):
-                if n:
-                    put(gazetteer.fold(n), (_STRONG, "GPE", ""))
-    return out
+            names += gazetteer.station_names(s.name, s.local_name) + list(s.aliases)
+        for c in layer.crossings:
+            names += gazetteer.crossing_names(c.name, [n for _, n in c.names]) + list(c.aliases)
+    return {gazetteer.fold(n): variant_key(n) for n in names if len(gazetteer.fold(n)) >= 3}
+
+
+@functools.lru_cache(maxsize=1)
+def _vocabulary_variants() -> dict[str, tuple[int, str, str]]:
+    return {v: (_STRONG, "GPE", "") for v in layer_vocabulary().values()}
 
 
 def extract_mentions(text: str) -> list[Mention]:
@@ -109,7 +133,9 @@ def extract_mentions(text: str) -> list[Mention]:
     Returns
     -------
     list of Mention
-        Sorted by start, non-overlapping; ``text[m.start:m.end] == m.text``.
+        Sorted by start; ``text[m.start:m.end] == m.text``. Mentions do not overlap, except that
+        a named-infrastructure phrase ("Rasht–Astara railway", label ``INFRA``) holds the place
+        mentions of the towns at its ends ("Rasht", "Astara").
     """
     if not text or not text.strip():
         return []
@@ -158,6 +184,8 @@ def mentions_from_doc(doc, source: Visible | None = None, offset: int = 0) -> li
             before = len(spans)
             for s, e in _split_compound(text, start, end, rules) if ent.label_ == "NORP" else [(start, end)]:
                 key = gazetteer.fold(text[s:e])
+                if key in settings.generic_place_words:
+                    continue
                 hit = rules.get(key)
                 if ent.label_ == "NORP" and not (hit and hit[1] in ("NORP", "GPE", "LOC")):
                     continue
@@ -196,7 +224,8 @@ def mentions_from_doc(doc, source: Visible | None = None, offset: int = 0) -> li
         person = any(c.label_ == "PERSON" for c in covering)
         if all(s <= cs and ce <= e for cs, ce in bounds):  # the rule covers the model's entities
             # A person's name is a place only when it is a demonym ("Azerbaijani" soldiers) or a strong name.
-            if strength >= _STRONG or (strength >= _MEDIUM and (not person or label == "NORP" or _big_place(key))):
+            wider = all(s < cs or ce < e for cs, ce in bounds)  # the name goes on past the entity: "Anzali port"
+            if strength >= _STRONG or (strength >= _MEDIUM and (not person or wider or label == "NORP" or _big_place(key))):
                 spans.append((s, e, label, layer_id, 3))
         elif len(bounds) == 1 and bounds[0][0] <= s and e <= bounds[0][1] and not person:
             # A place inside an organisation's name ("Zimbabwe Tourism Authority", "Nigerian Army").
@@ -205,7 +234,23 @@ def mentions_from_doc(doc, source: Visible | None = None, offset: int = 0) -> li
     spans = _resolve_overlaps(spans, len(text))
     if settings.ruler_local_places:
         spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _local_places(doc, spans, ent_by_token), len(text))
-    return _to_mentions(doc, spans, source or Visible(text, text), offset)
+    return _to_mentions(doc, _with_infrastructure(spans, find_infrastructure(text), len(text)),
+                        source or Visible(text, text), offset)
+
+
+def _with_infrastructure(spans: list[tuple[int, int, str, str]], infra: list,
+                         length: int) -> list[tuple[int, int, str, str]]:
+    """Replace the spans inside named-infrastructure phrases by the phrase and the towns at its ends."""
+    if not infra:
+        return spans
+    phrases = _Occupied(length)
+    for i in infra:
+        phrases.take(i.start, i.end)
+    kept = [sp for sp in spans if not phrases.overlaps(sp[0], sp[1])]
+    for i in infra:
+        kept.append((i.start, i.end, "INFRA", i.layer_id))
+        kept += [(s, e, "GPE", "") for s, e in i.places]
+    return sorted(kept, key=lambda sp: (sp[0], -sp[1]))
 
 
 def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, int]]:
@@ -311,6 +356,7 @@ def _rule_matches(doc, rules: dict, lookup=None):
     text = doc.text
     words = [t.text for t in doc]
     idx = [t.idx for t in doc]
+    variants = _vocabulary_variants() if lookup is None and rules else {}
     while i < n:
         if not words[i][:1].isupper():
             i += 1
@@ -322,7 +368,7 @@ def _rule_matches(doc, rules: dict, lookup=None):
                 continue
             s, e = idx[i], idx[j - 1] + len(last)
             key = gazetteer.fold(text[s:e])
-            hit = lookup(key) if lookup else rules.get(key)
+            hit = lookup(key) if lookup else rules.get(key) or variants.get(variant_key(key))
             if hit and (len(key) >= 3 or text[s:e].replace(".", "").isupper()):
                 found = (s, e, hit, i, j)
                 break

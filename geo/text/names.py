@@ -1,4 +1,12 @@
-"""Name keys: how place names are folded before lookup, so spelling differences do not matter."""
+"""Name keys: how place names are folded before lookup, so spelling differences do not matter.
+
+Two keys per name:
+
+- :func:`fold`, the exact key: case, diacritics, apostrophes, dots and dashes do not matter;
+- :func:`variant_key`, the romanisation key: :func:`fold` plus the usual differences between
+  transliterations of Russian, Azerbaijani, Kazakh and Persian names folded away (general
+  rules, applied to every name, see :func:`variant_key`).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +19,26 @@ _APOSTROPHES = "'’‘`´ʼʹʻ\"“”«»"
 _DASHES = "-‐‑‒–—―−_/"
 _FOLD_TABLE = str.maketrans({**{c: "" for c in _APOSTROPHES + "." + INVISIBLE_CHARS}, **{c: " " for c in _DASHES + ","}})
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+
+#: Russian (and Kazakh) Cyrillic -> Latin, as in the BGN/PCGN-like spellings GeoNames uses.
+_TRANSLIT = dict(zip(
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
+    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t",
+     "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya", "a", "g", "k", "n", "o", "u", "u", "h", "i"]))
+
+#: Letters of Azerbaijani, Turkish and Kazakh Latin spellings that NFKD does not reduce to ASCII.
+_LATIN_EXTRA = str.maketrans({"ə": "a", "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe"})
+
+#: Romanisation rules of :func:`variant_key`, in order, on each folded word.
+_VARIANT_RULES = (
+    (re.compile(r"[ьъ]"), ""),  # soft and hard signs
+    (re.compile(r"y[oe]"), "e"),  # yo/e (ё), ye/e (Yekaterinburg/Ekaterinburg), -oye/-oe
+    (re.compile(r"kh"), "h"),  # kh/h (Khachmaz/Hachmaz)
+    (re.compile(r"ow"), "o"),  # ow/o (Nowshahr/Noshahr)
+    (re.compile(r"y"), "i"),  # y/i, ay/ai (Severobaykalsk/Severobaikalsk)
+    (re.compile(r"oie$"), "oe"),  # -oie/-oe (Nizhneleninskoie)
+    (re.compile(r"(.)\1+"), r"\1"),  # doubled letters (Ussuriysk/Usuriisk)
+)
 
 
 def fold(name: str) -> str:
@@ -28,6 +56,42 @@ def fold(name: str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.casefold().translate(_FOLD_TABLE)
     return " ".join(text.split())
+
+
+def transliterate(name: str) -> str:
+    """Latin spelling of a Cyrillic name ("Яраг-Казмаляр" -> "Yarag-Kazmalyar"); other text unchanged."""
+    out = []
+    for c in name:
+        latin = _TRANSLIT.get(c.lower())
+        if latin is None:
+            out.append(c)
+        else:
+            out.append(latin.capitalize() if c.isupper() else latin)
+    return "".join(out)
+
+
+def variant_key(name: str) -> str:
+    """Return the romanisation-insensitive key of a place name.
+
+    :func:`fold`, Cyrillic transliterated, then per word: soft signs dropped, yo/ye -> e,
+    kh -> h, ow -> o, y -> i, -oie -> -oe, doubled letters single; "Bandar-e X" -> "Bandar X".
+    Two spellings of one name by different romanisations share this key.
+
+    Examples
+    --------
+    >>> variant_key("Severobaykalsk") == variant_key("Severobaikalsk")
+    True
+    >>> variant_key("Nowshahr") == variant_key("Noshahr")
+    True
+    """
+    key = fold(transliterate(fold(name))).translate(_LATIN_EXTRA)
+    key = re.sub(r"\bbandar e\b", "bandar", key)
+    words = []
+    for word in key.split():
+        for pattern, repl in _VARIANT_RULES:
+            word = pattern.sub(repl, word)
+        words.append(word)
+    return " ".join(words)
 
 
 def is_cyrillic(name: str) -> bool:

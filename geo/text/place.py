@@ -5,6 +5,18 @@ from __future__ import annotations
 from typing import NamedTuple
 
 
+#: Feature classes and codes of places that are areas or lines, not points: countries, first-level
+#: divisions, continents, regions, seas and rivers. They are named on the map by its outlines and in
+#: its list of places, never pinned at one point nor related to a corridor through one point.
+AREA_CLASSES = ("H", "L", "INFRA")
+AREA_CODES = ("PCLI", "PCLH", "ADM1", "CONT", "SEA", "RGN")
+
+
+def is_area(feature_class: str, feature_code: str = "") -> bool:
+    """True for a country, first-level division, region, sea, river or corridor (see :data:`AREA_CODES`)."""
+    return feature_class in AREA_CLASSES or feature_code in AREA_CODES
+
+
 class Place(NamedTuple):
     """A GeoNames-style place: a gazetteer entry, or (with ``score`` and ``candidates``) a resolved mention."""
 

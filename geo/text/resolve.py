@@ -21,6 +21,7 @@ from . import gazetteer
 from .. import settings
 from ..geodesy import haversine_km, haversine_matrix_km
 from .gazetteer import candidates
+from .infrastructure import infra_name
 from .names import fold
 from . import nominatim
 from .place import Place
@@ -136,6 +137,46 @@ def resolve(
             if id(scored) not in places:
                 places[id(scored)] = _place(gaz, scored, ctx)
             out.append(places[id(scored)])
+    return reject_far_fetched(out, keys, _layer_anchors(ctx.layers))
+
+
+def reject_far_fetched(places: list[Place | None], keys: list[str],
+                       anchors: list[tuple[float, float]] = ()) -> list[Place | None]:
+    """Drop low-confidence towns thousands of km from all the article's other places and corridors.
+
+    A place is dropped when its confidence is below ``settings.far_fetched_score`` and it lies
+    more than ``settings.far_fetched_km`` from every town or station the article names under
+    another name (at least two of them) and from every station of a corridor the article names.
+    Each distinct (place, name) is decided once, against the distinct points, so the time grows
+    linearly with the mentions.
+
+    Parameters
+    ----------
+    places : list of Place or None
+        One per mention.
+    keys : list of str
+        The folded text of each mention (mentions of one name do not support each other).
+    anchors : list of (lat, lon)
+        Points of the corridors the article names.
+    """
+    points = list(dict.fromkeys((p.lat, p.lon, key) for p, key in zip(places, keys)
+                                if p is not None and p.feature_class in ("P", "S")))
+    lat = np.array([a for a, _, _ in points] + [a for a, _ in anchors], dtype=float)
+    lon = np.array([b for _, b, _ in points] + [b for _, b in anchors], dtype=float)
+    owner = np.array([k for _, _, k in points] + [None] * len(anchors), dtype=object)
+    cell = [(round(a, 1), round(b, 1)) for a, b in zip(lat, lon)]
+    decided: dict[tuple, bool] = {}
+    out = list(places)
+    for k, (p, key) in enumerate(zip(places, keys)):
+        if p is None or p.feature_class not in ("P", "S") or p.score >= settings.far_fetched_score:
+            continue
+        if (p.lat, p.lon, key) not in decided:
+            others = owner != key
+            far = len({c for c, use in zip(cell, others) if use}) >= 2 and bool(
+                haversine_matrix_km([p.lat], [p.lon], lat[others], lon[others]).min() > settings.far_fetched_km)
+            decided[(p.lat, p.lon, key)] = far
+        if decided[(p.lat, p.lon, key)]:
+            out[k] = None
     return out
 
 
@@ -226,8 +267,11 @@ def _base_scores(gaz, name: _Name, ctx: "_Context", support: Counter) -> list[fl
         scores[pos] += 0.6 * min(ctx.admin1.get(e.admin1, 0.0) - own_admin1.get(e.admin1, 0.0), 2.0)
     near = _proximity(ctx, name.key, entries)
     for pos, e in enumerate(entries):
-        if e.geonames_id in ctx.stations:
-            scores[pos] += 1.5
+        if e.geonames_id in ctx.stations or (e.layer_id and e.layer_id in ctx.layers and e.feature_class != "INFRA"):
+            scores[pos] += 1.5  # a station of a corridor the article names
+        elif (e.layer_id and e.feature_class != "INFRA"
+              and ctx.countries.get(e.country, 0.0) - own_countries.get(e.country, 0.0) >= 1.0):
+            scores[pos] += settings.corridor_vocabulary_weight  # a station, port or crossing in a country of the article
         scores[pos] += near[pos]
         scores[pos] += settings.coherence_weight * min(2, support.get(e.admin1, 0))
         if name.cands[pos][0] in name.shadowed:
@@ -246,6 +290,16 @@ def _proximity(ctx: "_Context", key: str, entries: list[Place]) -> np.ndarray:
     d = haversine_matrix_km([entries[p].lat for p in which], [entries[p].lon for p in which], lat[use], lon[use])
     out[which] = settings.proximity_weight * np.maximum(0.0, 1.0 - d.min(axis=1) / settings.proximity_km)
     return out
+
+
+def _layer_anchors(layer_ids: set) -> list[tuple[float, float]]:
+    """(lat, lon) of the stations and crossings of the named layers."""
+    if not layer_ids:
+        return []
+    from ..corridors.layers import list_layers
+    from ..corridors.stations import layer_points
+
+    return [(lat, lon) for layer in list_layers() if layer.id in layer_ids for lon, lat in layer_points(layer)]
 
 
 def _one_sense(keys: list[str], scored_all: list[list[tuple[float, int]]], best: list[int | None]) -> None:
@@ -312,12 +366,28 @@ def _anchor_arrays(anchors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _mention_candidates(gaz: gazetteer.Gazetteer, m: Mention) -> list[tuple[int, bool]]:
     key = fold(m.text)
     if m.label == "INFRA" and m.layer_id:
-        hits = [i for i in gaz.names.get(key, ()) if gaz.entries[i].layer_id == m.layer_id]
-        hits = hits or [i for i, e in enumerate(gaz.entries) if e.layer_id == m.layer_id]
+        # a named crossing or bridge of the layer ("Yarag-Kazmalyar checkpoint"), else the layer itself
+        crossing = [i for i, _ in candidates(infra_name(m.text)) if gaz.entries[i].layer_id == m.layer_id
+                    and gaz.entries[i].feature_code == "PSTB"]
+        hits = crossing or [i for i in (*gaz.names.get(key, ()), *_layer_entries().get(m.layer_id, ()))
+                            if gaz.entries[i].layer_id == m.layer_id and gaz.entries[i].feature_class == "INFRA"]
         return [(i, True) for i in hits[:1]]
+    if m.label == "INFRA":
+        return [(i, o) for i, o in candidates(m.text) if gaz.entries[i].feature_class == "INFRA"]
     if key in gaz.demonyms and (m.label == "NORP" or not gaz.names.get(key)):
         return [(gaz.demonyms[key], True)]
     return candidates(m.text)
+
+
+@functools.lru_cache(maxsize=1)
+def _layer_entries() -> dict[str, tuple[int, ...]]:
+    """Layer id -> its named-infrastructure entries."""
+    gaz = gazetteer.load()
+    out: dict[str, list[int]] = {}
+    for i, e in enumerate(gaz.entries):
+        if e.feature_class == "INFRA" and e.layer_id:
+            out.setdefault(e.layer_id, []).append(i)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 _CLASS_PRIOR = {"PCLI": 2.2, "PCLH": 1.8, "ADM1": 1.5, "ADM2": 3.0, "CONT": 1.6, "SEA": 1.6, "RGN": 1.4, "INFRA": 2.0,

@@ -1,0 +1,80 @@
+"""Nothing lost silently: which of the article's mentions a map does not draw as a point, and why.
+
+Every mention ends on the map (a marker, or a drawn layer) or in the map's list of places not
+drawn, under one of :data:`REASONS`. The command line prints the same lists.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+
+from ..export import layer_bounds, places_in
+from ..text.place import is_area
+from .style import escape
+
+#: Why a mention is not a marker on a map, in the order the lists are shown.
+REASONS = {
+    "unlocatable": "not locatable (no position found)",
+    "outside": "outside this map's extent",
+    "area": "countries, regions, seas and rivers (named, not pinned to one point)",
+    "other_layer": "corridors and borders drawn on other maps",
+    "no_layer": "infrastructure with no layer (not drawn)",
+}
+
+
+def not_drawn(unresolved: list[str], places: gpd.GeoDataFrame | None, results: list,
+              unlayered: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """The article's mentions a map shows in no marker or layer, by reason (:data:`REASONS`).
+
+    Parameters
+    ----------
+    unresolved : list of str
+        Texts of the mentions that resolved to no place.
+    places : GeoDataFrame or None
+        The article's places (:func:`geo.corridors.relate.relate`).
+    results : list of geo.corridors.build.LayerResult
+        The layers of this map.
+    unlayered : dict, optional
+        Named infrastructure without a layer -> why it is not drawn ("offline", "not found in OSM").
+
+    Returns
+    -------
+    dict
+        Reason key -> sorted names (only reasons that have names).
+    """
+    out: dict[str, set[str]] = {key: set() for key in REASONS}
+    unlayered = unlayered or {}
+    drawn_layers = {r.layer.id for r in results}
+    for text in unresolved:
+        if text in unlayered:
+            out["no_layer"].add(f"{text} ({unlayered[text]})")
+        else:
+            out["unlocatable"].add(text)
+    if places is not None and len(places):
+        inside = set(places_in(places, layer_bounds(results)).index) if results else set(places.index)
+        codes = places["feature_code"] if "feature_code" in places else [""] * len(places)
+        layers = places["infra_layer"] if "infra_layer" in places else [""] * len(places)
+        for (idx, row), code, layer in zip(places.iterrows(), codes, layers):
+            code = code if isinstance(code, str) else ""
+            if row["feature_class"] == "INFRA":
+                if layer not in drawn_layers:
+                    out["other_layer" if layer else "no_layer"].add(row["name"])
+            elif is_area(row["feature_class"], code):
+                out["area"].add(row["name"])
+            elif idx not in inside:
+                out["outside"].add(row["name"])
+    return {key: sorted(names) for key, names in out.items() if names}
+
+
+def summary_lines(lists: dict[str, list[str]]) -> list[str]:
+    """One line per reason: "outside this map's extent: Beijing, Tehran"."""
+    return [f"{REASONS[key]}: {', '.join(names)}" for key, names in lists.items()]
+
+
+def not_drawn_html(lists: dict[str, list[str]]) -> str:
+    """The legend's list of the article's places not drawn as markers, with the reason for each group."""
+    if not lists:
+        return ""
+    rows = "".join(f"<li><i>{escape(REASONS[key])}</i>: {escape(', '.join(names))}</li>" for key, names in lists.items())
+    return (f"<div class='cm-item cm-not-drawn'><small>Named in the article, not drawn as a point:"
+            f"<ul style='margin:2px 0 0 14px;padding:0'>{rows}</ul></small></div>")

@@ -1,0 +1,201 @@
+"""Named infrastructure by pattern: "A–B railway", "... Mainline", "... Transport Corridor", "... Bridge".
+
+A news article names a line by its ends ("the Rasht–Astara railway", "the Ganja–Tbilisi
+section"), by a proper name and a kind ("Baikal-Amur Magistral", "North-South Transportation
+Corridor", "Crimean Bridge", "Verkhny Lars checkpoint"). Each such phrase is one
+infrastructure mention, matched to a layer when one fits:
+
+- its name, with the kind word normalised (Magistral = Mainline, railroad = railway,
+  Transportation = Transport), is a layer's title or alias;
+- or its two ends name a border crossing of a layer ("Zabaikalsk–Manzhouli crossing");
+- or its ends are stations of one corridor (the smallest such layer).
+
+The phrase is never split into place mentions of its words ("Baikal-Amur Magistral" is not
+Lake Baikal and the Amur), but the towns at the ends of an "A–B" phrase are still places.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import NamedTuple
+
+from . import gazetteer
+from .. import settings
+from .names import fold, variant_key
+
+#: Kinds that name a line or structure on their own after a proper name ("Crimean Bridge").
+_NAMED_KINDS = (
+    r"International\s+Transport(?:ation)?\s+(?:Corridor|Route)|Transport(?:ation)?\s+(?:Corridor|Route)"
+    r"|(?:Economic|Trade)\s+Corridor|[Cc]orridor|Main\s?[Ll]ine|Magistral|[Rr]ailway|[Rr]ailroad"
+    r"|[Bb]ridge|[Tt]unnel|[Cc]heckpoint|[Hh]ighway|[Mm]otorway|[Ee]xpressway"
+)
+#: Kinds that need two named ends ("the Ganja–Tbilisi section", "the Rasht–Astara rail link").
+_PAIR_KINDS = (
+    r"(?:rail(?:way|road)?\s+)?(?:link|line|section|route|connection|bridge|crossing)"
+    r"|road|rail|railway\s+line|railroad\s+line|(?:border\s+)?crossing|checkpoint|border\s+crossing"
+)
+_WORD = r"[A-ZÀ-ÞА-ЯЁ][\w'’]*(?:-(?:on|na|e|de|ul|al|el)-?[A-Za-z]*)?"
+_NAME = rf"{_WORD}(?:[ -]{_WORD}){{0,3}}"
+_SEP = r"\s?[-–—]\s?"
+_PATTERN = re.compile(
+    rf"(?P<name>{_NAME}(?:{_SEP}{_NAME}){{0,3}})\s+"
+    rf"(?:(?:high-speed|new|old|freight|passenger|international|rail|railway|road)\s+)?"
+    rf"(?P<kind>(?:rail(?:way|road)?\s+)(?:section|line|link|bridge)|{_NAMED_KINDS}|{_PAIR_KINDS})\b(?!\s+(?:station|stations|company|companies|operator|workers|ministry))"
+)
+_SYNONYMS = (
+    (re.compile(r"\bmagistral\b"), "mainline"), (re.compile(r"\bmain line\b"), "mainline"),
+    (re.compile(r"\brailroad\b"), "railway"), (re.compile(r"\btransportation\b"), "transport"),
+    (re.compile(r"\brail (?:link|line)\b|\b(?:link|line|section|route|railway line)$"), "railway"),
+)
+#: Hyphenated prefixes that make one name, not two ends ("Trans-Caspian", "Pan-European").
+_PREFIX = re.compile(r"^(?:Trans|Pan|Inter|Euro|Afro|Sino|Indo|Russo|Turko|Anglo|Ultra|Sub|Non|Post|Pre)-", re.I)
+_LEADING_STOP = re.compile(r"^(?:The|A|An|This|That|New|Its|Their|Our|In|On|At|By|From|To|Of|And|Both|Each|Via)\s+")
+
+
+class InfraSpan(NamedTuple):
+    """One named-infrastructure phrase: its span, the layer it matched ("" when none), the places at its ends."""
+
+    start: int
+    end: int
+    layer_id: str
+    places: tuple[tuple[int, int], ...]  # spans of the towns at an "A–B" phrase's ends
+
+
+def find_infrastructure(text: str) -> list[InfraSpan]:
+    """Return the named-infrastructure phrases of ``text``, left to right, non-overlapping.
+
+    Examples
+    --------
+    >>> [text[s.start:s.end] for text in ["Work on the Rasht–Astara railway began."] for s in find_infrastructure(text)]
+    ['Rasht–Astara railway']
+    """
+    out: list[InfraSpan] = []
+    for m in _PATTERN.finditer(text):
+        start = m.start("name")
+        name = m.group("name")
+        lead = _LEADING_STOP.match(name)
+        while lead:
+            start += lead.end()
+            name = name[lead.end():]
+            lead = _LEADING_STOP.match(name)
+        kind = m.group("kind")
+        ends = _ends(name)
+        if not name or (len(ends) < 2 and not re.fullmatch(_NAMED_KINDS, kind)):
+            continue
+        if len(ends) < 2 and _is_plain_word(name):
+            continue
+        places = tuple((start + s, start + e) for s, e in ends if _is_town(name[s:e])) if len(ends) >= 2 else ()
+        out.append(InfraSpan(start, m.end("kind"), _match_layer(text[start:m.end("kind")], name, ends), places))
+    return out
+
+
+def infra_name(phrase: str) -> str:
+    """The name part of an infrastructure phrase, without its kind ("Yarag-Kazmalyar checkpoint" -> "Yarag-Kazmalyar")."""
+    m = _PATTERN.fullmatch(phrase)
+    return _LEADING_STOP.sub("", m.group("name")) if m else phrase
+
+
+def _ends(name: str) -> list[tuple[int, int]]:
+    """Spans (inside ``name``) of the named ends of an "A–B(–C)" name; one span when it is one name.
+
+    Dashes split; a hyphen splits only where the hyphenated whole is not a known name
+    ("Ust-Kut", "Komsomolsk-on-Amur" stay whole).
+    """
+    rules = _known_names()
+    pieces = [(m.start(), m.end()) for m in re.finditer(r"[^–—]+", name)]
+    out = []
+    for s, e in pieces:
+        while s < e and name[s] in " -":
+            s += 1
+        while e > s and name[e - 1] in " -":
+            e -= 1
+        if s >= e:
+            continue
+        if fold(name[s:e]) in rules or "-" not in name[s:e] or _PREFIX.match(name[s:e]):
+            out.append((s, e))
+            continue
+        parts = [(p.start() + s, p.end() + s) for p in re.finditer(r"[^-]+", name[s:e])]
+        i = 0
+        while i < len(parts):  # longest known run of hyphen-joined parts, left to right
+            j = len(parts)
+            while j > i + 1 and fold(name[parts[i][0]:parts[j - 1][1]]) not in rules:
+                j -= 1
+            out.append((parts[i][0], parts[j - 1][1]))
+            i = j
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _known_names() -> frozenset[str]:
+    """Folded names of the gazetteer, less the pairs that name border crossings ("samur yalama")."""
+    gaz = gazetteer.load()
+    return frozenset(k for k, ids in gaz.names.items() if any(gaz.entries[i].feature_code != "PSTB" for i in ids))
+
+
+def _is_plain_word(name: str) -> bool:
+    """True for a single name that is a demonym, a country or an ordinary word ("Russian railway")."""
+    gaz = gazetteer.load()
+    key = fold(name)
+    if key in gaz.demonyms:
+        return True
+    if " " in key or "-" in name:
+        return False
+    return any(gaz.entries[i].feature_code in ("PCLI", "PCLH") for i in gaz.names.get(key, ()))
+
+
+def _is_town(name: str) -> bool:
+    """True when the most prominent place called ``name`` is a town, station or crossing, not a lake or river."""
+    gaz = gazetteer.load()
+    key = fold(name)
+    if key in settings.generic_place_words or key in settings.ruler_generic_words:
+        return False  # "North" and "South" in "North-South corridor"
+    ids = [i for i, _ in gazetteer.candidates(name)]
+    if not ids:
+        return False
+    kinds = {gaz.entries[i].feature_class for i in ids}
+    return bool(kinds & {"P", "S"}) and not kinds & {"H", "L", "INFRA"} and not any(
+        gaz.entries[i].feature_code in ("PCLI", "PCLH") for i in ids)
+
+
+def infra_keys(phrase: str) -> list[str]:
+    """The keys under which a phrase may name a layer: folded, kind words normalised, romanised."""
+    key = fold(_LEADING_STOP.sub("", phrase))
+    norm = key
+    for pattern, repl in _SYNONYMS:
+        norm = pattern.sub(repl, norm)
+    keys = [key, norm]
+    return list(dict.fromkeys(keys + [variant_key(k) for k in keys]))
+
+
+def _match_layer(phrase: str, name: str, ends: list[tuple[int, int]]) -> str:
+    gaz = gazetteer.load()
+    for key in infra_keys(phrase):
+        for i in (*gaz.names.get(key, ()), *gaz.alt_names.get(key, ())):
+            if gaz.entries[i].feature_class == "INFRA" and gaz.entries[i].layer_id:
+                return gaz.entries[i].layer_id
+    parts = [name[s:e] for s, e in ends]
+    crossing = _crossing_layer(parts)
+    return crossing or (_station_layer(parts) if len(parts) >= 2 else "")
+
+
+def _crossing_layer(parts: list[str]) -> str:
+    gaz = gazetteer.load()
+    for key in gazetteer.name_keys(" ".join(parts)):
+        for i in (*gaz.names.get(key, ()), *gaz.alt_names.get(key, ())):
+            if gaz.entries[i].feature_code == "PSTB":
+                return gaz.entries[i].layer_id
+    return ""
+
+
+def _station_layer(parts: list[str]) -> str:
+    """The smallest corridor that has every part as a station."""
+    from ..corridors.layers import list_layers
+
+    wanted = [{variant_key(k) for k in gazetteer.name_keys(p)} for p in parts]
+    fits = []
+    for layer in list_layers():
+        names = {variant_key(n) for s in layer.stations for n in (s.name, s.local_name, *s.aliases) if n}
+        if all(w & names for w in wanted):
+            fits.append((len(layer.stations), layer.id))
+    return min(fits)[1] if fits else ""

@@ -1,0 +1,170 @@
+"""Corridor vocabulary: romanisation variants, layer stations and crossings, named infrastructure by pattern.
+
+Every sentence here is written for these tests, in the style of news about the corridors.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from geo import geonames
+from geo.corridors.layers import list_layers
+from geo.text.mentions import extract_mentions
+from geo.text.names import variant_key
+from geo.text.place import Place
+from geo.text.resolve import reject_far_fetched, resolve
+
+
+def _places(text: str) -> dict[str, Place | None]:
+    mentions = extract_mentions(text)
+    return {m.text: p for m, p in zip(mentions, resolve(mentions, text))}
+
+
+def _near(place: Place | None, lat: float, lon: float, km: float = 30.0) -> bool:
+    from geo.geodesy import haversine_km
+
+    return place is not None and haversine_km(place.lat, place.lon, lat, lon) <= km
+
+
+# --- romanisation rules: one sentence per rule -------------------------------------------------
+
+@pytest.mark.parametrize("sentence, name, lat, lon", [
+    # ai/ay and y/i
+    ("Track crews reached Severobaikalsk on the northern tip of the lake, Russian Railways said.",
+     "Severobaikalsk", 55.64, 109.31),
+    # yo/e and ye/e
+    ("Container trains from Ekaterinburg now reach the Chinese border in six days, Russian Railways said.",
+     "Ekaterinburg", 56.85, 60.61),
+    # kh/h
+    ("Azerbaijan Railways has rebuilt the station at Hachmaz, north of Baku, for the corridor traffic.",
+     "Hachmaz", 41.46, 48.80),
+    # ow/o
+    ("Iranian grain ships unloaded at Noshahr on the Caspian coast of Iran on Tuesday.", "Noshahr", 36.65, 51.50),
+    # doubled letters and -iy/-y
+    ("A branch line leaves the Trans-Siberian at Usuriisk for the Chinese border in Russia's Far East.",
+     "Usuriisk", 43.80, 131.95),
+    # -oye/-oe/-oie
+    ("The first freight train crossed the Amur at Nizhneleninskoie in Russia in November.",
+     "Nizhneleninskoie", 47.8, 132.6),
+    # apostrophes and soft signs (GeoNames spells it Zabaykal'sk)
+    ("Coal trains wait for days at Zabaykalsk on Russia's border with China.", "Zabaykalsk", 49.64, 117.33),
+    # "X port" for "Bandar-e X"
+    ("Russian wheat reaches Anzali port in Iran across the Caspian Sea.", "Anzali port", 37.47, 49.46),
+])
+def test_romanisation_variants_find_the_place(sentence, name, lat, lon):
+    places = _places(sentence)
+    assert name in places, sorted(places)
+    assert _near(places[name], lat, lon), places[name]
+
+
+def test_variant_key_folds_the_rules_generally():
+    pairs = [("Severobaykalsk", "Severobaikalsk"), ("Yekaterinburg", "Ekaterinburg"), ("Fyodorovka", "Fedorovka"),
+             ("Khasavyurt", "Hasaviurt"), ("Nowshahr", "Noshahr"), ("Ussuriysk", "Usuriisk"),
+             ("Nizhneleninskoye", "Nizhneleninskoie"), ("Obluch’ye", "Obluchye"), ("Bandar-e Anzali", "Bandar Anzali"),
+             ("Ələt", "Alat"), ("Забайкальск", "Zabaikalsk")]
+    for a, b in pairs:
+        assert variant_key(a) == variant_key(b), (a, b)
+    assert variant_key("Baku") != variant_key("Bako")
+
+
+def test_bandar_forms_find_the_port():
+    from geo.text import gazetteer
+
+    gaz = gazetteer.load()
+    for name in ("Bandar Torkaman", "Bandar-e Torkaman", "Torkaman port", "Port of Torkaman"):
+        hits = [gaz.entries[i] for i, _ in gazetteer.candidates(name)]
+        assert any(e.geonames_id == 141653 for e in hits), name
+
+
+# --- corridor vocabulary ---------------------------------------------------------------------
+
+def test_every_layer_station_has_a_known_position_and_every_layer_states_sources():
+    cities = geonames.cities_by_id()
+    for layer in list_layers():
+        assert layer.notes and all(n["source"].startswith("http") for n in layer.notes), layer.id
+        for s in layer.stations:
+            assert s.geonames_id in cities or (s.lat is not None and s.position_source), (layer.id, s.name)
+        for c in layer.crossings:
+            assert c.position_source, (layer.id, c.name)
+
+
+def test_layer_station_wins_over_a_namesake_elsewhere():
+    text = ("Azerbaijan's new port at Alat now handles Kazakh containers, and trains leave Alat for Georgia daily, "
+            "the Azerbaijani transport ministry said.")
+    assert _near(_places(text)["Alat"], 39.94, 49.39)  # the Caspian port, not Alot in India
+
+
+def test_crossings_are_found_by_each_sides_name_and_by_the_pair():
+    text = ("Trucks queued for two days at Yarag-Kazmalyar on the Russian side of the Azerbaijani border, while "
+            "freight trains crossed at Samur-Yalama. In the Far East, Chinese and Russian officials said traffic through "
+            "Zabaikalsk and the Nizhneleninskoye-Tongjiang bridge rose by a fifth.")
+    places = _places(text)
+    assert _near(places["Yarag-Kazmalyar"], 41.80, 48.47)
+    assert _near(places["Samur-Yalama"], 41.79, 48.53)
+    assert _near(places["Zabaikalsk"], 49.63, 117.35)
+    assert _near(places["Nizhneleninskoye-Tongjiang bridge"], 47.8, 132.6)
+
+
+def test_station_aliases_are_found():
+    places = _places("Kazakh grain trains run from Uzen to Bereket in Turkmenistan and on to Gorgan in Iran.")
+    assert _near(places["Uzen"], 43.34, 52.86)
+    assert _near(places["Gorgan"], 36.84, 54.44)
+
+
+# --- named infrastructure by pattern ---------------------------------------------------------
+
+def _mentions(text):
+    return {m.text: m for m in extract_mentions(text)}
+
+
+def test_magistral_is_one_infrastructure_mention_not_a_lake_and_a_river():
+    found = _mentions("Putin called the Baikal-Amur Magistral a project of the century during his visit to Tynda.")
+    assert found["Baikal-Amur Magistral"].label == "INFRA" and found["Baikal-Amur Magistral"].layer_id == "bam"
+    assert "Baikal" not in found and "Amur" not in found
+    assert "Tynda" in found
+
+
+@pytest.mark.parametrize("sentence, phrase, layer_id, ends", [
+    ("Iran said work on the Rasht–Astara railway would start next year.", "Rasht–Astara railway", "north-south",
+     ["Rasht", "Astara"]),
+    ("Georgia finished the Akhalkalaki-Kars railroad section on its side in 2017.", "Akhalkalaki-Kars railroad section",
+     "baku-tbilisi-kars", ["Akhalkalaki", "Kars"]),
+    ("Freight on the North-South Transportation Corridor doubled, Moscow said.", "North-South Transportation Corridor",
+     "north-south", []),
+    ("Kazakhstan wants more ships for the Trans-Caspian International Transport Route.",
+     "Trans-Caspian International Transport Route", "middle-corridor", []),
+    ("Exporters prefer the Zabaikalsk-Manzhouli crossing to the sea route.", "Zabaikalsk-Manzhouli crossing",
+     "ru-cn-crossings", ["Zabaikalsk", "Manzhouli"]),
+    ("The Ust-Kut–Severobaikalsk line was laid through the taiga in the 1970s.", "Ust-Kut–Severobaikalsk line",
+     "bam", ["Ust-Kut", "Severobaikalsk"]),
+])
+def test_infrastructure_patterns_match_a_layer_and_keep_the_towns(sentence, phrase, layer_id, ends):
+    found = _mentions(sentence)
+    assert found[phrase].label == "INFRA" and found[phrase].layer_id == layer_id
+    for end in ends:
+        assert found[end].label == "GPE"
+    inner = [m for m in found.values() if found[phrase].start <= m.start < found[phrase].end and m.text != phrase]
+    assert sorted(m.text for m in inner) == sorted(ends)
+
+
+def test_named_bridges_and_checkpoints_without_a_layer_are_still_infrastructure():
+    found = _mentions("Trucks were turned back at the Verkhny Lars checkpoint, and traffic on the Crimean Bridge stopped.")
+    assert found["Verkhny Lars checkpoint"].label == "INFRA" and found["Verkhny Lars checkpoint"].layer_id == ""
+    assert found["Crimean Bridge"].label == "INFRA"
+
+
+def test_bare_common_words_are_not_places():
+    found = _mentions("Ministers from the Gulf and the East met, and the North-South corridor was on the agenda.")
+    assert "Gulf" not in found and "East" not in found and "North" not in found
+
+
+# --- far-fetched picks ------------------------------------------------------------------------
+
+def test_far_fetched_low_score_pick_is_dropped_and_a_confident_one_kept():
+    baku = Place("Baku", "AZ", 40.38, 49.89, 587084, "P", score=0.99)
+    ganja = Place("Ganja", "AZ", 40.68, 46.36, 586523, "P", score=0.98)
+    alot = Place("Alot", "IN", 23.76, 75.56, 1, "P", score=0.4)
+    out = reject_far_fetched([baku, ganja, alot], ["baku", "ganja", "alat"])
+    assert out[2] is None and out[0] is baku
+    sure = alot._replace(score=0.95)
+    assert reject_far_fetched([baku, ganja, sure], ["baku", "ganja", "alat"])[2] is sure
