@@ -83,7 +83,7 @@ def test_notebook_runs_end_to_end(name, tmp_path):
         assert {"bam_segment", "bam_station", "ru-az-border_crossing", "article_places"} <= tables
     elif name == "03_new_corridor":
         assert "plausible:" in "".join(_text(c) for c in nb.cells)
-        assert not (REPO / "layers" / "trans-siberian.toml").exists()
+        assert not (REPO / "layers" / "south-siberian.toml").exists()
 
 
 @pytest.mark.parametrize("name", NAMES)
