@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import io
 import os
 import re
 import shutil
@@ -18,10 +19,13 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from . import settings
 from .errors import OutputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def prepare_dir(out_dir: str | Path) -> Path:
@@ -250,6 +254,13 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
             raise OutputError(f"cannot write {path}: {exc.strerror or exc}; check the output folder") from None
         raise
     return path
+
+
+def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` to ``path`` atomically as Parquet (GeoParquet for a GeoDataFrame), without its index."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return write_bytes(path, buffer.getvalue())
 
 
 def replace_dir(tmp_dir: str | Path, target: str | Path) -> Path:

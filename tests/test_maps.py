@@ -15,6 +15,7 @@ from geo.maps import png as render
 from geo.text import mention_frame as places
 from geo.corridors.layers import list_layers
 from geo.maps import display, draw, legend, style
+from tests.conftest import need_shared
 
 BUDGET_BYTES = 2 * 1024 * 1024
 EVIL = 'Baku <script>alert("x")</script> `${document.cookie}` \\ {{ 7*7 }}'
@@ -135,6 +136,10 @@ def test_display_geometry_stays_within_a_pixel_at_zoom_12(results):
             lat = max(abs(geom.bounds[1]), abs(geom.bounds[3]))
             px = 360 / (256 * 2**12) * math.cos(math.radians(lat))
             assert shapely.hausdorff_distance(geom, simple) < px, result.layer.id
+
+
+def test_display_geometry_has_far_fewer_vertices_than_the_full_extract(results):
+    need_shared("osm")  # the bundled snapshot is already simplified for zoom 14
     bam = results["bam"].frame
     seg = bam[bam["kind"] == "segment"].geometry
     before = sum(len(g.coords) for g in seg)

@@ -168,11 +168,23 @@ def _time(value: Any) -> datetime | None:
 
 def queries(layer: Layer) -> list[str]:
     """The Overpass queries recorded with the layer's cache (empty when none)."""
+    return list(_header(layer).get("queries", []))
+
+
+def checksum(layer: Layer) -> str | None:
+    """The SHA-256 recorded for the layer's cached data, or None when it has none for this definition."""
+    value = _header(layer).get("sha256")
+    return value if isinstance(value, str) else None
+
+
+def _header(layer: Layer) -> dict[str, Any]:
+    """The header of the layer's cache file when it was written for this definition of the layer, else {}."""
     try:
-        header = json.loads(cache_path(layer).read_bytes().partition(b"\n")[0])
-        return list(header.get("queries", [])) if header.get("key") == layer_key(layer) else []
-    except (OSError, ValueError, AttributeError):
-        return []
+        with cache_path(layer).open("rb") as f:
+            header = json.loads(f.readline())
+        return header if isinstance(header, dict) and header.get("key") == layer_key(layer) else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def _corrupt(layer: Layer, path: Path, why: str):

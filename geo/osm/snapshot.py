@@ -27,12 +27,12 @@ import pyogrio
 from .. import files, settings
 from ..errors import DataError, OutputError
 from ..reading import open_regular, read_regular
-from .fetch import osm_timestamp
 from .schema import COLUMNS, normalise
 
 FORMAT = "corridormap-snapshot/1"
 MANIFEST = "manifest.json"
 ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
+LICENSE = "Open Database License (ODbL) 1.0, https://opendatacommons.org/licenses/odbl/1-0/"
 TABLES = ("lines", "points")
 _TEXT_COLUMNS = [c for c in COLUMNS if c not in ("osm_id", "geometry")]
 _FETCHED = re.compile(r"fetched (\d{4}-\d{2}-\d{2})")
@@ -40,7 +40,12 @@ _FETCHED = re.compile(r"fetched (\d{4}-\d{2}-\d{2})")
 LayerTuple = tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str, str]
 
 
-def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], queries: Mapping[str, Any]) -> Path:
+def write_snapshot(
+    out_dir: str | Path,
+    layers_data: Mapping[str, LayerTuple],
+    queries: Mapping[str, Any],
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
     """Write a snapshot folder atomically.
 
     Parameters
@@ -50,6 +55,8 @@ def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], q
     layers_data : mapping of layer id to (lines, points, source, detail)
     queries : mapping
         What produced each layer (Overpass queries, selectors), stored in the manifest.
+    extra : mapping, optional
+        More top-level manifest entries (e.g. how the data was reduced, layers left out).
 
     Returns
     -------
@@ -61,6 +68,9 @@ def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], q
     OutputError
         When the folder cannot be written.
     """
+    # Imported here: fetch needs osmnx (~0.5 s to import); reading a snapshot does not.
+    from .fetch import osm_timestamp
+
     out_dir = check_out_dir(out_dir)
     with files.staged_dir(out_dir, keep_others=False) as tmp:
         entries = {}
@@ -83,10 +93,12 @@ def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], q
         manifest = {
             "format": FORMAT,
             "attribution": ATTRIBUTION,
+            "license": LICENSE,
             "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
             "osm_timestamp": min(stamps) if stamps else None,
             "layers": entries,
             "queries": dict(queries),
+            **dict(extra or {}),
         }
         text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
         files.write_bytes(tmp / MANIFEST, text.encode("utf-8"))

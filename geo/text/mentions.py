@@ -14,6 +14,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import gazetteer
 from .infrastructure import find_infrastructure
 from .names import variant_key
@@ -22,6 +24,10 @@ from ..errors import DataError
 from .invisible import Visible, visible
 
 PLACE_LABELS = ("GPE", "LOC", "FAC", "NORP")
+#: Fine-grained (Penn Treebank) tags of proper nouns and adjectives, as the tagger writes them: the
+#: pipeline leaves out the attribute ruler that would map them to coarse parts of speech.
+PROPER_NOUN_TAGS = frozenset({"NNP", "NNPS"})
+ADJECTIVE_TAGS = frozenset({"JJ", "JJR", "JJS"})
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,11 @@ class Mention:
 
 @functools.lru_cache(maxsize=1)
 def nlp():
-    """Return the spaCy pipeline (loaded once per process).
+    """Return the spaCy pipeline (loaded once per process) with only the components the recogniser uses.
+
+    ``settings.spacy_exclude`` are never loaded; ``settings.spacy_enable`` are switched on
+    (the model ships its statistical sentence splitter disabled). The recogniser reads
+    entities, fine-grained tags, sentence starts and token shapes.
 
     Raises
     ------
@@ -48,9 +58,13 @@ def nlp():
     import spacy
 
     try:
-        return spacy.load(settings.spacy_model, exclude=list(settings.spacy_exclude))
+        pipeline = spacy.load(settings.spacy_model, exclude=list(settings.spacy_exclude))
     except OSError as exc:
         raise DataError(f"spaCy model {settings.spacy_model!r} is not installed: pip install the project") from exc
+    for name in settings.spacy_enable:
+        if name in pipeline.disabled:
+            pipeline.enable_pipe(name)
+    return pipeline
 
 
 # Ruler strength per entry kind; a ruler span is kept when strength >= the needed level.
@@ -72,22 +86,25 @@ def ruler() -> dict[str, tuple[int, str, str]]:
         if len(key) >= 2 and (key not in out or out[key][0] < value[0]):
             out[key] = value
 
-    for key, ids in gaz.names.items():
+    # Strength of every entry at once (the gazetteer is stored by column); each name then takes
+    # its first entry of the highest strength.
+    fclass, fcode = gaz.entries.column("feature_class"), gaz.entries.column("feature_code")
+    infra = fclass == "INFRA"
+    strong = np.isin(fcode, ["PCLI", "PCLH"]) | (np.isin(fclass, ["H", "L"]) & (fcode != "CONT"))
+    medium = np.isin(fcode, ["ADM1", "CONT"]) | (gaz.entries.column("population") >= settings.ruler_min_population)
+    strength = np.select([infra | strong, medium], [_STRONG, _MEDIUM], 0)
+    for key, i, level in gaz.names.best(strength):
         if key in settings.ruler_generic_words or key in settings.generic_place_words:
             continue
-        for i in ids:
-            e = gaz.entries[i]
-            if e.feature_class == "INFRA":
-                put(key, (_STRONG, "INFRA", e.layer_id))
-            elif e.feature_code in ("PCLI", "PCLH") or (e.feature_class in ("H", "L") and e.feature_code != "CONT"):
-                put(key, (_STRONG, "GPE" if e.feature_class == "A" else "LOC", ""))
-            elif e.feature_code in ("ADM1", "CONT"):
-                put(key, (_MEDIUM, "GPE" if e.feature_class == "A" else "LOC", ""))
-            elif e.population >= settings.ruler_min_population:
-                put(key, (_MEDIUM, "GPE", ""))
+        e = gaz.entries[i]
+        if infra[i]:
+            put(key, (_STRONG, "INFRA", e.layer_id))
+        elif strong[i] or e.feature_code in ("ADM1", "CONT"):
+            put(key, (level, "GPE" if e.feature_class == "A" else "LOC", ""))
+        else:
+            put(key, (_MEDIUM, "GPE", ""))
     for key in gaz.demonyms:
         put(key, (_MEDIUM, "NORP", ""))
-    from ..corridors.layers import list_layers
 
     for key in layer_vocabulary():
         put(key, (_STRONG, "GPE", ""))
@@ -291,7 +308,7 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
         if any(c.label_ in ("PERSON", "DATE", "TIME", "CARDINAL", "MONEY", "NORP") for c in covering):
             continue
         toks = doc[tok_start:tok_end]
-        if not all(t.pos_ == "PROPN" and t.text[:1].isupper() for t in toks if t.is_alpha and not t.is_stop):
+        if not all(t.tag_ in PROPER_NOUN_TAGS and t.text[:1].isupper() for t in toks if t.is_alpha and not t.is_stop):
             continue
         if len(toks) == 1 and (toks[0].is_stop or toks[0].is_sent_start):
             continue
@@ -389,8 +406,9 @@ def _looks_like_name(doc, start: int, end: int, strength: int = _MEDIUM) -> bool
         return False
     if first.is_sent_start and first.is_stop:
         return False
-    if (strength < _STRONG and end - start == 1 and first.pos_ not in ("PROPN",) and not span_text.isupper()
-            and not (first.pos_ == "ADJ" and span_text[:1].isupper() and gazetteer.fold(span_text) in gazetteer.load().demonyms)):
+    if (strength < _STRONG and end - start == 1 and first.tag_ not in PROPER_NOUN_TAGS and not span_text.isupper()
+            and not (first.tag_ in ADJECTIVE_TAGS and span_text[:1].isupper()
+                     and gazetteer.fold(span_text) in gazetteer.load().demonyms)):
         return False
     return True
 

@@ -384,9 +384,9 @@ def _layer_entries() -> dict[str, tuple[int, ...]]:
     """Layer id -> its named-infrastructure entries."""
     gaz = gazetteer.load()
     out: dict[str, list[int]] = {}
-    for i, e in enumerate(gaz.entries):
-        if e.feature_class == "INFRA" and e.layer_id:
-            out.setdefault(e.layer_id, []).append(i)
+    for i in gaz.entries.where("feature_class", "INFRA"):
+        if gaz.entries[i].layer_id:
+            out.setdefault(gaz.entries[i].layer_id, []).append(i)
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -468,10 +468,8 @@ def _division_names() -> dict[int, frozenset[str]]:
     gaz = gazetteer.load()
     wanted = set(gaz.countries.values()) | set(gaz.admin1.values())
     out: dict[int, set[str]] = {i: {fold(gaz.entries[i].name)} for i in wanted}
-    for k, ids in gaz.names.items():
-        for i in ids:
-            if i in out:
-                out[i].add(k)
+    for i, keys in gaz.names.keys_for(wanted).items():
+        out[i].update(keys)
     for k, i in gaz.demonyms.items():
         if i in out:
             out[i].add(k)
@@ -511,10 +509,8 @@ def _place(gaz, scored: list[tuple[float, int]], ctx) -> Place:
 
 def _override(gaz, m: Mention, value) -> Place | None:
     if isinstance(value, int):
-        hit = next((e for e in gaz.entries if e.geonames_id == value), None)
-        if hit is None:
-            return None
-        return hit._replace(score=1.0)
+        hits = gaz.entries.where("geonames_id", value)
+        return gaz.entries[hits[0]]._replace(score=1.0) if hits else None
     lat, lon = value
     return Place(m.text, "", float(lat), float(lon), None, "P", score=1.0)
 
