@@ -95,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--osm-date-note", default="", metavar="TEXT",
                           help="how that date is known (stored in the manifest)")
     snapshot.add_argument("--offline", action="store_true", help="only from the cache of earlier live fetches")
+    snapshot.add_argument("--refresh", action="store_true", help="fetch live data again even if the cache is fresh")
     _overpass_option(snapshot)
 
     geoparse = sub.add_parser("geoparse", help="geoparse a JSON Lines file, or an archive of shards on Dask")
@@ -126,6 +127,9 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snapshot", help="read OSM data from a snapshot folder written by `corridormap snapshot`")
     parser.add_argument("--offline", action="store_true",
                         help="never fetch live: use the cache, else draw schematically")
+    parser.add_argument("--refresh", action="store_true",
+                        help="fetch live OSM data again even if the cache is fresh (cached data expires after "
+                             f"{settings.cache_max_age_days:g} days)")
     parser.add_argument("--network-budget", type=float, metavar="SECONDS",
                         help="network time of the whole build (default 120, env CORRIDORMAP_NETWORK_BUDGET_S); "
                              "when spent, the remaining layers come from the cache or the bundled snapshot, or are drawn schematically")
@@ -158,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     progress.enable(not args.quiet and args.command in ("build", "mentions", "snapshot")
                     and (settings.progress_always or sys.stderr.isatty()))
     try:
+        settings.check_environment()
         return COMMANDS[args.command](args)
     except CorridorMapError as exc:
         print(f"corridormap: error: {exc.message}", file=sys.stderr)
@@ -185,7 +190,8 @@ def cmd_build(args) -> int:
     _use_overpass(args)
     report = build(
         args.article, args.out, layer_ids=args.layers, all_layers=args.all_layers, layer_files=args.layer_files,
-        osm_dir=args.osm_dir, snapshot_dir=args.snapshot, offline=args.offline, network_budget_s=args.network_budget,
+        osm_dir=args.osm_dir, snapshot_dir=args.snapshot, offline=args.offline, refresh=args.refresh,
+        network_budget_s=args.network_budget,
         online_geocoding=args.online_geocoding, tiles=args.tiles,
         embed=args.embed, self_contained=args.self_contained, png=args.png, fixes=args.fixes,
     )
@@ -316,8 +322,15 @@ def cmd_geoparse(args) -> int:
         if len(args.input) != 1 or not args.input[0].endswith(".jsonl") or args.workers or args.scheduler:
             raise InputError("--out FILE.jsonl geoparses one JSON Lines file in this process; for a folder or glob "
                              "of shards (or --workers/--scheduler) give --out a folder")
-        count = geoparse_jsonl(args.input[0], args.out, progress=True)
-        print(f"geoparsed {count} documents into {args.out}")
+        skipped: list[str] = []
+        count = geoparse_jsonl(args.input[0], args.out, progress=True, errors=skipped)
+        for message in skipped:
+            print(f"corridormap: warning: {message}", file=sys.stderr)
+        print(f"geoparsed {count} documents into {args.out}" + (f"; {len(skipped)} skipped" if skipped else ""))
+        if skipped:
+            print(f"corridormap: error: {len(skipped)} documents of {args.input[0]} were skipped (see above); the "
+                  f"others are in {args.out}", file=sys.stderr)
+            return EXIT_USAGE
         return 0
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers {args.workers}: give at least 1")
@@ -368,7 +381,7 @@ def cmd_snapshot(args) -> int:
     _use_overpass(args)
     layer_ids = args.layers or [layer.id for layer in list_layers()]
     folder = snapshot_layers(
-        layer_ids, out, osm_dir=args.osm_dir, offline=args.offline,
+        layer_ids, out, osm_dir=args.osm_dir, offline=args.offline, refresh=args.refresh,
         zoom=settings.bundled_zoom if args.bundled else None, osm_date=args.osm_date,
         osm_date_note=args.osm_date_note, skip_missing=args.bundled or not args.layers,
     )

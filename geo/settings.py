@@ -7,17 +7,57 @@ or by assigning to the module attribute before calling the API, as with
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
+
+from .errors import InputError
 
 #: Root of the source checkout (holds ``layers/`` next to ``geo/``).
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
+#: What is wrong with the environment variables read below (see :func:`check_environment`).
+ENV_PROBLEMS: list[str] = []
+
+
+def _env_path(name: str, default: Path) -> Path:
+    """A folder from the environment variable ``name`` (``~`` expanded), else ``default``."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if not value.strip():
+        ENV_PROBLEMS.append(f"environment variable {name} is empty: unset it, or set it to a folder")
+        return default
+    return Path(value).expanduser()
+
+
+def _env_number(name: str, default: float, low: float, high: float) -> float:
+    """A number from the environment variable ``name`` within [low, high], else ``default``."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or not low <= number <= high:
+        ENV_PROBLEMS.append(f"environment variable {name} is {value[:40]!r}: give a number from {low:g} to {high:g}, "
+                            "or unset it")
+        return default
+    return number
+
+
+def check_environment() -> None:
+    """Raise :class:`InputError` naming the first environment variable with a bad value."""
+    if ENV_PROBLEMS:
+        raise InputError(ENV_PROBLEMS[0])
+
+
 #: Folder of declarative layer files (env ``CORRIDORMAP_LAYERS``).
-layers_dir = Path(os.environ.get("CORRIDORMAP_LAYERS", PACKAGE_ROOT / "layers"))
+layers_dir = _env_path("CORRIDORMAP_LAYERS", PACKAGE_ROOT / "layers")
 
 #: Disk cache for live fetches (env ``CORRIDORMAP_CACHE``).
-cache_dir = Path(os.environ.get("CORRIDORMAP_CACHE", Path.home() / ".cache" / "corridormap"))
+cache_dir = _env_path("CORRIDORMAP_CACHE", Path.home() / ".cache" / "corridormap")
 
 #: The OSM snapshot shipped inside the package, used when no other source has a layer's data
 #: (env ``CORRIDORMAP_BUNDLED_SNAPSHOT``; set it empty to do without). Rewritten by
@@ -111,8 +151,19 @@ ATTRIBUTION_NE = '<a href="https://www.naturalearthdata.com/">Natural Earth</a> 
 ATTRIBUTION = " | ".join([ATTRIBUTION_OSM, ATTRIBUTION_GEONAMES, ATTRIBUTION_NE])
 ATTRIBUTION_TEXT = "© OpenStreetMap contributors (ODbL); GeoNames (CC BY 4.0); Natural Earth (public domain)"
 
-#: Largest article accepted, in bytes (a long feature is ~100 kB; 5 MB is a book).
+#: Largest article accepted, in bytes (a long feature is ~100 kB; 5 MB is a book); also the
+#: largest ``text`` of one ``geoparse`` document (UTF-8 bytes).
 max_article_bytes = 5_000_000
+#: Live OSM data (the layer cache and the cached Overpass answers) is fetched again after this many days
+#: (env ``CORRIDORMAP_CACHE_MAX_AGE_DAYS``); older data is used only offline or when the fetch fails.
+cache_max_age_days = _env_number("CORRIDORMAP_CACHE_MAX_AGE_DAYS", 7.0, 0.0, 3650.0)
+#: Largest cache file read, in bytes.
+max_cache_bytes = 1_000_000_000
+#: Longest wait, in seconds, for another build writing the same output folder to finish.
+build_lock_wait_s = 600.0
+#: Largest layer file (``layers/*.toml``) and snapshot manifest read, in bytes.
+max_layer_file_bytes = 1_000_000
+max_manifest_bytes = 10_000_000
 
 #: Geoparsing: spaCy model package, the pipes the recogniser does not need (never loaded: the
 #: dependency parser, the tag-to-POS attribute ruler and the lemmatizer) and the disabled pipes
@@ -163,6 +214,9 @@ one_sense_per_article = True
 country_share_prior = 2.0
 #: Geoparsing: texts longer than this are parsed in pieces (split at paragraph breaks).
 max_chunk_chars = 100_000
+#: Geoparsing: longest sentence kept with a mention (context for resolution and the quote in popups), in
+#: characters; a longer sentence is cut at spaces around the mention.
+max_quote_chars = 400
 #: Geoparsing: bonus for a layer's station, port or crossing when the article names its country (an
 #: article about Azerbaijan puts "Alat" at the Caspian port, not at a namesake in India).
 corridor_vocabulary_weight = 1.0

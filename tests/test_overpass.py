@@ -720,10 +720,10 @@ def test_a_build_past_its_budget_ends_in_time_with_one_warning(slow, monkeypatch
     fetches = []  # (layer id, seconds) of each live fetch
     fetch_layer = overpass.fetch_layer
 
-    def timed(layer, area=None):
+    def timed(layer, area=None, refresh=False):
         start = time.monotonic()
         try:
-            return fetch_layer(layer, area)
+            return fetch_layer(layer, area, refresh=refresh)
         finally:
             fetches.append((layer.id, time.monotonic() - start))
 

@@ -106,7 +106,8 @@ def test_rewriting_a_snapshot_replaces_it_atomically(live_snapshot, monkeypatch)
     with pytest.raises(Exception, match="disk full"):
         sources.snapshot_layers(LAYERS, live_snapshot)
     assert (live_snapshot / "manifest.json").read_bytes() == before, "the old snapshot is intact"
-    assert not [p for p in live_snapshot.parent.iterdir() if p.name.startswith(".")], "no temporary folder left"
+    assert not [p for p in live_snapshot.parent.iterdir() if p.name.startswith(".") and p.is_dir()], \
+        "no temporary folder left"
 
 
 def test_missing_snapshot_folder(tmp_path):

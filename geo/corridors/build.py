@@ -234,6 +234,7 @@ def build_layer(
     osm_dir: str | Path | None = None,
     snapshot_dir: str | Path | None = None,
     offline: bool = False,
+    refresh: bool = False,
 ) -> LayerResult:
     """Build one layer's features from the best available data source.
 
@@ -245,6 +246,8 @@ def build_layer(
         Local OSM data or a snapshot written by ``corridormap snapshot``.
     offline : bool
         Never fetch live (cache, then schematic).
+    refresh : bool
+        Fetch live data again even when the cache holds fresh data.
 
     Returns
     -------
@@ -253,10 +256,11 @@ def build_layer(
         data are unchanged since it was last built.
     """
     key = layer_cache_key(layer, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
-    cached = route_cache.read(layer, key) if key is not None else None
+    cached = route_cache.read(layer, key) if key is not None and not refresh else None
     if cached is not None:
         return LayerResult(layer, cached.frame.copy(), cached.source, cached.detail, list(cached.warnings))
-    data = get_layer_data(layer, layer_points(layer), osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
+    data = get_layer_data(layer, layer_points(layer), osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline,
+                          refresh=refresh)
     if layer.kind == "border":
         frame = border_frame(layer, data)
     else:

@@ -22,7 +22,7 @@ import geopandas as gpd
 from .. import settings
 from ..corridors.layers import Layer, load_layer
 from ..corridors.stations import layer_points
-from ..errors import DataError, NetworkError, QueryError
+from ..errors import DataError, InputError, NetworkError, QueryError
 from ..geodesy import line_buffer_km
 from . import bundle, cache, local, snapshot
 from .schema import empty_frame
@@ -52,8 +52,13 @@ def get_layer_data(
     osm_dir: str | Path | None = None,
     snapshot_dir: str | Path | None = None,
     offline: bool = False,
+    refresh: bool = False,
 ) -> LayerData:
     """Fetch a layer's OSM data from the first source that has it.
+
+    Cached live data is used while fresh (``settings.cache_max_age_days``); expired,
+    or with ``refresh``, it is fetched again, and the old copy used (with a warning)
+    only when the fetch fails or ``offline``.
 
     Parameters
     ----------
@@ -64,6 +69,8 @@ def get_layer_data(
     osm_dir, snapshot_dir : path, optional
     offline : bool
         Never touch the network (cache, then schematic).
+    refresh : bool
+        Fetch live data again even when the cache holds fresh data.
     """
     area = line_buffer_km(points, float(layer.osm.get("clip_buffer_km", 50)))
     warnings: list[str] = []
@@ -79,31 +86,39 @@ def get_layer_data(
         return LayerData(lines, pts, "snapshot", detail, warnings)
     bundled = _bundled(layer, warnings)
     try:
-        cached = cache.read(layer)
+        cached = cache.read_entry(layer)
     except DataError as exc:
         warnings.append(exc.message)
         cached = None
-    if cached is not None and (bundled is None or bundle.is_newer(cached[2], bundled[2])):
-        lines, pts, detail = cached
-        return LayerData(lines, pts, "cache", detail, warnings)
-    network_failed = False
+    newer = cached is not None and (bundled is None or bundle.is_newer(cached.detail, bundled[2]))
+    if newer and not cached.expired and not refresh:
+        return LayerData(cached.lines, cached.points, "cache", cached.detail, warnings)
+    network_failed, problem = False, ""
     if not offline:
         # Imported here: the live path needs osmnx and requests (~0.5 s to import); builds
         # from local data, a snapshot or the cache do not.
         from . import fetch
 
         try:
-            lines, pts, detail = fetch.fetch_layer(layer, area)
+            lines, pts, detail = fetch.fetch_layer(layer, area, refresh=refresh)
             return LayerData(lines, pts, "osm", detail, warnings)
         except QueryError as exc:
             warnings.append(f"{exc.message}; drawn schematically")
             detail = f"schematic: drawn through the geocoded stations (Overpass refused the query: {exc.server_text})"
             return LayerData(empty_frame(), empty_frame(), "schematic", detail, warnings, query_error=exc)
         except NetworkError as exc:
-            network_failed = True
-            warnings.append(f"{layer.id}: {exc.message}; {_instead(bundled)}")
+            network_failed, problem = True, f"{layer.id}: {exc.message}"
         except DataError as exc:  # its message names the layer
-            warnings.append(f"{exc.message}; {_instead(bundled)}")
+            problem = exc.message
+    if newer:  # expired, or --refresh: the old copy when no new one came
+        age = f"fetched {cached.fetched:%Y-%m-%d}" if cached.fetched else "of unknown age"
+        if cached.expired:
+            age += f", older than {settings.cache_max_age_days:g} days"
+        warnings.append(f"{layer.id}: using cached OSM data {age} ({problem or 'offline'}); rerun online to "
+                        "refresh it")
+        return LayerData(cached.lines, cached.points, "cache", cached.detail, warnings, network_failed=network_failed)
+    if problem:
+        warnings.append(f"{problem}; {_instead(bundled)}")
     if bundled is not None:
         lines, pts, detail = bundled
         return LayerData(lines, pts, "snapshot", detail, warnings, network_failed=network_failed)
@@ -175,12 +190,34 @@ def _content_hash(path: Path, size: int, mtime_ns: int) -> str:
     return snapshot.file_sha256(path)
 
 
+def check_sources(layer_ids: Iterable[str], osm_dir: str | Path | None = None,
+                  snapshot_dir: str | Path | None = None) -> None:
+    """Check the data source options before any work: one of them at most, the folder usable.
+
+    Raises
+    ------
+    InputError
+        When both ``--osm-dir`` and ``--snapshot`` are given.
+    DataError
+        When ``--osm-dir`` holds no OSM data, or the snapshot lacks a layer or is malformed.
+    """
+    if osm_dir is not None and snapshot_dir is not None:
+        raise InputError("--snapshot and --osm-dir both given: a build reads one data source; drop one of them")
+    if osm_dir is not None:
+        local.osm_files(osm_dir)
+    if snapshot_dir is not None:
+        snapshot.read_manifest(snapshot_dir)
+        for layer_id in layer_ids:
+            snapshot.layer_file(snapshot_dir, layer_id)
+
+
 def snapshot_layers(
     layer_ids: Iterable[str],
     out_dir: str | Path,
     *,
     osm_dir: str | Path | None = None,
     offline: bool = False,
+    refresh: bool = False,
     zoom: int | None = None,
     osm_date: str | None = None,
     osm_date_note: str = "",
@@ -196,6 +233,8 @@ def snapshot_layers(
         Build from a local extract instead of the cache or Overpass.
     offline : bool
         Use only the cache (with ``osm_dir`` unset).
+    refresh : bool
+        Fetch live data again even when the cache holds fresh data.
     zoom : int, optional
         Reduce the geometry to what a map needs up to this zoom
         (:func:`geo.osm.bundle.reduce_frame`), as for the bundled snapshot. Lines
@@ -216,6 +255,9 @@ def snapshot_layers(
         bundled snapshot) and ``skip_missing`` is off: a snapshot holds only
         data from an extract, the cache or Overpass.
     """
+    snapshot.check_out_dir(out_dir)
+    if osm_dir is not None:
+        local.osm_files(osm_dir)
     from .queries import layer_queries  # osmnx, via the Overpass settings: see get_layer_data
 
     data: dict[str, snapshot.LayerTuple] = {}
@@ -224,7 +266,7 @@ def snapshot_layers(
     for layer_id in layer_ids:
         layer = load_layer(layer_id)
         points = layer_points(layer)
-        got = get_layer_data(layer, points, osm_dir=osm_dir, offline=offline)
+        got = get_layer_data(layer, points, osm_dir=osm_dir, offline=offline, refresh=refresh)
         if got.query_error is not None:
             raise got.query_error
         if got.source in ("schematic", "snapshot") or got.lines.empty:

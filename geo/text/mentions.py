@@ -21,6 +21,7 @@ from .infrastructure import find_infrastructure
 from .names import variant_key
 from .. import settings
 from ..errors import DataError
+from .invisible import Visible, visible
 
 PLACE_LABELS = ("GPE", "LOC", "FAC", "NORP")
 #: Fine-grained (Penn Treebank) tags of proper nouns and adjectives, as the tagger writes them: the
@@ -136,6 +137,11 @@ def _vocabulary_variants() -> dict[str, tuple[int, str, str]]:
 def extract_mentions(text: str) -> list[Mention]:
     """Return the place mentions in ``text``.
 
+    Invisible characters (zero-width, soft hyphens, direction marks; see
+    :mod:`geo.text.invisible`) are ignored; spans still index ``text``. Long texts
+    are parsed in pieces of ``settings.max_chunk_chars``, so time and memory grow
+    linearly with the length.
+
     Parameters
     ----------
     text : str
@@ -150,13 +156,13 @@ def extract_mentions(text: str) -> list[Mention]:
     """
     if not text or not text.strip():
         return []
-    if len(text) <= settings.max_chunk_chars:
-        return mentions_from_doc(nlp()(text))
+    source = visible(text)
+    if len(source.text) <= settings.max_chunk_chars:
+        return mentions_from_doc(nlp()(source.text), source)
     out: list[Mention] = []
-    pieces = chunks(text, settings.max_chunk_chars)
-    for (offset, _), doc in zip(pieces, nlp().pipe(piece for _, piece in pieces)):
-        out += [Mention(m.text, m.start + offset, m.end + offset, m.sentence, m.label, m.layer_id)
-                for m in mentions_from_doc(doc)]
+    pieces = chunks(source.text, settings.max_chunk_chars)
+    for (offset, _), doc in zip(pieces, nlp().pipe((piece for _, piece in pieces), batch_size=1)):
+        out += mentions_from_doc(doc, source, offset)
     return out
 
 
@@ -176,8 +182,12 @@ def chunks(text: str, size: int) -> list[tuple[int, str]]:
     return out
 
 
-def mentions_from_doc(doc) -> list[Mention]:
-    """Return the place mentions of a parsed spaCy ``doc`` (see :func:`extract_mentions`)."""
+def mentions_from_doc(doc, source: Visible | None = None, offset: int = 0) -> list[Mention]:
+    """Return the place mentions of a parsed spaCy ``doc`` (see :func:`extract_mentions`).
+
+    ``doc`` may be the piece of ``source.text`` (the article without invisible
+    characters) that starts at ``offset``: the mentions then index ``source.original``.
+    """
     text = doc.text
     rules = ruler()
     spans: list[tuple[int, int, str, str, int]] = []  # start, end, label, layer_id, priority
@@ -238,17 +248,22 @@ def mentions_from_doc(doc) -> list[Mention]:
             # A place inside an organisation's name ("Zimbabwe Tourism Authority", "Nigerian Army").
             if strength >= settings.ruler_min_strength_embedded:
                 spans.append((s, e, label, layer_id, 1))
-    spans = _resolve_overlaps(spans)
+    spans = _resolve_overlaps(spans, len(text))
     if settings.ruler_local_places:
-        spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _local_places(doc, spans, ent_by_token))
-    return _to_mentions(doc, _with_infrastructure(spans, find_infrastructure(text)))
+        spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _local_places(doc, spans, ent_by_token), len(text))
+    return _to_mentions(doc, _with_infrastructure(spans, find_infrastructure(text), len(text)),
+                        source or Visible(text, text), offset)
 
 
-def _with_infrastructure(spans: list[tuple[int, int, str, str]], infra: list) -> list[tuple[int, int, str, str]]:
+def _with_infrastructure(spans: list[tuple[int, int, str, str]], infra: list,
+                         length: int) -> list[tuple[int, int, str, str]]:
     """Replace the spans inside named-infrastructure phrases by the phrase and the towns at its ends."""
     if not infra:
         return spans
-    kept = [sp for sp in spans if all(sp[1] <= i.start or sp[0] >= i.end for i in infra)]
+    phrases = _Occupied(length)
+    for i in infra:
+        phrases.take(i.start, i.end)
+    kept = [sp for sp in spans if not phrases.overlaps(sp[0], sp[1])]
     for i in infra:
         kept.append((i.start, i.end, "INFRA", i.layer_id))
         kept += [(s, e, "GPE", "") for s, e in i.places]
@@ -273,7 +288,9 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
             admins.add(max(cities, key=lambda c: c.population).admin1)
     if not admins:
         return []
-    taken = [(s, e) for s, e, *_ in spans]
+    taken = _Occupied(len(text))
+    for s, e, *_ in spans:
+        taken.take(s, e)
 
     def lookup(key: str):
         for i in gaz.names.get(key, ()):
@@ -284,7 +301,7 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
 
     out = []
     for s, e, _, tok_start, tok_end in _rule_matches(doc, {}, lookup):
-        if any(s < te and e > ts for ts, te in taken):
+        if taken.overlaps(s, e):
             continue
         covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
         covering.discard(None)
@@ -396,24 +413,61 @@ def _looks_like_name(doc, start: int, end: int, strength: int = _MEDIUM) -> bool
     return True
 
 
-def _resolve_overlaps(spans: list[tuple[int, int, str, str, int]]) -> list[tuple[int, int, str, str]]:
+class _Occupied:
+    """Which characters of a text spans already cover (time per check: the span's length)."""
+
+    def __init__(self, length: int) -> None:
+        self.chars = bytearray(length + 1)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return self.chars.find(1, start, end) >= 0
+
+    def take(self, start: int, end: int) -> None:
+        self.chars[start:end] = b"\x01" * (end - start)
+
+
+def _resolve_overlaps(spans: list[tuple[int, int, str, str, int]], length: int) -> list[tuple[int, int, str, str]]:
+    """Keep the strongest, then longest, then first of overlapping spans."""
     spans = sorted(spans, key=lambda s: (-s[4], -(s[1] - s[0]), s[0]))
+    occupied = _Occupied(length)
     taken: list[tuple[int, int, str, str]] = []
     for s, e, label, layer_id, _ in spans:
-        if all(e <= ts or s >= te for ts, te, *_ in taken):
+        if not occupied.overlaps(s, e):
+            occupied.take(s, e)
             taken.append((s, e, label, layer_id))
     return sorted(taken)
 
 
-def _to_mentions(doc, spans) -> list[Mention]:
+def _quote_window(text: str, sent_start: int, sent_end: int, start: int, end: int) -> tuple[int, int]:
+    """The sentence around a mention, at most ``settings.max_quote_chars`` long, cut at spaces."""
+    limit = settings.max_quote_chars
+    if sent_end - sent_start <= limit:
+        return sent_start, sent_end
+    half = max(0, (limit - (end - start)) // 2)
+    a, b = max(sent_start, start - half), min(sent_end, end + half)
+    if a > sent_start:
+        cut = text.find(" ", a, start)
+        a = cut + 1 if cut >= 0 else a
+    if b < sent_end:
+        cut = text.rfind(" ", end, b)
+        b = cut if cut >= 0 else b
+    return a, b
+
+
+def _to_mentions(doc, spans, source: Visible, offset: int = 0) -> list[Mention]:
     text = doc.text
+    original = source.original
     out = []
     sents = [(s.start_char, s.end_char) for s in doc.sents] if doc.has_annotation("SENT_START") else [(0, len(text))]
     k = 0
+    last: tuple[tuple[int, int], str] = ((-1, -1), "")  # mentions of one sentence share its string
     for s, e, label, layer_id in spans:
         while k < len(sents) - 1 and sents[k][1] <= s:
             k += 1
         ss, se = sents[k]
-        sentence = text[min(ss, s):max(se, e)]
-        out.append(Mention(text[s:e], s, e, sentence, label, layer_id))
+        window = source.span(*(offset + x for x in _quote_window(text, min(ss, s), max(se, e), s, e)))
+        if window != last[0]:
+            last = (window, original[window[0]:window[1]])
+        start, end = source.span(offset + s, offset + e)
+        out.append(Mention(original[start:end], start, end, last[1], label, layer_id))
     return out
