@@ -53,6 +53,10 @@ _API = {
     "build_layers": "pipeline",
     "article_places": "pipeline",
     "BuildReport": "pipeline",
+    # a news archive
+    "geoparse_archive": "text.archive",
+    "read_toponyms": "text.archive",
+    "atlas": "news_atlas",
     # errors
     "CorridorMapError": "errors",
     "InputError": "errors",

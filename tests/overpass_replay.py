@@ -1,6 +1,6 @@
 """A small Overpass emulator for tests: answers corridormap's queries from real OSM data.
 
-The data (``../shared/osm``) is turned into Overpass ``out geom`` JSON elements
+The data (``../shared/osm``, else the bundled snapshot: the ``osm_dir`` fixture) is turned into Overpass ``out geom`` JSON elements
 at test time; nothing derived from it is stored in the repository. Requests
 are intercepted at ``requests.Session.send``, the last step before the socket,
 so the HTTP code under test (``geo.osm.overpass_http``) runs unchanged.
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import geopandas as gpd
 import requests
 import shapely
 import urllib3
@@ -206,29 +205,35 @@ def make_response(request, status: int, headers: dict[str, str], content: bytes)
     return response
 
 
-# ---------------------------------------------------------------------- data from ../shared/osm
+# ---------------------------------------------------------------------- data from ../shared/osm (or the bundle)
 
 
-def caucasus_ways(shared: Path) -> list[dict[str, Any]]:
-    """The real Caucasus railway ways (real OSM ids and ``railway`` tags) as elements."""
-    frame = gpd.read_file(shared / "osm" / "rail" / "caucasus_rail_ways.geojson")
+def caucasus_ways(osm_dir: Path) -> list[dict[str, Any]]:
+    """The real railway ways with OSM ids (Caucasus) under ``osm_dir``, with ``railway`` tags, as elements."""
+    from geo.osm.local import read_local
+
+    lines, _ = read_local(osm_dir)
+    lines = lines[lines["osm_id"].notna() & lines["railway"].notna()].drop_duplicates("osm_id")
     return [
-        way_element(osm_id, geom, {"railway": railway})
-        for osm_id, railway, geom in zip(frame["osm_id"], frame["railway"], frame.geometry)
+        way_element(int(osm_id), geom, {"railway": railway})
+        for osm_id, railway, geom in zip(lines["osm_id"], lines["railway"], lines.geometry)
         if geom is not None and geom.geom_type == "LineString"
     ]
 
 
-def bam_line(shared: Path) -> LineString:
-    frame = gpd.read_file(shared / "osm" / "rail" / "bam_taishet_sovetskaya_gavan.geojson")
-    return frame.geometry.iloc[0]
+def bam_line(osm_dir: Path) -> LineString:
+    """The BAM as one traced line (``Taishet-Sovgavan``) under ``osm_dir``."""
+    from geo.osm.local import read_local
+
+    lines, _ = read_local(osm_dir)
+    return lines.loc[lines["name"] == "Taishet-Sovgavan"].geometry.iloc[0]
 
 
-def bam_relation(shared: Path, vertices_per_way: int = 250) -> tuple[list[dict], dict]:
+def bam_relation(osm_dir: Path, vertices_per_way: int = 250) -> tuple[list[dict], dict]:
     """The BAM line cut into fake member ways, and a route relation holding them (shuffled)."""
     ways = [
         way_element(900_000_000 + i, part, {"railway": "rail", "usage": "main", "name": "БАМ"})
-        for i, part in enumerate(cut_line(bam_line(shared), vertices_per_way))
+        for i, part in enumerate(cut_line(bam_line(osm_dir), vertices_per_way))
     ]
     members = [w["id"] for w in ways]
     members = members[1::2] + members[0::2]  # relations list members in any order

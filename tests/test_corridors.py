@@ -1,4 +1,4 @@
-"""Corridors routed over the real OSM rail data in ../shared/osm."""
+"""Corridors routed over real OSM rail data: ../shared/osm, else the bundled snapshot (the ``osm_dir`` fixture)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from shapely.ops import linemerge
 
 from geo.corridors import build as corridors, layers
 from geo import geodesy
+from tests.conftest import need_shared
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,10 @@ def test_bam_follows_the_osm_line(bam, osm_dir):
     # drawn as rail, not a straight line between the ends
     assert len(line.coords) > 10_000
     assert 4100 <= bam.length_km <= 4500
-    source = shape(json.loads((osm_dir / "rail" / "bam_taishet_sovetskaya_gavan.geojson").read_text())["features"][0]["geometry"])
+    traced = osm_dir / "rail" / "bam_taishet_sovetskaya_gavan.geojson"
+    if not traced.exists():  # the bundled snapshot: the same trace, reduced
+        traced = need_shared("osm/rail/bam_taishet_sovetskaya_gavan.geojson")
+    source = shape(json.loads(traced.read_text())["features"][0]["geometry"])
     source_km = geodesy.geodesic_length_km(source)
     assert abs(bam.length_km - source_km) / source_km < 0.02
     for row in bam.frame[bam.frame["kind"] == "station"].itertuples():
@@ -91,7 +95,7 @@ def test_samur_yalama_rail_crossing_found_from_geometry(border):
     assert 200 < line["length_km"] < 400
 
 
-def test_without_osm_data_corridors_are_schematic_and_say_so(monkeypatch):
+def test_without_osm_data_corridors_are_schematic_and_say_so(no_bundle):
     result = corridors.build_layer(layers.load_layer("bam"), offline=True)
     segs = _segments(result)
     assert result.source == "schematic"

@@ -47,7 +47,7 @@ def test_geoparse_jsonl_bad_input(tmp_path):
     src.write_text("not json\n", encoding="utf-8")
     with pytest.raises(InputError, match="not JSON"):
         geoparse_jsonl(src, tmp_path / "out.jsonl", progress=False)
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(InputError, match="does not exist"):
         geoparse_jsonl(tmp_path / "missing.jsonl", tmp_path / "out.jsonl", progress=False)
 
 

@@ -5,7 +5,6 @@ The articles are short news-style texts written for these tests.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest

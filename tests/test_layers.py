@@ -10,6 +10,7 @@ import pytest
 from geo.corridors import layers
 from geo import settings
 from geo.errors import LayerError
+from tests.conftest import need_shared
 
 REPO_LAYERS = Path(__file__).resolve().parents[1] / "layers"
 
@@ -95,7 +96,7 @@ country = "RU"
 '''
 
 
-def test_a_fourth_corridor_needs_only_a_layer_file(tmp_path, osm_dir, monkeypatch):
+def test_a_fourth_corridor_needs_only_a_layer_file(tmp_path, monkeypatch):
     """Adding the Trans-Siberian is one new TOML file: it is listed, routed over OSM data and mapped."""
     from geo import cli
 
@@ -103,8 +104,9 @@ def test_a_fourth_corridor_needs_only_a_layer_file(tmp_path, osm_dir, monkeypatc
     (folder / "trans-siberian.toml").write_text(TRANS_SIB, encoding="utf-8")
     monkeypatch.setattr(settings, "layers_dir", folder)
     assert "Trans-Siberian" in layers.infrastructure_aliases()
+    extract = need_shared("osm")  # the Trans-Siberian is in the full extract, not in the bundled snapshot
     out = tmp_path / "out"
-    code = cli.main(["build", "--layer", "trans-siberian", "--osm-dir", str(osm_dir), "--out", str(out), "--tiles", "none"])
+    code = cli.main(["build", "--layer", "trans-siberian", "--osm-dir", str(extract), "--out", str(out), "--tiles", "none"])
     assert code == 0
     import json
 

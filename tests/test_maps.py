@@ -16,6 +16,7 @@ from geo.maps import png as render
 from geo.text import mention_frame as places
 from geo.corridors.layers import list_layers
 from geo.maps import display, draw, legend, style
+from tests.conftest import need_shared
 from tests.pages import legend_of, page_strings
 
 BUDGET_BYTES = 2 * 1024 * 1024
@@ -139,6 +140,10 @@ def test_display_geometry_stays_within_a_pixel_and_a_quarter_at_zoom_14(results)
             parts, decimals = display.encoded_parts(geom)
             assert [polyline.decode(p, decimals) for p in parts] == [
                 [tuple(c) for c in part] for part in display.display_coords(geom)]
+
+
+def test_display_geometry_has_far_fewer_vertices_than_the_full_extract(results):
+    need_shared("osm")  # the bundled snapshot is already simplified for zoom 14
     bam = results["bam"].frame
     seg = bam[bam["kind"] == "segment"].geometry
     as_json = sum(len(json.dumps(display.display_coords(g))) for g in seg)

@@ -14,7 +14,7 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOKS = REPO / "notebooks"
-NAMES = ["01_article_to_map", "02_corridors", "03_new_corridor"]
+NAMES = ["01_article_to_map", "02_corridors", "03_new_corridor", "04_atlas"]
 TIMEOUT_S = 600
 
 
@@ -84,6 +84,11 @@ def test_notebook_runs_end_to_end(name, tmp_path):
     elif name == "03_new_corridor":
         assert "plausible:" in "".join(_text(c) for c in nb.cells)
         assert not (REPO / "layers" / "south-siberian.toml").exists()
+    elif name == "04_atlas":
+        text = "".join(_text(c) for c in nb.cells)
+        assert "236 documents in 6 shards" in text and "Dask dashboard (local cluster, 2 workers)" in text
+        assert "236 documents, " in text and "0 documents skipped" in text
+        assert "atlas/atlas.html" in text and "atlas/places.csv" in text
 
 
 @pytest.mark.parametrize("name", NAMES)

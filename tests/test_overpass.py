@@ -95,10 +95,10 @@ def test_north_south_queries_are_small_polygons_along_the_line(fake):
         assert area_km2 < 10_000, "each query covers one piece of the line, never a huge bbox"
 
 
-def test_north_south_routes_like_the_local_extract(fake, shared_dir):
+def test_north_south_routes_like_the_local_extract(fake, osm_dir):
     layer = load_layer("north-south")
     lines, _, _ = overpass.fetch_layer(layer, None)
-    local, _ = osmdata.read_local(shared_dir / "osm" / "rail")
+    local, _ = osmdata.read_local(osm_dir)
     names = [s.name for s in layer.stations]
     waypoints = [(n, x, y) for n, (x, y) in zip(names, layer_points(layer))]
     leg = waypoints[names.index("Samur") : names.index("Baku") + 1]
@@ -402,7 +402,7 @@ def test_use_overpass_sets_osmnx_too(monkeypatch):
         overpass_api.use_overpass(["overpass-api.de"])
 
 
-def test_layer_fetch_reports_network_error_after_retries(fake):
+def test_layer_fetch_reports_network_error_after_retries(fake, no_bundle):
     fake.script = [(504, {}, b"")] * 50
     with pytest.raises(NetworkError):
         overpass.fetch_layer(load_layer("bam"), None)
@@ -458,7 +458,7 @@ def test_tests_cannot_reach_the_network():
 # ---------------------------------------------------------------------- caches
 
 
-def test_cache_hit_on_second_call_without_http(fake):
+def test_cache_hit_on_second_call_without_http(fake, no_bundle):
     layer = load_layer("north-south")
     lines, points, detail = overpass.fetch_layer(layer, None)
     sent = len(fake.queries)
@@ -588,7 +588,7 @@ def test_null_vertices_are_skipped_as_overpass_sends_them():
 
 
 @pytest.mark.parametrize("bad", ["node without lat", 'coordinates "abc"', "junk in a geometry list"])
-def test_a_malformed_answer_is_not_cached_and_the_next_build_asks_again(server, bad):
+def test_a_malformed_answer_is_not_cached_and_the_next_build_asks_again(server, bad, no_bundle):
     layer = load_layer("north-south")
     server.script = [(200, {}, _answer(server, [MALFORMED[bad]]))]
     data = sources.get_layer_data(layer, layer_points(layer))
@@ -603,7 +603,7 @@ def test_a_malformed_answer_is_not_cached_and_the_next_build_asks_again(server, 
     assert again.source == "osm" and {304666833, 444749531} <= set(again.lines["osm_id"])
 
 
-def test_an_empty_answer_is_not_cached_so_it_cannot_make_later_builds_schematic(server):
+def test_an_empty_answer_is_not_cached_so_it_cannot_make_later_builds_schematic(server, no_bundle):
     layer = load_layer("north-south")
     ways, server.ways = server.ways, []
     server._index()
@@ -709,7 +709,7 @@ def test_the_budget_counts_network_time_only(server):
     assert 0 < clock.used < 0.5 and clock.since is None
 
 
-def test_a_build_past_its_budget_ends_in_time_with_one_warning(slow, monkeypatch):
+def test_a_build_past_its_budget_ends_in_time_with_one_warning(slow, monkeypatch, no_bundle):
     import time
 
     import geopandas as gpd
@@ -720,10 +720,10 @@ def test_a_build_past_its_budget_ends_in_time_with_one_warning(slow, monkeypatch
     fetches = []  # (layer id, seconds) of each live fetch
     fetch_layer = overpass.fetch_layer
 
-    def timed(layer, area=None):
+    def timed(layer, area=None, refresh=False):
         start = time.monotonic()
         try:
-            return fetch_layer(layer, area)
+            return fetch_layer(layer, area, refresh=refresh)
         finally:
             fetches.append((layer.id, time.monotonic() - start))
 
@@ -738,8 +738,8 @@ def test_a_build_past_its_budget_ends_in_time_with_one_warning(slow, monkeypatch
     warnings = [w for r in results for w in r.warnings]
     assert len(warnings) == 1 and warnings == results[0].warnings
     assert warnings[0].startswith("bam: the network time budget of 2 s for this build is spent (Overpass (http://127.0.0.1:")
-    assert warnings[0].endswith("; drawn schematically; the remaining layers come from the cache or are drawn "
-                                "schematically")
+    assert warnings[0].endswith("; drawn schematically; the remaining layers come from the cache or the bundled "
+                                "snapshot, or are drawn schematically")
 
 
 def test_cli_network_budget_must_be_a_positive_number(tmp_path, capsys):

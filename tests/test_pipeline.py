@@ -1,4 +1,9 @@
-"""End to end: the source article in, four maps and their GeoJSON out."""
+"""End to end: an article in, four maps and their GeoJSON out.
+
+Two articles: the example in examples/ built offline from the bundled snapshot (as
+the README's first command does on a fresh machine), and the source article in
+../shared built from the local extract (skipped when ../shared is absent).
+"""
 
 from __future__ import annotations
 
@@ -14,12 +19,25 @@ from geo.text.place import is_area
 MAPS = ("bam", "north-south", "ru-az-border", "index")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, article_path, osm_dir):
+#: What each article's maps must show: places named, Komsomolsk's mention count and marked text, BAM mentions.
+EXPECT = {
+    "example": {"places": ("Moscow", "Baku", "Azerbaijan", "Iran", "Komsomolsk-on-Amur", "Persian Gulf", "Derbent"),
+                "komsomolsk": (1, "Komsomolsk"), "bam_mentions": 2},
+    "source": {"places": ("Moscow", "Baku", "Azerbaijan", "Iran", "Armenia", "Komsomolsk-on-Amur", "Persian Gulf"),
+               "komsomolsk": (2, "Komsomolsk-on-Amur"), "bam_mentions": 5},
+}
+
+
+@pytest.fixture(scope="module", params=sorted(EXPECT))
+def built(request, tmp_path_factory, example_article):
+    """(output folder, expectations) for each article."""
     out = tmp_path_factory.mktemp("maps")
-    code = cli.main(["build", str(article_path), "--osm-dir", str(osm_dir), "--out", str(out)])
-    assert code == 0
-    return out
+    if request.param == "example":
+        args = [str(example_article), "--offline"]
+    else:
+        args = [str(request.getfixturevalue("article_path")), "--osm-dir", str(request.getfixturevalue("osm_dir"))]
+    assert cli.main(["build", *args, "--out", str(out)]) == 0
+    return out, EXPECT[request.param]
 
 
 def _features(out, name):
@@ -32,6 +50,7 @@ def _mentions(out, name):
 
 @pytest.mark.parametrize("name", MAPS)
 def test_each_map_has_its_files_attribution_and_legend(built, name):
+    built, _ = built
     page = (built / f"{name}.html").read_text(encoding="utf-8")
     for needle in ("OpenStreetMap contributors", "GeoNames", "Natural Earth", "cm-legend", "L.control.layers"):
         assert needle in page, needle
@@ -39,12 +58,13 @@ def test_each_map_has_its_files_attribution_and_legend(built, name):
 
 
 def test_index_has_all_layers_and_the_articles_places(built):
+    built, expect = built
     features = _features(built, "index")
     layers = {f["properties"]["layer"] for f in features}
     # the layers the article names (BAM, North-South corridor, Trans-Siberian) and the border it speaks of
     assert layers == {"bam", "north-south", "ru-az-border", "trans-siberian", "mentions"}
     mentions = _mentions(built, "index")
-    for name in ("Moscow", "Baku", "Azerbaijan", "Iran", "Armenia", "Komsomolsk-on-Amur", "Persian Gulf"):
+    for name in expect["places"]:
         assert name in mentions, name
     page = (built / "index.html").read_text(encoding="utf-8")
     # countries, regions and seas are listed, not pinned (geo.text.place.is_area)
@@ -56,6 +76,7 @@ def test_index_has_all_layers_and_the_articles_places(built):
 
 
 def test_places_are_where_they_should_be(built):
+    built, _ = built
     mentions = _mentions(built, "index")
     expected = {"Moscow": (37.62, 55.75, 10), "Baku": (49.89, 40.38, 10), "Komsomolsk-on-Amur": (137.01, 50.55, 10),
                 "Azerbaijan": (47.5, 40.5, 50), "Iran": (53.0, 32.0, 50)}
@@ -65,6 +86,7 @@ def test_places_are_where_they_should_be(built):
 
 
 def test_map_shows_only_places_in_its_extent(built):
+    built, _ = built
     bam = _mentions(built, "bam")
     assert "Komsomolsk-on-Amur" in bam and "Baku" not in bam
     ns = _mentions(built, "north-south")
@@ -72,20 +94,23 @@ def test_map_shows_only_places_in_its_extent(built):
 
 
 def test_popups_quote_the_sentences_with_count_and_relation(built):
+    built, expect = built
+    count, marked = expect["komsomolsk"]
     komsomolsk = _mentions(built, "bam")["Komsomolsk-on-Amur"]["properties"]
-    assert komsomolsk["count"] == 2
-    assert all("Komsomolsk-on-Amur" in q[0][q[1]:q[2]] for q in komsomolsk["quotes"])
+    assert komsomolsk["count"] == count
+    assert all(marked in q[0][q[1]:q[2]] for q in komsomolsk["quotes"])
     assert komsomolsk["nearest_layer"] == "bam" and komsomolsk["distance_km"] < 15
     baku = _mentions(built, "north-south")["Baku"]["properties"]
     assert baku["relation"].startswith("on the North–South")
     page = (built / "bam.html").read_text(encoding="utf-8")
-    assert "<mark>Komsomolsk-on-Amur</mark>" in page_strings(page)
+    assert f"<mark>{marked}</mark>" in page_strings(page)
 
 
 def test_named_infrastructure_is_linked_to_its_layer(built):
+    built, expect = built
     mentions = _mentions(built, "index")
     assert mentions["Baikal-Amur Mainline (BAM)"]["properties"]["infra_layer"] == "bam"
-    assert mentions["Baikal-Amur Mainline (BAM)"]["properties"]["count"] >= 5
+    assert mentions["Baikal-Amur Mainline (BAM)"]["properties"]["count"] >= expect["bam_mentions"]
 
 
 def test_article_without_places_still_builds_and_says_so(tmp_path, osm_dir, capsys):

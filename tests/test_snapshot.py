@@ -62,8 +62,7 @@ def test_manifest_records_queries_timestamps_and_attribution(live_snapshot):
     assert sorted(p.name for p in live_snapshot.iterdir()) == sorted([f"{i}.gpkg" for i in LAYERS] + ["manifest.json"])
 
 
-def test_round_trip_of_local_extract(shared_dir, tmp_path):
-    osm_dir = shared_dir / "osm" / "rail"
+def test_round_trip_of_local_extract(osm_dir, tmp_path):
     out = sources.snapshot_layers(["north-south"], tmp_path / "snap", osm_dir=osm_dir)
     layer = load_layer("north-south")
     local = sources.get_layer_data(layer, layer_points(layer), osm_dir=osm_dir)
@@ -107,7 +106,8 @@ def test_rewriting_a_snapshot_replaces_it_atomically(live_snapshot, monkeypatch)
     with pytest.raises(Exception, match="disk full"):
         sources.snapshot_layers(LAYERS, live_snapshot)
     assert (live_snapshot / "manifest.json").read_bytes() == before, "the old snapshot is intact"
-    assert not [p for p in live_snapshot.parent.iterdir() if p.name.startswith(".")], "no temporary folder left"
+    assert not [p for p in live_snapshot.parent.iterdir() if p.name.startswith(".") and p.is_dir()], \
+        "no temporary folder left"
 
 
 def test_missing_snapshot_folder(tmp_path):
@@ -148,7 +148,7 @@ def test_snapshot_refuses_a_layer_without_data(tmp_path):
     assert not (tmp_path / "snap").exists()
 
 
-def test_published_maps_rebuild_byte_for_byte_from_a_snapshot(tmp_path, osm_dir, article_path, capsys):
+def test_published_maps_rebuild_byte_for_byte_from_a_snapshot(tmp_path, osm_dir, example_article, capsys):
     """`corridormap snapshot` then two builds from it: every HTML and GeoJSON file is identical."""
     from geo import cli
 
@@ -158,7 +158,7 @@ def test_published_maps_rebuild_byte_for_byte_from_a_snapshot(tmp_path, osm_dir,
     builds = []
     for name in ("first", "second"):
         out = tmp_path / name
-        assert cli.main(["build", str(article_path), "--snapshot", str(snap), "--out", str(out)]) == 0
+        assert cli.main(["build", str(example_article), "--snapshot", str(snap), "--out", str(out)]) == 0
         builds.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert builds[0] == builds[1]
     assert {"bam.html", "north-south.html", "ru-az-border.html", "index.html"} <= set(builds[0])

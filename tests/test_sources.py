@@ -23,7 +23,7 @@ def _sources(out, layer):
     return {f["properties"]["source"] for f in features if f["properties"]["kind"] == "segment"}
 
 
-def test_live_then_cache_then_schematic(tmp_path, fake_overpass, capsys):
+def test_live_then_cache_then_schematic(tmp_path, fake_overpass, capsys, no_bundle):
     # 1. online: the layer comes from (replayed) Overpass and is cached
     out = tmp_path / "live"
     assert cli.main(["build", "--layer", "bam", "--out", str(out), "--tiles", "none"]) == 0
@@ -38,7 +38,7 @@ def test_live_then_cache_then_schematic(tmp_path, fake_overpass, capsys):
     assert _sources(out, "bam") == {"cache"} and len(fake_overpass.queries) == sent
 
 
-def test_network_down_and_no_cache_falls_back_to_schematic_and_says_so(tmp_path, fake_overpass, capsys):
+def test_network_down_and_no_cache_falls_back_to_schematic_and_says_so(tmp_path, fake_overpass, capsys, no_bundle):
     fake_overpass.script = [(504, {}, b"")] * 50
     out = tmp_path / "out"
     assert cli.main(["build", "--layer", "bam", "--out", str(out), "--tiles", "none"]) == 0
@@ -51,8 +51,9 @@ def test_network_down_and_no_cache_falls_back_to_schematic_and_says_so(tmp_path,
 
 
 def _caucasus_subset(osm_dir, ids):
-    ways = gpd.read_file(osm_dir / "rail" / "caucasus_rail_ways.geojson")
-    return ways[ways["osm_id"].isin(ids)]
+    ways, _ = osmdata.read_local(osm_dir)
+    ways = ways[ways["osm_id"].isin(ids)].drop_duplicates("osm_id")
+    return ways[["osm_id", "railway", "geometry"]].astype({"osm_id": "int64"}).reset_index(drop=True)
 
 
 def _write_osm_xml(ways: gpd.GeoDataFrame, path) -> None:
@@ -130,8 +131,9 @@ def test_live_border_uses_osm_boundary_and_places_named_crossings_from_data(tmp_
 
 def test_geopackage_with_line_and_point_layers_is_read(tmp_path, osm_dir):
     ways = _caucasus_subset(osm_dir, BORDER_WAYS)
-    stations = gpd.read_file(osm_dir / "stations" / "azerbaijan.geojson")
-    stations = stations[stations["name"].isin(["Yalama", "Samur"])]
+    _, stations = osmdata.read_local(osm_dir)
+    stations = stations[stations["name"].isin(["Yalama", "Samur"])].drop_duplicates("osm_id")
+    stations = stations[["osm_id", "name", "railway", "geometry"]].astype({"osm_id": "int64"})
     folder = tmp_path / "extract"
     folder.mkdir()
     ways.to_file(folder / "extract.gpkg", layer="rail", driver="GPKG")
@@ -141,7 +143,7 @@ def test_geopackage_with_line_and_point_layers_is_read(tmp_path, osm_dir):
     assert set(points["name"]) == {"Yalama", "Samur"}
 
 
-def test_network_down_is_tried_once_per_build_not_once_per_layer(tmp_path, fake_overpass, capsys):
+def test_network_down_is_tried_once_per_build_not_once_per_layer(tmp_path, fake_overpass, capsys, no_bundle):
     fake_overpass.script = [(504, {}, b"")] * 50
     out = tmp_path / "out"
     assert cli.main(["build", "--out", str(out), "--tiles", "none"]) == 0
@@ -151,6 +153,7 @@ def test_network_down_is_tried_once_per_build_not_once_per_layer(tmp_path, fake_
     assert len(fake_overpass.queries) == RETRIES + 1  # the first layer's attempts, and no more
     warned = [line for line in err.splitlines() if line.startswith("corridormap: warning:")]
     assert len(warned) == 1 and re.match(r"corridormap: warning: [a-z-]+: Overpass \(", warned[0])
-    assert warned[0].endswith("drawn schematically; the remaining layers come from the cache or are drawn schematically")
+    assert warned[0].endswith("drawn schematically; the remaining layers come from the cache or the bundled snapshot, "
+                              "or are drawn schematically")
     for layer in ("bam", "north-south", "ru-az-border"):
         assert _sources(out, layer) <= {"schematic"}

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
-import shapely
 from shapely.geometry import LineString, MultiLineString, Point
 from shapely.ops import linemerge
 

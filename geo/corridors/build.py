@@ -16,7 +16,7 @@ import pandas as pd
 from shapely.geometry import Point
 from shapely.ops import linemerge
 
-from . import borders, routing
+from . import borders, route_cache
 from ..errors import QueryError
 from ..geonames import country_name
 from ..geodesy import distance_to_line_km, geodesic_distance_km, geodesic_length_km, great_circle
@@ -24,7 +24,7 @@ from ..osm.schema import apply_filter
 from ..text.names import fold
 from .layers import Layer
 from .stations import layer_points, station_point
-from ..osm.sources import LayerData, get_layer_data
+from ..osm.sources import LayerData, data_fingerprint, get_layer_data
 
 #: How far an OSM station node may be from the gazetteer point to be taken as the station.
 STATION_MATCH_KM = 25.0
@@ -87,6 +87,8 @@ def station_frame(layer: Layer, points: gpd.GeoDataFrame | None = None, source: 
 
 def corridor_frame(layer: Layer, data: LayerData, stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Route the corridor over its rail data; legs without rail are drawn schematically."""
+    from . import routing  # networkx (~0.4 s to import): only when a layer is routed, not read from the cache
+
     lines = apply_filter(data.lines, layer.osm.get("way_filter", "")) if not data.lines.empty else data.lines
     network = routing.RailNetwork(routing.rail_graph(lines.geometry)) if not lines.empty else None
     waypoints = [(r.name, r.geometry.x, r.geometry.y) for r in stations.itertuples()]
@@ -211,12 +213,28 @@ def _nearest(lon: float, lat: float, frame: gpd.GeoDataFrame, max_km: float, exc
     return None
 
 
+def layer_cache_key(
+    layer: Layer,
+    *,
+    osm_dir: str | Path | None = None,
+    snapshot_dir: str | Path | None = None,
+    offline: bool = False,
+) -> str | None:
+    """The key :func:`build_layer` caches the layer under (see :mod:`geo.corridors.route_cache`).
+
+    None when its data cannot be identified before it is fetched (a live fetch, or none).
+    """
+    data_key = data_fingerprint(layer, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
+    return route_cache.route_key(layer, data_key) if data_key is not None else None
+
+
 def build_layer(
     layer: Layer,
     *,
     osm_dir: str | Path | None = None,
     snapshot_dir: str | Path | None = None,
     offline: bool = False,
+    refresh: bool = False,
 ) -> LayerResult:
     """Build one layer's features from the best available data source.
 
@@ -228,18 +246,29 @@ def build_layer(
         Local OSM data or a snapshot written by ``corridormap snapshot``.
     offline : bool
         Never fetch live (cache, then schematic).
+    refresh : bool
+        Fetch live data again even when the cache holds fresh data.
 
     Returns
     -------
     LayerResult
+        Read back from :mod:`geo.corridors.route_cache` when the layer file and its input
+        data are unchanged since it was last built.
     """
-    data = get_layer_data(layer, layer_points(layer), osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
+    key = layer_cache_key(layer, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
+    cached = route_cache.read(layer, key) if key is not None and not refresh else None
+    if cached is not None:
+        return LayerResult(layer, cached.frame.copy(), cached.source, cached.detail, list(cached.warnings))
+    data = get_layer_data(layer, layer_points(layer), osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline,
+                          refresh=refresh)
     if layer.kind == "border":
         frame = border_frame(layer, data)
     else:
         stations = station_frame(layer, data.points, data.source)
         frame = pd.concat([corridor_frame(layer, data, stations), stations], ignore_index=True)
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
+    if key is not None and not data.network_failed and data.query_error is None:
+        route_cache.write(layer, key, frame, data.source, data.detail, data.warnings)
     return LayerResult(layer, frame, data.source, data.detail, data.warnings, data.network_failed, data.query_error)
 
 

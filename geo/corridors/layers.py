@@ -7,6 +7,8 @@ data and the sources of its facts. Adding a corridor means adding a file.
 
 from __future__ import annotations
 
+import math
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +21,19 @@ else:  # pragma: no cover
 
 from .. import settings
 from ..errors import LayerError
+from ..osm.schema import filter_problem
+from ..reading import read_regular
 
 KINDS = ("corridor", "border")
 ROLES = ("terminus", "junction", "station", "port", "border", "anchor")
 STATUSES = ("rail", "construction", "planned", "ferry")
 MODES = ("rail", "road")
+#: Layer ids that would overwrite another output (``index.html`` holds all layers).
+RESERVED_IDS = ("index",)
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+#: ``[osm]`` keys that are buffers in km, and their largest accepted value.
+_BUFFER_KEYS = ("query_buffer_km", "clip_buffer_km")
+MAX_BUFFER_KM = 1000.0
 
 
 @dataclass(frozen=True)
@@ -111,7 +121,11 @@ def layer_files(layers_dir: Path | None = None) -> list[Path]:
     folder = Path(layers_dir or settings.layers_dir)
     if not folder.is_dir():
         raise LayerError(f"layer folder {folder} does not exist: set CORRIDORMAP_LAYERS to the folder of layer files")
-    return sorted(folder.glob("*.toml"))
+    paths = sorted(folder.glob("*.toml"))
+    if not paths:
+        raise LayerError(f"layer folder {folder} holds no layer files (*.toml): add one (see layers/bam.toml) "
+                         "or set CORRIDORMAP_LAYERS to the folder of layer files")
+    return paths
 
 
 def list_layers(layers_dir: Path | None = None) -> list[Layer]:
@@ -150,12 +164,15 @@ def read_layer(path: Path) -> Layer:
         Naming the file, the line or key at fault, and what to do.
     """
     path = Path(path)
+    data = read_regular(path, settings.max_layer_file_bytes, "layer file", LayerError, "split it or remove it")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise LayerError(f"{path}: not valid TOML ({exc}): fix the syntax at that line") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LayerError(f"{path}: cannot read layer file ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise LayerError(f"{path}: not UTF-8 text ({exc}): save the layer file as UTF-8") from None
+    except RecursionError:
+        raise LayerError(f"{path}: nested too deeply to read: flatten its tables and arrays") from None
     return _parse_layer(raw, path)
 
 
@@ -164,6 +181,12 @@ def _parse_layer(raw: dict[str, Any], path: Path) -> Layer:
     layer_id = get.str("id")
     if layer_id != path.stem:
         raise LayerError(f"{path}: key 'id' is {layer_id!r} but the file is named {path.name}: make them match")
+    if not _ID.match(layer_id):
+        raise LayerError(f"{path}: key 'id' is {layer_id!r}: use lower-case letters, digits, '-' and '_' "
+                         "(at most 64), and rename the file to match")
+    if layer_id in RESERVED_IDS:
+        raise LayerError(f"{path}: the layer id {layer_id!r} is reserved ({layer_id}.html is the map of all "
+                         "layers): rename the layer and its file")
     kind = get.choice("kind", KINDS)
     style = _Getter(get.table("style"), path, "style.")
     layer = dict(
@@ -177,7 +200,7 @@ def _parse_layer(raw: dict[str, Any], path: Path) -> Layer:
         path=path,
         aliases=tuple(get.str_list("aliases", [])),
         countries=tuple(get.str_list("countries", [])),
-        osm=get.table("osm", {}),
+        osm=_parse_osm(get.table("osm", {}), path),
         notes=tuple(_parse_note(n, path, i) for i, n in enumerate(get.table_list("notes"))),
     )
     stations = tuple(_parse_station(s, path, i) for i, s in enumerate(get.table_list("stations")))
@@ -201,10 +224,37 @@ def _parse_layer(raw: dict[str, Any], path: Path) -> Layer:
     return Layer(stations=stations, crossings=crossings, segments=tuple(segments), **layer)
 
 
+def _parse_osm(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Check the ``[osm]`` table: selectors well formed, buffers in range, relation id a positive number."""
+    get = _Getter(raw, path, "osm.")
+    for key in ("way_filter", "boundary_filter", "crossing_node_filter"):
+        _check_selector(path, f"osm.{key}", get.str(key, None))
+    for n, selector in enumerate(get.str_list("crossing_way_filters", [])):
+        _check_selector(path, f"osm.crossing_way_filters[{n}]", selector)
+    for key in _BUFFER_KEYS:
+        value = get.float(key, None)
+        if value is not None and not 0 < value <= MAX_BUFFER_KM:
+            raise LayerError(f"{path}: key 'osm.{key}' is {value!r}: give a distance in km above 0 and at most "
+                             f"{MAX_BUFFER_KM:g}")
+    relation = get.int("route_relation_id", None)
+    if relation is not None and relation <= 0:
+        raise LayerError(f"{path}: key 'osm.route_relation_id' is {relation}: give the relation's positive OSM id")
+    get.str("route_relation_name", None)
+    return raw
+
+
+def _check_selector(path: Path, key: str, selector: str | None) -> None:
+    problem = filter_problem(selector) if selector is not None else None
+    if problem:
+        raise LayerError(f"{path}: key '{key}': {problem}: fix the selector")
+
+
 def _parse_station(raw: Any, path: Path, i: int) -> Station:
     get = _Getter(raw, path, f"stations[{i}].")
-    lat, lon = get.float("lat", None), get.float("lon", None)
+    lat, lon = get.lat("lat", None), get.lon("lon", None)
     gid = get.int("geonames_id", None)
+    if gid is not None and gid <= 0:
+        raise LayerError(f"{path}: key 'stations[{i}].geonames_id' is {gid}: give the place's positive GeoNames id")
     if gid is None and (lat is None or lon is None):
         raise LayerError(
             f"{path}: stations[{i}] ({get.str('name')}) needs 'geonames_id' or both 'lat' and 'lon' "
@@ -239,8 +289,8 @@ def _parse_crossing(raw: Any, path: Path, i: int, countries: tuple[str, ...]) ->
         name=get.str("name"),
         names=tuple((code, sides[code]) for code in countries if code in sides),
         mode=get.choice("mode", MODES),
-        lat=get.float("lat"),
-        lon=get.float("lon"),
+        lat=get.lat("lat"),
+        lon=get.lon("lon"),
         approximate=get.bool("approximate", False),
         position_source=get.str("position_source", ""),
         capacity=get.str("capacity", ""),
@@ -288,7 +338,22 @@ class _Getter:
 
     def float(self, key: str, default: Any = _MISSING) -> Any:
         value = self._get(key, default, (int, float), "a number")
+        if value is not None and not math.isfinite(value):
+            raise LayerError(f"{self.path}: key '{self.prefix}{key}' is {value!r}: give a finite number")
         return None if value is None else float(value)
+
+    def lat(self, key: str, default: Any = _MISSING) -> Any:
+        return self._degrees(key, default, 90.0, "a latitude")
+
+    def lon(self, key: str, default: Any = _MISSING) -> Any:
+        return self._degrees(key, default, 180.0, "a longitude")
+
+    def _degrees(self, key: str, default: Any, limit: float, what: str) -> Any:
+        value = self.float(key, default)
+        if value is not None and not -limit <= value <= limit:
+            raise LayerError(f"{self.path}: key '{self.prefix}{key}' is {value!r}: give {what} in decimal degrees, "
+                             f"between -{limit:g} and {limit:g}")
+        return value
 
     def bool(self, key: str, default: Any = _MISSING) -> Any:
         return self._get(key, default, (bool,), "true or false")

@@ -30,6 +30,10 @@ def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
     cols = {"nearest_layer": [], "nearest_segment": [], "distance_km": [], "nearest_station": [], "relation": []}
     titles = {r.layer.id: r.layer.title for r in layers}
     infra = places["infra_layer"] if "infra_layer" in places else [""] * len(places)
+    # Each layer's lines and stations, selected once (not once per place).
+    lines_of = [(result, list(result.frame[result.frame["kind"].isin(["segment", "border"])].itertuples()))
+                for result in layers]
+    stations_of = {id(result): result.frame[result.frame["kind"].isin(["station", "crossing"])] for result in layers}
     classes = places["feature_class"] if "feature_class" in places else [""] * len(places)
     codes = places["feature_code"] if "feature_code" in places else [""] * len(places)
     for point, infra_layer, fclass, fcode in zip(places.geometry, infra, classes, codes):
@@ -44,9 +48,8 @@ def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
                 cols[key].append(value)
             continue
         best = None
-        for result in layers:
-            lines = result.frame[result.frame["kind"].isin(["segment", "border"])]
-            for row in lines.itertuples():
+        for result, lines in lines_of:
+            for row in lines:
                 dist = distance_to_line_km(row.geometry, point.x, point.y)
                 if best is None or dist < best[0]:
                     best = (dist, result, row)
@@ -55,7 +58,7 @@ def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
                 cols[key].append(None)
             continue
         dist, result, row = best
-        stations = result.frame[result.frame["kind"].isin(["station", "crossing"])]
+        stations = stations_of[id(result)]
         station = None
         if len(stations):
             d = geodesic_distance_km(point.x, point.y, stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy())

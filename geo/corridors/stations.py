@@ -17,14 +17,14 @@ def station_point(station: Station, layer: Layer | None = None) -> tuple[float, 
     """
     if station.lat is not None and station.lon is not None:
         return station.lon, station.lat, station.position_source or "layer file"
-    place = geonames.cities_by_id().get(station.geonames_id)
-    if place is None:
+    point = geonames.city_point(station.geonames_id)
+    if point is None:
         where = f"{layer.path}: " if layer is not None else ""
         raise LayerError(
             f"{where}station {station.name!r}: GeoNames id {station.geonames_id} is not in the gazetteer: "
             "fix the id or give 'lat' and 'lon' with 'position_source' in the layer file"
         )
-    return float(place["longitude"]), float(place["latitude"]), f"GeoNames {station.geonames_id}"
+    return point[0], point[1], f"GeoNames {station.geonames_id}"
 
 
 def layer_points(layer: Layer) -> list[tuple[float, float]]:

@@ -9,6 +9,11 @@ repository and nothing here downloads anything:
   file that folium 0.20 and its plugins reference, as strings keyed by the
   exact CDN URL; those are written once to a cache directory so that every
   asset can be handed out as a file.
+
+The cache directory (``<settings.cache_dir>/assets``, or ``$CORRIDORMAP_ASSET_DIR``)
+is created for the current user alone (mode 0700). Its files are named by the
+SHA-256 of their content and checked against it on every read: a file planted or
+changed there is replaced by the packaged copy, never inlined into a page.
 """
 
 from __future__ import annotations
@@ -16,18 +21,24 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import logging
 import mimetypes
 import os
 import re
-import tempfile
+import shutil
 from html import escape as html_escape
 from html import unescape as html_unescape
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from ..files import write_bytes
+from .. import settings
+from ..errors import DataError
+from ..files import private_dir, write_bytes
+from ..reading import open_regular
 
-__all__ = ["inline_assets", "known_asset_urls", "local_asset_path"]
+__all__ = ["inline_assets", "known_asset_urls", "local_asset_path", "read_asset"]
+
+log = logging.getLogger(__name__)
 
 #: Environment variable naming the cache directory for bundled assets.
 ASSET_DIR_ENV = "CORRIDORMAP_ASSET_DIR"
@@ -93,19 +104,60 @@ def known_asset_urls() -> frozenset[str]:
 
 def _cache_dir() -> Path:
     configured = os.environ.get(ASSET_DIR_ENV)
-    if configured:
-        return Path(configured)
-    return Path(tempfile.gettempdir()) / "corridormap-assets"
+    folder = Path(configured) if configured else Path(settings.cache_dir) / "assets"
+    if not configured:
+        private_dir(settings.cache_dir)
+    return private_dir(folder)
 
 
 def _materialise(url: str, text: str) -> Path:
-    """Write ``text`` to a content-addressed cache file (once, atomically)."""
+    """Write ``text`` to a content-addressed cache file, rewriting it when its content is not ``text``."""
     data = text.encode("utf-8")
     name = Path(urlsplit(url).path).name or "asset"
-    path = _cache_dir() / f"{hashlib.sha256(data).hexdigest()[:16]}-{name}"
-    if not path.is_file():
+    digest = hashlib.sha256(data).hexdigest()
+    path = _cache_dir() / f"{digest[:_HASH_CHARS]}-{name}"
+    if _content_hash(path) != digest:
+        if path.exists() or path.is_symlink():
+            log.warning("asset cache file %s did not match its content hash; replaced with the packaged copy", path)
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
         write_bytes(path, data)
     return path
+
+
+_HASH_CHARS = 16
+_HASHED_NAME = re.compile(rf"(?P<hash>[0-9a-f]{{{_HASH_CHARS}}})-.+")
+
+
+def _content_hash(path: Path) -> str | None:
+    """SHA-256 of a regular file's content (not following a symlink), or None when there is none."""
+    try:
+        with open_regular(path, "asset cache file", DataError) as handle:
+            if os.path.islink(path):
+                return None
+            return hashlib.sha256(handle.read()).hexdigest()
+    except DataError:
+        return None
+
+
+def read_asset(url: str) -> bytes | None:
+    """The bytes of the local copy of a CDN asset, or None when there is none (see :func:`local_asset_path`).
+
+    A copy from the cache directory is checked against the content hash in its name
+    as it is read; a mismatch (a file changed after :func:`local_asset_path` checked
+    it) counts as no copy.
+    """
+    path = local_asset_path(url)
+    if path is None:
+        return None
+    data = path.read_bytes()
+    m = _HASHED_NAME.fullmatch(path.name)
+    if m and path.parent == _cache_dir() and hashlib.sha256(data).hexdigest()[:_HASH_CHARS] != m.group("hash"):
+        log.warning("asset cache file %s changed while being read; %s left as a link", path, url)
+        return None
+    return data
 
 
 def local_asset_path(url: str) -> Path | None:
@@ -113,7 +165,8 @@ def local_asset_path(url: str) -> Path | None:
 
     Leaflet's own files come straight from the xstatic-leaflet package; the
     folium-offline strings are written to ``$CORRIDORMAP_ASSET_DIR`` (default
-    ``<tmp>/corridormap-assets``) on first use.
+    ``<settings.cache_dir>/assets``, mode 0700) on first use, and the file is
+    checked against them on every call (rewritten when it differs).
 
     Parameters
     ----------
@@ -173,8 +226,8 @@ def _escape_css(text: str) -> str:
 
 
 def _data_uri(url: str) -> str | None:
-    path = local_asset_path(url)
-    if path is None:
+    data = read_asset(url)
+    if data is None:
         return None
     name = Path(urlsplit(url).path).name
     mime = (
@@ -182,7 +235,7 @@ def _data_uri(url: str) -> str | None:
         or mimetypes.guess_type(name)[0]
         or "application/octet-stream"
     )
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def _inline_css_urls(css: str, base_url: str) -> str:
@@ -228,10 +281,10 @@ def _leaflet_icon_shim(leaflet_url: str) -> str:
 
 def _inline_tag(url: str, kind: str, extra_attrs: str) -> str | None:
     """Return the inline replacement for one script/stylesheet tag, or None."""
-    path = local_asset_path(url)
-    if path is None:
+    data = read_asset(url)
+    if data is None:
         return None
-    text = path.read_text(encoding="utf-8")
+    text = data.decode("utf-8", errors="replace")
     if kind == "script":
         shim = _leaflet_icon_shim(_normalise(url))
         return f"<script{extra_attrs}>{_escape_js(text)}</script>{shim}"

@@ -22,7 +22,7 @@ from .display import display_coords  # noqa: F401  (re-exported for notebooks)
 from .elements import EncodedLine, Label, Popup, Spread, compact
 from .legend import SCHEMATIC_WORDS, legend_html
 from .page import NARROW_PX, Chrome, LegendControl, StoryView, slim
-from .style import (CROSSING_ICONS, LABEL_PRIORITY, MENTION_COLOR, ROLE_RADIUS, SCHEMATIC_DASH,
+from .style import (CROSSING_ICONS, LABEL_PRIORITY, ROLE_RADIUS, SCHEMATIC_DASH,
                     SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL, escape, icon_svg, label_zoom, pinned, slug,
                     source_label)
 from .view import opening_view

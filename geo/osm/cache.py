@@ -1,16 +1,21 @@
 """Disk cache of assembled layers from live fetches, with a checksum.
 
-One file per layer, ``<settings.cache_dir>/layers/<layer id>.json``: a JSON
-header line (format, layer key, byte count and SHA-256 of the payload, the
+One file per layer, ``<settings.cache_dir>/layers/<layer id>.json`` (folders
+created for the current user alone, mode 0700): a JSON header line (format,
+layer key, byte count and SHA-256 of the payload, when it was fetched, the
 detail string and the queries sent), a newline, then the payload, a JSON
 object holding the lines and points as GeoJSON feature collections. A file
-whose payload does not match its header is corrupt: it is deleted and
-reported, never trusted.
+whose payload does not match its header, or does not parse into frames, is
+corrupt: it is deleted and reported, never trusted. Live data expires after
+``settings.cache_max_age_days``: an expired entry is fetched again, and used
+only when the fetch fails or the build is offline.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,7 @@ import geopandas as gpd
 from .. import files, settings
 from ..errors import DataError
 from ..corridors.layers import Layer
+from ..reading import read_regular
 from .schema import COLUMNS, normalise
 
 FORMAT = "corridormap-layer-cache/1"
@@ -69,16 +75,47 @@ def write(layer: Layer, lines: gpd.GeoDataFrame, points: gpd.GeoDataFrame, detai
         "layer": layer.id,
         "key": layer_key(layer),
         "detail": detail,
+        "fetched": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "queries": queries,
         "bytes": len(payload),
         "sha256": sha256(payload).hexdigest(),
     }
     data = json.dumps(header, ensure_ascii=False).encode("utf-8") + b"\n" + payload
+    files.private_dir(settings.cache_dir)
+    files.private_dir(cache_path(layer).parent)
     return files.write_bytes(cache_path(layer), data)
 
 
+@dataclass
+class Entry:
+    """A layer's cached data and when it was fetched."""
+
+    lines: gpd.GeoDataFrame
+    points: gpd.GeoDataFrame
+    detail: str
+    fetched: datetime | None  # None: written before fetch times were kept (counts as expired)
+
+    @property
+    def expires(self) -> datetime | None:
+        """When the entry stops being fresh (``fetched`` + ``settings.cache_max_age_days``)."""
+        return None if self.fetched is None else self.fetched + timedelta(days=settings.cache_max_age_days)
+
+    @property
+    def expired(self) -> bool:
+        return self.expires is None or datetime.now(timezone.utc) >= self.expires
+
+
 def read(layer: Layer) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str] | None:
-    """The cached ``(lines, points, detail)`` of a layer, or None when not cached.
+    """The cached ``(lines, points, detail)`` of a layer (fresh or expired), or None when not cached.
+
+    See :func:`read_entry`.
+    """
+    entry = read_entry(layer)
+    return None if entry is None else (entry.lines, entry.points, entry.detail)
+
+
+def read_entry(layer: Layer) -> Entry | None:
+    """The cached data of a layer with its fetch time, or None when not cached.
 
     A cache written for an older definition of the layer (other selectors or
     stations) is stale: it is deleted and None returned.
@@ -90,12 +127,12 @@ def read(layer: Layer) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str] | None:
         next run fetches the layer again.
     """
     path = cache_path(layer)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return None
-    except OSError as exc:
-        return _corrupt(layer, path, f"unreadable ({exc})")
+    try:
+        raw = read_regular(path, settings.max_cache_bytes, "cache file", DataError)
+    except DataError as exc:
+        return _corrupt(layer, path, exc.message)
     head, sep, payload = raw.partition(b"\n")
     try:
         header = json.loads(head)
@@ -114,21 +151,45 @@ def read(layer: Layer) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str] | None:
         body = json.loads(payload)
         lines = frame_from_geojson(body["lines"])
         points = frame_from_geojson(body["points"])
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        return _corrupt(layer, path, f"unreadable payload ({exc})")
-    return lines, points, str(header.get("detail", ""))
+    except RecursionError:
+        return _corrupt(layer, path, "its payload is nested too deeply")
+    except Exception as exc:  # shapely and pandas raise many kinds for hostile features
+        return _corrupt(layer, path, f"unreadable payload ({type(exc).__name__}: {exc})")
+    return Entry(lines, points, str(header.get("detail", "")), _time(header.get("fetched")))
+
+
+def _time(value: Any) -> datetime | None:
+    try:
+        stamp = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
 
 
 def queries(layer: Layer) -> list[str]:
     """The Overpass queries recorded with the layer's cache (empty when none)."""
+    return list(_header(layer).get("queries", []))
+
+
+def checksum(layer: Layer) -> str | None:
+    """The SHA-256 recorded for the layer's cached data, or None when it has none for this definition."""
+    value = _header(layer).get("sha256")
+    return value if isinstance(value, str) else None
+
+
+def _header(layer: Layer) -> dict[str, Any]:
+    """The header of the layer's cache file when it was written for this definition of the layer, else {}."""
     try:
-        header = json.loads(cache_path(layer).read_bytes().partition(b"\n")[0])
-        return list(header.get("queries", [])) if header.get("key") == layer_key(layer) else []
-    except (OSError, ValueError, AttributeError):
-        return []
+        with cache_path(layer).open("rb") as f:
+            header = json.loads(f.readline())
+        return header if isinstance(header, dict) and header.get("key") == layer_key(layer) else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def _corrupt(layer: Layer, path: Path, why: str):
+    if path.is_dir() and not path.is_symlink():
+        raise DataError(f"{layer.id}: the cache entry {path} is a folder: remove it")
     path.unlink(missing_ok=True)
     raise DataError(
         f"{layer.id}: the cached OSM data {path} was corrupt ({why}) and has been deleted; "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
@@ -82,7 +83,7 @@ def fetch_named_route(name: str, send: Request | None = None) -> tuple[gpd.GeoDa
 
 
 
-def fetch_layer(layer: Layer, area=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
+def fetch_layer(layer: Layer, area=None, refresh: bool = False) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
     """Fetch a layer's OSM data live from Overpass and cache it.
 
     Parameters
@@ -90,6 +91,9 @@ def fetch_layer(layer: Layer, area=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataF
     layer : Layer
     area : shapely geometry, optional
         Clip buffer around the stations: query pieces outside it are skipped.
+    refresh : bool
+        Send every query again instead of taking its cached answer. Without it,
+        cached answers older than ``settings.cache_max_age_days`` are not taken.
 
     Returns
     -------
@@ -109,7 +113,7 @@ def fetch_layer(layer: Layer, area=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataF
         that does not parse into frames (it is not cached); the message names
         the layer.
     """
-    session = _Session(overpass_http.request)
+    session = _Session(_forget_answers(overpass_http.request, refresh))
     try:
         if layer.kind == "border":
             lines, points, note = fetch_border(layer, session)
@@ -128,6 +132,21 @@ def fetch_layer(layer: Layer, area=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataF
     lines, points = normalise(lines), normalise(points)
     cache.write(layer, lines, points, detail, session.queries)
     return lines, points, detail
+
+
+def _forget_answers(send: Request, refresh: bool) -> Request:
+    """``send``, after deleting the cached answer to the query when ``refresh`` or when it has expired."""
+    def run(query: str) -> dict[str, Any]:
+        path = overpass_http.cache_file(query)
+        try:
+            age_days = (time.time() - path.stat().st_mtime) / 86400
+        except OSError:
+            age_days = None
+        if age_days is not None and (refresh or age_days >= settings.cache_max_age_days):
+            path.unlink(missing_ok=True)
+        return send(query)
+
+    return run
 
 
 def refusal_message(layer: Layer, exc: QueryError) -> str:

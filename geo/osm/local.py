@@ -6,6 +6,8 @@ Every reader returns GeoDataFrames in EPSG:4326 with at least ``geometry``,
 
 from __future__ import annotations
 
+import math
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -75,10 +77,38 @@ def _read_file(path: Path, mtime: float) -> tuple[gpd.GeoDataFrame, gpd.GeoDataF
     if frame["osm_id"].isna().all() and frame.index.name in ("id", "osm_id"):
         frame["osm_id"] = frame.index
     frame = frame.reset_index(drop=True)
+    frame["osm_id"] = osm_ids(frame["osm_id"], path)
     kinds = frame.geometry.geom_type
     lines = frame[kinds.isin(["LineString", "MultiLineString"])]
     points = frame[kinds == "Point"]
     return gpd.GeoDataFrame(lines, geometry="geometry", crs=4326), gpd.GeoDataFrame(points, geometry="geometry", crs=4326)
+
+
+_TYPED_ID = re.compile(r"^\s*(?:node|way|relation|[nwr])\s*/?\s*(-?\d+)\s*$", re.IGNORECASE)
+
+
+def osm_ids(values: pd.Series, path: Path | str) -> pd.Series:
+    """OSM ids as whole numbers (or None): ``123``, ``"123"``, ``"node/123"``, ``"way/123"``, ``"w123"``.
+
+    Raises
+    ------
+    DataError
+        Naming the file and the first value that is not an OSM id.
+    """
+    values = values.astype(object)
+    numbers = pd.to_numeric(values, errors="coerce")
+    out = []
+    for raw, number in zip(values, numbers):
+        if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+            out.append(None)
+        elif pd.notna(number) and float(number).is_integer() and not isinstance(raw, bool):
+            out.append(int(number))
+        elif isinstance(raw, str) and _TYPED_ID.match(raw):
+            out.append(int(_TYPED_ID.match(raw).group(1)))
+        else:
+            raise DataError(f"OSM data file {path}: osm_id {str(raw)[:60]!r} is not an OSM id (a whole number, or "
+                            "node/…, way/…, relation/… with one): fix the value or remove the file")
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def _read_osm_xml(path: Path) -> gpd.GeoDataFrame:

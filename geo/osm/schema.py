@@ -64,6 +64,24 @@ def parse_filter(selector: str) -> list[tuple[str, str | None, str | None]]:
     return [(k, op or None, v if op else None) for k, op, v in parts]
 
 
+def filter_problem(selector: str) -> str | None:
+    """What is wrong with an Overpass tag selector, or None when it is well formed.
+
+    A selector is one or more ``["key"]``, ``["key"="value"]``, ``["key"!="value"]`` or
+    ``["key"~"regex"]`` clauses and nothing else; each regex must compile.
+    """
+    rest = _FILTER.sub("", selector).strip()
+    if not selector.strip() or rest:
+        return f"{selector!r} is not a tag selector like '[\"railway\"=\"rail\"]'"
+    for key, op, value in parse_filter(selector):
+        if op == "~":
+            try:
+                re.compile(value)
+            except re.error as exc:
+                return f"the regular expression {value!r} of {key!r} is malformed ({exc})"
+    return None
+
+
 def apply_filter(frame: gpd.GeoDataFrame, selector: str) -> gpd.GeoDataFrame:
     """Keep the rows that match an Overpass tag selector.
 

@@ -2,7 +2,8 @@
 
 Layout of a snapshot folder::
 
-    manifest.json      format, attribution, OSM data timestamps, fetch dates,
+    manifest.json      format, attribution, OSM data timestamps, fetch dates and
+                       when live data expires (``settings.cache_max_age_days``),
                        the queries behind each layer, and a SHA-256 per file
     <layer id>.gpkg    GeoPackage with two tables, ``lines`` and ``points``
 
@@ -14,9 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
 from typing import Any, Mapping
@@ -25,14 +24,15 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from .. import files
+from .. import files, settings
 from ..errors import DataError, OutputError
-from .fetch import osm_timestamp
+from ..reading import open_regular, read_regular
 from .schema import COLUMNS, normalise
 
 FORMAT = "corridormap-snapshot/1"
 MANIFEST = "manifest.json"
 ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
+LICENSE = "Open Database License (ODbL) 1.0, https://opendatacommons.org/licenses/odbl/1-0/"
 TABLES = ("lines", "points")
 _TEXT_COLUMNS = [c for c in COLUMNS if c not in ("osm_id", "geometry")]
 _FETCHED = re.compile(r"fetched (\d{4}-\d{2}-\d{2})")
@@ -40,7 +40,12 @@ _FETCHED = re.compile(r"fetched (\d{4}-\d{2}-\d{2})")
 LayerTuple = tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str, str]
 
 
-def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], queries: Mapping[str, Any]) -> Path:
+def write_snapshot(
+    out_dir: str | Path,
+    layers_data: Mapping[str, LayerTuple],
+    queries: Mapping[str, Any],
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
     """Write a snapshot folder atomically.
 
     Parameters
@@ -50,6 +55,8 @@ def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], q
     layers_data : mapping of layer id to (lines, points, source, detail)
     queries : mapping
         What produced each layer (Overpass queries, selectors), stored in the manifest.
+    extra : mapping, optional
+        More top-level manifest entries (e.g. how the data was reduced, layers left out).
 
     Returns
     -------
@@ -61,15 +68,11 @@ def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], q
     OutputError
         When the folder cannot be written.
     """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not (out_dir / MANIFEST).is_file() and any(out_dir.iterdir()):
-        raise OutputError(f"{out_dir} exists and is not a snapshot: give an empty or new folder to --out")
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    except OSError as exc:
-        raise OutputError(f"cannot create snapshot folder {out_dir}: {exc}") from None
-    try:
+    # Imported here: fetch needs osmnx (~0.5 s to import); reading a snapshot does not.
+    from .fetch import osm_timestamp
+
+    out_dir = check_out_dir(out_dir)
+    with files.staged_dir(out_dir, keep_others=False) as tmp:
         entries = {}
         for layer_id in sorted(layers_data):
             lines, points, source, detail = layers_data[layer_id]
@@ -82,6 +85,7 @@ def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], q
                 "detail": detail,
                 "osm_timestamp": osm_timestamp(detail),
                 "fetched": _fetched(detail),
+                "expires": _expires(detail),
                 "lines": int(len(lines)),
                 "points": int(len(points)),
             }
@@ -89,18 +93,25 @@ def write_snapshot(out_dir: str | Path, layers_data: Mapping[str, LayerTuple], q
         manifest = {
             "format": FORMAT,
             "attribution": ATTRIBUTION,
+            "license": LICENSE,
             "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
             "osm_timestamp": min(stamps) if stamps else None,
             "layers": entries,
             "queries": dict(queries),
+            **dict(extra or {}),
         }
         text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
         files.write_bytes(tmp / MANIFEST, text.encode("utf-8"))
-        return files.replace_dir(tmp, out_dir)
-    except OSError as exc:
-        raise OutputError(f"cannot write snapshot {out_dir}: {exc}") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """Check that a snapshot may be written to ``out_dir``: :func:`geo.files.check_output_dir`, and
+    the folder new, empty, or a snapshot it replaces (raises :class:`OutputError`)."""
+    out_dir = files.check_output_dir(out_dir)
+    if out_dir.is_dir() and not (out_dir / MANIFEST).is_file() and any(out_dir.iterdir()):
+        raise OutputError(f"{out_dir} exists and is not a snapshot: give an empty or new folder to --out")
+    return out_dir
 
 
 def read_layer(snapshot_dir: str | Path, layer_id: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
@@ -114,15 +125,9 @@ def read_layer(snapshot_dir: str | Path, layer_id: str) -> tuple[gpd.GeoDataFram
         message says how to rebuild it.
     """
     folder = Path(snapshot_dir)
-    manifest = read_manifest(folder)
-    entry = manifest["layers"].get(layer_id)
+    path = layer_file(folder, layer_id)
+    entry = read_manifest(folder)["layers"][layer_id]
     rebuild = f"rebuild it with `corridormap snapshot --out {folder}`"
-    if not isinstance(entry, dict):
-        known = ", ".join(sorted(manifest["layers"])) or "none"
-        raise DataError(f"snapshot {folder} has no layer {layer_id!r} (it holds: {known}): {rebuild} including that layer")
-    path = folder / str(entry.get("file", ""))
-    if not path.is_file():
-        raise DataError(f"snapshot {folder} is missing {path.name} for layer {layer_id!r}: {rebuild}")
     if file_sha256(path) != entry.get("sha256"):
         raise DataError(f"snapshot file {path} is corrupt (checksum differs from manifest.json): {rebuild}")
     try:
@@ -132,24 +137,66 @@ def read_layer(snapshot_dir: str | Path, layer_id: str) -> tuple[gpd.GeoDataFram
     return lines, points, str(entry.get("detail", ""))
 
 
-def read_manifest(snapshot_dir: str | Path) -> dict[str, Any]:
-    """The manifest of a snapshot folder, checked.
+def layer_file(snapshot_dir: str | Path, layer_id: str) -> Path:
+    """The data file of one layer in a snapshot folder, checked to exist (not its checksum).
 
     Raises
     ------
     DataError
+        When the folder is not a snapshot, lacks the layer or its file.
+    """
+    folder = Path(snapshot_dir)
+    manifest = read_manifest(folder)
+    entry = manifest["layers"].get(layer_id)
+    rebuild = f"rebuild it with `corridormap snapshot --out {folder}`"
+    if entry is None:
+        known = ", ".join(sorted(manifest["layers"])) or "none"
+        raise DataError(f"snapshot {folder} has no layer {layer_id!r} (it holds: {known}): {rebuild} including that layer")
+    path = folder / entry["file"]
+    if not path.is_file() or path.is_symlink():
+        raise DataError(f"snapshot {folder} is missing {path.name} for layer {layer_id!r} (or it is not a plain "
+                        f"file): {rebuild}")
+    return path
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,200}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def read_manifest(snapshot_dir: str | Path) -> dict[str, Any]:
+    """The manifest of a snapshot folder, checked.
+
+    Every layer entry must name a plain file inside the snapshot (no folders, no
+    ``..``, no absolute paths) and carry its SHA-256.
+
+    Raises
+    ------
+    DataError
+        Naming the manifest and the key at fault.
     """
     folder = Path(snapshot_dir)
     path = folder / MANIFEST
     make = f"make one with `corridormap snapshot --out {folder}`"
-    if not path.is_file():
+    if not folder.is_dir() or not path.exists():
         raise DataError(f"{folder} is not a corridormap snapshot (no {MANIFEST}): {make}")
+    data = read_regular(path, settings.max_manifest_bytes, "snapshot manifest", DataError)
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        manifest = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
         raise DataError(f"{path} is unreadable or corrupt ({exc}): {make}") from None
+    except RecursionError:
+        raise DataError(f"{path} is nested too deeply to be a manifest: {make}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(manifest.get("layers"), dict):
         raise DataError(f"{path} is not a {FORMAT} manifest: {make}")
+    for layer_id, entry in manifest["layers"].items():
+        if not isinstance(entry, dict):
+            raise DataError(f"{path}: layers.{layer_id} must be an object with 'file' and 'sha256': {make}")
+        name = entry.get("file")
+        if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or name in (".", ".."):
+            raise DataError(f"{path}: layers.{layer_id}.file is {str(name)[:80]!r}: it must name a plain file "
+                            f"inside the snapshot folder (no folders, '..' or absolute paths): {make}")
+        if not isinstance(entry.get("sha256"), str) or not _SHA256.fullmatch(entry["sha256"]):
+            raise DataError(f"{path}: layers.{layer_id}.sha256 is not a SHA-256 checksum: {make}")
     return manifest
 
 
@@ -168,8 +215,15 @@ def write_layer_file(path: Path, lines: gpd.GeoDataFrame, points: gpd.GeoDataFra
 
 
 def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of a regular file, read in blocks.
+
+    Raises
+    ------
+    DataError
+        When ``path`` is not a regular file (a FIFO or device would never end).
+    """
     digest = sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path, "snapshot file", DataError) as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -190,6 +244,14 @@ def _typed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         values = frame[col].astype(object)
         frame[col] = values.where(pd.notna(values), None).map(lambda v: None if v is None else str(v)).astype(object)
     return frame.reset_index(drop=True)
+
+
+def _expires(detail: str) -> str | None:
+    """When live data fetched on the detail's date stops being fresh (``settings.cache_max_age_days``), or None."""
+    fetched = _fetched(detail)
+    if fetched is None:
+        return None
+    return (datetime.fromisoformat(fetched) + timedelta(days=settings.cache_max_age_days)).date().isoformat()
 
 
 def _fetched(detail: str) -> str | None:

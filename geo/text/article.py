@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import settings
 from ..errors import InputError
+from ..reading import read_regular
 
 _HTML_HINT = re.compile(r"<\s*(html|body|p|div|article|h[1-6]|span|br|script|head)\b", re.I)
 _SKIP_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object"}
@@ -26,24 +27,13 @@ def read_article(path: str | Path) -> str:
     Raises
     ------
     InputError
-        When the file is missing, a folder, binary, too large or empty.
+        When the file is missing, not a regular file (a folder, FIFO or device), binary,
+        over ``settings.max_article_bytes`` (at most that plus one byte is read) or empty.
     """
     if str(path) == "-":
         return _read_stdin()
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"article {path} does not exist: check the path")
-    if path.is_dir():
-        raise InputError(f"article {path} is a folder: give the path of a text, Markdown or HTML file")
-    size = path.stat().st_size
-    if size > settings.max_article_bytes:
-        raise InputError(
-            f"article {path} is {size / 1e6:.0f} MB, over the {settings.max_article_bytes / 1e6:.0f} MB limit: split it"
-        )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read article {path}: {exc.strerror or exc}") from None
+    data = read_regular(path, settings.max_article_bytes, "article", InputError, "split it")
     text = decode_bytes(data, str(path))
     if path.suffix.lower() in (".html", ".htm") or _HTML_HINT.search(text[:5000]):
         text = html_to_text(text)

@@ -25,7 +25,8 @@ dashes do not matter, so ``"Ust'-Kut" == "Ust-Kut" == "Ust’-Kut" == "ust kut"`
 names are also indexed (with the alternate names) under their romanisation key
 (:func:`geo.text.names.variant_key`), so "Severobaikalsk" finds "Severobaykalsk" and
 "Noshahr" finds "Nowshahr".
-The built gazetteer is pickled under ``settings.cache_dir`` and loaded once per process.
+The built gazetteer is saved under ``settings.cache_dir`` in a compact, checked form
+(:mod:`geo.text.gazetteer_store`; no pickle) and loaded once per process.
 """
 
 from __future__ import annotations
@@ -33,11 +34,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import pickle
 import re
 import sys
 from pathlib import Path
-from typing import NamedTuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,28 +44,17 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .. import geonames, progress, settings
-from ..errors import DataError, OutputError
-from ..files import write_bytes
+from ..errors import DataError
+from . import gazetteer_store as store
+from .gazetteer_store import Entries, Gazetteer, NameIndex
 from .names import fold, is_cyrillic, transliterate, variant_key
 from .place import Place
 
-#: Bump when the pickled structure changes.
+#: Bump when what the gazetteer holds changes (the file format is versioned by the store).
 FORMAT_VERSION = 5
 
 _ALLOWED_ALT = re.compile(r"^[a-z0-9 \u0400-\u04ff&()]+$")
 _CYRILLIC_COUNTRIES = {"RU", "BY", "UA", "KZ", "KG", "TJ", "BG", "RS", "MK", "MN"}
-
-
-class Gazetteer(NamedTuple):
-    """The loaded gazetteer: entries and name indexes (folded name -> entry ids)."""
-
-    entries: list[Place]
-    names: dict[str, tuple[int, ...]]  # official / ascii names
-    alt_names: dict[str, tuple[int, ...]]  # alternate names
-    demonyms: dict[str, int]  # "russian" -> entry id of Russia
-    countries: dict[str, int]  # "RU" -> entry id
-    admin1: dict[str, int]  # "US.TX" -> entry id
-    dotted: frozenset = frozenset()  # keys known only as dotted abbreviations ("Ga.", "Miss.")
 
 
 @functools.lru_cache(maxsize=1)
@@ -79,23 +67,17 @@ def load() -> Gazetteer:
         If the package data cannot be read.
     """
     path = cache_file()
-    if path.is_file():
-        try:
-            with path.open("rb") as f:
-                return pickle.load(f)
-        except Exception:  # corrupt or stale cache: rebuild
-            pass
-    gaz = build()
-    try:
-        write_bytes(path, pickle.dumps(gaz, protocol=pickle.HIGHEST_PROTOCOL))
-    except OutputError:  # read-only cache: keep going without it
-        pass
+    key = path.stem.split("-", 1)[1]
+    gaz = store.read(path, key)
+    if gaz is None:  # absent, or stale or corrupt (then deleted): build it
+        gaz = build()
+        store.write(path, key, gaz)
     return gaz
 
 
 def cache_file() -> Path:
-    """Return the pickle that caches the built gazetteer (named by a hash of its sources)."""
-    return Path(settings.cache_dir) / f"gazetteer-{_cache_key()}.pkl"
+    """Return the file that caches the built gazetteer (named by a hash of its sources)."""
+    return Path(settings.cache_dir) / f"gazetteer-{_cache_key()}.bin"
 
 
 def _cache_key() -> str:
@@ -166,9 +148,9 @@ class _Builder:
 
     def result(self) -> Gazetteer:
         return Gazetteer(
-            self.entries,
-            {k: tuple(v) for k, v in self.names.items()},
-            {k: tuple(v) for k, v in self.alt.items()},
+            Entries.from_places(self.entries),
+            NameIndex.from_dict(self.names),
+            NameIndex.from_dict(self.alt),
             self.demonyms,
             self.countries,
             self.admin1,

@@ -14,13 +14,20 @@ import functools
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import gazetteer
 from .infrastructure import find_infrastructure
 from .names import variant_key
 from .. import settings
 from ..errors import DataError
+from .invisible import Visible, visible
 
 PLACE_LABELS = ("GPE", "LOC", "FAC", "NORP")
+#: Fine-grained (Penn Treebank) tags of proper nouns and adjectives, as the tagger writes them: the
+#: pipeline leaves out the attribute ruler that would map them to coarse parts of speech.
+PROPER_NOUN_TAGS = frozenset({"NNP", "NNPS"})
+ADJECTIVE_TAGS = frozenset({"JJ", "JJR", "JJS"})
 
 
 @dataclass(frozen=True)
@@ -37,7 +44,11 @@ class Mention:
 
 @functools.lru_cache(maxsize=1)
 def nlp():
-    """Return the spaCy pipeline (loaded once per process).
+    """Return the spaCy pipeline (loaded once per process) with only the components the recogniser uses.
+
+    ``settings.spacy_exclude`` are never loaded; ``settings.spacy_enable`` are switched on
+    (the model ships its statistical sentence splitter disabled). The recogniser reads
+    entities, fine-grained tags, sentence starts and token shapes.
 
     Raises
     ------
@@ -47,9 +58,13 @@ def nlp():
     import spacy
 
     try:
-        return spacy.load(settings.spacy_model, exclude=list(settings.spacy_exclude))
+        pipeline = spacy.load(settings.spacy_model, exclude=list(settings.spacy_exclude))
     except OSError as exc:
         raise DataError(f"spaCy model {settings.spacy_model!r} is not installed: pip install the project") from exc
+    for name in settings.spacy_enable:
+        if name in pipeline.disabled:
+            pipeline.enable_pipe(name)
+    return pipeline
 
 
 # Ruler strength per entry kind; a ruler span is kept when strength >= the needed level.
@@ -71,22 +86,25 @@ def ruler() -> dict[str, tuple[int, str, str]]:
         if len(key) >= 2 and (key not in out or out[key][0] < value[0]):
             out[key] = value
 
-    for key, ids in gaz.names.items():
+    # Strength of every entry at once (the gazetteer is stored by column); each name then takes
+    # its first entry of the highest strength.
+    fclass, fcode = gaz.entries.column("feature_class"), gaz.entries.column("feature_code")
+    infra = fclass == "INFRA"
+    strong = np.isin(fcode, ["PCLI", "PCLH"]) | (np.isin(fclass, ["H", "L"]) & (fcode != "CONT"))
+    medium = np.isin(fcode, ["ADM1", "CONT"]) | (gaz.entries.column("population") >= settings.ruler_min_population)
+    strength = np.select([infra | strong, medium], [_STRONG, _MEDIUM], 0)
+    for key, i, level in gaz.names.best(strength):
         if key in settings.ruler_generic_words or key in settings.generic_place_words:
             continue
-        for i in ids:
-            e = gaz.entries[i]
-            if e.feature_class == "INFRA":
-                put(key, (_STRONG, "INFRA", e.layer_id))
-            elif e.feature_code in ("PCLI", "PCLH") or (e.feature_class in ("H", "L") and e.feature_code != "CONT"):
-                put(key, (_STRONG, "GPE" if e.feature_class == "A" else "LOC", ""))
-            elif e.feature_code in ("ADM1", "CONT"):
-                put(key, (_MEDIUM, "GPE" if e.feature_class == "A" else "LOC", ""))
-            elif e.population >= settings.ruler_min_population:
-                put(key, (_MEDIUM, "GPE", ""))
+        e = gaz.entries[i]
+        if infra[i]:
+            put(key, (_STRONG, "INFRA", e.layer_id))
+        elif strong[i] or e.feature_code in ("ADM1", "CONT"):
+            put(key, (level, "GPE" if e.feature_class == "A" else "LOC", ""))
+        else:
+            put(key, (_MEDIUM, "GPE", ""))
     for key in gaz.demonyms:
         put(key, (_MEDIUM, "NORP", ""))
-    from ..corridors.layers import list_layers
 
     for key in layer_vocabulary():
         put(key, (_STRONG, "GPE", ""))
@@ -119,6 +137,11 @@ def _vocabulary_variants() -> dict[str, tuple[int, str, str]]:
 def extract_mentions(text: str) -> list[Mention]:
     """Return the place mentions in ``text``.
 
+    Invisible characters (zero-width, soft hyphens, direction marks; see
+    :mod:`geo.text.invisible`) are ignored; spans still index ``text``. Long texts
+    are parsed in pieces of ``settings.max_chunk_chars``, so time and memory grow
+    linearly with the length.
+
     Parameters
     ----------
     text : str
@@ -133,13 +156,13 @@ def extract_mentions(text: str) -> list[Mention]:
     """
     if not text or not text.strip():
         return []
-    if len(text) <= settings.max_chunk_chars:
-        return mentions_from_doc(nlp()(text))
+    source = visible(text)
+    if len(source.text) <= settings.max_chunk_chars:
+        return mentions_from_doc(nlp()(source.text), source)
     out: list[Mention] = []
-    pieces = chunks(text, settings.max_chunk_chars)
-    for (offset, _), doc in zip(pieces, nlp().pipe(piece for _, piece in pieces)):
-        out += [Mention(m.text, m.start + offset, m.end + offset, m.sentence, m.label, m.layer_id)
-                for m in mentions_from_doc(doc)]
+    pieces = chunks(source.text, settings.max_chunk_chars)
+    for (offset, _), doc in zip(pieces, nlp().pipe((piece for _, piece in pieces), batch_size=1)):
+        out += mentions_from_doc(doc, source, offset)
     return out
 
 
@@ -159,8 +182,12 @@ def chunks(text: str, size: int) -> list[tuple[int, str]]:
     return out
 
 
-def mentions_from_doc(doc) -> list[Mention]:
-    """Return the place mentions of a parsed spaCy ``doc`` (see :func:`extract_mentions`)."""
+def mentions_from_doc(doc, source: Visible | None = None, offset: int = 0) -> list[Mention]:
+    """Return the place mentions of a parsed spaCy ``doc`` (see :func:`extract_mentions`).
+
+    ``doc`` may be the piece of ``source.text`` (the article without invisible
+    characters) that starts at ``offset``: the mentions then index ``source.original``.
+    """
     text = doc.text
     rules = ruler()
     spans: list[tuple[int, int, str, str, int]] = []  # start, end, label, layer_id, priority
@@ -221,17 +248,22 @@ def mentions_from_doc(doc) -> list[Mention]:
             # A place inside an organisation's name ("Zimbabwe Tourism Authority", "Nigerian Army").
             if strength >= settings.ruler_min_strength_embedded:
                 spans.append((s, e, label, layer_id, 1))
-    spans = _resolve_overlaps(spans)
+    spans = _resolve_overlaps(spans, len(text))
     if settings.ruler_local_places:
-        spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _local_places(doc, spans, ent_by_token))
-    return _to_mentions(doc, _with_infrastructure(spans, find_infrastructure(text)))
+        spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _local_places(doc, spans, ent_by_token), len(text))
+    return _to_mentions(doc, _with_infrastructure(spans, find_infrastructure(text), len(text)),
+                        source or Visible(text, text), offset)
 
 
-def _with_infrastructure(spans: list[tuple[int, int, str, str]], infra: list) -> list[tuple[int, int, str, str]]:
+def _with_infrastructure(spans: list[tuple[int, int, str, str]], infra: list,
+                         length: int) -> list[tuple[int, int, str, str]]:
     """Replace the spans inside named-infrastructure phrases by the phrase and the towns at its ends."""
     if not infra:
         return spans
-    kept = [sp for sp in spans if all(sp[1] <= i.start or sp[0] >= i.end for i in infra)]
+    phrases = _Occupied(length)
+    for i in infra:
+        phrases.take(i.start, i.end)
+    kept = [sp for sp in spans if not phrases.overlaps(sp[0], sp[1])]
     for i in infra:
         kept.append((i.start, i.end, "INFRA", i.layer_id))
         kept += [(s, e, "GPE", "") for s, e in i.places]
@@ -256,7 +288,9 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
             admins.add(max(cities, key=lambda c: c.population).admin1)
     if not admins:
         return []
-    taken = [(s, e) for s, e, *_ in spans]
+    taken = _Occupied(len(text))
+    for s, e, *_ in spans:
+        taken.take(s, e)
 
     def lookup(key: str):
         for i in gaz.names.get(key, ()):
@@ -267,14 +301,14 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
 
     out = []
     for s, e, _, tok_start, tok_end in _rule_matches(doc, {}, lookup):
-        if any(s < te and e > ts for ts, te in taken):
+        if taken.overlaps(s, e):
             continue
         covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
         covering.discard(None)
         if any(c.label_ in ("PERSON", "DATE", "TIME", "CARDINAL", "MONEY", "NORP") for c in covering):
             continue
         toks = doc[tok_start:tok_end]
-        if not all(t.pos_ == "PROPN" and t.text[:1].isupper() for t in toks if t.is_alpha and not t.is_stop):
+        if not all(t.tag_ in PROPER_NOUN_TAGS and t.text[:1].isupper() for t in toks if t.is_alpha and not t.is_stop):
             continue
         if len(toks) == 1 and (toks[0].is_stop or toks[0].is_sent_start):
             continue
@@ -372,30 +406,68 @@ def _looks_like_name(doc, start: int, end: int, strength: int = _MEDIUM) -> bool
         return False
     if first.is_sent_start and first.is_stop:
         return False
-    if (strength < _STRONG and end - start == 1 and first.pos_ not in ("PROPN",) and not span_text.isupper()
-            and not (first.pos_ == "ADJ" and span_text[:1].isupper() and gazetteer.fold(span_text) in gazetteer.load().demonyms)):
+    if (strength < _STRONG and end - start == 1 and first.tag_ not in PROPER_NOUN_TAGS and not span_text.isupper()
+            and not (first.tag_ in ADJECTIVE_TAGS and span_text[:1].isupper()
+                     and gazetteer.fold(span_text) in gazetteer.load().demonyms)):
         return False
     return True
 
 
-def _resolve_overlaps(spans: list[tuple[int, int, str, str, int]]) -> list[tuple[int, int, str, str]]:
+class _Occupied:
+    """Which characters of a text spans already cover (time per check: the span's length)."""
+
+    def __init__(self, length: int) -> None:
+        self.chars = bytearray(length + 1)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return self.chars.find(1, start, end) >= 0
+
+    def take(self, start: int, end: int) -> None:
+        self.chars[start:end] = b"\x01" * (end - start)
+
+
+def _resolve_overlaps(spans: list[tuple[int, int, str, str, int]], length: int) -> list[tuple[int, int, str, str]]:
+    """Keep the strongest, then longest, then first of overlapping spans."""
     spans = sorted(spans, key=lambda s: (-s[4], -(s[1] - s[0]), s[0]))
+    occupied = _Occupied(length)
     taken: list[tuple[int, int, str, str]] = []
     for s, e, label, layer_id, _ in spans:
-        if all(e <= ts or s >= te for ts, te, *_ in taken):
+        if not occupied.overlaps(s, e):
+            occupied.take(s, e)
             taken.append((s, e, label, layer_id))
     return sorted(taken)
 
 
-def _to_mentions(doc, spans) -> list[Mention]:
+def _quote_window(text: str, sent_start: int, sent_end: int, start: int, end: int) -> tuple[int, int]:
+    """The sentence around a mention, at most ``settings.max_quote_chars`` long, cut at spaces."""
+    limit = settings.max_quote_chars
+    if sent_end - sent_start <= limit:
+        return sent_start, sent_end
+    half = max(0, (limit - (end - start)) // 2)
+    a, b = max(sent_start, start - half), min(sent_end, end + half)
+    if a > sent_start:
+        cut = text.find(" ", a, start)
+        a = cut + 1 if cut >= 0 else a
+    if b < sent_end:
+        cut = text.rfind(" ", end, b)
+        b = cut if cut >= 0 else b
+    return a, b
+
+
+def _to_mentions(doc, spans, source: Visible, offset: int = 0) -> list[Mention]:
     text = doc.text
+    original = source.original
     out = []
     sents = [(s.start_char, s.end_char) for s in doc.sents] if doc.has_annotation("SENT_START") else [(0, len(text))]
     k = 0
+    last: tuple[tuple[int, int], str] = ((-1, -1), "")  # mentions of one sentence share its string
     for s, e, label, layer_id in spans:
         while k < len(sents) - 1 and sents[k][1] <= s:
             k += 1
         ss, se = sents[k]
-        sentence = text[min(ss, s):max(se, e)]
-        out.append(Mention(text[s:e], s, e, sentence, label, layer_id))
+        window = source.span(*(offset + x for x in _quote_window(text, min(ss, s), max(se, e), s, e)))
+        if window != last[0]:
+            last = (window, original[window[0]:window[1]])
+        start, end = source.span(offset + s, offset + e)
+        out.append(Mention(original[start:end], start, end, last[1], label, layer_id))
     return out

@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .invisible import INVISIBLE_CHARS
+
 _APOSTROPHES = "'’‘`´ʼʹʻ\"“”«»"
 _DASHES = "-‐‑‒–—―−_/"
-_FOLD_TABLE = str.maketrans({**{c: "" for c in _APOSTROPHES + "."}, **{c: " " for c in _DASHES + ","}})
+_FOLD_TABLE = str.maketrans({**{c: "" for c in _APOSTROPHES + "." + INVISIBLE_CHARS}, **{c: " " for c in _DASHES + ","}})
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 
 #: Russian (and Kazakh) Cyrillic -> Latin, as in the BGN/PCGN-like spellings GeoNames uses.
@@ -42,8 +44,8 @@ _VARIANT_RULES = (
 def fold(name: str) -> str:
     """Return the matching key of a place name.
 
-    Lower case, no diacritics, no apostrophes or dots, dashes and commas as spaces,
-    single spaces. Cyrillic is kept (lower-cased).
+    Lower case, no diacritics, no apostrophes, dots or invisible characters (zero-width,
+    soft hyphens, direction marks), dashes and commas as spaces, single spaces. Cyrillic is kept (lower-cased).
 
     Examples
     --------

@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 from .. import settings
-from ..errors import NetworkError, OutputError
-from ..files import write_text
+from ..errors import DataError, NetworkError, OutputError
+from ..files import private_dir, write_text
+from ..reading import read_regular
 from .place import Place
 
 _LOCK = threading.Lock()
@@ -27,15 +28,31 @@ def cache_path() -> Path:
 
 
 def _read_cache() -> dict:
-    try:
-        return json.loads(cache_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    if not cache_path().exists():
         return {}
+    try:
+        cache = json.loads(read_regular(cache_path(), settings.max_cache_bytes, "Nominatim cache", DataError))
+    except (DataError, ValueError, RecursionError):
+        return {}
+    if not isinstance(cache, dict):
+        return {}
+    return {name: answer for name, answer in cache.items() if answer is None or _valid(answer)}
+
+
+def _valid(answer) -> bool:
+    """A cached answer is used only when its coordinates are numbers on the globe."""
+    try:
+        lat, lon = answer["lat"], answer["lon"]
+        return (not isinstance(lat, bool) and not isinstance(lon, bool) and -90 <= float(lat) <= 90
+                and -180 <= float(lon) <= 180 and isinstance(answer.get("display_name", ""), str))
+    except (TypeError, KeyError, ValueError):
+        return False
 
 
 def _write_cache(cache: dict) -> None:
     path = cache_path()
     try:
+        private_dir(settings.cache_dir)
         write_text(path, json.dumps(cache, ensure_ascii=False))
     except OutputError:  # read-only cache: keep going without it
         pass

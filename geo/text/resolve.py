@@ -15,9 +15,11 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import gazetteer
 from .. import settings
-from ..geodesy import haversine_km
+from ..geodesy import haversine_km, haversine_matrix_km
 from .gazetteer import candidates
 from .infrastructure import infra_name
 from .names import fold
@@ -70,6 +72,10 @@ def resolve(
 ) -> list[Place | None]:
     """Resolve each mention to a place.
 
+    Time and memory grow linearly with the number of mentions: candidates and the
+    scores that do not depend on the sentence are computed once per distinct name,
+    and mentions whose sentence and qualifier add the same bonuses share one ranking.
+
     Parameters
     ----------
     mentions : list of Mention
@@ -88,34 +94,49 @@ def resolve(
     """
     gaz = gazetteer.load()
     overrides = {fold(k): v for k, v in (overrides or {}).items()}
-    cand_lists = [_mention_candidates(gaz, m) for m in mentions]
-    ctx = _context(gaz, mentions, cand_lists, text)
     keys = [fold(m.text) for m in mentions]
+    names = _names(gaz, mentions, keys)
+    cand_lists = [names[(keys[k], m.label, m.layer_id)].cands for k, m in enumerate(mentions)]
+    ctx = _context(gaz, mentions, cand_lists, text)
     best: list[int | None] = [None] * len(mentions)
     support = _admin1_support(gaz, keys, cand_lists)
     scored_all: list[list[tuple[float, int]]] = [[] for _ in mentions]
     for round_ in range(settings.resolve_rounds):
         if round_:
             ctx = _context_from_resolved(gaz, mentions, best)
-        for k, (m, cands) in enumerate(zip(mentions, cand_lists)):
-            if not cands or keys[k] in overrides:
+        base: dict[tuple, list[float]] = {}
+        rankings: dict[tuple, list[tuple[float, int]]] = {}
+        sentences = _SentenceCache()
+        for k, m in enumerate(mentions):
+            name = names[(keys[k], m.label, m.layer_id)]
+            if not name.cands or keys[k] in overrides:
                 continue
-            shadowed = _shadowed_admins(gaz, cands)
-            scored = sorted(((_score(gaz, gaz.entries[i], official, m, ctx, text, exclude=keys[k])
-                              + settings.coherence_weight * min(2, support[k].get(gaz.entries[i].admin1, 0))
-                              - (2.5 if i in shadowed else 0.0), i) for i, official in cands), reverse=True)
+            if name.id not in base:
+                base[name.id] = _base_scores(gaz, name, ctx, support.get(name.key, Counter()))
+            bonus = _mention_bonus(name, sentences.folded(m.sentence), _qualifier(text, m.end))
+            scored = rankings.get((name.id, bonus))
+            if scored is None:
+                scores = list(base[name.id])
+                for pos, extra in bonus:
+                    scores[pos] += extra
+                scored = sorted(zip(scores, (i for i, _ in name.cands)), reverse=True)
+                rankings[(name.id, bonus)] = scored
             scored_all[k] = scored
             best[k] = scored[0][1]
         if settings.one_sense_per_article:
             _one_sense(keys, scored_all, best)
     out: list[Place | None] = []
+    places: dict[int, Place] = {}  # one Place per distinct ranking
     for k, m in enumerate(mentions):
         if keys[k] in overrides:
             out.append(_override(gaz, m, overrides[keys[k]]))
         elif not cand_lists[k]:
             out.append(_online(m.text) if online else None)
         else:
-            out.append(_place(gaz, scored_all[k], ctx))
+            scored = scored_all[k]
+            if id(scored) not in places:
+                places[id(scored)] = _place(gaz, scored, ctx)
+            out.append(places[id(scored)])
     return reject_far_fetched(out, keys, _layer_anchors(ctx.layers))
 
 
@@ -126,6 +147,8 @@ def reject_far_fetched(places: list[Place | None], keys: list[str],
     A place is dropped when its confidence is below ``settings.far_fetched_score`` and it lies
     more than ``settings.far_fetched_km`` from every town or station the article names under
     another name (at least two of them) and from every station of a corridor the article names.
+    Each distinct (place, name) is decided once, against the distinct points, so the time grows
+    linearly with the mentions.
 
     Parameters
     ----------
@@ -136,17 +159,136 @@ def reject_far_fetched(places: list[Place | None], keys: list[str],
     anchors : list of (lat, lon)
         Points of the corridors the article names.
     """
-    points = [(p.lat, p.lon, key) for p, key in zip(places, keys)
-              if p is not None and p.feature_class in ("P", "S")]
+    points = list(dict.fromkeys((p.lat, p.lon, key) for p, key in zip(places, keys)
+                                if p is not None and p.feature_class in ("P", "S")))
+    lat = np.array([a for a, _, _ in points] + [a for a, _ in anchors], dtype=float)
+    lon = np.array([b for _, b, _ in points] + [b for _, b in anchors], dtype=float)
+    owner = np.array([k for _, _, k in points] + [None] * len(anchors), dtype=object)
+    cell = [(round(a, 1), round(b, 1)) for a, b in zip(lat, lon)]
+    decided: dict[tuple, bool] = {}
     out = list(places)
     for k, (p, key) in enumerate(zip(places, keys)):
         if p is None or p.feature_class not in ("P", "S") or p.score >= settings.far_fetched_score:
             continue
-        others = [(a, b) for a, b, other in points if other != key] + list(anchors)
-        if len({(round(a, 1), round(b, 1)) for a, b in others}) < 2:
-            continue
-        if min(haversine_km(p.lat, p.lon, a, b) for a, b in others) > settings.far_fetched_km:
+        if (p.lat, p.lon, key) not in decided:
+            others = owner != key
+            far = len({c for c, use in zip(cell, others) if use}) >= 2 and bool(
+                haversine_matrix_km([p.lat], [p.lon], lat[others], lon[others]).min() > settings.far_fetched_km)
+            decided[(p.lat, p.lon, key)] = far
+        if decided[(p.lat, p.lon, key)]:
             out[k] = None
+    return out
+
+
+@dataclass
+class _Name:
+    """One distinct name of the article (folded key, label, layer) and what scoring it needs."""
+
+    id: int
+    key: str
+    cands: list  # (entry id, official)
+    shadowed: set  # entry ids of divisions shadowed by a city of the same name
+    #: per candidate eligible for the sentence and qualifier bonuses:
+    #: (position, names of its country or None, names of its division or None)
+    local: list
+
+
+def _names(gaz, mentions: list[Mention], keys: list[str]) -> dict[tuple[str, str, str], _Name]:
+    """The distinct names of the article, with candidates and shadowed divisions (once per name)."""
+    out: dict[tuple[str, str, str], _Name] = {}
+    for k, m in enumerate(mentions):
+        nk = (keys[k], m.label, m.layer_id)
+        if nk in out:
+            continue
+        cands = _mention_candidates(gaz, m)
+        local = []
+        for pos, (i, _) in enumerate(cands):
+            e = gaz.entries[i]
+            country_entry = gaz.entries[gaz.countries[e.country]] if e.country in gaz.countries else None
+            if not e.country or e.feature_code in ("PCLI", "PCLH"):
+                continue
+            if country_entry is not None and keys[k] in _all_names(gaz, country_entry):
+                continue
+            admin_entry = gaz.entries[gaz.admin1[e.admin1]] if e.admin1 in gaz.admin1 else None
+            local.append((pos, _all_names(gaz, country_entry) if country_entry else None,
+                          _qualifier_names(gaz, admin_entry) if admin_entry else None))
+        out[nk] = _Name(len(out), keys[k], cands, _shadowed_admins(gaz, cands) if cands else set(), local)
+    return out
+
+
+class _SentenceCache:
+    """The folded form of the last sentence seen (mentions come in text order, many per sentence)."""
+
+    def __init__(self) -> None:
+        self.sentence: str | None = None
+        self.value = ""
+
+    def folded(self, sentence: str) -> str:
+        if sentence != self.sentence:
+            self.sentence, self.value = sentence, f" {fold(sentence)} "
+        return self.value
+
+
+def _qualifier(text: str, end: int) -> frozenset[str]:
+    """The one-, two- and three-word folded phrases right after a mention ("Astara, Iran" -> {"iran", ...})."""
+    words = fold(text[end:end + 40].lstrip(" ,(")).split(" ")[:3]
+    return frozenset(" ".join(words[:n]) for n in range(1, len(words) + 1))
+
+
+def _mention_bonus(name: _Name, sentence: str, qualifier: frozenset[str]) -> tuple[tuple[int, float], ...]:
+    """Bonuses of one mention: its sentence names the candidate's country (+1), or a qualifier
+    follows it naming the country or first-level division (+3 each). ``sentence`` is folded and padded."""
+    out = []
+    named: dict[int, bool] = {}
+    for pos, country_names, admin_names in name.local:
+        extra = 0.0
+        if country_names is not None:
+            hit = named.get(id(country_names))
+            if hit is None:
+                hit = named[id(country_names)] = any(f" {n} " in sentence for n in country_names)
+            extra += 1.0 if hit else 0.0
+            extra += 3.0 if not qualifier.isdisjoint(country_names) else 0.0
+        if admin_names is not None and not qualifier.isdisjoint(admin_names):
+            extra += 3.0
+        if extra:
+            out.append((pos, extra))
+    return tuple(out)
+
+
+def _base_scores(gaz, name: _Name, ctx: "_Context", support: Counter) -> list[float]:
+    """Each candidate's score from the article as a whole (prior, context, stations, anchors, coherence)."""
+    own_countries, own_admin1 = ctx.own.get(name.key, (Counter(), Counter()))
+    total = sum(ctx.countries.values()) - sum(own_countries.values()) + settings.country_share_prior
+    entries = [gaz.entries[i] for i, _ in name.cands]
+    scores = [_prior(e, official) for e, (_, official) in zip(entries, name.cands)]
+    for pos, _, _ in name.local:
+        e = entries[pos]
+        scores[pos] += 2.0 * (ctx.countries.get(e.country, 0.0) - own_countries.get(e.country, 0.0)) / total
+        scores[pos] += 0.6 * min(ctx.admin1.get(e.admin1, 0.0) - own_admin1.get(e.admin1, 0.0), 2.0)
+    near = _proximity(ctx, name.key, entries)
+    for pos, e in enumerate(entries):
+        if e.geonames_id in ctx.stations or (e.layer_id and e.layer_id in ctx.layers and e.feature_class != "INFRA"):
+            scores[pos] += 1.5  # a station of a corridor the article names
+        elif (e.layer_id and e.feature_class != "INFRA"
+              and ctx.countries.get(e.country, 0.0) - own_countries.get(e.country, 0.0) >= 1.0):
+            scores[pos] += settings.corridor_vocabulary_weight  # a station, port or crossing in a country of the article
+        scores[pos] += near[pos]
+        scores[pos] += settings.coherence_weight * min(2, support.get(e.admin1, 0))
+        if name.cands[pos][0] in name.shadowed:
+            scores[pos] -= 2.5
+    return scores
+
+
+def _proximity(ctx: "_Context", key: str, entries: list[Place]) -> np.ndarray:
+    """Bonus of each candidate for lying near the article's certain places (not counting its own name)."""
+    out = np.zeros(len(entries))
+    lat, lon, owner = ctx.anchors
+    use = (owner != key) | (owner == "") if len(owner) else np.zeros(0, dtype=bool)
+    which = [p for p, e in enumerate(entries) if e.feature_class == "P" or e.feature_code == "ADM2"]
+    if not which or not use.any():
+        return out
+    d = haversine_matrix_km([entries[p].lat for p in which], [entries[p].lon for p in which], lat[use], lon[use])
+    out[which] = settings.proximity_weight * np.maximum(0.0, 1.0 - d.min(axis=1) / settings.proximity_km)
     return out
 
 
@@ -164,7 +306,7 @@ def _one_sense(keys: list[str], scored_all: list[list[tuple[float, int]]], best:
     """Give every mention of the same name in an article the same place (scores averaged).
 
     A mention with an explicit qualifier ("Astara, Iran") keeps its own place when it
-    scores far above the group's choice.
+    scores far above the group's choice. Mentions that share a ranking are counted, not repeated.
     """
     groups: dict[str, list[int]] = {}
     for k, key in enumerate(keys):
@@ -173,15 +315,20 @@ def _one_sense(keys: list[str], scored_all: list[list[tuple[float, int]]], best:
     for ks in groups.values():
         if len(ks) < 2:
             continue
+        distinct: dict[int, list] = {}
+        for k in ks:
+            distinct.setdefault(id(scored_all[k]), [scored_all[k], 0])[1] += 1
         total: Counter = Counter()
-        for k in ks:
-            for sc, i in scored_all[k]:
-                total[i] += sc / len(ks)
+        for scored, count in distinct.values():
+            for sc, i in scored:
+                total[i] += sc * count / len(ks)
         merged = sorted(((sc, i) for i, sc in total.items()), reverse=True)
+        keep = {}
+        for ident, (scored, _) in distinct.items():
+            group_choice = next((sc for sc, i in scored if i == merged[0][1]), None)
+            keep[ident] = group_choice is None or scored[0][0] - group_choice >= 2.5
         for k in ks:
-            own_best = scored_all[k][0]
-            group_choice = next(sc for sc, i in scored_all[k] if i == merged[0][1])
-            if own_best[0] - group_choice < 2.5:
+            if not keep[id(scored_all[k])]:
                 scored_all[k] = merged
                 best[k] = merged[0][1]
 
@@ -189,13 +336,14 @@ def _one_sense(keys: list[str], scored_all: list[list[tuple[float, int]]], best:
 def _context_from_resolved(gaz, mentions: list[Mention], best: list[int | None]) -> "_Context":
     countries: Counter = Counter()
     admin1: Counter = Counter()
-    anchors = []
+    anchors: dict[tuple[float, float, str], None] = {}
     own: dict[str, tuple[Counter, Counter]] = {}
     for k, i in enumerate(best):
         if i is None:
             continue
         e = gaz.entries[i]
-        oc, oa = own.setdefault(fold(mentions[k].text), (Counter(), Counter()))
+        key = fold(mentions[k].text)
+        oc, oa = own.setdefault(key, (Counter(), Counter()))
         if e.country:
             countries[e.country] += 1.0
             oc[e.country] += 1.0
@@ -203,9 +351,16 @@ def _context_from_resolved(gaz, mentions: list[Mention], best: list[int | None])
             admin1[e.admin1] += 1.0
             oa[e.admin1] += 1.0
         if e.feature_class == "P" or e.feature_code in ("ADM2",):
-            anchors.append((e.lat, e.lon, fold(mentions[k].text)))
+            anchors[(e.lat, e.lon, key)] = None
     layers = {m.layer_id for m in mentions if m.layer_id}
-    return _Context(countries, admin1, anchors, layers, _stations(layers), own)
+    return _Context(countries, admin1, _anchor_arrays(anchors), layers, _stations(layers), own)
+
+
+def _anchor_arrays(anchors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (lat, lon, mention key) anchors as three arrays."""
+    rows = list(anchors)
+    return (np.array([r[0] for r in rows], dtype=float), np.array([r[1] for r in rows], dtype=float),
+            np.array([r[2] for r in rows], dtype=object))
 
 
 def _mention_candidates(gaz: gazetteer.Gazetteer, m: Mention) -> list[tuple[int, bool]]:
@@ -229,9 +384,9 @@ def _layer_entries() -> dict[str, tuple[int, ...]]:
     """Layer id -> its named-infrastructure entries."""
     gaz = gazetteer.load()
     out: dict[str, list[int]] = {}
-    for i, e in enumerate(gaz.entries):
-        if e.feature_class == "INFRA" and e.layer_id:
-            out.setdefault(e.layer_id, []).append(i)
+    for i in gaz.entries.where("feature_class", "INFRA"):
+        if gaz.entries[i].layer_id:
+            out.setdefault(gaz.entries[i].layer_id, []).append(i)
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -250,7 +405,7 @@ def _prior(e: Place, official: bool) -> float:
 class _Context:
     countries: Counter  # country code -> weight in the article
     admin1: Counter  # admin1 key -> weight
-    anchors: list  # (lat, lon, mention key) of certain places
+    anchors: tuple  # distinct certain places: arrays of lat, lon and the mention key that placed them ("" any)
     layers: set  # layer ids mentioned
     stations: dict  # geonames id -> layer id
     own: dict  # mention key -> (countries, admin1) it contributed itself
@@ -259,23 +414,26 @@ class _Context:
 def _context(gaz: gazetteer.Gazetteer, mentions: list[Mention], cand_lists, text: str) -> _Context:
     countries: Counter = Counter()
     admin1: Counter = Counter()
-    anchors = []
+    anchors: dict[tuple[float, float, str], None] = {}
     layers = {m.layer_id for m in mentions if m.layer_id}
+    best_of: dict[int, tuple[Place, bool]] = {}  # per distinct candidate list: its best entry, one country?
     for cands in cand_lists:
         if not cands:
             continue
-        entries = [gaz.entries[i] for i, _ in cands]
-        best = max(entries, key=lambda e: _prior(e, True))
+        if id(cands) not in best_of:
+            entries = [gaz.entries[i] for i, _ in cands]
+            best_of[id(cands)] = (max(entries, key=lambda e: _prior(e, True)), len({e.country for e in entries}) == 1)
+        best, one_country = best_of[id(cands)]
         if best.feature_code in ("PCLI", "PCLH") and best.country:
             countries[best.country] += 1.0
         elif best.feature_code == "ADM1":
             admin1[best.admin1] += 1.0
             countries[best.country] += 0.5
-        elif len({e.country for e in entries}) == 1 and best.country:
+        elif one_country and best.country:
             countries[best.country] += 0.3
-        if len(entries) == 1 and best.feature_class in ("P", "A") and best.feature_code != "CONT":
-            anchors.append((best.lat, best.lon, ""))
-    return _Context(countries, admin1, anchors, layers, _stations(layers), {})
+        if len(cands) == 1 and best.feature_class in ("P", "A") and best.feature_code != "CONT":
+            anchors[(best.lat, best.lon, "")] = None
+    return _Context(countries, admin1, _anchor_arrays(anchors), layers, _stations(layers), {})
 
 
 def _stations(layers: set) -> dict:
@@ -291,8 +449,8 @@ def _stations(layers: set) -> dict:
     return stations
 
 
-def _admin1_support(gaz, keys: list[str], cand_lists) -> list[Counter]:
-    """For each mention: admin1 key -> how many *other* names have a candidate in that division."""
+def _admin1_support(gaz, keys: list[str], cand_lists) -> dict[str, Counter]:
+    """For each name: admin1 key -> how many *other* names have a candidate in that division."""
     by_name: dict[str, set[str]] = {}
     for key, cands in zip(keys, cand_lists):
         if cands and key not in by_name:
@@ -301,63 +459,41 @@ def _admin1_support(gaz, keys: list[str], cand_lists) -> list[Counter]:
     totals: Counter = Counter()
     for admins in by_name.values():
         totals.update(admins)
-    return [Counter({a: totals[a] - 1 for a in by_name.get(key, ())}) if key in by_name else Counter() for key in keys]
-
-
-def _score(gaz, e: Place, official: bool, m: Mention, ctx: _Context, text: str, exclude: str = "") -> float:
-    score = _prior(e, official)
-    own_countries, own_admin1 = ctx.own.get(exclude, (Counter(), Counter()))
-    total = sum(ctx.countries.values()) - sum(own_countries.values()) + settings.country_share_prior
-    country_entry = gaz.entries[gaz.countries[e.country]] if e.country in gaz.countries else None
-    is_country_name = country_entry is not None and exclude in _all_names(gaz, country_entry)
-    if e.country and e.feature_code not in ("PCLI", "PCLH") and not is_country_name:
-        score += 2.0 * (ctx.countries.get(e.country, 0.0) - own_countries.get(e.country, 0.0)) / total
-        score += 0.6 * min(ctx.admin1.get(e.admin1, 0.0) - own_admin1.get(e.admin1, 0.0), 2.0)
-        sent = fold(m.sentence)
-        if country_entry and _names_in(gaz, country_entry, sent):
-            score += 1.0
-        qualifier = fold(text[m.end:m.end + 40].lstrip(" ,(")).split(" ")
-        q = " ".join(qualifier[:3]) + " "
-        if country_entry and any(q.startswith(n + " ") for n in _all_names(gaz, country_entry)):
-            score += 3.0
-        admin_entry = gaz.entries[gaz.admin1[e.admin1]] if e.admin1 in gaz.admin1 else None
-        if admin_entry and any(q.startswith(n + " ") for n in _all_names(gaz, admin_entry) if len(n) > 1):
-            score += 3.0
-    if e.geonames_id in ctx.stations or (e.layer_id and e.layer_id in ctx.layers and e.feature_class != "INFRA"):
-        score += 1.5  # a station of a corridor the article names
-    elif e.layer_id and e.feature_class != "INFRA" and ctx.countries.get(e.country, 0.0) - own_countries.get(e.country, 0.0) >= 1.0:
-        score += settings.corridor_vocabulary_weight  # a station, port or crossing in a country the article is about
-    anchors = [(a, b) for a, b, k in ctx.anchors if k != exclude or not k]
-    if anchors and (e.feature_class == "P" or e.feature_code == "ADM2"):
-        d = min(haversine_km(e.lat, e.lon, a, b) for a, b in anchors)
-        score += settings.proximity_weight * max(0.0, 1.0 - d / settings.proximity_km)
-    return score
+    return {key: Counter({a: totals[a] - 1 for a in admins}) for key, admins in by_name.items()}
 
 
 @functools.lru_cache(maxsize=1)
-def _division_names() -> dict[int, tuple[str, ...]]:
+def _division_names() -> dict[int, frozenset[str]]:
     """Place id of each country and first-level division -> its folded names and demonyms."""
     gaz = gazetteer.load()
     wanted = set(gaz.countries.values()) | set(gaz.admin1.values())
     out: dict[int, set[str]] = {i: {fold(gaz.entries[i].name)} for i in wanted}
-    for k, ids in gaz.names.items():
-        for i in ids:
-            if i in out:
-                out[i].add(k)
+    for i, keys in gaz.names.keys_for(wanted).items():
+        out[i].update(keys)
     for k, i in gaz.demonyms.items():
         if i in out:
             out[i].add(k)
-    return {i: tuple(sorted(v)) for i, v in out.items()}
+    return {i: frozenset(v) for i, v in out.items()}
 
 
-def _all_names(gaz, e: Place) -> tuple[str, ...]:
+def _all_names(gaz, e: Place) -> frozenset[str]:
+    """The folded names of a country or first-level division (its own name when it has no entry)."""
     idx = gaz.countries.get(e.country) if e.feature_code != "ADM1" else gaz.admin1.get(e.admin1)
-    return _division_names().get(idx, (fold(e.name),))
+    names = _division_names().get(idx)
+    return names if names is not None else frozenset({fold(e.name)})
 
 
-def _names_in(gaz, e: Place, folded_sentence: str) -> bool:
-    words = f" {folded_sentence} "
-    return any(f" {n} " in words for n in _all_names(gaz, e))
+def _qualifier_names(gaz, e: Place) -> frozenset[str]:
+    """A division's names that count as a qualifier after a mention (longer than one letter)."""
+    idx = gaz.countries.get(e.country) if e.feature_code != "ADM1" else gaz.admin1.get(e.admin1)
+    if idx in _division_names():
+        return _long_names(idx)
+    return frozenset(n for n in _all_names(gaz, e) if len(n) > 1)
+
+
+@functools.lru_cache(maxsize=None)
+def _long_names(idx: int) -> frozenset[str]:
+    return frozenset(n for n in _division_names()[idx] if len(n) > 1)
 
 
 def _place(gaz, scored: list[tuple[float, int]], ctx) -> Place:
@@ -373,10 +509,8 @@ def _place(gaz, scored: list[tuple[float, int]], ctx) -> Place:
 
 def _override(gaz, m: Mention, value) -> Place | None:
     if isinstance(value, int):
-        hit = next((e for e in gaz.entries if e.geonames_id == value), None)
-        if hit is None:
-            return None
-        return hit._replace(score=1.0)
+        hits = gaz.entries.where("geonames_id", value)
+        return gaz.entries[hits[0]]._replace(score=1.0) if hits else None
     lat, lon = value
     return Place(m.text, "", float(lat), float(lon), None, "P", score=1.0)
 

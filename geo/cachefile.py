@@ -1,0 +1,116 @@
+"""Checked cache files: a versioned JSON header line, then a payload whose size and SHA-256 it records.
+
+Layout: ``{"format": ..., "key": ..., "bytes": n, "sha256": ..., "meta": {...}}\\n<payload>``.
+A file whose header or checksum does not match is never trusted: the readers delete it and
+return None, so the caller rebuilds it. A file for another key is stale: deleted, None.
+
+Arrays (:func:`write_arrays`) are stored raw, one after another, their dtype, shape and offset
+in the header; :func:`read_arrays` memory-maps the file and returns views into it, so loading
+costs little more than the checksum. Only plain numeric dtypes are accepted: nothing in a cache
+file is ever unpickled or executed. Files are replaced atomically (:func:`geo.files.write_bytes`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mmap
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import files
+from .errors import OutputError
+
+log = logging.getLogger(__name__)
+
+_ALIGN = 16
+_KINDS = "biuf"  # bool, signed and unsigned integers, floats: never objects
+
+
+def write(path: str | Path, fmt: str, key: str, payload: bytes, meta: dict[str, Any] | None = None) -> Path | None:
+    """Write a checked cache file atomically; return its path, or None when the cache folder is not writable."""
+    header = {"format": fmt, "key": key, "bytes": len(payload), "sha256": sha256(payload).hexdigest(),
+              "meta": meta or {}}
+    head = json.dumps(header, ensure_ascii=False).encode("utf-8")
+    head += b" " * (-(len(head) + 1) % _ALIGN)  # the payload starts aligned, so arrays map in place
+    try:
+        return files.write_bytes(path, head + b"\n" + payload)
+    except OutputError as exc:  # a read-only cache: keep going without it
+        log.info("not caching %s: %s", path, exc.message)
+        return None
+
+
+def write_arrays(path: str | Path, fmt: str, key: str, arrays: dict[str, np.ndarray],
+                 meta: dict[str, Any] | None = None) -> Path | None:
+    """Write numeric NumPy arrays as a checked cache file (see :func:`read_arrays`)."""
+    parts, specs, offset = [], [], 0
+    for name, array in arrays.items():
+        array = np.ascontiguousarray(array)
+        if array.dtype.kind not in _KINDS:
+            raise TypeError(f"cache array {name!r} has dtype {array.dtype}: only numbers are stored")
+        pad = -offset % _ALIGN
+        parts.append(b"\0" * pad)
+        offset += pad
+        specs.append([name, array.dtype.str, list(array.shape), offset])
+        parts.append(array.tobytes())
+        offset += array.nbytes
+    return write(path, fmt, key, b"".join(parts), {**(meta or {}), "arrays": specs})
+
+
+def read_arrays(path: str | Path, fmt: str, key: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+    """The ``(arrays, meta)`` written by :func:`write_arrays` (read-only views of the mapped file), or None."""
+    path = Path(path)
+    opened = _open(path, fmt, key)
+    if opened is None:
+        return None
+    buffer, start, meta = opened
+    arrays = {}
+    try:
+        for name, dtype, shape, offset in meta.pop("arrays"):
+            dtype = np.dtype(dtype)
+            if dtype.kind not in _KINDS:
+                raise ValueError(f"dtype {dtype}")
+            count = int(np.prod(shape, dtype=np.int64))
+            arrays[name] = np.frombuffer(buffer, dtype, count, start + int(offset)).reshape(shape)
+    except (KeyError, ValueError, TypeError) as exc:  # checked, yet not what write_arrays writes: a bug
+        return _corrupt(path, f"unreadable arrays ({exc})")
+    return arrays, meta
+
+
+def _open(path: Path, fmt: str, key: str):
+    """(buffer, payload offset, meta) of a valid file; None when absent, stale (deleted) or corrupt (deleted)."""
+    try:
+        with path.open("rb") as f:
+            buffer = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else b""
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("cache file %s is unreadable (%s): rebuilding it", path, exc)
+        return None
+    end = buffer.find(b"\n")
+    try:
+        header = json.loads(buffer[:end]) if end >= 0 else None
+    except ValueError:
+        header = None
+    if not isinstance(header, dict) or header.get("format") != fmt:
+        return _corrupt(path, f"not a {fmt} file")
+    if header.get("key") != key:
+        path.unlink(missing_ok=True)  # written for other inputs: stale, not corrupt
+        return None
+    start = end + 1
+    size = len(buffer) - start
+    if size != header.get("bytes"):
+        return _corrupt(path, f"truncated: {size} of {header.get('bytes')} bytes")
+    if sha256(memoryview(buffer)[start:]).hexdigest() != header.get("sha256"):
+        return _corrupt(path, "checksum mismatch")
+    meta = header.get("meta")
+    return buffer, start, dict(meta) if isinstance(meta, dict) else {}
+
+
+def _corrupt(path: Path, why: str) -> None:
+    log.warning("cache file %s is corrupt (%s): deleted, rebuilding it", path, why)
+    path.unlink(missing_ok=True)
+    return None

@@ -1,0 +1,320 @@
+"""The gazetteer's compact form: places by column, names in a hashed index, one checked file on disk.
+
+A built gazetteer (:mod:`geo.text.gazetteer`) has some 200 000 places and 650 000 name keys.
+As Python objects that is ~1 GB and seconds to load; here it is a few NumPy arrays:
+
+- :class:`Entries`: the places by column; ``entries[i]`` makes the :class:`Place` on demand;
+- :class:`NameIndex`: folded name -> entry ids, as 64-bit BLAKE2b hashes of the keys sorted
+  for binary search, with the ids in one array (CSR) and the keys in one UTF-8 blob to check
+  hits against and to iterate;
+
+saved as one checked, versioned file (:mod:`geo.cachefile`, no pickle) that loads in a
+fraction of a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from hashlib import blake2b
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .. import cachefile
+from .place import Place
+
+FORMAT = "corridormap-gazetteer/5"
+
+#: Entry fields stored as codes into a small vocabulary (few distinct values).
+_CODED = ("country", "feature_class", "feature_code", "admin1", "layer_id")
+_TEXT = ("name", "local_name")
+_MEMO_LIMIT = 200_000
+
+
+def name_hash(key: str) -> int:
+    """Stable 64-bit hash of a name key (the same in every process, unlike ``hash``)."""
+    return int.from_bytes(blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+class Texts(Sequence):
+    """Strings kept as one UTF-8 blob and their end offsets; ``texts[i]`` decodes one on demand."""
+
+    def __init__(self, blob, ends: np.ndarray):
+        self._blob, self._ends = blob, ends
+        self._fast: tuple[bytes, list[int]] | None = None  # the blob as bytes and offsets as a list, on first use
+
+    @classmethod
+    def from_list(cls, values: Sequence[str]) -> "Texts":
+        raw = [v.encode("utf-8") for v in values]
+        return cls(b"".join(raw), np.cumsum([len(r) for r in raw], dtype=np.int64))
+
+    def raw(self, i: int) -> bytes:
+        """The UTF-8 bytes of string ``i``."""
+        if self._fast is None:
+            self._fast = bytes(self._blob), [0, *self._ends.tolist()]
+        blob, bounds = self._fast
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        return blob[bounds[i]:bounds[i + 1]]
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self.raw(i).decode("utf-8")
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The blob and offsets as arrays named ``<prefix>blob`` and ``<prefix>ends``."""
+        return {f"{prefix}blob": np.frombuffer(bytes(self._blob), dtype=np.uint8), f"{prefix}ends": self._ends}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> "Texts":
+        """Inverse of :meth:`to_arrays` (checks the offsets)."""
+        blob, ends = arrays[f"{prefix}blob"], arrays[f"{prefix}ends"]
+        if len(ends) and (ends[-1] != len(blob) or (np.diff(ends) < 0).any() or ends[0] < 0):
+            raise ValueError(f"text column {prefix!r} is inconsistent")
+        return cls(memoryview(blob), ends)
+
+
+class Entries(Sequence):
+    """The gazetteer's places by column; ``entries[i]`` is a :class:`Place`.
+
+    Numbers are kept as lists (fast to index), few-valued text fields as codes into a
+    vocabulary, names in a :class:`Texts` blob.
+    """
+
+    def __init__(self, numbers: dict[str, list], codes: dict[str, list], vocab: dict[str, list[str]],
+                 texts: dict[str, Sequence[str]]):
+        self._numbers, self._codes, self._vocab, self._texts = numbers, codes, vocab, texts
+        self._lat, self._lon, self._gid, self._pop = (numbers[k] for k in ("lat", "lon", "geonames_id", "population"))
+        self._country, self._fclass, self._fcode, self._admin1, self._layer = (
+            (codes[k], vocab[k]) for k in _CODED)
+        self._name, self._local = texts["name"], texts["local_name"]
+        if len({len(v) for v in (*numbers.values(), *codes.values(), *texts.values())}) != 1:
+            raise ValueError("entry columns differ in length")
+
+    @classmethod
+    def from_places(cls, places: Sequence[Place]) -> "Entries":
+        """Columns of ``places`` (their ``score`` and ``candidates`` are not kept)."""
+        numbers = {"lat": [float(p.lat) for p in places], "lon": [float(p.lon) for p in places],
+                   "geonames_id": [-1 if p.geonames_id is None else int(p.geonames_id) for p in places],
+                   "population": [int(p.population) for p in places]}
+        codes, vocab = {}, {}
+        for field in _CODED:
+            values = [getattr(p, field) for p in places]
+            vocab[field] = sorted(set(values))
+            index = {w: k for k, w in enumerate(vocab[field])}
+            codes[field] = [index[v] for v in values]
+        return cls(numbers, codes, vocab, {f: Texts.from_list([getattr(p, f) for p in places]) for f in _TEXT})
+
+    def __len__(self) -> int:
+        return len(self._lat)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        gid = self._gid[i]
+        (country, cv), (fclass, fv), (fcode, kv), (admin1, av), (layer, lv) = (
+            self._country, self._fclass, self._fcode, self._admin1, self._layer)
+        return Place(self._name[i], cv[country[i]], self._lat[i], self._lon[i], None if gid < 0 else gid,
+                     fv[fclass[i]], kv[fcode[i]], self._pop[i], av[admin1[i]], self._local[i], lv[layer[i]])
+
+    def column(self, field: str) -> np.ndarray:
+        """One field of every entry as an array (numbers numeric with missing ids -1, text as objects)."""
+        if field in self._numbers:
+            return np.asarray(self._numbers[field])
+        if field in self._codes:
+            return np.asarray(self._vocab[field], dtype=object)[np.asarray(self._codes[field], dtype=np.int64)]
+        return np.asarray(list(self._texts[field]), dtype=object)
+
+    def where(self, field: str, value) -> list[int]:
+        """Ids of the entries whose ``field`` equals ``value`` (``geonames_id`` None matches nothing)."""
+        if field in self._codes:
+            if value not in self._vocab[field]:
+                return []
+            code = self._vocab[field].index(value)
+            return [i for i, c in enumerate(self._codes[field]) if c == code]
+        if field == "geonames_id" and value is None:
+            return []
+        return [i for i, v in enumerate(self._numbers[field] if field in self._numbers else self._texts[field])
+                if v == value]
+
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Arrays and JSON metadata to store the entries (see :meth:`from_arrays`)."""
+        arrays = {"lat": np.asarray(self._lat, dtype=np.float64), "lon": np.asarray(self._lon, dtype=np.float64),
+                  "population": np.asarray(self._pop, dtype=np.int64),
+                  "geonames_id": np.asarray(self._gid, dtype=np.int64)}
+        arrays.update({field: np.asarray(self._codes[field], dtype=np.int32) for field in _CODED})
+        for field in _TEXT:
+            texts = self._texts[field]
+            arrays.update((texts if isinstance(texts, Texts) else Texts.from_list(texts)).to_arrays(f"{field}_"))
+        return arrays, {"vocab": self._vocab}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> "Entries":
+        """Inverse of :meth:`to_arrays` (checks codes and column lengths)."""
+        numbers = {f: arrays[f].tolist() for f in ("lat", "lon", "population", "geonames_id")}
+        vocab = {field: list(meta["vocab"][field]) for field in _CODED}
+        codes = {}
+        for field in _CODED:
+            column = arrays[field]
+            if len(column) and (column.min() < 0 or column.max() >= len(vocab[field])):
+                raise ValueError(f"entry column {field!r} has codes outside its vocabulary")
+            codes[field] = column.tolist()
+        return cls(numbers, codes, vocab, {f: Texts.from_arrays(arrays, f"{f}_") for f in _TEXT})
+
+
+class NameIndex(Mapping):
+    """Folded name -> tuple of entry ids, over sorted 64-bit key hashes (see the module docstring)."""
+
+    def __init__(self, hashes: np.ndarray, ends: np.ndarray, ids: np.ndarray, keys: Texts):
+        if not (len(hashes) == len(ends) == len(keys)) or (len(ends) and ends[-1] != len(ids)):
+            raise ValueError("name index arrays do not agree")
+        self._hashes, self._ends, self._ids, self._keys = hashes, ends, ids, keys
+        self._memo: dict[str, tuple[int, ...] | None] = {}
+
+    @classmethod
+    def from_dict(cls, names: Mapping[str, Iterable[int]]) -> "NameIndex":
+        """Index a ``{key: entry ids}`` mapping."""
+        keys = list(names)
+        hashes = np.fromiter((name_hash(k) for k in keys), dtype=np.uint64, count=len(keys))
+        order = np.argsort(hashes, kind="stable")
+        keys = [keys[k] for k in order]
+        id_lists = [tuple(names[k]) for k in keys]
+        return cls(hashes[order], np.cumsum([len(v) for v in id_lists], dtype=np.int64),
+                   np.fromiter((i for v in id_lists for i in v), dtype=np.int32), Texts.from_list(keys))
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The index as arrays whose names start with ``prefix``."""
+        return {f"{prefix}hashes": self._hashes, f"{prefix}ends": self._ends, f"{prefix}ids": self._ids,
+                **self._keys.to_arrays(f"{prefix}keys_")}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> "NameIndex":
+        """Inverse of :meth:`to_arrays`."""
+        return cls(arrays[f"{prefix}hashes"], arrays[f"{prefix}ends"], arrays[f"{prefix}ids"],
+                   Texts.from_arrays(arrays, f"{prefix}keys_"))
+
+    def check(self, n_entries: int) -> None:
+        """Raise ValueError unless the ids point into ``n_entries`` entries and the hashes are sorted."""
+        if len(self._ids) and (self._ids.min() < 0 or self._ids.max() >= n_entries):
+            raise ValueError("name index points outside the entries")
+        if (np.diff(self._hashes) < 0).any() or (np.diff(self._ends) < 1).any():
+            raise ValueError("name index is not sorted")
+
+    def _key(self, pos: int) -> bytes:
+        return self._keys.raw(pos)
+
+    def _ids_at(self, pos: int) -> tuple[int, ...]:
+        start = int(self._ends[pos - 1]) if pos else 0
+        return tuple(self._ids[start:int(self._ends[pos])].tolist())
+
+    def _find(self, key: str) -> tuple[int, ...] | None:
+        h = np.uint64(name_hash(key))
+        raw = key.encode("utf-8")
+        pos = int(self._hashes.searchsorted(h))
+        while pos < len(self._hashes) and self._hashes[pos] == h:
+            if self._key(pos) == raw:
+                return self._ids_at(pos)
+            pos += 1
+        return None
+
+    def get(self, key, default=None):
+        if not isinstance(key, str):
+            return default
+        try:
+            hit = self._memo[key]
+        except KeyError:
+            if len(self._memo) > _MEMO_LIMIT:
+                self._memo.clear()
+            hit = self._memo[key] = self._find(key)
+        return default if hit is None else hit
+
+    def __getitem__(self, key: str) -> tuple[int, ...]:
+        hit = self.get(key)
+        if hit is None:
+            raise KeyError(key)
+        return hit
+
+    def __contains__(self, key) -> bool:
+        return self.get(key) is not None
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._key(pos).decode("utf-8") for pos in range(len(self)))
+
+    def items(self):
+        return ((self._key(pos).decode("utf-8"), self._ids_at(pos)) for pos in range(len(self)))
+
+    def keys_for(self, ids: Iterable[int]) -> dict[int, list[str]]:
+        """For each entry id in ``ids``, the keys that name it."""
+        wanted = np.fromiter(set(ids), dtype=np.int64)
+        out: dict[int, list[str]] = {int(i): [] for i in wanted}
+        hits = np.flatnonzero(np.isin(self._ids, wanted))
+        for at, pos in zip(hits.tolist(), np.searchsorted(self._ends, hits, side="right").tolist()):
+            out[int(self._ids[at])].append(self._key(pos).decode("utf-8"))
+        return out
+
+    def best(self, score: np.ndarray) -> Iterator[tuple[str, int, float]]:
+        """For each key with an entry scoring above 0: (key, first entry with the highest score, that score).
+
+        ``score`` has one value per entry id.
+        """
+        if not len(self._ids):
+            return
+        values = np.asarray(score)[self._ids]
+        starts = np.concatenate([[0], self._ends[:-1]])
+        top = np.maximum.reduceat(values, starts)
+        key_of = np.repeat(np.arange(len(starts)), np.diff(np.concatenate([[0], self._ends])))
+        at_top = np.flatnonzero((values == top[key_of]) & (values > 0))
+        keys, first = np.unique(key_of[at_top], return_index=True)  # the first top entry of each key
+        for pos, i, value in zip(keys.tolist(), self._ids[at_top[first]].tolist(), top[keys].tolist()):
+            yield self._key(pos).decode("utf-8"), i, value
+
+
+class Gazetteer(NamedTuple):
+    """The loaded gazetteer: entries and name indexes (folded name -> entry ids)."""
+
+    entries: Entries
+    names: NameIndex  # official / ascii names
+    alt_names: NameIndex  # alternate names
+    demonyms: dict[str, int]  # "russian" -> entry id of Russia
+    countries: dict[str, int]  # "RU" -> entry id
+    admin1: dict[str, int]  # "US.TX" -> entry id
+    dotted: frozenset = frozenset()  # keys known only as dotted abbreviations ("Ga.", "Miss.")
+
+
+def write(path: Path, key: str, gaz: Gazetteer) -> Path | None:
+    """Save ``gaz`` as a checked file for ``key`` (None when the cache folder is not writable)."""
+    arrays, meta = gaz.entries.to_arrays()
+    arrays.update(gaz.names.to_arrays("names_"))
+    arrays.update(gaz.alt_names.to_arrays("alt_"))
+    meta.update(demonyms=gaz.demonyms, countries=gaz.countries, admin1=gaz.admin1, dotted=sorted(gaz.dotted))
+    return cachefile.write_arrays(path, FORMAT, key, arrays, meta)
+
+
+def read(path: Path, key: str) -> Gazetteer | None:
+    """The gazetteer saved at ``path`` for ``key``; None when absent, stale or corrupt (then deleted)."""
+    got = cachefile.read_arrays(path, FORMAT, key)
+    if got is None:
+        return None
+    arrays, meta = got
+    try:
+        entries = Entries.from_arrays(arrays, meta)
+        names, alt_names = NameIndex.from_arrays(arrays, "names_"), NameIndex.from_arrays(arrays, "alt_")
+        names.check(len(entries))
+        alt_names.check(len(entries))
+        small = {k: {str(name): int(i) for name, i in dict(meta[k]).items()} for k in ("demonyms", "countries", "admin1")}
+        if any(not 0 <= i < len(entries) for d in small.values() for i in d.values()):
+            raise ValueError("an index points outside the entries")
+        return Gazetteer(entries, names, alt_names, small["demonyms"], small["countries"], small["admin1"],
+                         frozenset(map(str, meta["dotted"])))
+    except (KeyError, ValueError, TypeError, IndexError, UnicodeDecodeError):
+        Path(path).unlink(missing_ok=True)
+        return None

@@ -1,0 +1,74 @@
+"""Invisible characters: removed before recognition, with offsets mapped back to the original text.
+
+Zero-width spaces and joiners, soft hyphens, word joiners, byte-order marks and the
+bidirectional controls (LRM, RLM, ALM, embeddings, overrides and isolates) change
+nothing a reader sees but split a name for the tokenizer and the gazetteer
+("Baku\\u200b", "Derbent\\u200e", "\\u00adMoscow"). :func:`visible` drops them and keeps
+the way back, so mention spans still index the text as read.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+#: The characters removed (each is a format character of width zero).
+INVISIBLE_CHARS = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
+                   "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069"
+                   "\u206a\u206b\u206c\u206d\u206e\u206f\ufeff")
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]+")
+
+
+@dataclass(frozen=True)
+class Visible:
+    """A text without its invisible characters, and the map back to the original's offsets.
+
+    ``text[i]`` is ``original[position(i)]``. The map is one entry per run of removed
+    characters, so it costs nothing for ordinary text.
+    """
+
+    original: str
+    text: str
+    clean_starts: tuple[int, ...] = (0,)  # where each visible stretch starts in ``text``
+    original_starts: tuple[int, ...] = (0,)  # ... and in ``original``
+
+    def position(self, i: int) -> int:
+        """Offset in ``original`` of the character at offset ``i`` of ``text``."""
+        j = bisect_right(self.clean_starts, i) - 1
+        return self.original_starts[j] + (i - self.clean_starts[j])
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of ``text[start:end]``: from its first to just after its last visible character."""
+        if end <= start:
+            return self.position(start), self.position(start)
+        return self.position(start), self.position(end - 1) + 1
+
+
+def visible(text: str) -> Visible:
+    """Remove the invisible characters of ``text``, keeping the way back (see :class:`Visible`).
+
+    Examples
+    --------
+    >>> v = visible("Baku\\u200b and \\u00adMoscow")
+    >>> v.text
+    'Baku and Moscow'
+    >>> start, end = v.span(9, 15)
+    >>> "Baku\\u200b and \\u00adMoscow"[start:end]
+    'Moscow'
+    """
+    if not _INVISIBLE.search(text):
+        return Visible(text, text)
+    pieces, clean_starts, original_starts = [], [], []
+    pos = clean = 0
+    for m in _INVISIBLE.finditer(text):
+        if m.start() > pos:
+            clean_starts.append(clean)
+            original_starts.append(pos)
+            pieces.append(text[pos:m.start()])
+            clean += m.start() - pos
+        pos = m.end()
+    clean_starts.append(clean)
+    original_starts.append(pos)
+    pieces.append(text[pos:])
+    return Visible(text, "".join(pieces), tuple(clean_starts), tuple(original_starts))
