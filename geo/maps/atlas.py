@@ -20,7 +20,7 @@ from ..export import layer_bounds
 from .display import display_coords
 from .basemap import add_basemap
 from .draw import new_map
-from .page import LegendControl, fit
+from .page import LegendControl, StoryView
 from .style import MENTION_COLOR, escape
 
 #: Circle radius range in pixels (area proportional to mentions).
@@ -99,7 +99,7 @@ def atlas_map(places: gpd.GeoDataFrame, months: gpd.GeoDataFrame, segments: gpd.
     colormap.add_to(fmap)
     fmap.add_child(LegendControl(_legend(places, dated, within_km)))
     folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
-    fit(fmap, bounds)
+    fmap.add_child(StoryView(bounds, bounds))
     return fmap
 
 
