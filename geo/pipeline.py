@@ -376,8 +376,11 @@ _recent: dict[str, tuple[BuildReport, list[tuple[str, bytes]]]] = {}
 
 
 def _inputs_key(text: str | None, layers: list[Layer], options: dict, *args) -> str | None:
-    """A hash of everything a build's files depend on; None when a layer's data cannot be identified."""
-    layer_keys = [layer_cache_key(layer, **options) for layer in layers]
+    """A hash of everything a build's files depend on; None when a layer's data cannot be identified
+    (or ``refresh`` asks for it afresh)."""
+    if options.get("refresh"):
+        return None
+    layer_keys = [layer_cache_key(layer, **{k: v for k, v in options.items() if k != "refresh"}) for layer in layers]
     if None in layer_keys:
         return None
     current = {k: repr(v) for k, v in vars(settings).items() if k.islower() and not k.startswith("_")}

@@ -80,7 +80,8 @@ def test_construction_is_dashed_and_schematic_is_dotted(results):
     html = render_html(results, ["north-south"])
     dashes = re.findall(r'"dashArray": (null|"[^"]*")', html)
     assert f'"{style.STATUS_DASH["construction"]}"' in dashes  # the Rasht-Astara missing link
-    assert f'"{style.SCHEMATIC_DASH}"' in dashes and "null" in dashes
+    assert f'"{style.SCHEMATIC_DASH}"' in dashes
+    assert html.count("cm-line cm-segment") > len(dashes)  # solid lines leave dashArray out (Leaflet's default)
 
 
 def test_legend_is_per_part_and_only_what_the_map_shows(results):
@@ -126,14 +127,15 @@ def test_mention_marker_size_grows_with_count():
     assert draw.mention_radius(1) < draw.mention_radius(4) < draw.mention_radius(20) <= 18
 
 
-def test_display_geometry_stays_within_a_pixel_at_zoom_14(results):
+def test_display_geometry_stays_within_a_pixel_and_a_quarter_at_zoom_14(results):
     for result in results.values():
         lines = result.frame[result.frame["kind"].isin(["segment", "border"])]
         for geom in lines.geometry:
             simple = shapely.MultiLineString([[(x, y) for y, x in part] for part in display.display_coords(geom)])
             lat = max(abs(geom.bounds[1]), abs(geom.bounds[3]))
             px = 360 / (256 * 2**14) * math.cos(math.radians(lat))
-            assert shapely.hausdorff_distance(geom, simple) < px, result.layer.id
+            # a pixel of simplification (Leaflet's own smoothing) and a quarter of rounding
+            assert shapely.hausdorff_distance(geom, simple) < 1.25 * px, result.layer.id
             # the page gets exactly these coordinates, as encoded polylines a fraction of the JSON's size
             parts, decimals = display.encoded_parts(geom)
             assert [polyline.decode(p, decimals) for p in parts] == [

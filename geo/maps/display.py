@@ -12,8 +12,9 @@ import shapely
 
 #: Display geometry: the zoom level the map must look exact at, and the error allowed there.
 TARGET_ZOOM = 14
-#: Douglas-Peucker tolerance, in screen pixels at TARGET_ZOOM (rounding adds at most a quarter pixel).
-SIMPLIFY_PX = 0.5
+#: Douglas-Peucker tolerance, in screen pixels at TARGET_ZOOM: Leaflet's own smoothing (``smoothFactor`` 1)
+#: simplifies by a pixel when it draws, so the line looks the same; rounding adds at most a quarter pixel.
+SIMPLIFY_PX = 1.0
 
 
 def display_tolerance(max_abs_lat: float, zoom: int = TARGET_ZOOM) -> tuple[float, int]:

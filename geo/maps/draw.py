@@ -19,7 +19,7 @@ from ..export import layer_bounds, places_in
 from ..text.names import fold
 from .basemap import KeepInside, add_basemap, basemap_area
 from .display import display_coords  # noqa: F401  (re-exported for notebooks)
-from .elements import EncodedLine, Label, Popup, Spread
+from .elements import EncodedLine, Label, Popup, Spread, compact
 from .legend import SCHEMATIC_WORDS, legend_html
 from .page import NARROW_PX, Chrome, LegendControl, StoryView, slim
 from .style import (CROSSING_ICONS, LABEL_PRIORITY, ROLE_RADIUS, SCHEMATIC_DASH,
@@ -170,6 +170,7 @@ def _draw_station(group, layer, row, labelled: bool = True):
         radius = ROLE_RADIUS.get(row.role, 3.5)
         marker = folium.CircleMarker(where, radius=radius, color=layer.color, fill=True, fill_color="#ffffff",
                                      fill_opacity=1, weight=2, class_name=f"cm-station cm-role-{slug(row.role)}")
+        marker.options = compact(marker.options)
         gap = radius + 4
     marker.add_child(Popup("<br>".join(body)))
     if labelled:

@@ -35,6 +35,19 @@ def js_strings(values: list[str]) -> str:
     return text
 
 
+#: Leaflet's defaults for path options: options equal to them are left out of the page.
+LEAFLET_PATH_DEFAULTS = {
+    "stroke": True, "opacity": 1.0, "lineCap": "round", "lineJoin": "round", "dashArray": None, "dashOffset": None,
+    "fillOpacity": 0.2, "fillRule": "evenodd", "bubblingMouseEvents": True, "smoothFactor": 1.0, "noClip": False,
+}
+
+
+def compact(options: dict, defaults: dict | None = None) -> dict:
+    """``options`` without the entries Leaflet would take anyway (:data:`LEAFLET_PATH_DEFAULTS`)."""
+    defaults = LEAFLET_PATH_DEFAULTS if defaults is None else defaults
+    return {k: v for k, v in options.items() if k not in defaults or defaults[k] != v}
+
+
 class EncodedLine(MacroElement):
     """A Leaflet polyline (one or more parts) from a shapely line, simplified for display.
 
@@ -62,9 +75,7 @@ class EncodedLine(MacroElement):
         self.parts, self.precision = encoded_parts(geom, zoom, ref_lat)
         self.parts_js = js_strings(self.parts)
         self.kind = "polygon" if polygon else "polyline"
-        self.options = path_options(line=not polygon, **options)
-        if polygon:
-            self.options["fillRule"] = "evenodd"
+        self.options = compact(path_options(line=not polygon, **options))
 
     @property
     def empty(self) -> bool:

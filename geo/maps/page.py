@@ -246,14 +246,17 @@ class LegendControl(MacroElement):
 
 
 _ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+#: Template indentation and blank lines (no template literal or <pre> spans lines in these pages).
+_INDENT = re.compile(r"\n[ \t]*(?:\n[ \t]*)*")
 
 
 def render_html(fmap: folium.Map) -> str:
-    """The map as one HTML page, with Folium's random element ids renumbered in order.
+    """The map as one HTML page, with Folium's random element ids renumbered in order and no indentation.
 
     The same map always gives the same bytes, so a map rebuilt from a snapshot
     is identical to the published one and two builds can be diffed.
     """
     html = fmap.get_root().render()
     ids: dict[str, str] = {}
-    return _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids):032x}"), html)
+    html = _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids):032x}"), html)
+    return _INDENT.sub("\n", html)

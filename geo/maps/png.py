@@ -35,6 +35,17 @@ TILE_TIMEOUT_MS = 8_000
 STATIC_CSS = (".leaflet-control-zoom,.leaflet-control-layers,.leaflet-control-fullscreen,.cm-whole,.cm-legend-toggle"
               "{display:none!important}"
               ".cm-legend .cm-legend-body{display:block!important;max-height:none!important;overflow:visible!important}")
+#: A legend taller than the image is scaled down (from its bottom-right corner) until it fits.
+FIT_LEGEND_JS = """() => {
+  const legend = document.querySelector('.cm-legend');
+  if (!legend) return 1;
+  const r = legend.getBoundingClientRect(), room = r.bottom - 8;
+  if (r.height <= room) return 1;
+  const k = room / r.height;
+  legend.style.transformOrigin = 'bottom right';
+  legend.style.transform = `scale(${k})`;
+  return k;
+}"""
 #: The legend's box lies wholly inside the image.
 LEGEND_INSIDE_JS = """() => {
   const legend = document.querySelector('.cm-legend');
@@ -175,6 +186,7 @@ class _Session:
             requested, loaded = page.evaluate(TILES_LOADED_JS)
             if requested and not loaded:
                 return Rendered(None, seconds, errors, tiles_failed=True)
+            page.evaluate(FIT_LEGEND_JS)
             legend_inside = page.evaluate(LEGEND_INSIDE_JS)
             png = page.screenshot(type="png")
         finally:
