@@ -12,25 +12,46 @@ import logging
 import os
 import sys
 
-from . import __version__, settings
+from . import progress, settings
 from .errors import CorridorMapError, InputError
 
 EXIT_USAGE = 2
 #: ``geoparse`` of an archive finished, but some documents or shards were skipped (listed in errors.csv).
 EXIT_PARTIAL = 3
 
+EXAMPLES = """examples:
+  corridormap build article.txt --osm-dir ../shared/osm --out output/
+        maps for an article, from a local OSM extract; open output/index.html
+  corridormap build article.txt --self-contained --out output/
+        the same, as single HTML files that work offline and in strict CMSs
+  cat article.html | corridormap build - --embed --png
+        the article from standard input; iframe snippets and PNG images too
+  corridormap mentions article.txt
+        the places found, with low-confidence and ambiguous picks marked
+  corridormap build article.txt --fixes fixes.toml
+        with hand corrections (pin a mention to a GeoNames id or a point, or drop it)
+"""
+
+FIXES_HELP = """TOML corrections applied before drawing: [[fix]] entries with mention = "Georgia" and either
+geonames_id = 614540, or lat = .. and lon = .., or drop = true"""
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="corridormap",
         description="Turn news text about transport geopolitics into interactive, embeddable maps.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
-    parser.add_argument("--version", action="version", version=f"corridormap {__version__}")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress messages on stderr (shown on a terminal, or with CORRIDORMAP_PROGRESS=1)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build = sub.add_parser("build", help="build the corridor maps (HTML + GeoJSON), with the article's places")
-    build.add_argument("article", nargs="?", help="article file (text, Markdown or HTML); omit for the corridors alone")
+    build = sub.add_parser("build", help="build the corridor maps (HTML + GeoJSON), with the article's places",
+                           epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    build.add_argument("article", nargs="?",
+                       help="article file (text, Markdown or HTML), '-' for standard input; omit for the corridors alone")
     build.add_argument("--out", default="output", help="output folder (default: output/)")
     build.add_argument("--layer", action="append", dest="layers", metavar="ID",
                        help="build this layer whatever the article names (repeatable; see `corridormap layers`); "
@@ -48,16 +69,21 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--self-contained", action="store_true",
                        help="inline every JavaScript and CSS asset (works offline and in CMSs that block third-party scripts)")
     build.add_argument("--png", action="store_true",
-                       help="also write a PNG image of each map (needs headless Chromium)")
+                       help="also write a PNG image of each map (needs headless Chromium; without map tiles it "
+                            "uses the offline base map)")
+    build.add_argument("--fixes", metavar="PATH", help=FIXES_HELP)
 
-    mentions = sub.add_parser("mentions", help="list the place mentions found in an article")
-    mentions.add_argument("article")
+    mentions = sub.add_parser("mentions", help="list the place mentions found in an article",
+                              epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mentions.add_argument("article", help="article file, or '-' for standard input")
     mentions.add_argument("--format", choices=["table", "json"], default="table")
     mentions.add_argument("--online-geocoding", action="store_true")
+    mentions.add_argument("--fixes", metavar="PATH", help=FIXES_HELP)
 
     sub.add_parser("layers", help="list the layer definitions in layers/")
 
-    snapshot = sub.add_parser("snapshot", help="save every layer's OSM data (GeoPackage + manifest) to rebuild maps later")
+    snapshot = sub.add_parser("snapshot", help="save the layers' OSM data (GeoPackage + manifest) to rebuild maps later; "
+                              "layers with no data are left out with a warning unless named with --layer")
     snapshot.add_argument("--out", help="snapshot folder (replaced atomically)")
     snapshot.add_argument("--bundled", action="store_true",
                           help="rewrite the snapshot shipped in the package (geometry reduced for zoom 14; "
@@ -133,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s: %(message)s")
     if not args.debug:  # Dask reports cluster start and stop at INFO and WARNING; the CLI reports failed shards itself
         logging.getLogger("distributed").setLevel(logging.ERROR)
+    progress.enable(not args.quiet and args.command in ("build", "mentions", "snapshot")
+                    and (settings.progress_always or sys.stderr.isatty()))
     try:
         settings.check_environment()
         return COMMANDS[args.command](args)
@@ -165,7 +193,7 @@ def cmd_build(args) -> int:
         osm_dir=args.osm_dir, snapshot_dir=args.snapshot, offline=args.offline, refresh=args.refresh,
         network_budget_s=args.network_budget,
         online_geocoding=args.online_geocoding, tiles=args.tiles,
-        embed=args.embed, self_contained=args.self_contained, png=args.png,
+        embed=args.embed, self_contained=args.self_contained, png=args.png, fixes=args.fixes,
     )
     for warning in report.warnings:
         print(f"corridormap: warning: {warning}", file=sys.stderr)
@@ -187,34 +215,71 @@ def cmd_build(args) -> int:
     for name, snippet in report.embeds.items():
         print(f"\nembed snippet for {name}.html (the iframe loads {name}.html from the same folder):\n{snippet}", end="")
     print(f"done in {report.seconds:.1f} s")
+    for line in closing_lines(report.files, args.self_contained):
+        print(line)
     return 0
 
 
+def closing_lines(written: list, self_contained: bool) -> list[str]:
+    """What to open, and how to get an offline file."""
+    index = next((p for p in written if p.name == "index.html"), None)
+    if index is None:
+        return []
+    lines = [f"open {index} in a browser (one map per layer beside it)"]
+    if self_contained:
+        lines.append("these HTML files are self-contained: they work offline and in CMSs that block outside scripts")
+    else:
+        lines.append("these HTML files load Leaflet from a CDN; add --self-contained for files that work offline")
+    return lines
+
+
 def cmd_mentions(args) -> int:
+    from .pipeline import resolve_mentions
     from .text.article import read_article
-    from .text.resolve import resolve
-    from .text.mentions import extract_mentions
+    from .text.fixes import read_fixes
 
     text = read_article(args.article)
-    mentions = extract_mentions(text)
-    places = resolve(mentions, text, online=args.online_geocoding)
-    rows = [mention_record(m, p) for m, p in zip(mentions, places)]
+    fixes = read_fixes(args.fixes) if args.fixes else None
+    mentions, places = resolve_mentions(text, online=args.online_geocoding, fixes=fixes)
+    rows = [mention_record(m, p, fixes) for m, p in zip(mentions, places)]
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
-    header = f"{'mention':<28} {'span':>11}  {'resolved place':<26} {'cc':<3} {'lat':>8} {'lon':>9}  score"
+    header = f"{'mention':<28} {'span':>11}  {'resolved place':<26} {'cc':<3} {'lat':>8} {'lon':>9}  score  check"
     print(header)
     print("-" * len(header))
     for r in rows:
         lat = f"{r['lat']:8.3f}" if r["lat"] is not None else f"{'—':>8}"
         lon = f"{r['lon']:9.3f}" if r["lon"] is not None else f"{'—':>9}"
+        score = f"{r['score']:.3f}" if r["score"] is not None else "—"
         print(f"{r['text'][:28]:<28} {r['start']:>5}-{r['end']:<5}  {(r['name'] or 'unresolved')[:26]:<26} "
-              f"{(r['country'] or ''):<3} {lat} {lon}  {r['score'] if r['score'] is not None else '—'}")
-    print(f"{len(rows)} mentions, {sum(r['lat'] is not None for r in rows)} resolved")
+              f"{(r['country'] or ''):<3} {lat} {lon}  {score:<5}  {', '.join(r['flags'])}")
+    flagged = sum(bool(set(r["flags"]) & {"low confidence", "ambiguous"}) for r in rows)
+    print(f"{len(rows)} mentions, {sum(r['lat'] is not None for r in rows)} resolved, {flagged} to check "
+          "(low confidence or ambiguous: fix them with --fixes)")
     return 0
 
 
-def mention_record(mention, place) -> dict:
+def pick_flags(place, fixes=None, text: str = "") -> list[str]:
+    """Why a reader should check a pick: ``set by hand``, ``unresolved``, ``low confidence``, ``ambiguous``.
+
+    Low confidence: score under :data:`geo.settings.low_confidence`. Ambiguous: another candidate
+    scored within :data:`geo.settings.ambiguous_margin` of the pick.
+    """
+    if fixes and fixes.set_by_hand([text]):
+        return ["set by hand"]
+    if place is None:
+        return ["unresolved"]
+    flags = []
+    if float(place.score) < settings.low_confidence:
+        flags.append("low confidence")
+    rivals = [c for c in (place.candidates or ()) if len(c) >= 5 and (c[0], c[1]) != (place.name, place.country)]
+    if any(float(place.score) - float(c[4]) <= settings.ambiguous_margin for c in rivals):
+        flags.append("ambiguous")
+    return flags
+
+
+def mention_record(mention, place, fixes=None) -> dict:
     """One mention as the JSON record of ``corridormap mentions --format json``."""
     return {
         "text": mention.text, "start": mention.start, "end": mention.end, "sentence": mention.sentence,
@@ -222,7 +287,19 @@ def mention_record(mention, place) -> dict:
         "lat": round(place.lat, 5) if place else None, "lon": round(place.lon, 5) if place else None,
         "geonames_id": place.geonames_id if place else None,
         "score": round(float(place.score), 3) if place else None,
+        "flags": pick_flags(place, fixes, mention.text),
     }
+
+
+def version() -> str:
+    """The installed package's version (the source tree's when not installed)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("corridormap")
+    except PackageNotFoundError:
+        return "0.1.0 (source tree)"
 
 
 def cmd_layers(args) -> int:
@@ -306,7 +383,7 @@ def cmd_snapshot(args) -> int:
     folder = snapshot_layers(
         layer_ids, out, osm_dir=args.osm_dir, offline=args.offline, refresh=args.refresh,
         zoom=settings.bundled_zoom if args.bundled else None, osm_date=args.osm_date,
-        osm_date_note=args.osm_date_note, skip_missing=args.bundled,
+        osm_date_note=args.osm_date_note, skip_missing=args.bundled or not args.layers,
     )
     manifest = read_manifest(folder)
     size_kb = sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) / 1024

@@ -8,13 +8,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
 
-from . import files, settings
+from . import files, progress, settings
 from .corridors.build import LayerResult, build_layer, layer_cache_key, named_route_result
 from .corridors.choose import choose_layers
 from .corridors.layers import Layer, list_layers, load_layer, read_layer
@@ -29,6 +30,7 @@ from .maps.page import render_html
 from .osm.budget import budget_seconds, network_budget
 from .osm.sources import check_sources
 from .text.article import read_article
+from .text.fixes import Fixes, read_fixes
 from .text.mention_frame import mention_frame
 from .text.mentions import Mention, extract_mentions
 from .text.names import fold
@@ -56,8 +58,15 @@ class BuildReport:
     not_drawn: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
-def article_places(text: str, *, online: bool = False, overrides: dict | None = None) -> tuple[list, gpd.GeoDataFrame]:
+def article_places(text: str, *, online: bool = False, overrides: dict | None = None,
+                   fixes: Fixes | None = None) -> tuple[list, gpd.GeoDataFrame]:
     """Extract and resolve the place mentions of ``text``.
+
+    Parameters
+    ----------
+    fixes : Fixes, optional
+        Corrections (``--fixes``): dropped mentions go, pinned ones are placed as told and
+        marked ``set_by_hand``.
 
     Returns
     -------
@@ -65,9 +74,32 @@ def article_places(text: str, *, online: bool = False, overrides: dict | None = 
         The mentions (list of geo.text.mentions.Mention) and one GeoDataFrame row per
         resolved place (see :func:`geo.text.mention_frame.mention_frame`).
     """
+    mentions, resolved = resolve_mentions(text, online=online, overrides=overrides, fixes=fixes)
+    return mentions, place_frame(mentions, resolved, fixes)
+
+
+def place_frame(mentions: list, resolved: list, fixes: Fixes | None = None) -> gpd.GeoDataFrame:
+    """:func:`geo.text.mention_frame.mention_frame`, with ``set_by_hand`` when corrections were applied."""
+    frame = mention_frame(mentions, resolved)
+    if fixes and len(frame):
+        frame["set_by_hand"] = [fixes.set_by_hand(texts) for texts in frame["texts"]]
+    return frame
+
+
+def resolve_mentions(text: str, *, online: bool = False, overrides: dict | None = None,
+                     fixes: Fixes | None = None) -> tuple[list, list]:
+    """(mentions, places): the article's mentions, corrections applied, and one Place (or None) each."""
+    progress.step("finding the places the article names (loads the language model)")
     mentions = extract_mentions(text)
-    resolved = resolve(mentions, text, online=online, overrides=overrides)
-    return mentions, mention_frame(mentions, resolved)
+    if fixes:
+        mentions = fixes.keep(mentions)
+        overrides = {**fixes.pins, **(overrides or {})}
+    from .text import gazetteer
+
+    if not gazetteer.cache_file().is_file():
+        progress.step("building the place-name gazetteer (first run only, about half a minute)")
+    progress.step(f"resolving {len(mentions)} mentions")
+    return mentions, resolve(mentions, text, online=online, overrides=overrides)
 
 
 #: Infrastructure names worth a search for an OSM route relation (a line, not a bridge or checkpoint).
@@ -175,6 +207,7 @@ def build_layers(layers: list[Layer], *, network_budget_s: float | None = None,
     results = []
     with network_budget(network_budget_s):
         for layer in layers:
+            progress.step(f"building layer {layer.id}")
             result = build_layer(layer, **source_options)
             if result.network_failed and not source_options.get("offline"):
                 source_options = {**source_options, "offline": True}
@@ -205,6 +238,7 @@ def build(
     embed: bool = False,
     self_contained: bool = False,
     png: bool = False,
+    fixes: str | Path | Fixes | None = None,
 ) -> BuildReport:
     """Build one map per chosen layer plus ``index.html`` with all of them, and GeoJSON beside each.
 
@@ -243,7 +277,10 @@ def build(
     self_contained : bool
         Inline every JavaScript and CSS asset (works offline and in CMSs that block third-party scripts).
     png : bool
-        Also write ``<name>.png`` of each map (headless Chromium, see :mod:`geo.maps.png`).
+        Also write ``<name>.png`` of each map (headless Chromium, see :mod:`geo.maps.png`); when no
+        tile loads, the image is drawn on the offline base map, with a warning.
+    fixes : path or Fixes, optional
+        Corrections file (see :mod:`geo.text.fixes`).
     """
     if png:
         from .maps.png import chromium_path, render_pngs
@@ -256,11 +293,13 @@ def build(
     list_layers()  # every layer file is checked before the article is parsed
     check_sources([], osm_dir, snapshot_dir)
     files.check_output_dir(out_dir)
+    if fixes is not None and not isinstance(fixes, Fixes):
+        fixes = read_fixes(fixes)
     # The same inputs as this process's last build (a notebook cell run again) give the same files. Only
     # when nothing is fetched live (--osm-dir, --snapshot or --offline) and every layer's data is known.
     source_options = dict(osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
     memo_key = None
-    if not (png or online_geocoding or refresh) and (osm_dir is not None or snapshot_dir is not None or offline):
+    if not (png or online_geocoding or fixes or refresh) and (osm_dir is not None or snapshot_dir is not None or offline):
         candidates = ([load_layer(i) for i in layer_ids] if layer_ids else list_layers())
         candidates += [read_layer(Path(p)) for p in layer_files or ()]
         memo_key = _inputs_key(text, candidates, source_options, layer_ids, all_layers, tiles, embed, self_contained)
@@ -270,9 +309,8 @@ def build(
     resolved: list = []
     place_rows = None
     if text is not None:
-        mentions = extract_mentions(text)
-        resolved = resolve(mentions, text, online=online_geocoding)
-        place_rows = mention_frame(mentions, resolved)
+        mentions, resolved = resolve_mentions(text, online=online_geocoding, fixes=fixes)
+        place_rows = place_frame(mentions, resolved, fixes)
     layers, chosen, warnings = pick_layers(text, mentions, resolved, place_rows, layer_ids=layer_ids,
                                            layer_files=layer_files or (), all_layers=all_layers)
     check_sources([layer.id for layer in layers], osm_dir, snapshot_dir)
@@ -292,6 +330,10 @@ def build(
     if place_rows is not None:
         place_rows = relate(place_rows, results)
     note = "" if place_rows is None or len(place_rows) else "No places found in the article."
+    progress.step("drawing the maps")
+    maps: dict[str, tuple[list, str, str]] = {r.layer.id: ([r], r.layer.title, r.layer.subtitle) for r in results}
+    maps["index"] = (results, "Corridors: " + ", ".join(r.layer.title for r in results),
+                     "All layers; toggle them in the layer control")
     for result in results:
         report.sources[result.layer.id] = result.source
         report.details[result.layer.id] = result.detail
@@ -299,24 +341,27 @@ def build(
     folder = Path(out_dir)
     with files.staged_dir(folder) as stage:  # every file of this build, or none, replaces the folder's
         written = []
-        for result in results:
-            missing = not_drawn(unresolved, place_rows, [result], unlayered) if text is not None else {}
-            report.not_drawn[result.layer.id] = missing
-            fmap = build_map([result], place_rows, title=result.layer.title, subtitle=result.layer.subtitle,
-                             tiles=tiles, note=note, not_drawn=missing)
-            written += _write_map(stage, result.layer.id, fmap, layer_features(result, place_rows), report,
-                                  [result], place_rows, embed=embed, self_contained=self_contained)
-        title = "Corridors: " + ", ".join(r.layer.title for r in results)
-        missing = not_drawn(unresolved, place_rows, results, unlayered) if text is not None else {}
-        report.not_drawn["index"] = missing
-        fmap = build_map(results, place_rows, title=title, subtitle="All layers; toggle them in the layer control",
-                         tiles=tiles, note=note, not_drawn=missing)
-        index = concat([r.frame for r in results]
-                       + ([places_in(place_rows, layer_bounds(results))] if place_rows is not None else []))
-        written += _write_map(stage, "index", fmap, index, report, results, place_rows,
-                              embed=embed, self_contained=self_contained)
+        for name, (drawn, title, subtitle) in maps.items():
+            missing = not_drawn(unresolved, place_rows, drawn, unlayered) if text is not None else {}
+            report.not_drawn[name] = missing
+            fmap = build_map(drawn, place_rows, title=title, subtitle=subtitle, tiles=tiles, note=note,
+                             not_drawn=missing)
+            features = (layer_features(drawn[0], place_rows) if name != "index" else
+                        concat([r.frame for r in drawn]
+                               + ([places_in(place_rows, layer_bounds(drawn))] if place_rows is not None else [])))
+            written += _write_map(stage, name, fmap, features, report, drawn, place_rows,
+                                  embed=embed, self_contained=self_contained, subtitle=subtitle)
         if png:
-            written += render_pngs([f for f in written if f.suffix == ".html" and ".embed" not in f.name])
+            progress.step("taking PNG images with headless Chromium")
+            with tempfile.TemporaryDirectory(prefix="corridormap-png-") as scratch:
+                def offline_html(html_path: Path) -> Path:
+                    drawn, title, subtitle = maps[html_path.stem]
+                    fmap = build_map(drawn, place_rows, title=title, subtitle=subtitle, tiles="none", note=note,
+                                     not_drawn=report.not_drawn[html_path.stem])
+                    return files.write_text(Path(scratch) / html_path.name, render_html(fmap))
+
+                written += render_pngs([f for f in written if f.suffix == ".html" and ".embed" not in f.name],
+                                       offline_html=offline_html, warn=report.warnings.append)
     report.files = [folder / path.name for path in written]
     report.seconds = time.perf_counter() - start
     if memo_key is not None:
@@ -352,7 +397,7 @@ def _replay(recent: tuple[BuildReport, list[tuple[str, bytes]]], out_dir: str | 
 
 
 def _write_map(folder: Path, name: str, fmap, features: gpd.GeoDataFrame, report: BuildReport, results: list,
-               place_rows, *, embed: bool = False, self_contained: bool = False) -> list[Path]:
+               place_rows, *, embed: bool = False, self_contained: bool = False, subtitle: str = "") -> list[Path]:
     html = render_html(fmap)
     if self_contained:
         html, missing = assets.inline_assets(html)
@@ -363,7 +408,7 @@ def _write_map(folder: Path, name: str, fmap, features: gpd.GeoDataFrame, report
     if embed:
         shown = None if place_rows is None else places_in(place_rows, layer_bounds(results))
         title = "Map: " + ", ".join(r.layer.title for r in results)
-        snippet = embed_snippet(html_path.name, title, describe(results, shown))
+        snippet = embed_snippet(html_path.name, title, describe(results, shown), subtitle=subtitle)
         report.embeds[name] = snippet
         written.append(files.write_text(folder / f"{name}.embed.html", snippet))
     return written

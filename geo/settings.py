@@ -129,6 +129,21 @@ layer_place_km = 30.0
 #: Default base map for HTML output.
 default_tiles = "light"
 
+#: Progress messages on stderr even when it is not a terminal (env ``CORRIDORMAP_PROGRESS=1``); on a
+#: terminal they are always shown (``--quiet`` hides them).
+progress_always = os.environ.get("CORRIDORMAP_PROGRESS", "0") == "1"
+
+#: ``--png``: let headless Chromium fetch map tiles (env ``CORRIDORMAP_PNG_TILES=0``: never; the
+#: images then use the offline base map, as they do whenever no tile loads).
+png_fetch_tiles = os.environ.get("CORRIDORMAP_PNG_TILES", "1") != "0"
+
+#: Opening view: the article's towns within this distance of a drawn line frame the map ...
+story_near_km = 100.0
+#: ... at this zoom at most (a story of two nearby towns still shows their surroundings).
+story_max_zoom = 9
+#: A border map opens on its crossings at this zoom at most (about 40 km across at 1,400 px, 41° N).
+border_open_zoom = 12
+
 #: Attribution printed on every map and in every GeoJSON file.
 ATTRIBUTION_OSM = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap contributors</a> (ODbL)'
 ATTRIBUTION_GEONAMES = '<a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)'
@@ -162,6 +177,10 @@ ruler_min_population = 100_000
 ruler_min_strength_free = 2
 #: Geoparsing: longest name the ruler tries, in tokens.
 ruler_max_tokens = 6
+#: `corridormap mentions`: picks scoring under this are marked "low confidence" ...
+low_confidence = 0.5
+#: ... and picks whose runner-up scored within this margin "ambiguous".
+ambiguous_margin = 0.1
 #: Geoparsing: how many other candidates a resolved place keeps.
 max_candidates = 5
 #: Geoparsing: gazetteer names the ruler never matches on its own (ordinary words that are also

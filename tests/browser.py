@@ -183,6 +183,7 @@ def open_map(
     *,
     click_selector: str | None = None,
     serve_assets: bool = True,
+    viewport: dict[str, int] | None = None,
 ) -> Iterator[BrowserResult]:
     """Open a saved map in headless Chromium and collect what goes wrong.
 
@@ -198,6 +199,8 @@ def open_map(
     serve_assets : bool, default True
         Serve CDN assets from local copies and tiles as blank PNGs; when
         False, abort every http(s) request (to test self-contained HTML).
+    viewport : dict, optional
+        ``{"width": ..., "height": ...}`` in CSS pixels (default :data:`VIEWPORT`).
 
     Yields
     ------
@@ -210,7 +213,7 @@ def open_map(
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport=VIEWPORT)
+            page = browser.new_page(viewport=viewport or VIEWPORT)
             result = BrowserResult(page=page)
             page.route("**/*", _route_handler(result, serve_assets))
             page.on("console", _console_handler(result))

@@ -114,7 +114,7 @@ def test_mentions_json_has_the_documented_fields(capsys, example_article):
     assert code == 0
     rows = json.loads(out)
     assert rows and all(set(r) == {"text", "start", "end", "sentence", "name", "country", "lat", "lon",
-                                   "geonames_id", "score"} for r in rows)
+                                   "geonames_id", "score", "flags"} for r in rows)
     text = example_article.read_text(encoding="utf-8")
     assert all(text[r["start"]:r["end"]] == r["text"] for r in rows)
     derbent = next(r for r in rows if r["text"] == "Derbent")
@@ -164,3 +164,75 @@ def test_mentions_into_a_closed_pipe_ends_quietly(tmp_path):
     proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, cwd=repo, timeout=300)
     assert proc.stdout.startswith("mention"), proc.stdout
     assert "error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+# --- a CLI that talks, stdin, corrections ------------------------------------------------------
+
+def test_version_and_help_with_examples(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("corridormap ")
+    with pytest.raises(SystemExit):
+        cli.main(["build", "--help"])
+    out = capsys.readouterr().out
+    assert "examples:" in out and "--self-contained" in out and "--fixes" in out and "build -" in out
+
+
+def test_fixes_file_errors_are_one_line(capsys, tmp_path):
+    bad = tmp_path / "fixes.toml"
+    for text, needle in (('[[fix]]\nmention = "Baku"\n', "give geonames_id"),
+                         ('[[fix]]\nmention = "Baku"\nlat = 95\nlon = 10\n', "not on Earth"),
+                         ('[[fix]]\nmention = "Baku"\ngeonames_id = 1\ncolour = "red"\n', "unknown key colour"),
+                         ("[[fix]\n", "not valid TOML")):
+        bad.write_text(text, encoding="utf-8")
+        code, _, err = run(capsys, "build", "--fixes", bad, "--out", tmp_path / "out")
+        _assert_one_line_error(code, err, needle)
+    code, _, err = run(capsys, "build", "--fixes", tmp_path / "none.toml", "--out", tmp_path / "out")
+    _assert_one_line_error(code, err, "not found")
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+ARTICLE_FOR_FIXES = ("Freight from Moscow reaches Derbent and then Baku. Officials in Baku said the Samur bridge "
+                     "matters. Lenin would have approved.")
+
+
+def test_mentions_from_stdin_apply_fixes_and_flag_picks(capsys, monkeypatch, tmp_path):
+    import io
+    import sys
+
+    fixes = tmp_path / "fixes.toml"
+    fixes.write_text('[[fix]]\nmention = "baku"\nlat = 40.5\nlon = 50.0\n\n[[fix]]\nmention = "Moscow"\ndrop = true\n',
+                     encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(ARTICLE_FOR_FIXES.encode("utf-8"))))
+    monkeypatch.setattr(settings, "progress_always", True)  # stderr is no terminal here
+    code, out, err = run(capsys, "mentions", "-", "--format", "json", "--fixes", fixes)
+    assert code == 0
+    rows = json.loads(out)
+    assert "Moscow" not in {r["text"] for r in rows}
+    baku = [r for r in rows if r["text"] == "Baku"]
+    assert len(baku) == 2 and all((r["lat"], r["lon"], r["flags"]) == (40.5, 50.0, ["set by hand"]) for r in baku)
+    assert "finding the places" in err  # progress on stderr, the JSON alone on stdout
+    assert all(isinstance(r["flags"], list) for r in rows)
+
+
+def test_build_talks_applies_fixes_and_says_what_to_open(capsys, tmp_path, osm_dir, monkeypatch):
+    monkeypatch.setattr(settings, "progress_always", True)
+    article = tmp_path / "article.txt"
+    article.write_text(ARTICLE_FOR_FIXES, encoding="utf-8")
+    fixes = tmp_path / "fixes.toml"
+    fixes.write_text('[[fix]]\nmention = "Derbent"\nlat = 42.0\nlon = 48.3\n', encoding="utf-8")
+    out_dir = tmp_path / "out"
+    code, out, err = run(capsys, "build", article, "--layer", "north-south", "--osm-dir", osm_dir, "--out", out_dir,
+                         "--fixes", fixes)
+    assert code == 0
+    steps = [line for line in err.splitlines() if line.startswith("corridormap: [")]
+    assert any("building layer north-south" in s for s in steps) and any("drawing the maps" in s for s in steps)
+    closing = out.strip().splitlines()[-2:]
+    assert closing[0] == f"open {out_dir / 'index.html'} in a browser (one map per layer beside it)"
+    assert "--self-contained" in closing[1]
+    features = json.loads((out_dir / "north-south.geojson").read_text())["features"]
+    derbent = next(f for f in features if f["properties"]["kind"] == "mention" and f["properties"]["name"] == "Derbent")
+    assert derbent["geometry"]["coordinates"] == [48.3, 42.0] and derbent["properties"]["set_by_hand"] is True
+    from tests.pages import page_strings
+
+    assert "Position set by hand" in page_strings((out_dir / "north-south.html").read_text())

@@ -7,6 +7,7 @@ import math
 import re
 from types import SimpleNamespace
 
+import polyline
 import pytest
 import shapely
 
@@ -16,6 +17,7 @@ from geo.text import mention_frame as places
 from geo.corridors.layers import list_layers
 from geo.maps import display, draw, legend, style
 from tests.conftest import need_shared
+from tests.pages import legend_of, page_strings
 
 BUDGET_BYTES = 2 * 1024 * 1024
 EVIL = 'Baku <script>alert("x")</script> `${document.cookie}` \\ {{ 7*7 }}'
@@ -57,7 +59,8 @@ def test_light_base_map_is_the_one_shown(results):
 def test_tiles_none_draws_natural_earth_outlines_without_tile_server(results):
     html = render_html(results, ["ru-az-border"], tiles="none")
     assert "L.tileLayer" not in html
-    assert "Country outlines: Natural Earth" in html and '"Azerbaijan"' in html
+    assert "Base map: Natural Earth 1:10m land, lakes and borders" in page_strings(html) and '"Azerbaijan"' in html
+    assert "cm-basemap-land" in html and "cm-basemap-lakes" in html and "cm-basemap-borders" in html
 
 
 def test_layers_markers_and_chrome(results):
@@ -65,10 +68,10 @@ def test_layers_markers_and_chrome(results):
     ns = results["north-south"].frame
     assert html.count("cm-line cm-segment") == (ns["kind"] == "segment").sum() == 13
     n_ports = ((ns["kind"] == "station") & (ns["role"] == "port")).sum()
-    assert html.count('"cm-port"') == n_ports == 4
+    assert html.count('"cm-marker cm-port"') == n_ports == 4
     assert html.count("cm-station cm-role") == (ns["kind"] == "station").sum() - n_ports
-    assert html.count("L.AwesomeMarkers.icon") == 3
-    assert '"icon": "train"' in html and '"icon": "car"' in html
+    assert html.count("cm-crossing-rail") == 1 and html.count("cm-crossing-road") == 2
+    assert "AwesomeMarkers" not in html and "font-awesome" not in html and "jquery" not in html.lower()
     assert "L.control.fullscreen" in html and "L.control.layers" in html and "L.control.scale" in html
     assert "'cm-title'" in html and "cm-legend" in html
 
@@ -78,11 +81,6 @@ def test_construction_is_dashed_and_schematic_is_dotted(results):
     dashes = re.findall(r'"dashArray": (null|"[^"]*")', html)
     assert f'"{style.STATUS_DASH["construction"]}"' in dashes  # the Rasht-Astara missing link
     assert f'"{style.SCHEMATIC_DASH}"' in dashes and "null" in dashes
-
-
-def legend_of(html: str) -> str:
-    body = re.search(r"d\.innerHTML = (\".*?\"); L\.DomEvent\.disableScrollPropagation", html).group(1)
-    return json.loads(body)
 
 
 def test_legend_is_per_part_and_only_what_the_map_shows(results):
@@ -128,23 +126,27 @@ def test_mention_marker_size_grows_with_count():
     assert draw.mention_radius(1) < draw.mention_radius(4) < draw.mention_radius(20) <= 18
 
 
-def test_display_geometry_stays_within_a_pixel_at_zoom_12(results):
+def test_display_geometry_stays_within_a_pixel_at_zoom_14(results):
     for result in results.values():
         lines = result.frame[result.frame["kind"].isin(["segment", "border"])]
         for geom in lines.geometry:
             simple = shapely.MultiLineString([[(x, y) for y, x in part] for part in display.display_coords(geom)])
             lat = max(abs(geom.bounds[1]), abs(geom.bounds[3]))
-            px = 360 / (256 * 2**12) * math.cos(math.radians(lat))
+            px = 360 / (256 * 2**14) * math.cos(math.radians(lat))
             assert shapely.hausdorff_distance(geom, simple) < px, result.layer.id
+            # the page gets exactly these coordinates, as encoded polylines a fraction of the JSON's size
+            parts, decimals = display.encoded_parts(geom)
+            assert [polyline.decode(p, decimals) for p in parts] == [
+                [tuple(c) for c in part] for part in display.display_coords(geom)]
 
 
 def test_display_geometry_has_far_fewer_vertices_than_the_full_extract(results):
     need_shared("osm")  # the bundled snapshot is already simplified for zoom 14
     bam = results["bam"].frame
     seg = bam[bam["kind"] == "segment"].geometry
-    before = sum(len(g.coords) for g in seg)
-    after = sum(len(display.display_coords(g)[0]) for g in seg)
-    assert after < before * 0.5
+    as_json = sum(len(json.dumps(display.display_coords(g))) for g in seg)
+    encoded = sum(len(p) for g in seg for p in display.encoded_parts(g)[0])
+    assert encoded < as_json / 4
 
 
 def test_index_with_all_corridors_within_size_budget(osm_dir, tmp_path):

@@ -60,13 +60,15 @@ def broken_layers(tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def live_build(overpass_server, tmp_path_factory):
-    """``corridormap build --overpass-url URL`` of every layer, fresh cache.
+    """``corridormap build --overpass-url URL`` of the three seed layers, fresh cache.
 
     Returns (process, out dir, cache dir, the (query, status, body) exchanges with the server).
     """
     tmp = tmp_path_factory.mktemp("live")
     before = len(overpass_server.exchanges())
-    proc = corridormap("build", "--overpass-url", overpass_server.url, "--out", str(tmp / "out"), cache=tmp / "cache")
+    layers = [arg for layer_id in LAYERS for arg in ("--layer", layer_id)]  # the layers the region extract covers
+    proc = corridormap("build", *layers, "--overpass-url", overpass_server.url, "--out", str(tmp / "out"),
+                       cache=tmp / "cache")
     return proc, tmp / "out", tmp / "cache", overpass_server.exchanges()[before:]
 
 

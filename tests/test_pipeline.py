@@ -13,6 +13,7 @@ import pytest
 
 from geo import cli
 from geo.geodesy import geodesic_distance_km
+from tests.pages import page_strings
 from geo.text.place import is_area
 
 MAPS = ("bam", "north-south", "ru-az-border", "index")
@@ -69,7 +70,7 @@ def test_index_has_all_layers_and_the_articles_places(built):
     # countries, regions and seas are listed, not pinned (geo.text.place.is_area)
     pinned = [m for m in mentions.values()
               if not is_area(m["properties"]["feature_class"], m["properties"].get("feature_code") or "")]
-    assert page.count("cm-mention") == len(pinned)
+    assert page.count("cm-marker cm-mention") == len(pinned)
     # named infrastructure is listed in the legend, not pinned to a made-up point
     assert "Baikal-Amur Mainline (BAM)" in page
 
@@ -102,7 +103,7 @@ def test_popups_quote_the_sentences_with_count_and_relation(built):
     baku = _mentions(built, "north-south")["Baku"]["properties"]
     assert baku["relation"].startswith("on the North–South")
     page = (built / "bam.html").read_text(encoding="utf-8")
-    assert f"<mark>{marked}</mark>" in page
+    assert f"<mark>{marked}</mark>" in page_strings(page)
 
 
 def test_named_infrastructure_is_linked_to_its_layer(built):

@@ -128,7 +128,7 @@ def test_corrupt_cache_entry_is_rebuilt(layers_dir, osm, reads, damage, tmp_path
     assert len(reads) == 2
 
 
-def test_schematic_layers_are_not_cached(layers_dir, reads):
+def test_schematic_layers_are_not_cached(layers_dir, reads, no_bundle):
     result = corridors.build_layer(load_layer("ru-az-border"), offline=True)
     assert result.source == "schematic"  # no data to identify: nothing cached, nothing reused
     assert not route_cache.cache_path(load_layer("ru-az-border")).exists()

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
-import shapely
 from shapely.geometry import LineString, MultiLineString, Point
 from shapely.ops import linemerge
 
@@ -30,11 +29,14 @@ def natural_earth_path() -> Path:
 
 @lru_cache(maxsize=1)
 def countries() -> gpd.GeoDataFrame:
-    """All Natural Earth countries with ``iso2``, ``name`` and polygon ``geometry`` (EPSG:4326)."""
+    """All Natural Earth countries: ``iso2``, ``name``, label point (``label_x``, ``label_y``), ``min_label``
+    (the zoom from which Natural Earth names the country) and polygon ``geometry`` (EPSG:4326)."""
     frame = pyogrio.read_dataframe(
-        f"/vsizip/{natural_earth_path()}", columns=["ISO_A2_EH", "NAME_EN"], encoding="utf-8"
+        f"/vsizip/{natural_earth_path()}", columns=["ISO_A2_EH", "NAME_EN", "LABEL_X", "LABEL_Y", "MIN_LABEL"],
+        encoding="utf-8",
     )
-    frame = frame.rename(columns={"ISO_A2_EH": "iso2", "NAME_EN": "name"})
+    frame = frame.rename(columns={"ISO_A2_EH": "iso2", "NAME_EN": "name", "LABEL_X": "label_x", "LABEL_Y": "label_y",
+                                  "MIN_LABEL": "min_label"})
     return frame.set_crs(4326, allow_override=True)
 
 
@@ -97,17 +99,3 @@ def _as_int(value):
         return int(value)
     except (TypeError, ValueError):
         return value
-
-
-def outline_frame(bounds: tuple[float, float, float, float], pad_deg: float = 5.0) -> gpd.GeoDataFrame:
-    """Country outlines overlapping ``bounds`` (minx, miny, maxx, maxy), simplified for display at that extent."""
-    minx, miny, maxx, maxy = bounds
-    pad_deg = max(pad_deg, 0.75 * max(maxx - minx, maxy - miny))  # wide screens show more than the bounds
-    area = shapely.box(minx - pad_deg, max(miny - pad_deg, -90), maxx + pad_deg, min(maxy + pad_deg, 90))
-    frame = countries()
-    frame = frame[frame.intersects(area)].copy()
-    frame["geometry"] = frame.geometry.intersection(area)
-    # about a pixel at the zoom that shows ``bounds`` on a ~1,000 px wide map
-    tolerance = max(maxx - minx, maxy - miny) / 1000.0
-    frame["geometry"] = frame.geometry.simplify(tolerance, preserve_topology=True).set_precision(tolerance / 4)
-    return frame

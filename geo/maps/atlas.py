@@ -18,7 +18,8 @@ from folium import plugins
 from .. import settings
 from ..export import layer_bounds
 from .display import display_coords
-from .draw import add_outlines, new_map
+from .basemap import add_basemap
+from .draw import new_map
 from .page import LegendControl, fit
 from .style import MENTION_COLOR, escape
 
@@ -75,7 +76,7 @@ def atlas_map(places: gpd.GeoDataFrame, months: gpd.GeoDataFrame, segments: gpd.
     fmap = new_map(title, subtitle, tiles)
     bounds = layer_bounds(results)
     if (tiles or settings.default_tiles) == "none":
-        add_outlines(fmap, bounds)
+        add_basemap(fmap, bounds)
     colormap = _segment_colormap(segments)
     titles = {r.layer.id: r.layer.title for r in results}
     for result in results:

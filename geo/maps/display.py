@@ -1,13 +1,17 @@
-"""Display geometry: lines simplified and rounded to what a zoom level can show (smaller HTML, same picture)."""
+"""Display geometry: lines simplified and rounded to what a zoom level can show (smaller HTML, same picture).
+
+Lines travel to the page as Google encoded polylines (the ``polyline`` package), decoded there.
+"""
 
 from __future__ import annotations
 
 import math
 
+import polyline
 import shapely
 
 #: Display geometry: the zoom level the map must look exact at, and the error allowed there.
-TARGET_ZOOM = 12
+TARGET_ZOOM = 14
 #: Douglas-Peucker tolerance, in screen pixels at TARGET_ZOOM (rounding adds at most a quarter pixel).
 SIMPLIFY_PX = 0.5
 
@@ -25,8 +29,11 @@ def display_tolerance(max_abs_lat: float, zoom: int = TARGET_ZOOM) -> tuple[floa
     return SIMPLIFY_PX * px, decimals
 
 
-def display_geometry(geom, zoom: int = TARGET_ZOOM):
+def display_geometry(geom, zoom: int = TARGET_ZOOM, ref_lat: float | None = None):
     """``geom`` simplified (topology-preserving) and rounded for display at ``zoom``.
+
+    The pixel size is taken at the geometry's highest latitude, or at ``ref_lat`` when given
+    (a base map reaching the poles need not be exact there).
 
     Returns
     -------
@@ -36,16 +43,19 @@ def display_geometry(geom, zoom: int = TARGET_ZOOM):
     if geom is None or geom.is_empty:
         return geom, 6
     minx, miny, maxx, maxy = geom.bounds
-    tolerance, decimals = display_tolerance(max(abs(miny), abs(maxy)), zoom)
+    tolerance, decimals = display_tolerance(max(abs(miny), abs(maxy)) if ref_lat is None else ref_lat, zoom)
     return shapely.simplify(geom, tolerance, preserve_topology=True), decimals
 
 
 def display_coords(geom, zoom: int = TARGET_ZOOM) -> list[list[tuple[float, float]]]:
     """(lat, lon) lists, one per part, of a line simplified and rounded for ``zoom``."""
-    simple, decimals = display_geometry(geom, zoom)
+    return _rounded_parts(*display_geometry(geom, zoom))
+
+
+def _rounded_parts(simple, decimals: int) -> list[list[tuple[float, float]]]:
     parts = []
-    for part in getattr(simple, "geoms", [simple]):
-        if part.is_empty:
+    for part in _linear_parts(simple):
+        if part is None or part.is_empty:
             continue
         coords: list[tuple[float, float]] = []
         for x, y in part.coords:
@@ -55,3 +65,23 @@ def display_coords(geom, zoom: int = TARGET_ZOOM) -> list[list[tuple[float, floa
         if len(coords) > 1:
             parts.append(coords)
     return parts
+
+
+def encoded_parts(geom, zoom: int = TARGET_ZOOM, ref_lat: float | None = None) -> tuple[list[str], int]:
+    """A line (or a polygon's rings) as encoded polylines, one per part, and their precision in decimals.
+
+    Decoding gives exactly the coordinates of :func:`display_coords`.
+    """
+    simple, decimals = display_geometry(geom, zoom, ref_lat)
+    return [polyline.encode(part, decimals) for part in _rounded_parts(simple, decimals)], decimals
+
+
+def _linear_parts(geom) -> list:
+    """The lines of a geometry: its parts, and for polygons their rings."""
+    if geom is None or geom.is_empty:
+        return []
+    if geom.geom_type == "Polygon":
+        return [geom.exterior, *geom.interiors]
+    if hasattr(geom, "geoms"):
+        return [line for part in geom.geoms for line in _linear_parts(part)]
+    return [geom]

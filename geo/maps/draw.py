@@ -1,8 +1,8 @@
 """Draw built layers and the article's places as an interactive Folium map.
 
 Everything from the article or a layer file that reaches HTML goes through
-:func:`escape` (popups and tooltips are inserted into JavaScript template
-literals by Folium, so backticks, ``$`` and backslashes are escaped too).
+:func:`escape`; popups and labels travel as JSON strings (:mod:`geo.maps.elements`).
+Markers are inline HTML/SVG (no icon font), at least :data:`TAP_PX` wide to tap.
 """
 
 from __future__ import annotations
@@ -12,15 +12,20 @@ import math
 import folium
 import geopandas as gpd
 from folium import plugins
+from folium.utilities import JsCode
 
 from .. import settings
-from ..corridors import borders
 from ..export import layer_bounds, places_in
-from .display import display_coords
-from .legend import legend_html
-from .page import Chrome, LegendControl, fit
-from .style import (CROSSING_ICONS, MENTION_COLOR, MENTION_PANE, ROLE_RADIUS, STATUS_DASH, SCHEMATIC_DASH,
-                    SCHEMATIC_OPACITY, STATUS_LABEL, escape, label_zoom, pinned, slug, source_label)
+from ..text.names import fold
+from .basemap import KeepInside, add_basemap, basemap_area
+from .display import display_coords  # noqa: F401  (re-exported for notebooks)
+from .elements import EncodedLine, Label, Popup, Spread
+from .legend import SCHEMATIC_WORDS, legend_html
+from .page import NARROW_PX, Chrome, LegendControl, StoryView, slim
+from .style import (CROSSING_ICONS, LABEL_PRIORITY, ROLE_RADIUS, SCHEMATIC_DASH,
+                    SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL, escape, icon_svg, label_zoom, pinned, slug,
+                    source_label)
+from .view import opening_view
 
 #: Base maps: key -> (xyzservices provider name, label in the layer control).
 TILES = {
@@ -33,16 +38,8 @@ OPENRAILWAYMAP = (
     'Map style: &copy; <a href="https://www.openrailwaymap.org/">OpenRailwayMap</a> (CC-BY-SA); '
     "data &copy; OpenStreetMap contributors",
 )
-
-
-
-def _popup(body: str, width: int = 360) -> folium.Popup:
-    return folium.Popup(body, max_width=width)
-
-
-def _tooltip(text: str, **kwargs) -> folium.Tooltip:
-    return folium.Tooltip(escape(text), **kwargs)
-
+#: Smallest tap target for markers, in CSS pixels.
+TAP_PX = 32
 
 
 # --- the map -----------------------------------------------------------------
@@ -53,12 +50,14 @@ def new_map(title: str, subtitle: str = "", tiles: str | None = None) -> folium.
     Parameters
     ----------
     tiles : str
-        ``"light"`` (default), ``"osm"`` or ``"none"`` (country outlines from
-        Natural Earth, no tile server). The chosen base map is shown; the other
-        stays one click away in the layer control, with an OpenRailwayMap overlay.
+        ``"light"`` (default), ``"osm"`` or ``"none"`` (an offline base map from Natural Earth,
+        see :mod:`geo.maps.basemap`). The chosen base map is shown; the other stays one click
+        away in the layer control, with an OpenRailwayMap overlay.
     """
+    
     tiles = _tiles(tiles)
     fmap = folium.Map(tiles=None, control_scale=True, zoom_start=4, location=(50, 80))
+    slim(fmap)
     if tiles != "none":
         for key, (provider, name) in TILES.items():
             folium.TileLayer(provider, name=name, control=True, show=key == tiles).add_to(fmap)
@@ -76,31 +75,36 @@ def _tiles(tiles: str | None) -> str:
     return tiles
 
 
-def add_outlines(fmap: folium.Map, bounds) -> None:
-    """Draw Natural Earth country outlines around ``bounds`` (for ``--tiles none``)."""
-    frame = borders.outline_frame(bounds)
-    folium.GeoJson(
-        frame[["name", "geometry"]].to_json(),
-        name="Countries (Natural Earth)",
-        style_function=lambda _: {"color": "#9a968c", "weight": 1, "fillColor": "#f4f1ea", "fillOpacity": 1},
-        tooltip=folium.GeoJsonTooltip(["name"], labels=False),
-        control=False,
-    ).add_to(fmap)
-    fmap.get_root().header.add_child(folium.Element(
-        "<style>.folium-map.leaflet-container{background:#dbe7ef}</style>"), name="cm_sea")
+def _marker(where, html: str, size: int, class_name: str) -> folium.Marker:
+    """A point marker drawn as inline HTML in a box at least :data:`TAP_PX` wide (its tap target)."""
+    box = max(TAP_PX, size)
+    icon = folium.DivIcon(html=html, icon_size=(box, box), icon_anchor=(box // 2, box // 2),
+                          class_name=f"cm-marker {class_name}")
+    return folium.Marker(where, icon=icon)
 
 
-def add_layer(fmap: folium.Map, result, show: bool = True) -> folium.FeatureGroup:
-    """Draw one built layer (geo.corridors.build.LayerResult) as a toggleable feature group."""
+def add_layer(fmap: folium.Map, result, show: bool = True, unlabelled: frozenset = frozenset(),
+              spread: list | None = None) -> folium.FeatureGroup:
+    """Draw one built layer (geo.corridors.build.LayerResult) as a toggleable feature group.
+
+    Station names in ``unlabelled`` (folded) get no label of their own: an article place of that
+    name is labelled instead. Port and crossing markers are appended to ``spread`` (markers that
+    spread apart when stacked, see :class:`geo.maps.elements.Spread`).
+    """
+    spread = [] if spread is None else spread
     layer = result.layer
     group = folium.FeatureGroup(name=escape(layer.title), show=show)
     frame = result.frame
     for row in frame[frame["kind"].isin(["segment", "border"])].itertuples():
         _draw_line(group, layer, row, result)
     for row in frame[frame["kind"] == "station"].itertuples():
-        _draw_station(group, layer, row)
+        marker = _draw_station(group, layer, row, labelled=fold(row.name) not in unlabelled)
+        if row.role == "port":  # a DivIcon marker (stations are circle markers, which cannot be spread)
+            spread.append(marker)
     for row in frame[frame["kind"] == "crossing"].itertuples():
-        _draw_crossing(group, layer, row)
+        spread.append(_draw_crossing(group, layer, row))
+    if layer.kind == "border":
+        _draw_country_names(group, layer, frame)
     group.add_to(fmap)
     return group
 
@@ -116,30 +120,39 @@ def _line_style(layer, row) -> dict:
     )
 
 
-def _draw_line(group, layer, row, result) -> None:
-    schematic = row.source == "schematic"
+def line_facts(layer, row, result) -> list[str]:
+    """Popup lines (escaped HTML) for one segment or border line: what it is, how long, and from where.
+
+    A schematic leg says that its length is a straight line between stations, not the track.
+    """
     facts = [f"<b>{escape(row.name)}</b>", escape(layer.title)]
     if row.kind == "segment":
         facts.append(f"Status: {escape(STATUS_LABEL.get(row.status, row.status))}")
-        facts.append(f"Length: {row.length_km:,.0f} km (geodesic)")
-        if schematic:
-            facts.append(f"<i>Schematic</i>: straight line between stations ({escape(row.schematic_reason)})")
+        if row.source == "schematic":
+            facts.append(f"<i>{SCHEMATIC_WORDS[0].upper() + SCHEMATIC_WORDS[1:]}</i>: {row.length_km:,.0f} km "
+                         f"as the crow flies ({escape(row.schematic_reason)})")
+        else:
+            facts.append(f"Length: {row.length_km:,.0f} km of track (OpenStreetMap geometry, geodesic)")
         if isinstance(row.note, str) and row.note:
             facts.append(escape(row.note))
     else:
         facts.append(f"Length: {row.length_km:,.0f} km")
     facts.append(f"Source: {escape(source_label(row.source, result))}")
-    coords = display_coords(row.geometry)
-    if not coords:
+    return facts
+
+
+def _draw_line(group, layer, row, result) -> None:
+    schematic = row.source == "schematic"
+    line = EncodedLine(row.geometry, **_line_style(layer, row), class_name=f"cm-line cm-{row.kind}")
+    if line.empty:
         return
-    folium.PolyLine(
-        coords if len(coords) > 1 else coords[0], **_line_style(layer, row), popup=_popup("<br>".join(facts)),
-        tooltip=_tooltip(f"{row.name} ({'schematic' if schematic else source_label(row.source, result, short=True)})"),
-        class_name=f"cm-line cm-{row.kind}",
-    ).add_to(group)
+    line.add_child(Popup("<br>".join(line_facts(layer, row, result))))
+    hover = f"{row.name} ({SCHEMATIC_WORDS if schematic else source_label(row.source, result, short=True)})"
+    line.add_child(Label(escape(hover)))
+    line.add_to(group)
 
 
-def _draw_station(group, layer, row) -> None:
+def _draw_station(group, layer, row, labelled: bool = True):
     body = [f"<b>{escape(row.name)}</b>"]
     if isinstance(row.local_name, str) and row.local_name and row.local_name != row.name:
         body.append(escape(row.local_name))
@@ -148,25 +161,25 @@ def _draw_station(group, layer, row) -> None:
         body.append(escape(row.note))
     body.append(f"Position: {escape(row.position_source)}")
     where = (row.geometry.y, row.geometry.x)
-    label = _tooltip(row.name, permanent=True, direction="right", offset=(6, 0),
-                     class_name=f"cm-label cm-z{label_zoom(row)}")
     if row.role == "port":
-        icon = folium.DivIcon(
-            html=f"<div class='cm-port-icon' style='color:{escape(layer.color)};border-color:{escape(layer.color)}'>"
-                 "<i class='fa fa-anchor'></i></div>",
-            icon_size=(16, 16), icon_anchor=(8, 8), class_name="cm-port",
-        )
-        folium.Marker(where, icon=icon, popup=_popup("<br>".join(body)), tooltip=label).add_to(group)
-        return
-    folium.CircleMarker(
-        where, radius=ROLE_RADIUS.get(row.role, 3.5), color=layer.color,
-        fill=True, fill_color="#ffffff", fill_opacity=1, weight=2, popup=_popup("<br>".join(body)),
-        tooltip=label, class_name=f"cm-station cm-role-{slug(row.role)}",
-    ).add_to(group)
+        html = (f"<div class='cm-port-icon' style='color:{escape(layer.color)};border-color:{escape(layer.color)}'>"
+                f"{icon_svg('anchor', 12)}</div>")
+        marker = _marker(where, html, 18, "cm-port")
+        gap = 11
+    else:
+        radius = ROLE_RADIUS.get(row.role, 3.5)
+        marker = folium.CircleMarker(where, radius=radius, color=layer.color, fill=True, fill_color="#ffffff",
+                                     fill_opacity=1, weight=2, class_name=f"cm-station cm-role-{slug(row.role)}")
+        gap = radius + 4
+    marker.add_child(Popup("<br>".join(body)))
+    if labelled:
+        marker.add_child(Label(escape(row.name), kind="station", priority=LABEL_PRIORITY["station"], gap=gap,
+                               zoom=label_zoom(row), class_name=f"cm-label-{slug(row.name)}"))
+    return marker.add_to(group)
 
 
-def _draw_crossing(group, layer, row) -> None:
-    icon, color = CROSSING_ICONS.get(row.mode, ("question", "gray"))
+def _draw_crossing(group, layer, row) -> folium.Marker:
+    icon, color = CROSSING_ICONS.get(row.mode, ("question", "#575757"))
     body = [f"<b>{escape(row.name)}</b>"]
     if isinstance(row.side_names, str) and row.side_names:
         body.append(f"Names on each side: {escape(row.side_names)}")
@@ -175,11 +188,28 @@ def _draw_crossing(group, layer, row) -> None:
         f"Capacity: {escape(row.capacity or 'not stated in the sources used here')}",
         f"Position: {escape(row.position_source)}{' (approximate)' if row.approximate else ''}",
     ]
-    folium.Marker(
-        (row.geometry.y, row.geometry.x), popup=_popup("<br>".join(body)),
-        tooltip=_tooltip(f"{row.name} ({row.mode} crossing)"),
-        icon=folium.Icon(icon=icon, prefix="fa", color=color),
-    ).add_to(group)
+    html = f"<span class='cm-pin' style='background:{escape(color)}'>{icon_svg(icon, 13)}</span>"
+    marker = _marker((row.geometry.y, row.geometry.x), html, 26, f"cm-crossing cm-crossing-{slug(row.mode)}")
+    marker.add_child(Popup("<br>".join(body)))
+    marker.add_child(Label(escape(row.name), kind="crossing", priority=LABEL_PRIORITY["crossing"], gap=15,
+                           class_name=f"cm-label-{slug(row.name)}"))
+    return marker.add_to(group)
+
+
+def _draw_country_names(group, layer, frame) -> None:
+    """The two countries of a border map, named on each side of its crossings."""
+    from .basemap import country_label_points
+
+    crossings = frame[frame["kind"] == "crossing"]
+    anchor = crossings if len(crossings) else frame[frame["kind"] == "border"]
+    if not len(anchor) or not getattr(layer, "countries", None):
+        return
+    for name, point in country_label_points(layer.countries, anchor.geometry.union_all().centroid):
+        marker = folium.Marker((point.y, point.x), icon=folium.DivIcon(html="", icon_size=(0, 0),
+                                                                      class_name="cm-anchor"))
+        marker.add_child(Label(escape(name), kind="country", priority=LABEL_PRIORITY["country"], gap=0,
+                               direction="center", class_name=f"cm-label-{slug(name)}"))
+        marker.add_to(group)
 
 
 def mention_radius(count: int) -> float:
@@ -187,21 +217,24 @@ def mention_radius(count: int) -> float:
     return round(min(4 + 3 * math.sqrt(max(int(count), 1)), 18), 1)
 
 
-def add_mentions(fmap: folium.Map, places: gpd.GeoDataFrame, name: str = "Places in the article") -> folium.FeatureGroup:
-    """Draw the article's places: one marker each, sized by mention count, quoting its sentences."""
-    # The article's places sit above the corridor icons (marker pane, 600) and below tooltips (650).
-    folium.map.CustomPane(MENTION_PANE, z_index=620, pointer_events=True).add_to(fmap)
+def add_mentions(fmap: folium.Map, places: gpd.GeoDataFrame, name: str = "Places in the article",
+                 spread: list | None = None) -> folium.FeatureGroup:
+    """Draw the article's towns and sites (:func:`geo.maps.style.pinned`): a dot sized by mention count
+    (appended to ``spread``), a label, and a popup quoting the sentences. Countries and regions get no
+    circle: the legend lists them."""
     group = folium.FeatureGroup(name=name, show=True)
     shown = pinned(places)
+    markers = [] if spread is None else spread
     for row in shown.sort_values("count", ascending=False).itertuples():
-        marker = folium.CircleMarker(
-            (row.geometry.y, row.geometry.x), radius=mention_radius(row.count), color=MENTION_COLOR,
-            fill=True, fill_color=MENTION_COLOR, fill_opacity=0.5, weight=1.5,
-            popup=_popup(mention_popup(row), width=420), tooltip=_tooltip(f"{row.name} ({int(row.count)}×)"),
-            class_name=f"cm-mention cm-place-{slug(row.name)}",
-        )
-        marker.options["pane"] = MENTION_PANE
+        size = round(2 * mention_radius(row.count))
+        html = f"<span class='cm-place-dot' style='width:{size}px;height:{size}px'></span>"
+        marker = _marker((row.geometry.y, row.geometry.x), html, size, f"cm-mention cm-place-{slug(row.name)}")
+        marker.options["zIndexOffset"] = 1000 + int(row.count)
+        marker.add_child(Popup(mention_popup(row), max_width=420))
+        marker.add_child(Label(escape(row.name), kind="place", priority=LABEL_PRIORITY["place"], gap=size / 2 + 4,
+                               class_name=f"cm-place-{slug(row.name)}"))
         marker.add_to(group)
+        markers.append(marker)
     group.add_to(fmap)
     return group
 
@@ -212,6 +245,8 @@ def mention_popup(row) -> str:
     if isinstance(row.local_name, str) and row.local_name and row.local_name != row.name:
         head += f" ({escape(row.local_name)})"
     lines = [head, f"Country: {escape(row.country or '—')} · mentioned {int(row.count)}×"]
+    if getattr(row, "set_by_hand", False) is True:
+        lines.append("<i>Position set by hand (corrections file), not found by the geocoder</i>")
     links = []
     gid = getattr(row, "geonames_id", None)
     if gid is not None and not (isinstance(gid, float) and math.isnan(gid)):
@@ -236,14 +271,16 @@ def mention_popup(row) -> str:
 
 
 def add_legend(fmap: folium.Map, results: list, places: gpd.GeoDataFrame | None, note: str = "",
-               outlines: bool = False, not_drawn: dict[str, list[str]] | None = None) -> None:
-    """A legend: colours, dashes and icons, each layer's data source, and the article's places not drawn."""
-    fmap.add_child(LegendControl(legend_html(results, places, note, outlines, not_drawn)))
+               outlines: bool = False, not_drawn: dict[str, list[str]] | None = None, title: str = "",
+               subtitle: str = "") -> None:
+    """A legend: colours, dashes and icons, each layer's data source, and the article's places not drawn
+    (behind a button on phones, with the map's title)."""
+    fmap.add_child(LegendControl(legend_html(results, places, note, outlines, not_drawn), title, subtitle))
 
 
 def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: str, subtitle: str = "",
               tiles: str | None = None, note: str = "", not_drawn: dict[str, list[str]] | None = None) -> folium.Map:
-    """Draw layers and places on one map fitted to the layers.
+    """Draw layers and places on one map that opens on the story (see :func:`geo.maps.view.opening_view`).
 
     Parameters
     ----------
@@ -252,7 +289,7 @@ def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: s
         From :func:`geo.corridors.relate.relate` or :func:`geo.text.mention_frame.mention_frame`; those
         inside the map's extent are drawn.
     tiles : str, optional
-        ``light`` (default), ``osm`` or ``none`` (Natural Earth outlines, no tile server).
+        ``light`` (default), ``osm`` or ``none`` (offline Natural Earth base map, no tile server).
     not_drawn : dict, optional
         The article's mentions this map draws no marker for, by reason (:func:`geo.maps.coverage.not_drawn`):
         listed in the legend.
@@ -265,15 +302,23 @@ def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: s
     bounds = layer_bounds(results)
     outlines = _tiles(tiles) == "none"
     fmap = new_map(title, subtitle, tiles)
+    shown = None if places is None else places_in(places, bounds)
+    view = opening_view(results, shown)
     if outlines:
-        add_outlines(fmap, bounds)
+        add_basemap(fmap, bounds)
+    drawn = frozenset() if shown is None or not len(shown) else frozenset(fold(n) for n in pinned(shown)["name"])
+    spread: list = []
     for result in results:
-        add_layer(fmap, result)
-    shown = None
-    if places is not None:
-        shown = places_in(places, bounds)
-        add_mentions(fmap, shown)
-    add_legend(fmap, results, shown, note, outlines, not_drawn)
-    folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
-    fit(fmap, bounds)
+        add_layer(fmap, result, unlabelled=drawn, spread=spread)
+    if shown is not None:
+        add_mentions(fmap, shown, spread=spread)
+    if spread:
+        Spread(spread).add_to(fmap)
+    add_legend(fmap, results, shown, note, outlines, not_drawn, title, subtitle)
+    whole = "Show the whole line" if view.framed_on == "story" else "Show the whole map"
+    fmap.add_child(StoryView(view.story, view.whole, view.max_zoom, whole))
+    if outlines:  # after the opening view: Leaflet pans into new max bounds at once
+        fmap.add_child(KeepInside(basemap_area(bounds)))
+    folium.LayerControl(collapsed=JsCode(f"document.documentElement.clientWidth < {NARROW_PX}"),
+                        position="topleft").add_to(fmap)
     return fmap

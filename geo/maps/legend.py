@@ -6,8 +6,28 @@ import geopandas as gpd
 
 from .. import settings
 from .coverage import not_drawn_html
-from .style import (CROSSING_ICONS, SCHEMATIC_DASH, SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL, escape, pinned, slug,
-                    source_label)
+from .style import (CROSSING_ICONS, SCHEMATIC_DASH, SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL,
+                    escape, icon_svg, pinned, slug, source_label)
+
+#: What a schematic leg is, in legends, popups and the text alternative.
+SCHEMATIC_WORDS = "straight line between stations, not the track"
+
+
+def length_split(frame: gpd.GeoDataFrame) -> tuple[float, float]:
+    """(km of OSM track, km of schematic straight line) over a layer's segments."""
+    segments = frame[frame["kind"] == "segment"]
+    schematic = segments["source"] == "schematic"
+    return float(segments.loc[~schematic, "length_km"].sum()), float(segments.loc[schematic, "length_km"].sum())
+
+
+def length_words(frame: gpd.GeoDataFrame) -> str:
+    """A layer's length told honestly, e.g. "1,189 km of OSM track + 2,725 km straight line between stations, not the track"."""
+    track, straight = length_split(frame)
+    if not straight:
+        return f"{track:,.0f} km of OSM track"
+    if not track:
+        return f"{straight:,.0f} km {SCHEMATIC_WORDS}"
+    return f"{track:,.0f} km of OSM track + {straight:,.0f} km {SCHEMATIC_WORDS}"
 
 
 def layer_sources(result) -> list[str]:
@@ -29,6 +49,7 @@ def layer_sources(result) -> list[str]:
         return out
     segments = frame[frame["kind"] == "segment"]
     if len(segments):
+        out.append("Length: " + length_words(frame))
         schematic = segments[segments["source"] == "schematic"]
         if len(schematic) == len(segments):
             out.append("Line: schematic (no OSM data)")
@@ -77,23 +98,24 @@ def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", 
             items.append(_legend_line({**grey, "dash_array": STATUS_DASH[status]}, escape(STATUS_LABEL[status])))
     if ("rail", True) in styles_seen:
         items.append(_legend_line({**grey, "weight": 2, "opacity": SCHEMATIC_OPACITY, "dash_array": SCHEMATIC_DASH},
-                                  "schematic: no OSM geometry, drawn between stations"))
+                                  f"schematic: no OSM geometry; {SCHEMATIC_WORDS}"))
     roles = {role for r in results for role in _column(r.frame, "station", "role")}
     if roles - {"port"}:
         items.append("<div class='cm-item'><span class='cm-dot'></span> station (names appear as you zoom in)</div>")
     if "port" in roles:
-        items.append("<div class='cm-item'><span class='cm-port-icon cm-legend-port'><i class='fa fa-anchor'></i></span> port</div>")
+        items.append(f"<div class='cm-item'><span class='cm-port-icon cm-legend-port'>{icon_svg('anchor', 12)}</span> "
+                     "port</div>")
     for mode in sorted({m for r in results for m in _column(r.frame, "crossing", "mode")}):
-        icon, color = CROSSING_ICONS.get(mode, ("question", "gray"))
-        items.append(f"<div class='cm-item'><span class='cm-pin cm-pin-{color}'><i class='fa fa-{icon}'></i></span> "
-                     f"{escape(mode)} border crossing</div>")
+        icon, color = CROSSING_ICONS.get(mode, ("question", "#575757"))
+        items.append(f"<div class='cm-item'><span class='cm-pin' style='background:{escape(color)}'>"
+                     f"{icon_svg(icon, 12)}</span> {escape(mode)} border crossing</div>")
     if outlines:
-        items.append("<div class='cm-item'><small>Country outlines: Natural Earth 1:10m</small></div>")
+        items.append("<div class='cm-item'><small>Base map: Natural Earth 1:10m land, lakes and borders</small></div>")
     if places is not None:
         shown = pinned(places)
         if len(shown):
             items.append("<div class='cm-item'><span class='cm-circle'></span> place named in the article "
-                         "(size: number of mentions; click for the sentences)</div>")
+                         "(size: number of mentions; click it or its name for the sentences)</div>")
         elif not len(places) and not note:
             items.append("<div class='cm-item'><i>No place named in the article lies in this map's area.</i></div>")
         infra = places[~places.index.isin(shown.index)] if len(places) else places
@@ -125,12 +147,14 @@ def describe(results: list, places: gpd.GeoDataFrame | None = None) -> str:
             continue
         stations = frame[frame["kind"] == "station"]
         segments = frame[frame["kind"] == "segment"]
-        text = (f"The {r.layer.title} runs {r.length_km:,.0f} km"
+        text = (f"The {r.layer.title} runs"
                 + (f" from {stations['name'].iloc[0]} to {stations['name'].iloc[-1]} through {len(stations)} stations"
-                   if len(stations) > 1 else ""))
+                   if len(stations) > 1 else "")
+                + f": {length_words(frame)}")
         unbuilt = segments[segments["status"].isin(["construction", "planned"])]
         if len(unbuilt):
-            text += "; " + "; ".join(f"{row.name} is {STATUS_LABEL[row.status]} ({row.length_km:,.0f} km)"
+            text += "; " + "; ".join(f"{row.name} is {STATUS_LABEL[row.status]} ({row.length_km:,.0f} km"
+                                     + (", drawn as a straight line)" if row.source == "schematic" else ")")
                                      for row in unbuilt.itertuples())
         ports = stations.loc[stations["role"] == "port", "name"]
         if len(ports):
@@ -143,8 +167,10 @@ def describe(results: list, places: gpd.GeoDataFrame | None = None) -> str:
     return "Map. " + " ".join(sentences)
 
 
-def embed_snippet(src: str, title: str, description: str, aspect: float = 0.7) -> str:
+def embed_snippet(src: str, title: str, description: str, aspect: float = 0.7, subtitle: str = "") -> str:
     """A responsive ``<iframe>`` snippet with a title and a screen-reader text alternative.
+
+    The caption carries the title (and ``subtitle``): on phones the map hides its own title box.
 
     Parameters
     ----------
@@ -164,8 +190,9 @@ def embed_snippet(src: str, title: str, description: str, aspect: float = 0.7) -
         f'    <iframe src="{escape(src)}" title="{escape(title)}" aria-describedby="{ident}" loading="lazy"\n'
         f'      style="position:absolute;top:0;left:0;width:100%;height:100%;border:0" allowfullscreen></iframe>\n'
         f'  </div>\n'
-        f'  <figcaption style="font:12px/1.4 system-ui,sans-serif;color:#555">{escape(title)}. '
-        f'Data: &copy; OpenStreetMap contributors, GeoNames, Natural Earth.</figcaption>\n'
+        f'  <figcaption style="font:12px/1.4 system-ui,sans-serif;color:#555"><b>{escape(title)}</b>. '
+        + (f'{escape(subtitle)}. ' if subtitle else '')
+        + 'Data: &copy; OpenStreetMap contributors, GeoNames, Natural Earth.</figcaption>\n'
         f'  <p id="{ident}" style="position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;'
         f'clip:rect(0,0,0,0);white-space:nowrap;border:0">{escape(description)}</p>\n'
         f'</figure>\n'

@@ -1,4 +1,11 @@
-"""The page around the map: title box, legend control, fitted view (Leaflet templates), and stable HTML."""
+"""The page around the map (Leaflet templates) and stable HTML.
+
+* :class:`Chrome`: styles, the title box, attribution, zoom-dependent station labels, the label
+  declutter and the line decoder; a phone layout below :data:`NARROW_PX`.
+* :class:`LegendControl`: the legend, behind a button on phones.
+* :class:`StoryView`: the opening view on the story, with a button for the whole extent.
+* :func:`slim`: only Leaflet from Folium's default assets (no jQuery, Bootstrap or Font Awesome).
+"""
 
 from __future__ import annotations
 
@@ -8,77 +15,188 @@ import folium
 from branca.element import MacroElement, Template
 
 from .. import settings
-from .style import escape
+from .style import escape, icon_svg
+
+#: Below this map width (CSS px) the page switches to its phone layout.
+NARROW_PX = 600
+#: Folium's default assets the maps need: Leaflet alone (markers are DivIcons with inline SVG,
+#: popups are bound as strings, so jQuery, Bootstrap, Font Awesome and awesome-markers go).
+KEEP_ASSETS = ("leaflet", "leaflet_css")
 
 
-def fit(fmap: folium.Map, bounds) -> None:
-    """Fit the map view to (minx, miny, maxx, maxy), keeping clear of the layer control and legend."""
-    fmap.add_child(Fit(bounds))
+def slim(fmap: folium.Map) -> None:
+    """Keep only Leaflet among Folium's default JS/CSS links of ``fmap``."""
+    fmap.default_js = [(name, url) for name, url in fmap.default_js if name in KEEP_ASSETS]
+    fmap.default_css = [(name, url) for name, url in fmap.default_css if name in KEEP_ASSETS]
 
 
-class Fit(MacroElement):
-    """fitBounds with padding for the controls, scaled to the map's size (so small embeds still fit)."""
+class StoryView(MacroElement):
+    """Open on the story's bounds (clear of the controls); a button shows the whole extent.
+
+    Parameters
+    ----------
+    story, whole : (minx, miny, maxx, maxy)
+        The opening view and the map's whole extent (the same when there is no story to frame).
+    max_zoom : int, optional
+        Closest opening zoom (e.g. 12 for a border map's crossings, a few km apart).
+    """
 
     _template = Template("""
     {% macro script(this, kwargs) %}
     (function(map){
-      var s = map.getSize();
-      map.fitBounds({{ this.bounds|tojson }}, {animate: false,
-        paddingTopLeft: [Math.min(250, s.x * 0.22), Math.min(70, s.y * 0.1)],
-        paddingBottomRight: [Math.min(300, s.x * 0.25), Math.min(30, s.y * 0.05)]});
+      var story = {{ this.story|tojson }}, whole = {{ this.whole|tojson }};
+      function padding(){ var s = map.getSize();
+        if (s.x < {{ this.narrow }}) return {paddingTopLeft: [44, 16], paddingBottomRight: [16, 40]};
+        return {paddingTopLeft: [Math.min(250, s.x * 0.22), Math.min(70, s.y * 0.1)],
+                paddingBottomRight: [Math.min(300, s.x * 0.25), Math.min(30, s.y * 0.05)]}; }
+      var opts = padding(); opts.animate = false;
+      {% if this.max_zoom %}opts.maxZoom = {{ this.max_zoom }};{% endif %}
+      map.fitBounds(story, opts);
+      var Whole = L.Control.extend({options: {position: 'topleft'}, onAdd: function(){
+        var d = L.DomUtil.create('div', 'leaflet-bar cm-whole');
+        var a = L.DomUtil.create('a', '', d); a.href = '#'; a.setAttribute('role', 'button');
+        a.title = {{ this.whole_label|tojson }}; a.setAttribute('aria-label', a.title);
+        a.innerHTML = {{ this.icon|tojson }};
+        L.DomEvent.on(a, 'click', function(e){ L.DomEvent.preventDefault(e); L.DomEvent.stopPropagation(e);
+          var o = padding(); o.animate = false; map.fitBounds(whole, o); });
+        return d; }});
+      new Whole().addTo(map);
     })({{ this._parent.get_name() }});
     {% endmacro %}
     """)
 
-    def __init__(self, bounds):
+    def __init__(self, story, whole, max_zoom: int | None = None, whole_label: str = "Show the whole map"):
         super().__init__()
-        self._name = "CorridorMapFit"
-        minx, miny, maxx, maxy = (float(v) for v in bounds)
-        self.bounds = [[miny, minx], [maxy, maxx]]
+        self._name = "CorridorMapView"
+        self.story, self.whole = _latlng_bounds(story), _latlng_bounds(whole)
+        self.max_zoom = max_zoom
+        self.narrow = NARROW_PX
+        self.whole_label = whole_label
+        self.icon = icon_svg("expand", 18)
+
+
+def _latlng_bounds(bounds) -> list[list[float]]:
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    return [[round(miny, 5), round(minx, 5)], [round(maxy, 5), round(maxx, 5)]]
 
 
 class Chrome(MacroElement):
-    """Title box, data attribution and zoom-dependent station labels."""
+    """Styles, title box, attribution, zoom-dependent labels, label declutter and the line decoder."""
 
     _template = Template("""
     {% macro header(this, kwargs) %}
     <style>
+      .folium-map.leaflet-container{font:12px/1.4 system-ui,sans-serif}
+      .leaflet-control-layers-expanded{padding:4px 8px}.leaflet-control-layers label{margin:1px 0}
+      .folium-map .leaflet-control-attribution{font-size:11px}
+      .cm-legend-title h1{font-size:14px;margin:0}.cm-legend-title p{margin:2px 0 4px;color:#444}
       .cm-title{background:rgba(255,255,255,.94);padding:6px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);
         font:14px/1.3 system-ui,sans-serif;max-width:min(60vw,520px)}
       .cm-title h1{font-size:16px;margin:0}.cm-title p{margin:2px 0 0;font-size:12px;color:#444}
-      .cm-legend{background:rgba(255,255,255,.94);padding:6px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);
-        font:12px/1.35 system-ui,sans-serif;max-width:300px;max-height:45vh;overflow:auto}
+      .cm-legend{background:rgba(255,255,255,.94);border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);
+        font:12px/1.35 system-ui,sans-serif;max-width:300px}
+      .cm-legend-body{padding:6px 10px;max-height:45vh;overflow:auto}
+      .cm-legend-toggle{display:none;min-height:32px;min-width:32px;padding:0 12px;border:0;border-radius:4px;background:#fff;
+        font:600 13px system-ui,sans-serif;color:#222;cursor:pointer}
       .cm-legend div{margin:3px 0}.cm-legend small{color:#444}.cm-legend svg{vertical-align:middle}
+      .cm-legend-title{display:none}
       .cm-swatch{display:inline-block;width:22px;height:5px;margin-right:6px;vertical-align:middle;border-radius:2px}
       .cm-dot{display:inline-block;width:8px;height:8px;border:2px solid #555;border-radius:50%;background:#fff;
         vertical-align:middle;margin:0 8px 0 8px}
-      .cm-circle{display:inline-block;width:12px;height:12px;border-radius:50%;background:rgba(224,130,20,.5);
-        border:1.5px solid #e08214;vertical-align:middle;margin:0 7px}
-      .cm-port-icon{box-sizing:border-box;width:16px;height:16px;border:2px solid #555;border-radius:50%;background:#fff;
-        color:#555;font-size:8px;line-height:12px;text-align:center}
-      .cm-legend-port{display:inline-block;vertical-align:middle;margin:0 5px}
-      .cm-pin{display:inline-block;width:18px;height:18px;border-radius:50% 50% 50% 0;color:#fff;font-size:9px;
-        line-height:18px;text-align:center;margin:0 4px;vertical-align:middle}
-      .cm-pin-darkpurple{background:#5b396b}.cm-pin-cadetblue{background:#436978}.cm-pin-gray{background:#575757}
+      .cm-circle,.cm-place-dot{display:inline-block;box-sizing:border-box;border-radius:50%;background:rgba(224,130,20,.5);
+        border:1.5px solid #e08214}
+      .cm-circle{width:12px;height:12px;vertical-align:middle;margin:0 7px}
+      .cm-marker{display:flex;align-items:center;justify-content:center;background:none;border:0}
+      .cm-port-icon{box-sizing:border-box;width:18px;height:18px;border:2px solid #555;border-radius:50%;background:#fff;
+        color:#555;display:flex;align-items:center;justify-content:center}
+      .cm-legend-port{display:inline-flex;vertical-align:middle;margin:0 5px}
+      .cm-pin{display:inline-flex;align-items:center;justify-content:center;width:22px;height:22px;
+        border-radius:50% 50% 50% 0;transform:rotate(-45deg);color:#fff;border:1.5px solid #fff;
+        box-shadow:0 1px 3px rgba(0,0,0,.4);vertical-align:middle;margin:0 3px}
+      .cm-pin .cm-svg{transform:rotate(45deg)}
       .cm-quote{margin:4px 0;padding-left:6px;border-left:3px solid #e08214}
       .cm-label{background:transparent;border:0;box-shadow:none;padding:0 2px;font:600 11px system-ui,sans-serif;
-        color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff}
+        color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff;cursor:pointer}
       .cm-label::before{display:none}
+      .cm-label-place{font-size:12px;color:#7a3d00}
+      .cm-label-country{font:italic 600 12px system-ui,sans-serif;color:#555;letter-spacing:.06em;
+        text-transform:uppercase}
+      .cm-label-crossing{color:#3c2547}
+      .cm-label.cm-hidden{visibility:hidden!important;pointer-events:none!important}
+      .cm-whole a{display:flex!important;align-items:center;justify-content:center}
       {% for z in range(1, 19) %}.leaflet-container:not(.cm-zoom-ge-{{z}}) .cm-z{{z}}{display:none}
       {% endfor %}
+      .cm-narrow .cm-title{display:none}
+      .cm-narrow .cm-legend{max-width:calc(100vw - 70px)}
+      .cm-narrow .cm-legend-toggle{display:block}
+      .cm-narrow .cm-legend.cm-closed .cm-legend-body{display:none}
+      .cm-narrow .cm-legend-body{max-height:calc(100vh - 110px)}
+      .cm-narrow .cm-legend-title{display:block}
+      .cm-narrow .leaflet-control-zoom a,.cm-narrow .cm-whole a,.cm-narrow .leaflet-control-zoom-fullscreen{
+        width:32px!important;height:32px!important;line-height:32px!important}
+      .cm-narrow .leaflet-control-layers-toggle{width:32px;height:32px;background-size:20px}
+      .cm-narrow .leaflet-control-scale{display:none}
+      .cm-narrow .leaflet-control-attribution{max-width:calc(100vw - 12px);white-space:nowrap;overflow:hidden;
+        text-overflow:ellipsis;font-size:9px}
+      .cm-narrow .leaflet-control-attribution:hover,.cm-narrow .leaflet-control-attribution:focus-within{white-space:normal}
+      .cm-narrow .leaflet-left .leaflet-control{margin-left:6px}.cm-narrow .leaflet-top .leaflet-control{margin-top:6px}
+      .cm-narrow .leaflet-right .leaflet-control{margin-right:6px}
     </style>
+    <script>
+    function cmDecode(parts, precision){
+      var f = Math.pow(10, precision);
+      function next(s, pos){ var r = 0, k = 1, b; do { b = s.charCodeAt(pos.i++) - 63; r += (b & 31) * k; k *= 32; }
+        while (b >= 32); return r % 2 ? -(r + 1) / 2 : r / 2; }
+      return parts.map(function(s){ var pos = {i: 0}, lat = 0, lng = 0, out = [];
+        while (pos.i < s.length) { lat += next(s, pos); lng += next(s, pos); out.push([lat / f, lng / f]); }
+        return out; });
+    }
+    function cmDeclutter(map){
+      var c = map.getContainer(), view = c.getBoundingClientRect(), kept = [];
+      var labels = Array.prototype.slice.call(c.querySelectorAll('.leaflet-tooltip.cm-label'));
+      function num(el, prefix, dflt){ var m = el.className.match(new RegExp(prefix + '(\\\\d+)')); return m ? +m[1] : dflt; }
+      labels.forEach(function(el, i){ el.classList.remove('cm-hidden'); el.style.translate = ''; el._cmOrder = i; });
+      labels.sort(function(a, b){ return num(a, 'cm-pri-', 9) - num(b, 'cm-pri-', 9) || a._cmOrder - b._cmOrder; });
+      function hits(r){ for (var j = 0; j < kept.length; j++) { var k = kept[j];
+        if (r.left < k.right + 2 && r.right + 2 > k.left && r.top < k.bottom + 1 && r.bottom + 1 > k.top) return true; }
+        return false; }
+      labels.forEach(function(el){
+        var r = el.getBoundingClientRect();
+        if (!r.width || r.right < view.left || r.left > view.right || r.bottom < view.top || r.top > view.bottom) return;
+        var g = num(el, 'cm-gap-', 6), w = r.width, h = r.height;
+        var right = el.classList.contains('leaflet-tooltip-right');
+        var moves = right ? [[0, 0], [-(w + 2 * g), 0], [-(w / 2 + g), -(h / 2 + g)], [-(w / 2 + g), h / 2 + g]]
+                          : [[0, 0], [0, -(h / 2 + 4)], [0, h / 2 + 4], [w / 2 + 6, 0], [-(w / 2 + 6), 0]];
+        for (var m = 0; m < moves.length; m++) {
+          var dx = moves[m][0], dy = moves[m][1];
+          var moved = {left: r.left + dx, right: r.right + dx, top: r.top + dy, bottom: r.bottom + dy};
+          if (!hits(moved)) { if (dx || dy) el.style.translate = dx + 'px ' + dy + 'px'; kept.push(moved); return; }
+        }
+        el.classList.add('cm-hidden');
+      });
+    }
+    </script>
     {% endmacro %}
     {% macro script(this, kwargs) %}
     (function(map){
+      var c = map.getContainer();
+      function layout(){ c.classList.toggle('cm-narrow', map.getSize().x < {{ this.narrow }}); }
+      layout();
       var title = L.control({position: 'topright'});
       title.onAdd = function(){ var d = L.DomUtil.create('div', 'cm-title');
         d.innerHTML = {{ this.title_html|tojson }}; return d; };
       title.addTo(map);
       map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
       map.attributionControl.addAttribution({{ this.attribution|tojson }});
-      function zoomClasses(){ var z = map.getZoom(), c = map.getContainer();
+      function zoomClasses(){ var z = map.getZoom();
         for (var k = 0; k <= 20; k++) { c.classList.toggle('cm-zoom-ge-' + k, z >= k); } }
-      map.on('zoomend', zoomClasses); map.whenReady(zoomClasses);
+      var pending = null;
+      function declutter(){ if (pending) return;
+        pending = window.requestAnimationFrame(function(){ pending = null; cmDeclutter(map); }); }
+      map.on('zoomend', function(){ zoomClasses(); declutter(); });
+      map.on('overlayadd overlayremove layeradd', declutter);
+      map.on('resize', function(){ layout(); declutter(); });
+      map.whenReady(function(){ zoomClasses(); cmDeclutter(map); });
     })({{ this._parent.get_name() }});
     {% endmacro %}
     """)
@@ -86,28 +204,45 @@ class Chrome(MacroElement):
     def __init__(self, title: str, subtitle: str):
         super().__init__()
         self._name = "CorridorMapChrome"
-        self.title_html = f"<h1>{escape(title)}</h1>" + (f"<p>{escape(subtitle)}</p>" if subtitle else "")
+        self.title_html = title_html(title, subtitle)
         self.attribution = settings.ATTRIBUTION
+        self.narrow = NARROW_PX
+
+
+def title_html(title: str, subtitle: str = "") -> str:
+    """The title box's escaped HTML."""
+    return f"<h1>{escape(title)}</h1>" + (f"<p>{escape(subtitle)}</p>" if subtitle else "")
 
 
 class LegendControl(MacroElement):
+    """The legend (bottom right); on phones it starts closed behind a "Legend" button, with the title inside."""
+
     _template = Template("""
     {% macro script(this, kwargs) %}
     (function(map){
       var legend = L.control({position: 'bottomright'});
       legend.onAdd = function(){ var d = L.DomUtil.create('div', 'cm-legend');
         d.setAttribute('role', 'region'); d.setAttribute('aria-label', 'Legend');
-        d.innerHTML = {{ this.body|tojson }}; L.DomEvent.disableScrollPropagation(d);
-        L.DomEvent.disableClickPropagation(d); return d; };
+        var b = L.DomUtil.create('button', 'cm-legend-toggle', d); b.type = 'button'; b.textContent = 'Legend';
+        var body = L.DomUtil.create('div', 'cm-legend-body', d); body.id = {{ this.get_name()|tojson }};
+        b.setAttribute('aria-controls', body.id);
+        body.innerHTML = '<div class="cm-legend-title">' + {{ this.title_html|tojson }} + '</div>' + {{ this.body|tojson }};
+        function set(open){ d.classList.toggle('cm-closed', !open); b.setAttribute('aria-expanded', String(open));
+          b.textContent = open ? 'Close legend' : 'Legend'; }
+        set(map.getSize().x >= {{ this.narrow }});
+        L.DomEvent.on(b, 'click', function(){ set(d.classList.contains('cm-closed')); });
+        L.DomEvent.disableScrollPropagation(d); L.DomEvent.disableClickPropagation(d); return d; };
       legend.addTo(map);
     })({{ this._parent.get_name() }});
     {% endmacro %}
     """)
 
-    def __init__(self, body: str):
+    def __init__(self, body: str, title: str = "", subtitle: str = ""):
         super().__init__()
         self._name = "CorridorMapLegend"
         self.body = body
+        self.title_html = title_html(title, subtitle) if title else ""
+        self.narrow = NARROW_PX
 
 
 _ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")

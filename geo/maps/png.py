@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .assets import local_asset_path
+from .. import settings
 from ..errors import CorridorMapError
+from .assets import local_asset_path
 
 #: Chromium executable (env ``CORRIDORMAP_CHROMIUM``; else the first of these found).
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -30,8 +31,22 @@ READY_TIMEOUT_MS = 20_000
 #: How long to wait for tiles once the map is drawn.
 TILE_TIMEOUT_MS = 8_000
 
-# Controls a reader cannot use on a still image.
-STATIC_CSS = ".leaflet-control-zoom,.leaflet-control-layers,.leaflet-control-fullscreen{display:none!important}"
+# Controls a reader cannot use on a still image; the legend shown whole (never cut or scrolled).
+STATIC_CSS = (".leaflet-control-zoom,.leaflet-control-layers,.leaflet-control-fullscreen,.cm-whole,.cm-legend-toggle"
+              "{display:none!important}"
+              ".cm-legend .cm-legend-body{display:block!important;max-height:none!important;overflow:visible!important}")
+#: The legend's box lies wholly inside the image.
+LEGEND_INSIDE_JS = """() => {
+  const legend = document.querySelector('.cm-legend');
+  if (!legend) return true;
+  const r = legend.getBoundingClientRect();
+  return r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth;
+}"""
+#: Tile images that loaded (a map whose tiles all failed falls back to the offline base map).
+TILES_LOADED_JS = """() => {
+  const tiles = [...document.querySelectorAll('.leaflet-tile-pane img')];
+  return [tiles.length, tiles.filter((i) => i.complete && i.naturalWidth > 0).length];
+}"""
 
 #: True once every Leaflet map on the page has a view (``map._loaded``).
 MAPS_READY_JS = """() => {
@@ -80,11 +95,25 @@ class Rendered:
     path: Path | None
     seconds_to_map: float
     console_errors: list[str]
+    #: The page asked for tiles and none arrived (no network, or the tile server is down).
+    tiles_failed: bool = False
+    #: The whole legend is in the image.
+    legend_inside: bool = True
 
 
 @contextmanager
-def browser_session(*, blank_tiles: bool = False) -> Iterator["_Session"]:
-    """A headless Chromium that opens saved maps with assets served locally."""
+def browser_session(*, blank_tiles: bool = False, fetch_tiles: bool | None = None) -> Iterator["_Session"]:
+    """A headless Chromium that opens saved maps with assets served locally.
+
+    Parameters
+    ----------
+    blank_tiles : bool
+        Answer tile requests with an empty image (for timing).
+    fetch_tiles : bool, optional
+        False: refuse every request that is not a local asset (as without a network).
+        Default: :data:`geo.settings.png_fetch_tiles`.
+    """
+    fetch_tiles = settings.png_fetch_tiles if fetch_tiles is None else fetch_tiles
     executable = chromium_path()
     sync_playwright = _playwright()
     with sync_playwright() as pw:
@@ -93,15 +122,16 @@ def browser_session(*, blank_tiles: bool = False) -> Iterator["_Session"]:
         except Exception as exc:  # Playwright raises its own Error types
             raise RenderError(f"cannot start Chromium at {executable}: {str(exc).splitlines()[0]}") from None
         try:
-            yield _Session(browser, blank_tiles)
+            yield _Session(browser, blank_tiles, fetch_tiles)
         finally:
             browser.close()
 
 
 class _Session:
-    def __init__(self, browser, blank_tiles: bool):
+    def __init__(self, browser, blank_tiles: bool, fetch_tiles: bool = True):
         self.browser = browser
         self.blank_tiles = blank_tiles
+        self.fetch_tiles = fetch_tiles
 
     def _route(self, route) -> None:
         url = route.request.url
@@ -112,6 +142,9 @@ class _Session:
                 return
             if self.blank_tiles and route.request.resource_type == "image":
                 route.fulfill(status=204, body=b"")
+                return
+            if not self.fetch_tiles:
+                route.abort("internetdisconnected")
                 return
         route.continue_()
 
@@ -138,20 +171,45 @@ class _Session:
             try:
                 page.wait_for_load_state("networkidle", timeout=TILE_TIMEOUT_MS)
             except PlaywrightError:
-                pass  # slow or unreachable tile server: the image shows what arrived
+                pass  # slow or unreachable tile server: judged below by the tiles that arrived
+            requested, loaded = page.evaluate(TILES_LOADED_JS)
+            if requested and not loaded:
+                return Rendered(None, seconds, errors, tiles_failed=True)
+            legend_inside = page.evaluate(LEGEND_INSIDE_JS)
             png = page.screenshot(type="png")
         finally:
             page.close()
         from ..files import write_bytes
 
-        return Rendered(write_bytes(png_path, png), seconds, errors)
+        return Rendered(write_bytes(png_path, png), seconds, errors, legend_inside=legend_inside)
 
 
-def render_pngs(html_paths: list[Path], **options) -> list[Path]:
-    """Save ``<name>.png`` beside each map HTML file; one browser for all of them."""
+def render_pngs(html_paths: list[Path], offline_html: Callable[[Path], Path] | None = None,
+                warn: Callable[[str], None] | None = None, **options) -> list[Path]:
+    """Save ``<name>.png`` beside each map HTML file; one browser for all of them.
+
+    Parameters
+    ----------
+    offline_html : callable, optional
+        Given a map's HTML path, writes the same map on the offline base map (``--tiles none``)
+        and returns its path: used, with a warning, when no tile loads.
+    warn : callable, optional
+        Receives the warning.
+    """
     written = []
     with browser_session() as session:
         for html_path in html_paths:
             html_path = Path(html_path)
-            written.append(session.render(html_path, html_path.with_suffix(".png"), **options).path)
+            png_path = html_path.with_suffix(".png")
+            rendered = session.render(html_path, png_path, **options)
+            if rendered.tiles_failed:
+                if offline_html is None:
+                    raise RenderError(f"{html_path.name}: no map tile could be loaded: use --tiles none")
+                if warn:
+                    warn(f"{png_path.name}: no map tile could be loaded (offline, or the tile server is down): "
+                         "drawn on the offline Natural Earth base map instead")
+                rendered = session.render(offline_html(html_path), png_path, **options)
+            if not rendered.legend_inside and warn:
+                warn(f"{png_path.name}: the legend does not fit in the image; see the HTML map for all of it")
+            written.append(rendered.path)
     return written

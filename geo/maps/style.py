@@ -17,11 +17,32 @@ STATUS_DASH = {"rail": None, "construction": "10 7", "planned": "3 7", "ferry": 
 SCHEMATIC_DASH = "1 7"
 SCHEMATIC_OPACITY = 0.55
 STATUS_LABEL = {"rail": "in service", "construction": "under construction", "planned": "planned", "ferry": "sea crossing (ferry)"}
-CROSSING_ICONS = {"rail": ("train", "darkpurple"), "road": ("car", "cadetblue")}
+#: Crossing marker per mode: (icon name in :data:`ICONS`, pin colour).
+CROSSING_ICONS = {"rail": ("train", "#5b396b"), "road": ("car", "#436978")}
+#: Inline SVG glyphs (24x24 viewBox, drawn in ``currentColor``): no icon font, no extra request.
+ICONS = {
+    "train": "<path d='M7 3h10a3 3 0 0 1 3 3v9a3 3 0 0 1-3 3l2 3h-2.5l-2-3h-5l-2 3H5l2-3a3 3 0 0 1-3-3V6a3 3 0 0 1 3-3Zm0 "
+             "3v5h10V6Zm1.5 7.5a1.5 1.5 0 1 0 0 .01Zm7 0a1.5 1.5 0 1 0 0 .01Z'/>",
+    "car": "<path d='M6.5 5h11l2.2 6H21v6h-2v2h-3v-2H8v2H5v-2H3v-6h1.3Zm1.4 2-1.4 4h11l-1.4-4ZM6.5 "
+           "13.5a1.3 1.3 0 1 0 0 .01Zm11 0a1.3 1.3 0 1 0 0 .01Z'/>",
+    "anchor": "<path d='M12 2a3 3 0 0 1 1 5.83V10h3v2h-3v7.9A6 6 0 0 0 18 14h-2l3-3 3 3h-2a8 8 0 0 1-16 0H2l3-3 "
+              "3 3H6a6 6 0 0 0 5 5.9V12H8v-2h3V7.83A3 3 0 0 1 12 2Zm0 2a1 1 0 1 0 0 2 1 1 0 0 0 0-2Z'/>",
+    "question": "<path d='M12 4a5 5 0 0 1 2 9.6V16h-4v-4h2a1.5 1.5 0 1 0-1.5-1.5h-4A5.5 5.5 0 0 1 12 4Zm-2 14h4v3h-4Z'/>",
+    "expand": "<path d='M4 4h6v2H7.4l3.3 3.3-1.4 1.4L6 7.4V10H4Zm10 0h6v6h-2V7.4l-3.3 3.3-1.4-1.4L16.6 6H14ZM4 "
+              "14h2v2.6l3.3-3.3 1.4 1.4L7.4 18H10v2H4Zm16 0v6h-6v-2h2.6l-3.3-3.3 1.4-1.4 3.3 3.3V14Z'/>",
+}
+
+
+def icon_svg(name: str, size: int = 14) -> str:
+    """An inline SVG glyph from :data:`ICONS` (``aria-hidden``: the text beside it says what it is)."""
+    return (f"<svg class='cm-svg' width='{size}' height='{size}' viewBox='0 0 24 24' fill='currentColor' "
+            f"aria-hidden='true' focusable='false'>{ICONS.get(name, ICONS['question'])}</svg>")
 #: Labels of minor stations wait for this zoom at least, so the overview stays legible.
 ROLE_RADIUS = {"terminus": 5, "junction": 4.5, "border": 4, "anchor": 5, "station": 3.5}
 MENTION_COLOR = "#e08214"
-MENTION_PANE = "cmMentions"
+#: Label priority (lower wins when labels collide): the article's towns, then crossings, then a
+#: border map's two countries, then stations.
+LABEL_PRIORITY = {"place": 0, "crossing": 1, "country": 2, "station": 3}
 #: Mentions of whole corridors (feature class INFRA) are not pinned: their point would be arbitrary;
 #: nor are countries, divisions, regions, seas and rivers (:func:`geo.text.place.is_area`).
 UNPINNED_CLASSES = ("INFRA",)

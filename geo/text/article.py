@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import html
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,7 +22,7 @@ _BLOCK_TAGS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
 
 
 def read_article(path: str | Path) -> str:
-    """Read an article (plain text, Markdown or HTML, any common encoding) as plain text.
+    """Read an article (plain text, Markdown or HTML, any common encoding) as plain text; ``"-"`` reads stdin.
 
     Raises
     ------
@@ -29,6 +30,8 @@ def read_article(path: str | Path) -> str:
         When the file is missing, not a regular file (a folder, FIFO or device), binary,
         over ``settings.max_article_bytes`` (at most that plus one byte is read) or empty.
     """
+    if str(path) == "-":
+        return _read_stdin()
     path = Path(path)
     data = read_regular(path, settings.max_article_bytes, "article", InputError, "split it")
     text = decode_bytes(data, str(path))
@@ -141,3 +144,17 @@ def markdown_to_text(markup: str) -> str:
     text = re.sub(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])", r"\1", text)
     text = re.sub(r"`([^`]*)`", r"\1", text)
     return html.unescape(text)
+
+
+def _read_stdin() -> str:
+    """The article piped to standard input (same checks as a file)."""
+    data = sys.stdin.buffer.read(settings.max_article_bytes + 1)
+    if len(data) > settings.max_article_bytes:
+        raise InputError(f"the article on standard input is over the {settings.max_article_bytes / 1e6:.0f} MB limit: "
+                         "split it")
+    text = decode_bytes(data, "standard input")
+    if _HTML_HINT.search(text[:5000]):
+        text = html_to_text(text)
+    if not text.strip():
+        raise InputError("the article on standard input is empty: pipe the article's text, or give a file")
+    return text

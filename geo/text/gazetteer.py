@@ -43,7 +43,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .. import geonames, settings
+from .. import geonames, progress, settings
 from ..errors import DataError
 from . import gazetteer_store as store
 from .gazetteer_store import Entries, Gazetteer, NameIndex
@@ -162,7 +162,7 @@ def build() -> Gazetteer:
     """Build the gazetteer from the package data and curated files (slow: use :func:`load`)."""
     b = _Builder()
     city_rows = list(geonames.cities())
-    for row in city_rows:
+    for row in progress.bar(city_rows, len(city_rows), "place-name gazetteer (first run only)"):
         alts = row.get("alternatenames") or []
         local = _local_name(row["name"], alts) if row["countrycode"] in _CYRILLIC_COUNTRIES else ""
         b.add(

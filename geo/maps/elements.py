@@ -1,0 +1,156 @@
+"""Small Leaflet elements that Folium draws with heavier means.
+
+* :class:`EncodedLine`: a polyline whose coordinates travel as Google encoded
+  polylines (about a sixth of the JSON array), decoded in the page by ``cmDecode``
+  (defined in :mod:`geo.maps.page`).
+* :class:`Popup` and :class:`Label`: ``bindPopup``/``bindTooltip`` with the HTML as a
+  JSON string, so no jQuery is needed to parse it and no JS template literal is
+  involved (the text is still escaped HTML, see :func:`geo.maps.style.escape`).
+* :class:`Spread`: the OverlappingMarkerSpiderfier plugin over a chosen list of
+  markers, so stacked markers spread apart when clicked.
+"""
+
+from __future__ import annotations
+
+import json
+
+import folium
+from branca.element import MacroElement
+from folium.template import Template
+from folium import plugins
+from folium.vector_layers import path_options
+
+from .display import TARGET_ZOOM, encoded_parts
+
+
+def js_strings(values: list[str]) -> str:
+    """A JS array of strings that is safe in a ``<script>`` and inert to Jinja.
+
+    Branca renders each element's script once more as a template, so ``{`` and ``}``
+    (which encoded polylines contain) are written as ``\\u`` escapes.
+    """
+    text = json.dumps(values)
+    for char in "{}<>&":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
+class EncodedLine(MacroElement):
+    """A Leaflet polyline (one or more parts) from a shapely line, simplified for display.
+
+    Parameters
+    ----------
+    geom : shapely LineString or MultiLineString (lon, lat); or polygons with ``polygon=True``
+        (every ring becomes a part of one ``L.polygon`` filled even-odd, so holes stay holes).
+    zoom, ref_lat :
+        The zoom the shape must look exact at, and the latitude where (see :func:`geo.maps.display.encoded_parts`).
+    **options
+        Leaflet path options in Folium's spelling (``color``, ``weight``, ``dash_array``, ``class_name``...).
+    """
+
+    _template = Template("""
+    {% macro script(this, kwargs) %}
+    var {{ this.get_name() }} = L.{{ this.kind }}(cmDecode({{ this.parts_js }}, {{ this.precision }}),
+      {{ this.options|tojavascript }}).addTo({{ this._parent.get_name() }});
+    {% endmacro %}
+    """)
+
+    def __init__(self, geom, *, polygon: bool = False, zoom: int = TARGET_ZOOM, ref_lat: float | None = None,
+                 **options):
+        super().__init__()
+        self._name = "EncodedLine"
+        self.parts, self.precision = encoded_parts(geom, zoom, ref_lat)
+        self.parts_js = js_strings(self.parts)
+        self.kind = "polygon" if polygon else "polyline"
+        self.options = path_options(line=not polygon, **options)
+        if polygon:
+            self.options["fillRule"] = "evenodd"
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is left to draw after simplification."""
+        return not self.parts
+
+
+class Popup(MacroElement):
+    """``bindPopup`` on the parent layer with escaped HTML passed as a JSON string."""
+
+    _template = Template("""
+    {% macro script(this, kwargs) %}
+    {{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }}, {maxWidth: {{ this.max_width }}});
+    {% endmacro %}
+    """)
+
+    def __init__(self, html: str, max_width: int = 360):
+        super().__init__()
+        self._name = "Popup"
+        self.html = html
+        self.max_width = int(max_width)
+
+
+class Label(MacroElement):
+    """A tooltip on the parent layer: a permanent, clickable name label, or a hover tooltip.
+
+    Parameters
+    ----------
+    html : str
+        Escaped HTML.
+    kind : str, optional
+        For permanent labels, the key of :data:`geo.maps.style.LABEL_PRIORITY`; the page's declutter
+        hides or moves lower-priority labels that would overlap higher ones.
+    gap : float
+        Pixels between the marker's centre and the label (used to place the label on another side).
+    zoom : int
+        Shown from this zoom on (0: always).
+    interactive : bool
+        A click on the label acts as a click on its marker (opens the marker's popup).
+    """
+
+    _template = Template("""
+    {% macro script(this, kwargs) %}
+    {{ this._parent.get_name() }}.bindTooltip({{ this.html|tojson }}, {{ this.options|tojson }});
+    {% endmacro %}
+    """)
+
+    def __init__(self, html: str, *, kind: str | None = None, priority: int = 9, gap: float = 6,
+                 direction: str = "right", class_name: str = "", zoom: int = 0, interactive: bool = True):
+        super().__init__()
+        self._name = "Label"
+        self.html = html
+        if kind is None:
+            self.options = {"sticky": True, "className": class_name} if class_name else {"sticky": True}
+            return
+        classes = ["cm-label", f"cm-label-{kind}", f"cm-pri-{priority}", f"cm-gap-{round(gap)}", class_name]
+        if zoom:
+            classes.append(f"cm-z{zoom}")
+        offset = {"right": [gap, 0], "left": [-gap, 0], "top": [0, -gap], "bottom": [0, gap]}.get(direction, [0, 0])
+        self.options = {"permanent": True, "interactive": interactive, "direction": direction, "offset": offset,
+                        "className": " ".join(c for c in classes if c)}
+
+
+class Spread(plugins.OverlappingMarkerSpiderfier):
+    """Spread stacked markers apart on click (OverlappingMarkerSpiderfier) for the given markers only;
+    labels are decluttered again once they have moved."""
+
+    _template = Template("""
+    {% macro script(this, kwargs) %}
+    (function(map){
+      var oms = new OverlappingMarkerSpiderfier(map, {{ this.options|tojson }});
+      function relabel(){ window.requestAnimationFrame(function(){ cmDeclutter(map); }); }
+      oms.addListener('spiderfy', function(){ map.closePopup(); relabel(); });
+      oms.addListener('unspiderfy', relabel);
+      {%- for marker in this.markers %}
+      oms.addMarker({{ marker.get_name() }});
+      {%- endfor %}
+    })({{ this._parent.get_name() }});
+    {% endmacro %}
+    """)
+
+    def __init__(self, markers: list[folium.Marker], nearby_distance: int = 24):
+        super().__init__(keep_spiderfied=True, nearby_distance=nearby_distance)
+        self._markers = list(markers)
+
+    def add_to(self, parent, name=None, index=None):  # noqa: D102 - folium's signature
+        folium.MacroElement.add_to(self, parent, name=name, index=index)
+        self.markers = self._markers
+        return self
