@@ -299,7 +299,8 @@ def build(
     # when nothing is fetched live (--osm-dir, --snapshot or --offline) and every layer's data is known.
     source_options = dict(osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
     memo_key = None
-    if not (png or online_geocoding or fixes or refresh) and (osm_dir is not None or snapshot_dir is not None or offline):
+    if not (png or online_geocoding or fixes or refresh) and (osm_dir is not None or snapshot_dir is not None
+                                                              or offline):
         candidates = ([load_layer(i) for i in layer_ids] if layer_ids else list_layers())
         candidates += [read_layer(Path(p)) for p in layer_files or ()]
         memo_key = _inputs_key(text, candidates, source_options, layer_ids, all_layers, tiles, embed, self_contained)

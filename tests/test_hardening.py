@@ -399,7 +399,7 @@ def _age_cache(layer, days: float) -> None:
     path.write_bytes(json.dumps(header).encode() + b"\n" + payload)
 
 
-def test_expired_cache_is_used_offline_with_a_warning(tmp_path):
+def test_expired_cache_is_used_offline_with_a_warning(tmp_path, no_bundle):
     from geo.osm.sources import get_layer_data
     from geo.corridors.stations import layer_points
 
@@ -415,7 +415,8 @@ def test_expired_cache_is_used_offline_with_a_warning(tmp_path):
     assert stale.source == "cache" and "older than 7 days" in " ".join(stale.warnings)
 
 
-def test_expired_or_refreshed_cache_is_fetched_again(overpass_env, fake_overpass, tmp_path):
+def test_expired_or_refreshed_cache_is_fetched_again(overpass_env, fake_overpass, tmp_path, no_bundle):
+    """(Without the bundled snapshot, whose data is newer than the replayed answers.)"""
     from geo.osm.sources import get_layer_data
     from geo.corridors.stations import layer_points
 
