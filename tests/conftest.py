@@ -246,8 +246,8 @@ def fake_overpass(replay_data, monkeypatch):
 def overpass_server(tmp_path_factory):
     """The real Overpass API of ../shared/overpass with its region extract, on a free 127.0.0.1 port.
 
-    Started once per session and stopped at its end (shared memory freed); a
-    machine-wide lock keeps two pytest processes from running dispatchers at once.
+    Started once per session and stopped at its end, with a private ``/dev/shm`` where
+    the machine allows it (see tests/overpass_server.py), else under a machine-wide lock.
     """
     from tests import overpass_server as local
 
