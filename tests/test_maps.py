@@ -7,7 +7,7 @@ import math
 import re
 from types import SimpleNamespace
 
-import polyline
+from pypolyline.cutil import decode_polyline
 import pytest
 import shapely
 
@@ -138,8 +138,8 @@ def test_display_geometry_stays_within_a_pixel_and_a_quarter_at_zoom_14(results)
             assert shapely.hausdorff_distance(geom, simple) < 1.25 * px, result.layer.id
             # the page gets exactly these coordinates, as encoded polylines a fraction of the JSON's size
             parts, decimals = display.encoded_parts(geom)
-            assert [polyline.decode(p, decimals) for p in parts] == [
-                [tuple(c) for c in part] for part in display.display_coords(geom)]
+            decoded = [[(lat, lon) for lon, lat in decode_polyline(p.encode(), decimals)] for p in parts]
+            assert decoded == display.display_coords(geom)
 
 
 def test_display_geometry_has_far_fewer_vertices_than_the_full_extract(results):

@@ -24,11 +24,11 @@ import geopandas as gpd
 import pyogrio
 import shapely
 import shapely.ops
-from branca.element import MacroElement, Template
+from branca.element import Template
 from shapely.geometry import Point
 
 from ..corridors import borders
-from .elements import EncodedLine, Label
+from .elements import DivIcon, EncodedLine, FeatureGroup, Label, Macro, Marker
 from .style import LABEL_PRIORITY, escape, slug
 
 SEA = "#dbe7ef"
@@ -114,7 +114,7 @@ def basemap_frames(bounds: tuple[float, float, float, float]) -> dict[str, gpd.G
     }
 
 
-class KeepInside(MacroElement):
+class KeepInside(Macro):
     """Keep the view inside the base map's area: no zooming or panning out past its cut edge."""
 
     _template = Template("""
@@ -138,7 +138,7 @@ def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float]) -> 
     """Draw the offline base map for ``bounds`` under everything else on ``fmap``."""
     frames = basemap_frames(bounds)
     zoom = basemap_zoom(bounds)
-    group = folium.FeatureGroup(name="Base map (Natural Earth)", control=False)
+    group = FeatureGroup(name="Base map (Natural Earth)", control=False)
     outline = {"stroke": True, "color": BORDER, "weight": 0.8} if frames["outlined"] else {"stroke": False}
     for key, style in (("land", {"fill": True, "fill_color": LAND, "fill_opacity": 1, **outline}),
                        ("lakes", {"fill": True, "fill_color": SEA, "fill_opacity": 1, "stroke": False}),
@@ -151,8 +151,8 @@ def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float]) -> 
             if not shape.empty:
                 shape.add_to(group)
     for row in frames["labels"].itertuples():
-        marker = folium.Marker((row.geometry.y, row.geometry.x),
-                               icon=folium.DivIcon(html="", icon_size=(0, 0), class_name="cm-anchor"),
+        marker = Marker((row.geometry.y, row.geometry.x),
+                               icon=DivIcon(html="", icon_size=(0, 0), class_name="cm-anchor"),
                                interactive=False)
         zoom = max(1, int(row.min_label) - 1)
         marker.add_child(Label(escape(row.name), kind="basemap", priority=BASEMAP_PRIORITY, gap=0, direction="center",
@@ -171,14 +171,14 @@ def country_label_points(iso_codes, near: Point, reach_deg: float = 0.03) -> lis
     Used to name both sides of a border close to its crossings, where a view a few
     kilometres across still shows the names.
     """
-    box = shapely.box(near.x - reach_deg * 1.4, near.y - reach_deg, near.x + reach_deg * 1.4, near.y + reach_deg)
+    box = (near.x - reach_deg * 1.4, near.y - reach_deg, near.x + reach_deg * 1.4, near.y + reach_deg)
     frame = borders.countries()
     out = []
     for iso in iso_codes:
         match = frame[frame["iso2"] == str(iso).upper()]
         if match.empty:
             continue
-        inside = match.geometry.union_all().intersection(box)
+        inside = match.geometry.clip_by_rect(*box).union_all()  # clip first: a country is large
         if inside.is_empty:
             continue
         out.append((str(match["name"].iloc[0]), shapely.ops.polylabel(_largest(inside), tolerance=reach_deg / 50)))

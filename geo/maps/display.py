@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 
-import polyline
+import numpy as np
+from pypolyline.cutil import encode_coordinates
 import shapely
 
 #: Display geometry: the zoom level the map must look exact at, and the error allowed there.
@@ -50,19 +51,25 @@ def display_geometry(geom, zoom: int = TARGET_ZOOM, ref_lat: float | None = None
 
 def display_coords(geom, zoom: int = TARGET_ZOOM) -> list[list[tuple[float, float]]]:
     """(lat, lon) lists, one per part, of a line simplified and rounded for ``zoom``."""
-    return _rounded_parts(*display_geometry(geom, zoom))
+    simple, decimals = display_geometry(geom, zoom)
+    return [[(lat, lon) for lat, lon in part.tolist()] for part in _rounded_parts(simple, _precision(decimals))]
 
 
-def _rounded_parts(simple, decimals: int) -> list[list[tuple[float, float]]]:
+def _precision(decimals: int) -> int:
+    """The encoded polylines' precision for ``decimals``: 5 or 6 (coarser coordinates travel at 5)."""
+    return min(max(decimals, 5), 6)
+
+
+def _rounded_parts(simple, decimals: int) -> list[np.ndarray]:
+    """(lat, lon) arrays, one per part with at least two distinct points, rounded to ``decimals``."""
     parts = []
     for part in _linear_parts(simple):
         if part is None or part.is_empty:
             continue
-        coords: list[tuple[float, float]] = []
-        for x, y in part.coords:
-            point = (round(y, decimals), round(x, decimals))
-            if not coords or coords[-1] != point:
-                coords.append(point)
+        coords = np.round(shapely.get_coordinates(part)[:, ::-1], decimals)
+        keep = np.ones(len(coords), dtype=bool)
+        keep[1:] = (coords[1:] != coords[:-1]).any(axis=1)  # drop repeats left by rounding
+        coords = coords[keep]
         if len(coords) > 1:
             parts.append(coords)
     return parts
@@ -74,7 +81,9 @@ def encoded_parts(geom, zoom: int = TARGET_ZOOM, ref_lat: float | None = None) -
     Decoding gives exactly the coordinates of :func:`display_coords`.
     """
     simple, decimals = display_geometry(geom, zoom, ref_lat)
-    return [polyline.encode(part, decimals) for part in _rounded_parts(simple, decimals)], decimals
+    precision = _precision(decimals)
+    parts = _rounded_parts(simple, precision)
+    return [encode_coordinates(part[:, ::-1], precision).decode("ascii") for part in parts], precision
 
 
 def _linear_parts(geom) -> list:

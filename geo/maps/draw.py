@@ -19,7 +19,7 @@ from ..export import layer_bounds, places_in
 from ..text.names import fold
 from .basemap import KeepInside, add_basemap, basemap_area
 from .display import display_coords  # noqa: F401  (re-exported for notebooks)
-from .elements import EncodedLine, Label, Popup, Spread, compact
+from .elements import DivIcon, EncodedLine, FeatureGroup, Label, Marker, Popup, Spread, compact
 from .legend import SCHEMATIC_WORDS, legend_html
 from .page import NARROW_PX, Chrome, LegendControl, StoryView, slim
 from .style import (CROSSING_ICONS, LABEL_PRIORITY, ROLE_RADIUS, SCHEMATIC_DASH,
@@ -78,9 +78,9 @@ def _tiles(tiles: str | None) -> str:
 def _marker(where, html: str, size: int, class_name: str) -> folium.Marker:
     """A point marker drawn as inline HTML in a box at least :data:`TAP_PX` wide (its tap target)."""
     box = max(TAP_PX, size)
-    icon = folium.DivIcon(html=html, icon_size=(box, box), icon_anchor=(box // 2, box // 2),
+    icon = DivIcon(html=html, icon_size=(box, box), icon_anchor=(box // 2, box // 2),
                           class_name=f"cm-marker {class_name}")
-    return folium.Marker(where, icon=icon)
+    return Marker(where, icon=icon)
 
 
 def add_layer(fmap: folium.Map, result, show: bool = True, unlabelled: frozenset = frozenset(),
@@ -93,7 +93,7 @@ def add_layer(fmap: folium.Map, result, show: bool = True, unlabelled: frozenset
     """
     spread = [] if spread is None else spread
     layer = result.layer
-    group = folium.FeatureGroup(name=escape(layer.title), show=show)
+    group = FeatureGroup(name=escape(layer.title), show=show)
     frame = result.frame
     for row in frame[frame["kind"].isin(["segment", "border"])].itertuples():
         _draw_line(group, layer, row, result)
@@ -206,7 +206,7 @@ def _draw_country_names(group, layer, frame) -> None:
     if not len(anchor) or not getattr(layer, "countries", None):
         return
     for name, point in country_label_points(layer.countries, anchor.geometry.union_all().centroid):
-        marker = folium.Marker((point.y, point.x), icon=folium.DivIcon(html="", icon_size=(0, 0),
+        marker = Marker((point.y, point.x), icon=DivIcon(html="", icon_size=(0, 0),
                                                                       class_name="cm-anchor"))
         marker.add_child(Label(escape(name), kind="country", priority=LABEL_PRIORITY["country"], gap=0,
                                direction="center", class_name=f"cm-label-{slug(name)}"))
@@ -223,7 +223,7 @@ def add_mentions(fmap: folium.Map, places: gpd.GeoDataFrame, name: str = "Places
     """Draw the article's towns and sites (:func:`geo.maps.style.pinned`): a dot sized by mention count
     (appended to ``spread``), a label, and a popup quoting the sentences. Countries and regions get no
     circle: the legend lists them."""
-    group = folium.FeatureGroup(name=name, show=True)
+    group = FeatureGroup(name=name, show=True)
     shown = pinned(places)
     markers = [] if spread is None else spread
     for row in shown.sort_values("count", ascending=False).itertuples():

@@ -8,6 +8,10 @@
   involved (the text is still escaped HTML, see :func:`geo.maps.style.escape`).
 * :class:`Spread`: the OverlappingMarkerSpiderfier plugin over a chosen list of
   markers, so stacked markers spread apart when clicked.
+* :class:`Macro`: the base of these and of the page's own elements: a
+  ``MacroElement`` whose rendered parts go into the page verbatim (branca would
+  compile each of them as a Jinja template once more: most of a map's render time,
+  and a way for text in the page to be read as template code).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import json
 
 import folium
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.template import Template
 from folium import plugins
 from folium.vector_layers import path_options
@@ -35,6 +39,47 @@ def js_strings(values: list[str]) -> str:
     return text
 
 
+class Verbatim(Element):
+    """Finished HTML or script, put in the page as it is."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Verbatim"
+        self.text = text
+
+    def render(self, **kwargs) -> str:  # noqa: ARG002 - branca's signature
+        return self.text
+
+
+class Macro(MacroElement):
+    """A ``MacroElement`` whose ``header``, ``html`` and ``script`` macros are rendered once, into :class:`Verbatim`."""
+
+    def render(self, **kwargs) -> None:
+        figure = self.get_root()
+        module = self._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = module.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(Verbatim(macro(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class Marker(folium.Marker, Macro):
+    """``folium.Marker``, rendered as :class:`Macro` (with its icon setter)."""
+
+    class SetIcon(folium.Marker.SetIcon, Macro):
+        """``folium.Marker.SetIcon``, rendered as :class:`Macro`."""
+
+
+class DivIcon(folium.DivIcon, Macro):
+    """``folium.DivIcon``, rendered as :class:`Macro`."""
+
+
+class FeatureGroup(folium.FeatureGroup, Macro):
+    """``folium.FeatureGroup``, rendered as :class:`Macro`."""
+
+
 #: Leaflet's defaults for path options: options equal to them are left out of the page.
 LEAFLET_PATH_DEFAULTS = {
     "stroke": True, "opacity": 1.0, "lineCap": "round", "lineJoin": "round", "dashArray": None, "dashOffset": None,
@@ -48,7 +93,7 @@ def compact(options: dict, defaults: dict | None = None) -> dict:
     return {k: v for k, v in options.items() if k not in defaults or defaults[k] != v}
 
 
-class EncodedLine(MacroElement):
+class EncodedLine(Macro):
     """A Leaflet polyline (one or more parts) from a shapely line, simplified for display.
 
     Parameters
@@ -83,7 +128,7 @@ class EncodedLine(MacroElement):
         return not self.parts
 
 
-class Popup(MacroElement):
+class Popup(Macro):
     """``bindPopup`` on the parent layer with escaped HTML passed as a JSON string."""
 
     _template = Template("""
@@ -99,7 +144,7 @@ class Popup(MacroElement):
         self.max_width = int(max_width)
 
 
-class Label(MacroElement):
+class Label(Macro):
     """A tooltip on the parent layer: a permanent, clickable name label, or a hover tooltip.
 
     Parameters

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 
 import folium
-from branca.element import MacroElement, Template
+from branca.element import Template
 
 from .. import settings
+from .elements import Macro
 from .style import escape, icon_svg
 
 #: Below this map width (CSS px) the page switches to its phone layout.
@@ -30,7 +31,7 @@ def slim(fmap: folium.Map) -> None:
     fmap.default_css = [(name, url) for name, url in fmap.default_css if name in KEEP_ASSETS]
 
 
-class StoryView(MacroElement):
+class StoryView(Macro):
     """Open on the story's bounds (clear of the controls); a button shows the whole extent.
 
     Parameters
@@ -80,7 +81,7 @@ def _latlng_bounds(bounds) -> list[list[float]]:
     return [[round(miny, 5), round(minx, 5)], [round(maxy, 5), round(maxx, 5)]]
 
 
-class Chrome(MacroElement):
+class Chrome(Macro):
     """Styles, title box, attribution, zoom-dependent labels, label declutter and the line decoder."""
 
     _template = Template("""
@@ -214,7 +215,7 @@ def title_html(title: str, subtitle: str = "") -> str:
     return f"<h1>{escape(title)}</h1>" + (f"<p>{escape(subtitle)}</p>" if subtitle else "")
 
 
-class LegendControl(MacroElement):
+class LegendControl(Macro):
     """The legend (bottom right); on phones it starts closed behind a "Legend" button, with the title inside."""
 
     _template = Template("""

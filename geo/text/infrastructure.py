@@ -16,7 +16,6 @@ Lake Baikal and the Amur), but the towns at the ends of an "A–B" phrase are st
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import NamedTuple
 
@@ -102,7 +101,6 @@ def _ends(name: str) -> list[tuple[int, int]]:
     Dashes split; a hyphen splits only where the hyphenated whole is not a known name
     ("Ust-Kut", "Komsomolsk-on-Amur" stay whole).
     """
-    rules = _known_names()
     pieces = [(m.start(), m.end()) for m in re.finditer(r"[^–—]+", name)]
     out = []
     for s, e in pieces:
@@ -112,26 +110,25 @@ def _ends(name: str) -> list[tuple[int, int]]:
             e -= 1
         if s >= e:
             continue
-        if fold(name[s:e]) in rules or "-" not in name[s:e] or _PREFIX.match(name[s:e]):
+        if _is_known(fold(name[s:e])) or "-" not in name[s:e] or _PREFIX.match(name[s:e]):
             out.append((s, e))
             continue
         parts = [(p.start() + s, p.end() + s) for p in re.finditer(r"[^-]+", name[s:e])]
         i = 0
         while i < len(parts):  # longest known run of hyphen-joined parts, left to right
             j = len(parts)
-            while j > i + 1 and fold(name[parts[i][0]:parts[j - 1][1]]) not in rules:
+            while j > i + 1 and not _is_known(fold(name[parts[i][0]:parts[j - 1][1]])):
                 j -= 1
             out.append((parts[i][0], parts[j - 1][1]))
             i = j
     return out
 
 
-@functools.lru_cache(maxsize=1)
-def _known_names() -> frozenset[str]:
-    """Folded names of the gazetteer, less the pairs that name border crossings ("samur yalama")."""
+def _is_known(key: str) -> bool:
+    """True when the folded ``key`` names a gazetteer place other than a border crossing ("samur yalama" is not)."""
     gaz = gazetteer.load()
-    not_crossing = gaz.entries.column("feature_code") != "PSTB"  # by column: no Place per entry
-    return frozenset(key for key, _, _ in gaz.names.best(not_crossing.astype(int)))
+    codes = gaz.entries.column("feature_code")  # by column: no Place per entry
+    return any(codes[i] != "PSTB" for i in gaz.names.get(key, ()))
 
 
 def _is_plain_word(name: str) -> bool:
