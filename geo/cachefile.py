@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import mmap
+import os
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -83,13 +84,25 @@ def read_arrays(path: str | Path, fmt: str, key: str) -> tuple[dict[str, np.ndar
 def _open(path: Path, fmt: str, key: str):
     """(buffer, payload offset, meta) of a valid file; None when absent, stale (deleted) or corrupt (deleted)."""
     try:
-        with path.open("rb") as f:
-            buffer = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else b""
+        f = path.open("rb")
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         log.warning("cache file %s is unreadable (%s): rebuilding it", path, exc)
         return None
+    with f:
+        try:
+            return _check(path, f, fmt, key)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("cache file %s is unreadable (%s): rebuilding it", path, exc)
+            return None
+
+
+def _check(path: Path, f, fmt: str, key: str):
+    """:func:`_open` on the open file ``f``: the mapped buffer is hashed through ``f`` itself."""
+    buffer = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(f.fileno()).st_size else b""
     end = buffer.find(b"\n")
     try:
         header = json.loads(buffer[:end]) if end >= 0 else None
@@ -104,10 +117,23 @@ def _open(path: Path, fmt: str, key: str):
     size = len(buffer) - start
     if size != header.get("bytes"):
         return _corrupt(path, f"truncated: {size} of {header.get('bytes')} bytes")
-    if sha256(memoryview(buffer)[start:]).hexdigest() != header.get("sha256"):
+    if _file_sha256(f, start) != header.get("sha256"):
         return _corrupt(path, "checksum mismatch")
     meta = header.get("meta")
     return buffer, start, dict(meta) if isinstance(meta, dict) else {}
+
+
+def _file_sha256(f, start: int) -> str:
+    """SHA-256 of the open file ``f`` from byte ``start`` on, read through the page cache.
+
+    Not through the mapping: the pages hashed are then not counted in the process's
+    memory, and only those the arrays are read from are.
+    """
+    digest = sha256()
+    f.seek(start)
+    while chunk := f.read(1 << 20):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _corrupt(path: Path, why: str) -> None:

@@ -83,12 +83,15 @@ class Texts(Sequence):
 class Entries(Sequence):
     """The gazetteer's places by column; ``entries[i]`` is a :class:`Place`.
 
-    Numbers are kept as lists (fast to index), few-valued text fields as codes into a
+    Numbers and codes are kept as arrays (views of the mapped cache file when read from
+    one, so only the pages used are loaded), few-valued text fields as codes into a
     vocabulary, names in a :class:`Texts` blob.
     """
 
-    def __init__(self, numbers: dict[str, list], codes: dict[str, list], vocab: dict[str, list[str]],
+    def __init__(self, numbers: dict[str, Sequence], codes: dict[str, Sequence], vocab: dict[str, list[str]],
                  texts: dict[str, Sequence[str]]):
+        numbers = {k: np.asarray(v, dtype=np.float64 if k in ("lat", "lon") else np.int64) for k, v in numbers.items()}
+        codes = {k: np.asarray(v, dtype=np.int32) for k, v in codes.items()}
         self._numbers, self._codes, self._vocab, self._texts = numbers, codes, vocab, texts
         self._lat, self._lon, self._gid, self._pop = (numbers[k] for k in ("lat", "lon", "geonames_id", "population"))
         self._country, self._fclass, self._fcode, self._admin1, self._layer = (
@@ -117,18 +120,19 @@ class Entries(Sequence):
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
-        gid = self._gid[i]
+        gid = int(self._gid[i])
         (country, cv), (fclass, fv), (fcode, kv), (admin1, av), (layer, lv) = (
             self._country, self._fclass, self._fcode, self._admin1, self._layer)
-        return Place(self._name[i], cv[country[i]], self._lat[i], self._lon[i], None if gid < 0 else gid,
-                     fv[fclass[i]], kv[fcode[i]], self._pop[i], av[admin1[i]], self._local[i], lv[layer[i]])
+        return Place(self._name[i], cv[country[i]], float(self._lat[i]), float(self._lon[i]),
+                     None if gid < 0 else gid, fv[fclass[i]], kv[fcode[i]], int(self._pop[i]), av[admin1[i]],
+                     self._local[i], lv[layer[i]])
 
     def column(self, field: str) -> np.ndarray:
         """One field of every entry as an array (numbers numeric with missing ids -1, text as objects)."""
         if field in self._numbers:
-            return np.asarray(self._numbers[field])
+            return self._numbers[field]
         if field in self._codes:
-            return np.asarray(self._vocab[field], dtype=object)[np.asarray(self._codes[field], dtype=np.int64)]
+            return np.asarray(self._vocab[field], dtype=object)[self._codes[field]]
         return np.asarray(list(self._texts[field]), dtype=object)
 
     def where(self, field: str, value) -> list[int]:
@@ -136,19 +140,17 @@ class Entries(Sequence):
         if field in self._codes:
             if value not in self._vocab[field]:
                 return []
-            code = self._vocab[field].index(value)
-            return [i for i, c in enumerate(self._codes[field]) if c == code]
+            return np.flatnonzero(self._codes[field] == self._vocab[field].index(value)).tolist()
         if field == "geonames_id" and value is None:
             return []
-        return [i for i, v in enumerate(self._numbers[field] if field in self._numbers else self._texts[field])
-                if v == value]
+        if field in self._numbers:
+            return np.flatnonzero(self._numbers[field] == value).tolist()
+        return [i for i, v in enumerate(self._texts[field]) if v == value]
 
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Arrays and JSON metadata to store the entries (see :meth:`from_arrays`)."""
-        arrays = {"lat": np.asarray(self._lat, dtype=np.float64), "lon": np.asarray(self._lon, dtype=np.float64),
-                  "population": np.asarray(self._pop, dtype=np.int64),
-                  "geonames_id": np.asarray(self._gid, dtype=np.int64)}
-        arrays.update({field: np.asarray(self._codes[field], dtype=np.int32) for field in _CODED})
+        arrays = dict(self._numbers)
+        arrays.update(self._codes)
         for field in _TEXT:
             texts = self._texts[field]
             arrays.update((texts if isinstance(texts, Texts) else Texts.from_list(texts)).to_arrays(f"{field}_"))
@@ -157,14 +159,14 @@ class Entries(Sequence):
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> "Entries":
         """Inverse of :meth:`to_arrays` (checks codes and column lengths)."""
-        numbers = {f: arrays[f].tolist() for f in ("lat", "lon", "population", "geonames_id")}
+        numbers = {f: arrays[f] for f in ("lat", "lon", "population", "geonames_id")}
         vocab = {field: list(meta["vocab"][field]) for field in _CODED}
         codes = {}
         for field in _CODED:
             column = arrays[field]
             if len(column) and (column.min() < 0 or column.max() >= len(vocab[field])):
                 raise ValueError(f"entry column {field!r} has codes outside its vocabulary")
-            codes[field] = column.tolist()
+            codes[field] = column
         return cls(numbers, codes, vocab, {f: Texts.from_arrays(arrays, f"{f}_") for f in _TEXT})
 
 

@@ -127,8 +127,7 @@ def _ends(name: str) -> list[tuple[int, int]]:
 def _is_known(key: str) -> bool:
     """True when the folded ``key`` names a gazetteer place other than a border crossing ("samur yalama" is not)."""
     gaz = gazetteer.load()
-    codes = gaz.entries.column("feature_code")  # by column: no Place per entry
-    return any(codes[i] != "PSTB" for i in gaz.names.get(key, ()))
+    return any(gaz.entries[i].feature_code != "PSTB" for i in gaz.names.get(key, ()))
 
 
 def _is_plain_word(name: str) -> bool:

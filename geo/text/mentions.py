@@ -14,7 +14,6 @@ import functools
 import re
 from dataclasses import dataclass
 
-import numpy as np
 
 from . import gazetteer
 from .infrastructure import find_infrastructure
@@ -71,44 +70,86 @@ def nlp():
 _STRONG, _MEDIUM, _WEAK = 3, 2, 1
 
 
-@functools.lru_cache(maxsize=1)
-def ruler() -> dict[str, tuple[int, str, str]]:
-    """Return the ruler: folded name -> (strength, label, layer_id).
+class Ruler:
+    """The ruler: folded name -> (strength, label, layer_id), worked out per name when asked.
 
     Strong: named infrastructure, layer stations, countries, curated places.
     Medium: first-level divisions, continents, demonyms, cities of at least
-    ``settings.ruler_min_population``. Cities below that are not ruled.
+    ``settings.ruler_min_population``. Cities below that are not ruled. A name takes its
+    first gazetteer entry of the highest strength; demonyms and layer station names
+    then take it over where they are stronger. Answers are remembered (a bounded memo),
+    so nothing is built for the whole gazetteer: loading costs nothing.
     """
+
+    _MEMO_LIMIT = 200_000
+
+    def __init__(self, gaz, demonyms, vocabulary):
+        self._gaz, self._demonyms, self._vocabulary = gaz, demonyms, vocabulary
+        self._memo: dict[str, tuple[int, str, str] | None] = {}
+
+    def get(self, key, default=None):
+        try:
+            hit = self._memo[key]
+        except KeyError:
+            if len(self._memo) > self._MEMO_LIMIT:
+                self._memo.clear()
+            hit = self._memo[key] = self._rule(key)
+        return default if hit is None else hit
+
+    def __getitem__(self, key: str) -> tuple[int, str, str]:
+        hit = self.get(key)
+        if hit is None:
+            raise KeyError(key)
+        return hit
+
+    def __contains__(self, key) -> bool:
+        return self.get(key) is not None
+
+    def __bool__(self) -> bool:
+        return True
+
+    def _rule(self, key: str) -> tuple[int, str, str] | None:
+        if len(key) < 2:
+            return None
+        out = None
+        if key not in settings.ruler_generic_words and key not in settings.generic_place_words:
+            out = self._gazetteer_rule(key)
+        for value, applies in (((_MEDIUM, "NORP", ""), key in self._demonyms),
+                               ((_STRONG, "GPE", ""), key in self._vocabulary)):
+            if applies and (out is None or out[0] < value[0]):
+                out = value
+        return out
+
+    def _gazetteer_rule(self, key: str) -> tuple[int, str, str] | None:
+        best, level = None, 0
+        for i in self._gaz.names.get(key, ()):
+            strength = _strength(self._gaz.entries[i])
+            if strength > level:
+                best, level = self._gaz.entries[i], strength
+        if best is None:
+            return None
+        if best.feature_class == "INFRA":
+            return (_STRONG, "INFRA", best.layer_id)
+        if level == _STRONG or best.feature_code in ("ADM1", "CONT"):
+            return (level, "GPE" if best.feature_class == "A" else "LOC", "")
+        return (_MEDIUM, "GPE", "")
+
+
+def _strength(place) -> int:
+    """Ruler strength of one gazetteer entry (see :class:`Ruler`)."""
+    if place.feature_class == "INFRA" or place.feature_code in ("PCLI", "PCLH") or (
+            place.feature_class in ("H", "L") and place.feature_code != "CONT"):
+        return _STRONG
+    if place.feature_code in ("ADM1", "CONT") or place.population >= settings.ruler_min_population:
+        return _MEDIUM
+    return 0
+
+
+@functools.lru_cache(maxsize=1)
+def ruler() -> Ruler:
+    """Return the ruler (see :class:`Ruler`), one per process."""
     gaz = gazetteer.load()
-    out: dict[str, tuple[int, str, str]] = {}
-
-    def put(key: str, value: tuple[int, str, str]) -> None:
-        if len(key) >= 2 and (key not in out or out[key][0] < value[0]):
-            out[key] = value
-
-    # Strength of every entry at once (the gazetteer is stored by column); each name then takes
-    # its first entry of the highest strength.
-    fclass, fcode = gaz.entries.column("feature_class"), gaz.entries.column("feature_code")
-    infra = fclass == "INFRA"
-    strong = np.isin(fcode, ["PCLI", "PCLH"]) | (np.isin(fclass, ["H", "L"]) & (fcode != "CONT"))
-    medium = np.isin(fcode, ["ADM1", "CONT"]) | (gaz.entries.column("population") >= settings.ruler_min_population)
-    strength = np.select([infra | strong, medium], [_STRONG, _MEDIUM], 0)
-    for key, i, level in gaz.names.best(strength):
-        if key in settings.ruler_generic_words or key in settings.generic_place_words:
-            continue
-        e = gaz.entries[i]
-        if infra[i]:
-            put(key, (_STRONG, "INFRA", e.layer_id))
-        elif strong[i] or e.feature_code in ("ADM1", "CONT"):
-            put(key, (level, "GPE" if e.feature_class == "A" else "LOC", ""))
-        else:
-            put(key, (_MEDIUM, "GPE", ""))
-    for key in gaz.demonyms:
-        put(key, (_MEDIUM, "NORP", ""))
-
-    for key in layer_vocabulary():
-        put(key, (_STRONG, "GPE", ""))
-    return out
+    return Ruler(gaz, gaz.demonyms, layer_vocabulary())
 
 
 @functools.lru_cache(maxsize=1)
