@@ -21,7 +21,6 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
-import pyogrio
 import shapely
 import shapely.ops
 from branca.element import Template
@@ -50,6 +49,8 @@ def physical_path(name: str) -> Path | None:
 
 @lru_cache(maxsize=8)
 def _read(name: str, box: tuple[float, float, float, float]) -> gpd.GeoSeries:
+    import pyogrio  # GDAL: loaded only for a base map
+
     path = physical_path(name)
     if path is None:
         return gpd.GeoSeries([], crs=4326)

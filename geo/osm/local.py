@@ -13,7 +13,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 from shapely.geometry import box
 
 from ..errors import DataError
@@ -50,6 +49,8 @@ def _is_osm_file(path: Path) -> bool:
 @lru_cache(maxsize=64)
 def _read_file(path: Path, mtime: float) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Read one file into (lines, points) frames; cached per path and mtime."""
+    import pyogrio  # GDAL: loaded only when a file is read
+
     name = path.name.lower()
     try:
         if name.endswith((".osm.pbf", ".pbf")):
@@ -121,6 +122,8 @@ def _read_osm_xml(path: Path) -> gpd.GeoDataFrame:
 
 
 def _read_pbf(path: Path) -> gpd.GeoDataFrame:
+    import pyogrio
+
     frames = []
     for layer in ("lines", "multilinestrings", "points"):
         part = pyogrio.read_dataframe(path, layer=layer)

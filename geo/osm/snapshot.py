@@ -22,7 +22,6 @@ from typing import Any, Mapping
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from .. import files, settings
 from ..errors import DataError, OutputError
@@ -124,6 +123,8 @@ def read_layer(snapshot_dir: str | Path, layer_id: str) -> tuple[gpd.GeoDataFram
         missing or corrupt (its checksum differs from the manifest's); the
         message says how to rebuild it.
     """
+    import pyogrio  # GDAL: loaded only when a layer is read from the snapshot
+
     folder = Path(snapshot_dir)
     path = layer_file(folder, layer_id)
     entry = read_manifest(folder)["layers"][layer_id]
@@ -205,6 +206,8 @@ def read_manifest(snapshot_dir: str | Path) -> dict[str, Any]:
 
 def write_layer_file(path: Path, lines: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> Path:
     """Write lines and points as the ``lines`` and ``points`` tables of one GeoPackage."""
+    import pyogrio
+
     for i, (table, frame) in enumerate(zip(TABLES, (lines, points))):
         frame = _typed(frame)
         pyogrio.write_dataframe(
