@@ -112,6 +112,18 @@ def test_a_fifo_layer_file_fails_at_once(layers_copy, capsys):
     _error(code, err, "zz-pipe.toml", "named pipe")
 
 
+@pytest.mark.parametrize("folder", [".", "gazetteer"])
+def test_a_fifo_layer_file_fails_at_once_in_a_fresh_process(layers_copy, tmp_path, folder):
+    """``mentions`` reads the layer files first for the gazetteer cache's key, before any layer is listed."""
+    os.mkfifo(layers_copy / folder / "zz-pipe.toml")
+    article = tmp_path / "article.txt"
+    article.write_text("Freight from Baku reaches Derbent by rail.", encoding="utf-8")
+    env = {**os.environ, "CORRIDORMAP_LAYERS": str(layers_copy), "CORRIDORMAP_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "geo.cli", "mentions", str(article)],
+                          capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    _error(proc.returncode, proc.stderr, "zz-pipe.toml", "named pipe")
+
+
 # --------------------------------------------------------------------------- invisible characters
 
 

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 from pypolyline.cutil import decode_polyline
 import pytest
+import geopandas as gpd
 import shapely
 
 from geo import cli, pipeline
@@ -193,3 +194,50 @@ def test_png_without_chromium_is_a_clear_error(tmp_path, monkeypatch, capsys, os
 def test_map_object_displays_inline_in_notebooks(results):
     fmap = draw.build_map([results["ru-az-border"]], title="T")
     assert "<iframe" in fmap._repr_html_()
+
+
+# --------------------------------------------------------------------------- countries, regions and seas as labels
+
+
+def _area_places():
+    from shapely.geometry import Point
+
+    rows = [("Russia", "A", "PCLI", "RU", Point(100.0, 60.0)),  # GeoNames' point: Siberia
+            ("Iran", "A", "PCLI", "IR", Point(53.0, 32.0)),
+            ("China", "A", "PCLI", "CN", Point(105.0, 35.0)),
+            ("Soviet Union", "A", "PCLH", "SU", Point(90.0, 60.0)),
+            ("Caspian Sea", "H", "LK", "", Point(50.4, 41.9)),
+            ("Dagestan", "A", "ADM1", "RU", Point(47.0, 43.0)),
+            ("Baku", "P", "PPLC", "AZ", Point(49.89, 40.38))]
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame([dict(zip(("name", "feature_class", "feature_code", "country", "geometry"), r))
+                             for r in rows], geometry="geometry", crs=4326)
+
+
+def test_areas_are_labels_inside_the_part_the_map_shows():
+    from geo.geodesy import geodesic_distance_km
+    from geo.maps.areas import area_labels
+
+    caspian = (44.0, 36.0, 56.0, 47.0)  # a North-South-like frame: Russia only in its north-west corner
+    labels = area_labels(_area_places(), caspian)
+    by_name = {row["name"]: row for _, row in labels.iterrows()}
+    assert set(by_name) == {"Russia", "Iran", "Caspian Sea", "Dagestan"}  # not China (not shown), not a town
+    russia = by_name["Russia"].geometry
+    assert caspian[0] <= russia.x <= caspian[2] and caspian[1] <= russia.y <= caspian[3]
+    assert russia.y > 43.5  # in Russia, north of the Caucasus, not at the GeoNames point in Siberia
+    assert geodesic_distance_km(100.0, 60.0, russia.x, russia.y) > 2000
+    assert by_name["Caspian Sea"]["kind"] == "water" and by_name["Dagestan"]["kind"] == "region"
+    assert by_name["Iran"]["kind"] == "country"
+
+
+def test_areas_not_labelled_are_listed_with_their_reason():
+    from shapely.geometry import LineString
+
+    from geo.maps.coverage import REASONS, not_drawn
+
+    frame = gpd.GeoDataFrame({"kind": ["segment"]}, geometry=[LineString([(44.0, 36.0), (56.0, 47.0)])], crs=4326)
+    result = SimpleNamespace(frame=frame, layer=SimpleNamespace(id="x"))
+    lists = not_drawn([], _area_places(), [result])
+    assert lists == {"outside": ["China"], "former": ["Soviet Union"]}
+    assert "former countries" in REASONS["former"]

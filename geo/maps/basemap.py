@@ -103,14 +103,15 @@ def basemap_frames(bounds: tuple[float, float, float, float]) -> dict[str, gpd.G
             inside = row.geometry.intersection(area)
             point = inside.representative_point() if not inside.is_empty else None
         if point is not None:
-            labels.append((row.name, point, float(row.min_label)))
+            labels.append((row.name, point, float(row.min_label), str(row.iso2)))
     return {
         "area": gpd.GeoDataFrame(geometry=[area], crs=4326),
         "land": gpd.GeoDataFrame(geometry=land.values, crs=4326),
         "lakes": gpd.GeoDataFrame(geometry=lakes.values, crs=4326),
         "borders": gpd.GeoDataFrame(geometry=lines.values, crs=4326),
-        "labels": gpd.GeoDataFrame({"name": [n for n, _, _ in labels], "min_label": [z for _, _, z in labels]},
-                                   geometry=[p for _, p, _ in labels], crs=4326),
+        "labels": gpd.GeoDataFrame({"name": [n for n, _, _, _ in labels], "min_label": [z for _, _, z, _ in labels],
+                                    "iso2": [c for _, _, _, c in labels]},
+                                   geometry=[p for _, p, _, _ in labels], crs=4326),
         "outlined": physical_path("land") is None or physical_path("admin_0_boundary_lines_land") is None,
     }
 
@@ -135,8 +136,12 @@ class KeepInside(Macro):
         self.area = [[miny, minx], [maxy, maxx]]
 
 
-def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float]) -> None:
-    """Draw the offline base map for ``bounds`` under everything else on ``fmap``."""
+def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float], unnamed: frozenset = frozenset()) -> None:
+    """Draw the offline base map for ``bounds`` under everything else on ``fmap``.
+
+    Countries whose ISO code is in ``unnamed`` get no base-map name: the map names them itself
+    (the article's countries, :mod:`geo.maps.areas`).
+    """
     frames = basemap_frames(bounds)
     zoom = basemap_zoom(bounds)
     group = FeatureGroup(name="Base map (Natural Earth)", control=False)
@@ -152,6 +157,8 @@ def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float]) -> 
             if not shape.empty:
                 shape.add_to(group)
     for row in frames["labels"].itertuples():
+        if row.iso2.upper() in unnamed:
+            continue
         marker = Marker((row.geometry.y, row.geometry.x),
                                icon=DivIcon(html="", icon_size=(0, 0), class_name="cm-anchor"),
                                interactive=False)

@@ -1,7 +1,8 @@
 """Nothing lost silently: which of the article's mentions a map does not draw as a point, and why.
 
-Every mention ends on the map (a marker, or a drawn layer) or in the map's list of places not
-drawn, under one of :data:`REASONS`. The command line prints the same lists.
+Every mention ends on the map (a marker; a label for countries, regions and seas, see
+:mod:`geo.maps.areas`; or a drawn layer) or in the map's list of places not drawn, under one
+of :data:`REASONS`. The command line prints the same lists.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ import geopandas as gpd
 
 from ..export import layer_bounds, places_in
 from ..text.place import is_area
+from .areas import FORMER_CODES, area_labels
 from .style import escape
 
 #: Why a mention is not a marker on a map, in the order the lists are shown.
 REASONS = {
     "unlocatable": "not locatable (no position found)",
     "outside": "outside this map's extent",
-    "area": "countries, regions, seas and rivers (named, not pinned to one point)",
+    "former": "former countries (no present outline)",
     "other_layer": "corridors and borders drawn on other maps",
     "no_layer": "infrastructure with no layer (not drawn)",
 }
@@ -51,7 +53,9 @@ def not_drawn(unresolved: list[str], places: gpd.GeoDataFrame | None, results: l
         else:
             out["unlocatable"].add(text)
     if places is not None and len(places):
-        inside = set(places_in(places, layer_bounds(results)).index) if results else set(places.index)
+        bounds = layer_bounds(results) if results else None
+        inside = set(places_in(places, bounds).index) if results else set(places.index)
+        labelled = set(area_labels(places, bounds).index) if results else set(places.index)
         codes = places["feature_code"] if "feature_code" in places else [""] * len(places)
         layers = places["infra_layer"] if "infra_layer" in places else [""] * len(places)
         for (idx, row), code, layer in zip(places.iterrows(), codes, layers):
@@ -59,8 +63,11 @@ def not_drawn(unresolved: list[str], places: gpd.GeoDataFrame | None, results: l
             if row["feature_class"] == "INFRA":
                 if layer not in drawn_layers:
                     out["other_layer" if layer else "no_layer"].add(row["name"])
+            elif code in FORMER_CODES:
+                out["former"].add(row["name"])
             elif is_area(row["feature_class"], code):
-                out["area"].add(row["name"])
+                if idx not in labelled:  # countries, regions and seas are labels (geo.maps.areas)
+                    out["outside"].add(row["name"])
             elif idx not in inside:
                 out["outside"].add(row["name"])
     return {key: sorted(names) for key, names in out.items() if names}

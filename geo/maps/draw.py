@@ -17,6 +17,7 @@ from folium.utilities import JsCode
 from .. import settings
 from ..export import layer_bounds, places_in
 from ..text.names import fold
+from .areas import area_labels
 from .basemap import KeepInside, add_basemap, basemap_area
 from .display import display_coords  # noqa: F401  (re-exported for notebooks)
 from .elements import DivIcon, EncodedLine, FeatureGroup, Label, Marker, Popup, Spread, compact
@@ -240,6 +241,26 @@ def add_mentions(fmap: folium.Map, places: gpd.GeoDataFrame, name: str = "Places
     return group
 
 
+def add_areas(fmap: folium.Map, labels: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
+              name: str = "Countries, regions and seas in the article") -> folium.FeatureGroup | None:
+    """Name the article's areas (:func:`geo.maps.areas.area_labels`): a label each, whose click opens
+    the popup quoting the sentences."""
+    if not len(labels):
+        return None
+    group = FeatureGroup(name=name, show=True)
+    for idx, label in labels.iterrows():
+        row = next(places.loc[[idx]].itertuples())
+        marker = Marker((label.geometry.y, label.geometry.x),
+                        icon=DivIcon(html="", icon_size=(0, 0), class_name="cm-anchor"))
+        marker.add_child(Popup(mention_popup(row), max_width=420))
+        kind = "country" if label["kind"] == "country" else "area"
+        marker.add_child(Label(escape(label["name"]), kind=kind, priority=LABEL_PRIORITY[kind], gap=0,
+                               direction="center", class_name=f"cm-area-{label['kind']} cm-area-{slug(label['name'])}"))
+        marker.add_to(group)
+    group.add_to(fmap)
+    return group
+
+
 def mention_popup(row) -> str:
     """Popup HTML for one mentioned place: names, country, links, relation, quoted sentences."""
     head = f"<b>{escape(row.name)}</b>"
@@ -273,10 +294,10 @@ def mention_popup(row) -> str:
 
 def add_legend(fmap: folium.Map, results: list, places: gpd.GeoDataFrame | None, note: str = "",
                outlines: bool = False, not_drawn: dict[str, list[str]] | None = None, title: str = "",
-               subtitle: str = "") -> None:
+               subtitle: str = "", areas: bool = False) -> None:
     """A legend: colours, dashes and icons, each layer's data source, and the article's places not drawn
     (behind a button on phones, with the map's title)."""
-    fmap.add_child(LegendControl(legend_html(results, places, note, outlines, not_drawn), title, subtitle))
+    fmap.add_child(LegendControl(legend_html(results, places, note, outlines, not_drawn, areas), title, subtitle))
 
 
 def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: str, subtitle: str = "",
@@ -305,17 +326,23 @@ def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: s
     fmap = new_map(title, subtitle, tiles)
     shown = None if places is None else places_in(places, bounds)
     view = opening_view(results, shown)
+    labels = area_labels(places, bounds)
     if outlines:
-        add_basemap(fmap, bounds)
+        add_basemap(fmap, bounds, unnamed=frozenset(labels.loc[labels["kind"] == "country", "country"].str.upper()))
     drawn = frozenset() if shown is None or not len(shown) else frozenset(fold(n) for n in pinned(shown)["name"])
     spread: list = []
     for result in results:
         add_layer(fmap, result, unlabelled=drawn, spread=spread)
     if shown is not None:
         add_mentions(fmap, shown, spread=spread)
+    areas = None
+    if places is not None:
+        named = {str(iso).upper() for r in results for iso in (getattr(r.layer, "countries", None) or ())}
+        areas = add_areas(fmap, labels[~((labels["kind"] == "country") & labels["country"].str.upper().isin(named))],
+                          places)
     if spread:
         Spread(spread).add_to(fmap)
-    add_legend(fmap, results, shown, note, outlines, not_drawn, title, subtitle)
+    add_legend(fmap, results, shown, note, outlines, not_drawn, title, subtitle, areas=areas is not None)
     whole = "Show the whole line" if view.framed_on == "story" else "Show the whole map"
     fmap.add_child(StoryView(view.story, view.whole, view.max_zoom, whole))
     if outlines:  # after the opening view: Leaflet pans into new max bounds at once

@@ -80,9 +80,10 @@ def _legend_line(style: dict, label: str) -> str:
 
 
 def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", outlines: bool = False,
-                not_drawn: dict[str, list[str]] | None = None) -> str:
+                not_drawn: dict[str, list[str]] | None = None, areas: bool = False) -> str:
     """The legend's HTML: only the symbols this map uses, each layer's data sources, and the places not drawn
-    (``not_drawn``: reason -> names, see :func:`geo.maps.coverage.not_drawn`)."""
+    (``not_drawn``: reason -> names, see :func:`geo.maps.coverage.not_drawn`); ``areas`` when the map labels
+    countries, regions or seas the article names."""
     items = []
     styles_seen: set[tuple] = set()
     grey = {"color": "#555", "weight": 3, "opacity": 0.9}
@@ -118,6 +119,10 @@ def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", 
                          "(size: number of mentions; click it or its name for the sentences)</div>")
         elif not len(places) and not note:
             items.append("<div class='cm-item'><i>No place named in the article lies in this map's area.</i></div>")
+        if areas:
+            items.append("<div class='cm-item'><span class='cm-legend-area'>Country</span> "
+                         "<span class='cm-legend-area cm-legend-region'>region, sea</span> named in the article "
+                         "(click the name for the sentences)</div>")
         infra = places[~places.index.isin(shown.index)] if len(places) else places
         if "infra_layer" in infra:
             infra = infra[infra["infra_layer"].isin([r.layer.id for r in results])]

