@@ -212,8 +212,9 @@ one_sense_per_article = True
 #: Geoparsing: pseudo-count added to the article's country mentions, so one or two mentions
 #: of a country do not decide every other name.
 country_share_prior = 2.0
-#: Geoparsing: texts longer than this are parsed in pieces (split at paragraph breaks).
-max_chunk_chars = 100_000
+#: Geoparsing: texts longer than this are parsed in pieces (split at paragraph breaks). spaCy's peak
+#: memory grows with the piece (about 3 MB per KB of text), so this bounds a long article's memory.
+max_chunk_chars = 20_000
 #: Geoparsing: longest sentence kept with a mention (context for resolution and the quote in popups), in
 #: characters; a longer sentence is cut at spaces around the mention.
 max_quote_chars = 400

@@ -30,8 +30,9 @@ from .display import TARGET_ZOOM, encoded_parts
 def js_strings(values: list[str]) -> str:
     """A JS array of strings that is safe in a ``<script>`` and inert to Jinja.
 
-    Branca renders each element's script once more as a template, so ``{`` and ``}``
-    (which encoded polylines contain) are written as ``\\u`` escapes.
+    ``{`` and ``}`` (which encoded polylines contain) are written as ``\\u`` escapes, so the
+    text stays inert even where branca renders a script once more as a template (elements
+    other than :class:`Macro`).
     """
     text = json.dumps(values)
     for char in "{}<>&":
