@@ -202,8 +202,15 @@ proximity_weight = 0.8
 proximity_km = 1000.0
 #: Geoparsing: bonus per other name of the article with a candidate in the same first-level division (at most 2).
 coherence_weight = 0.4
-#: Geoparsing: also find small places the model misses when the article names their division.
+#: Geoparsing: bonus for an end of an "A–B" link (railway, bridge, crossing) near its other end,
+#: fading to 0 at link_end_km, and for lying in the same country as the other end.
+link_end_weight = 2.0
+link_end_km = 1000.0
+link_same_country_weight = 0.5
+#: Geoparsing: also find small places the model misses when the article names their division,
+#: and towns of at least context_town_min_population when it names their country.
 ruler_local_places = True
+context_town_min_population = 20_000
 #: Geoparsing: keep a model's GPE/LOC/FAC entity only if the gazetteer knows the name. On the dev
 #: corpora most unknown ones are not places ("Dropbox"); set False to pass them on (e.g. to Nominatim).
 require_gazetteer_match = True

@@ -158,6 +158,53 @@ def test_bare_common_words_are_not_places():
     assert "Gulf" not in found and "East" not in found and "North" not in found
 
 
+def test_a_possessor_is_not_part_of_the_line_and_still_counts_as_the_country():
+    text = "Iran's Rasht–Astara railway will be built with a Russian state loan, officials in Tehran said."
+    found = _mentions(text)
+    assert found["Rasht–Astara railway"].label == "INFRA" and found["Rasht–Astara railway"].layer_id == "north-south"
+    assert found["Iran"].label == "GPE" and "Rasht" in found
+    places = _places(text)
+    assert places["Astara"].country == "IR"  # the Iranian one, 3 km from its Azerbaijani twin
+
+
+# --- context: the ends of a link, bracketed names, the article's countries, place words --------
+
+def test_the_ends_of_a_link_are_placed_near_each_other():
+    # Kultuk (near Irkutsk, 1,000 km away) is also called Zabaykalsk; the towns around it are in the article
+    text = ("Coal trains bound for the Zabaikalsk-Manzhouli crossing queued near Irkutsk and Ulan-Ude, in Buryatia, "
+            "for a week, Russian Railways said.")
+    places = _places(text)
+    assert _near(places["Zabaikalsk"], 49.64, 117.33), places["Zabaikalsk"]
+    assert _near(places["Manzhouli"], 49.60, 117.43)
+
+
+def test_a_regions_bracketed_name_is_found():
+    places = _places("Coal from Yakutia moves east on the Baikal-Amur Mainline to the port of Vanino.")
+    assert places["Yakutia"] is not None and places["Yakutia"].feature_code == "ADM1"
+    assert places["Yakutia"].country == "RU" and places["Yakutia"].lat > 55
+
+
+@pytest.mark.parametrize("sentence, name, lat, lon", [
+    # the model calls these organisations; the article names their country
+    ("Freight trains between Mariinsk and Tayshet waited for days on the Trans-Siberian, Russian Railways said.",
+     "Mariinsk", 56.21, 87.73),
+    ("Ferries from Turkmenbashi reach Baku in a day, Turkmenistan's transport ministry said.",
+     "Turkmenbashi", 40.02, 52.96),
+])
+def test_towns_of_the_articles_countries_are_found_when_the_model_misses_them(sentence, name, lat, lon):
+    places = _places(sentence)
+    assert name in places, sorted(places)
+    assert _near(places[name], lat, lon), places[name]
+
+
+def test_a_place_word_overrules_the_models_person_label_and_nothing_else_does():
+    places = _places("Trucks now drive from Astara to the port of Anzali in a few hours.")  # the model: a person
+    assert _near(places.get("Anzali"), 37.47, 49.46), sorted(places)
+    # Pushkin is also a town of 100,000 near St Petersburg, but here he is the poet
+    found = _mentions("Pushkin wrote about the roads of Russia, and Putin quoted Pushkin in Moscow on Tuesday.")
+    assert "Pushkin" not in found and "Moscow" in found
+
+
 # --- far-fetched picks ------------------------------------------------------------------------
 
 def test_far_fetched_low_score_pick_is_dropped_and_a_confident_one_kept():

@@ -246,14 +246,36 @@ def _add_admin1(b: _Builder, city_rows: list[dict]) -> None:
             names = [name]
             if "," in name:  # "Dagestan, Respublika" -> "Dagestan"
                 names.append(name.split(",")[0])
+            alt_names = bracketed_names(alts.split("|")) if alts else []
             i = b.add(Place(names[-1], country, lat, lon, int(gid) if gid.isdigit() else None, "A", "ADM1",
                             sum(p[2] for p in pts), gkey,
-                            _local_name(names[-1], alts.split("|")) if country in _CYRILLIC_COUNTRIES else ""),
-                      names, alts.split("|") if alts else [])
+                            _local_name(names[-1], alt_names) if country in _CYRILLIC_COUNTRIES else ""),
+                      names, alt_names)
             b.admin1[gkey] = i
             if country in ("US", "CA"):
                 for dem in _division_demonyms(names[-1]):
                     b.demonyms.setdefault(fold(dem), i)
+
+
+_BRACKETED = re.compile(r"\s*\(([^()]+)\)\s*")
+
+
+def bracketed_names(names: list[str]) -> list[str]:
+    """Names with a bracketed other name, also split into both: the name a division is known by in the news.
+
+    Examples
+    --------
+    >>> bracketed_names(["Sakha (Yakutiya) Republic"])
+    ['Sakha (Yakutiya) Republic', 'Sakha Republic', 'Yakutiya']
+    """
+    out = []
+    for n in names:
+        out.append(n)
+        inner = _BRACKETED.findall(n)
+        if inner:
+            out.append(" ".join(_BRACKETED.sub(" ", n).split()))
+            out += [x.strip() for x in inner]
+    return list(dict.fromkeys(x for x in out if x))
 
 
 _RUSSIAN = re.compile(r"^[А-Яа-яЁё \-–]+$")

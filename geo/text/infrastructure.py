@@ -49,7 +49,8 @@ _SYNONYMS = (
 )
 #: Hyphenated prefixes that make one name, not two ends ("Trans-Caspian", "Pan-European").
 _PREFIX = re.compile(r"^(?:Trans|Pan|Inter|Euro|Afro|Sino|Indo|Russo|Turko|Anglo|Ultra|Sub|Non|Post|Pre)-", re.I)
-_LEADING_STOP = re.compile(r"^(?:The|A|An|This|That|New|Its|Their|Our|In|On|At|By|From|To|Of|And|Both|Each|Via)\s+")
+_LEADING_STOP = re.compile(r"^(?:The|A|An|This|That|New|Its|Their|Our|In|On|At|By|From|To|Of|And|Both|Each|Via)\s+"
+                           r"|^[^\W\d_][\w.]*['’]s\s+(?=\S)")  # a possessor: "Iran's Rasht–Astara railway"
 
 
 class InfraSpan(NamedTuple):
@@ -73,11 +74,10 @@ def find_infrastructure(text: str) -> list[InfraSpan]:
     for m in _PATTERN.finditer(text):
         start = m.start("name")
         name = m.group("name")
-        lead = _LEADING_STOP.match(name)
-        while lead:
-            start += lead.end()
-            name = name[lead.end():]
-            lead = _LEADING_STOP.match(name)
+        cut = _lead_length(name)
+        start, name = start + cut, name[cut:]
+        if not name:
+            continue
         kind = m.group("kind")
         ends = _ends(name)
         if not name or (len(ends) < 2 and not re.fullmatch(_NAMED_KINDS, kind)):
@@ -92,7 +92,20 @@ def find_infrastructure(text: str) -> list[InfraSpan]:
 def infra_name(phrase: str) -> str:
     """The name part of an infrastructure phrase, without its kind ("Yarag-Kazmalyar checkpoint" -> "Yarag-Kazmalyar")."""
     m = _PATTERN.fullmatch(phrase)
-    return _LEADING_STOP.sub("", m.group("name")) if m else phrase
+    if not m:
+        return phrase
+    name = m.group("name")
+    return name[_lead_length(name):]
+
+
+def _lead_length(name: str) -> int:
+    """Length of the leading words that are not part of a name: articles, prepositions, a possessor."""
+    cut = 0
+    lead = _LEADING_STOP.match(name)
+    while lead:
+        cut += lead.end()
+        lead = _LEADING_STOP.match(name[cut:])
+    return cut
 
 
 def _ends(name: str) -> list[tuple[int, int]]:
@@ -157,7 +170,7 @@ def _is_town(name: str) -> bool:
 
 def infra_keys(phrase: str) -> list[str]:
     """The keys under which a phrase may name a layer: folded, kind words normalised, romanised."""
-    key = fold(_LEADING_STOP.sub("", phrase))
+    key = fold(phrase[_lead_length(phrase):])
     norm = key
     for pattern, repl in _SYNONYMS:
         norm = pattern.sub(repl, norm)

@@ -312,51 +312,84 @@ def _with_infrastructure(spans: list[tuple[int, int, str, str]], infra: list,
 
 
 def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, int]]:
-    """Small towns the model misses, kept when the article names their division.
+    """Towns the model misses or mislabels, kept when the article's other places vouch for them.
 
-    A capitalised name of a GeoNames place below the ruler's population threshold is a
-    mention when the article's other places put a first-level division on the map
-    (a state, or a large city in it) that holds a place of that name.
+    A capitalised name (its alternate names and romanisations included) is a mention when
+    it names a GeoNames place in a first-level division the article puts on the map (a state,
+    or a large city in it), or a town of at least ``settings.context_town_min_population`` in
+    a country the article names ("Mariinsk" in an article about Russia), or any GeoNames place
+    after a place noun ("the port of Anzali", "the town of Kuryk"). The model's person label
+    is overruled only after a place noun or a preposition of place ("near Anzali").
     """
     gaz = gazetteer.load()
     text = doc.text
-    admins: set[str] = set()
-    for s, e, label, _ in spans:
-        ids = gaz.names.get(gazetteer.fold(text[s:e]), ())
-        cities = [gaz.entries[i] for i in ids if gaz.entries[i].feature_class == "P"]
-        admins |= {gaz.entries[i].admin1 for i in ids if gaz.entries[i].feature_code in ("ADM1", "ADM2")}
-        if cities:
-            admins.add(max(cities, key=lambda c: c.population).admin1)
-    if not admins:
-        return []
+    admins, countries = _article_divisions(gaz, text, spans)
     taken = _Occupied(len(text))
     for s, e, *_ in spans:
         taken.take(s, e)
 
+    @functools.lru_cache(maxsize=None)
     def lookup(key: str):
-        for i in gaz.names.get(key, ()):
-            entry = gaz.entries[i]
-            if entry.feature_class == "P" and entry.admin1 in admins:
-                return (_WEAK, "GPE", "")
-        return None
+        towns = [(gaz.entries[i], official) for i, official in gazetteer.candidates(key)
+                 if gaz.entries[i].feature_class == "P"]
+        if any((official and e.admin1 in admins) or (
+                e.country in countries and e.population >= settings.context_town_min_population) for e, official in towns):
+            return (_WEAK, "GPE", "context")
+        return (_WEAK, "GPE", "cue") if towns else None
 
     out = []
-    for s, e, _, tok_start, tok_end in _rule_matches(doc, {}, lookup):
-        if taken.overlaps(s, e):
+    for s, e, (_, _, why), tok_start, tok_end in _rule_matches(doc, {}, lookup, proper_only=True):
+        if taken.overlaps(s, e) or gazetteer.fold(text[s:e]) in settings.generic_place_words:
+            continue
+        cue = _place_cue(doc, tok_start)
+        if why == "cue" and cue != "noun":
             continue
         covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
         covering.discard(None)
-        if any(c.label_ in ("PERSON", "DATE", "TIME", "CARDINAL", "MONEY", "NORP") for c in covering):
+        if any(c.label_ in ("DATE", "TIME", "CARDINAL", "MONEY", "NORP") for c in covering):
+            continue
+        if any(c.label_ == "PERSON" for c in covering) and not cue:
             continue
         toks = doc[tok_start:tok_end]
-        if not all(t.tag_ in PROPER_NOUN_TAGS and t.text[:1].isupper() for t in toks if t.is_alpha and not t.is_stop):
-            continue
         if len(toks) == 1 and (toks[0].is_stop or toks[0].is_sent_start):
             continue
         if covering and not all(c.start >= tok_start and c.end <= tok_end for c in covering):
             continue
         out.append((s, e, "GPE", "", 1))
     return out
+
+
+def _article_divisions(gaz, text: str, spans) -> tuple[set[str], set[str]]:
+    """First-level divisions (admin1 keys) and countries (ISO codes) the article's mentions put on the map."""
+    admins: set[str] = set()
+    countries: set[str] = set()
+    for s, e, label, _ in spans:
+        key = gazetteer.fold(text[s:e])
+        if label == "NORP" and key in gaz.demonyms:
+            countries.add(gaz.entries[gaz.demonyms[key]].country)
+            continue
+        ids = gaz.names.get(key, ())
+        cities = [gaz.entries[i] for i in ids if gaz.entries[i].feature_class == "P"]
+        admins |= {gaz.entries[i].admin1 for i in ids if gaz.entries[i].feature_code in ("ADM1", "ADM2")}
+        countries |= {gaz.entries[i].country for i in ids if gaz.entries[i].feature_code == "PCLI"}
+        if cities:
+            admins.add(max(cities, key=lambda c: c.population).admin1)
+    countries.discard("")
+    return admins, countries
+
+
+#: Words that make the capitalised name after them a place, whatever the model says:
+#: "the port of Anzali" (a place noun and "of"), "near Anzali" (a preposition of place).
+_PLACE_NOUNS = frozenset({"port", "city", "town", "village", "settlement", "station"})
+_PLACE_PREPOSITIONS = frozenset({"near", "via", "in", "outside"})
+
+
+def _place_cue(doc, tok_start: int) -> str:
+    """"noun" after "port of", "town of" (a place noun and "of"), "preposition" after "near" or "in", else ""."""
+    prev = doc[tok_start - 1].lower_ if tok_start >= 1 else ""
+    if prev == "of":
+        return "noun" if tok_start >= 2 and doc[tok_start - 2].lower_ in _PLACE_NOUNS else ""
+    return "preposition" if prev in _PLACE_PREPOSITIONS else ""
 
 
 def _big_place(key: str) -> bool:
@@ -406,8 +439,12 @@ def _split_compound(text: str, start: int, end: int, rules: dict) -> list[tuple[
     return out
 
 
-def _rule_matches(doc, rules: dict, lookup=None):
-    """Yield ruler matches: longest first, left to right, starting at capitalised tokens."""
+def _rule_matches(doc, rules: dict, lookup=None, proper_only: bool = False):
+    """Yield ruler matches: longest first, left to right, starting at capitalised tokens.
+
+    With ``proper_only``, only spans whose words (but stop words) are all capitalised
+    proper nouns are looked up.
+    """
     n = len(doc)
     i = 0
     max_len = settings.ruler_max_tokens
@@ -415,6 +452,11 @@ def _rule_matches(doc, rules: dict, lookup=None):
     words = [t.text for t in doc]
     idx = [t.idx for t in doc]
     variants = _vocabulary_variants() if lookup is None and rules else {}
+    improper = [0]  # improper[j]: how many of the first j tokens are words that are not capitalised proper nouns
+    if proper_only:
+        for t in doc:
+            improper.append(improper[-1] + (t.is_alpha and not t.is_stop
+                                            and not (t.tag_ in PROPER_NOUN_TAGS and t.text[:1].isupper())))
     while i < n:
         if not words[i][:1].isupper():
             i += 1
@@ -422,7 +464,7 @@ def _rule_matches(doc, rules: dict, lookup=None):
         found = None
         for j in range(min(n, i + max_len), i, -1):
             last = words[j - 1]
-            if not last[:1].isalnum():
+            if not last[:1].isalnum() or (proper_only and improper[j] != improper[i]):
                 continue
             s, e = idx[i], idx[j - 1] + len(last)
             key = gazetteer.fold(text[s:e])

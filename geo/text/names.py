@@ -52,14 +52,19 @@ def fold(name: str) -> str:
     >>> fold("Ust’-Kut") == fold("Ust'-Kut") == fold("UST-KUT") == "ust kut"
     True
     """
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if name.isascii():  # no diacritics to strip (most names in English text)
+        text = name
+    else:
+        text = unicodedata.normalize("NFKD", name)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.casefold().translate(_FOLD_TABLE)
     return " ".join(text.split())
 
 
 def transliterate(name: str) -> str:
     """Latin spelling of a Cyrillic name ("Яраг-Казмаляр" -> "Yarag-Kazmalyar"); other text unchanged."""
+    if not _CYRILLIC.search(name):
+        return name
     out = []
     for c in name:
         latin = _TRANSLIT.get(c.lower())
@@ -84,7 +89,9 @@ def variant_key(name: str) -> str:
     >>> variant_key("Nowshahr") == variant_key("Noshahr")
     True
     """
-    key = fold(transliterate(fold(name))).translate(_LATIN_EXTRA)
+    key = fold(name)
+    if not key.isascii():
+        key = fold(transliterate(key)).translate(_LATIN_EXTRA)
     key = re.sub(r"\bbandar e\b", "bandar", key)
     words = []
     for word in key.split():

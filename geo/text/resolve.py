@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -101,6 +102,7 @@ def resolve(
     best: list[int | None] = [None] * len(mentions)
     support = _admin1_support(gaz, keys, cand_lists)
     scored_all: list[list[tuple[float, int]]] = [[] for _ in mentions]
+    partners = link_partners(mentions)
     for round_ in range(settings.resolve_rounds):
         if round_:
             ctx = _context_from_resolved(gaz, mentions, best)
@@ -114,6 +116,8 @@ def resolve(
             if name.id not in base:
                 base[name.id] = _base_scores(gaz, name, ctx, support.get(name.key, Counter()))
             bonus = _mention_bonus(name, sentences.folded(m.sentence), _qualifier(text, m.end))
+            if round_ and k in partners:
+                bonus += _link_bonus(gaz, name, [gaz.entries[best[j]] for j in partners[k] if best[j] is not None])
             scored = rankings.get((name.id, bonus))
             if scored is None:
                 scores = list(base[name.id])
@@ -225,8 +229,12 @@ class _SentenceCache:
 
     def folded(self, sentence: str) -> str:
         if sentence != self.sentence:
-            self.sentence, self.value = sentence, f" {fold(sentence)} "
+            self.sentence, self.value = sentence, f" {fold(_POSSESSIVE.sub('', sentence))} "
         return self.value
+
+
+#: The possessive ending of a name ("Iran's" names Iran).
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 
 
 def _qualifier(text: str, end: int) -> frozenset[str]:
@@ -250,6 +258,48 @@ def _mention_bonus(name: _Name, sentence: str, qualifier: frozenset[str]) -> tup
             extra += 3.0 if not qualifier.isdisjoint(country_names) else 0.0
         if admin_names is not None and not qualifier.isdisjoint(admin_names):
             extra += 3.0
+        if extra:
+            out.append((pos, extra))
+    return tuple(out)
+
+
+def link_partners(mentions: list[Mention]) -> dict[int, list[int]]:
+    """Mention index -> the indices of the other towns named with it as ends of one link.
+
+    In "the Zabaikalsk–Manzhouli crossing" or "the Rasht–Astara railway" (an ``INFRA``
+    mention holding the place mentions of its ends), each end is the other's partner.
+    """
+    out: dict[int, list[int]] = {}
+    for k, m in enumerate(mentions):
+        if m.label != "INFRA":
+            continue
+        ends = []
+        for j in range(k + 1, len(mentions)):
+            if mentions[j].start >= m.end or mentions[j].label == "INFRA":
+                break
+            if mentions[j].end <= m.end:
+                ends.append(j)
+        for j in ends if len(ends) >= 2 else ():
+            out[j] = [o for o in ends if o != j]
+    return out
+
+
+def _link_bonus(gaz, name: _Name, partners: list[Place]) -> tuple[tuple[int, float], ...]:
+    """Bonuses of the candidates of a link's end for lying near its other ends (and in their country).
+
+    The ends of one railway, bridge or crossing are near each other: the bonus is
+    ``settings.link_end_weight`` next to a partner, fading to 0 at ``settings.link_end_km``,
+    plus ``settings.link_same_country_weight`` per partner in the same country.
+    """
+    out = []
+    for pos, (i, _) in enumerate(name.cands):
+        e = gaz.entries[i]
+        extra = 0.0
+        for p in partners:
+            extra += settings.link_end_weight * max(0.0, 1.0 - haversine_km(e.lat, e.lon, p.lat, p.lon)
+                                                    / settings.link_end_km)
+            if e.country and e.country == p.country:
+                extra += settings.link_same_country_weight
         if extra:
             out.append((pos, extra))
     return tuple(out)
