@@ -205,6 +205,37 @@ def test_a_place_word_overrules_the_models_person_label_and_nothing_else_does():
     assert "Pushkin" not in found and "Moscow" in found
 
 
+def test_the_second_end_of_a_route_is_a_place_and_a_scholar_is_not():
+    places = _places("Kazakh officials said a new line from Bakhty to Ayagoz is planned.")  # the model: a person
+    assert _near(places.get("Ayagoz"), 47.96, 80.43), sorted(places)
+    assert "Pushkin" not in _mentions("Putin spoke to Pushkin scholars in Russia on Tuesday.")
+
+
+def test_an_owner_is_not_a_line_and_demonyms_of_the_region_name_their_country():
+    found = _mentions("Georgia's railway chief said the Kazakh port of Aktau sent more containers to Baku.")
+    assert found["Georgia"].label == "GPE" and not any(m.label == "INFRA" for m in found.values())
+    places = _places("Georgia's railway chief said the Kazakh port of Aktau sent more containers to Baku.")
+    assert places["Kazakh"].country == "KZ"  # not Gazakh in Azerbaijan
+    for word, country in (("Uzbek", "UZ"), ("Kyrgyz", "KG"), ("Tajik", "TJ"), ("Azeri", "AZ")):
+        places = _places(f"{word} traders sent more cotton by rail this year.")
+        assert places.get(word) is not None and places[word].country == country, (word, places)
+
+
+@pytest.mark.parametrize("sentence, name, country", [
+    ("Trucks waited for two days at Astara in Azerbaijan before the border opened.", "Astara", "AZ"),
+    ("Trucks waited for two days at Astara in Iran before the border opened.", "Astara", "IR"),
+])
+def test_in_a_country_after_a_name_decides_between_namesakes(sentence, name, country):
+    assert _places(sentence)[name].country == country
+
+
+def test_a_name_whose_only_namesakes_lie_outside_the_named_region_is_left_unplaced():
+    # the gazetteer's only Vostochny is a village in Stavropol Krai, 6,000 km from the Pacific port
+    places = _places("Coal from Kuzbass is shipped through the port of Vostochny in Primorye and through Nakhodka.")
+    assert "Vostochny" in places and places["Vostochny"] is None
+    assert _near(places["Nakhodka"], 42.82, 132.89)
+
+
 # --- far-fetched picks ------------------------------------------------------------------------
 
 def test_far_fetched_low_score_pick_is_dropped_and_a_confident_one_kept():

@@ -412,7 +412,10 @@ def _add_aliases(b: _Builder) -> None:
                    and (not a.get("code") or b.entries[i].feature_code == a["code"])]
             if not ids:
                 raise DataError(f"{path}: alias target {a.get('of')!r} ({a.get('country')}) is not in the gazetteer: fix 'of'")
-            b.add_names(max(ids, key=lambda j: b.entries[j].population), a.get("names", []))
+            i = max(ids, key=lambda j: b.entries[j].population)
+            b.add_names(i, a.get("names", []))
+            for dem in a.get("demonyms", []):
+                b.demonyms[fold(dem)] = i
 
 
 def _add_layers(b: _Builder) -> None:

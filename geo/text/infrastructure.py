@@ -82,8 +82,8 @@ def find_infrastructure(text: str) -> list[InfraSpan]:
         ends = _ends(name)
         if not name or (len(ends) < 2 and not re.fullmatch(_NAMED_KINDS, kind)):
             continue
-        if len(ends) < 2 and _is_plain_word(name):
-            continue
+        if len(ends) < 2 and (_is_plain_word(name) or name.endswith(("'s", "’s"))):
+            continue  # "Russian railway", "Georgia's railway": an owner, not a name
         places = tuple((start + s, start + e) for s, e in ends if _is_town(name[s:e])) if len(ends) >= 2 else ()
         out.append(InfraSpan(start, m.end("kind"), _match_layer(text[start:m.end("kind")], name, ends), places))
     return out

@@ -382,13 +382,19 @@ def _article_divisions(gaz, text: str, spans) -> tuple[set[str], set[str]]:
 #: "the port of Anzali" (a place noun and "of"), "near Anzali" (a preposition of place).
 _PLACE_NOUNS = frozenset({"port", "city", "town", "village", "settlement", "station"})
 _PLACE_PREPOSITIONS = frozenset({"near", "via", "in", "outside"})
+#: A route's second end: "from X to Y", "between X and Y" (the first word within a few tokens before).
+_ROUTE_ENDS = {"to": "from", "and": "between"}
 
 
 def _place_cue(doc, tok_start: int) -> str:
-    """"noun" after "port of", "town of" (a place noun and "of"), "preposition" after "near" or "in", else ""."""
+    """What makes the name at ``tok_start`` a place: "noun" ("port of X", "town of X"), "preposition"
+    ("near X", "via X", "in X", "from X to Y", "between X and Y"), or "" (nothing)."""
     prev = doc[tok_start - 1].lower_ if tok_start >= 1 else ""
     if prev == "of":
         return "noun" if tok_start >= 2 and doc[tok_start - 2].lower_ in _PLACE_NOUNS else ""
+    if prev in _ROUTE_ENDS:
+        first = _ROUTE_ENDS[prev]
+        return "preposition" if any(t.lower_ == first for t in doc[max(0, tok_start - 6):tok_start - 1]) else ""
     return "preposition" if prev in _PLACE_PREPOSITIONS else ""
 
 

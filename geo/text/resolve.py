@@ -136,6 +136,9 @@ def resolve(
             out.append(_override(gaz, m, overrides[keys[k]]))
         elif not cand_lists[k]:
             out.append(_online(m.text) if online else None)
+        elif gaz.entries[scored_all[k][0][1]].feature_class in ("P", "S") and _contradicted(
+                gaz, text, m.end, names[(keys[k], m.label, m.layer_id)]):
+            out.append(None)
         else:
             scored = scored_all[k]
             if id(scored) not in places:
@@ -237,10 +240,36 @@ class _SentenceCache:
 _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 
 
+_IN = re.compile(r"^\s+in\s+(?:the\s+)?(?=[A-Z])")
+
+
 def _qualifier(text: str, end: int) -> frozenset[str]:
-    """The one-, two- and three-word folded phrases right after a mention ("Astara, Iran" -> {"iran", ...})."""
-    words = fold(text[end:end + 40].lstrip(" ,(")).split(" ")[:3]
+    """The one-, two- and three-word folded phrases right after a mention, or after "in" there
+    ("Astara, Iran" and "Vostochny in Primorye" -> {"iran", ...} and {"primorye", ...})."""
+    after = text[end:end + 60]
+    m = _IN.match(after)
+    words = fold(after[m.end():] if m else after.lstrip(" ,(")).split(" ")[:3]
     return frozenset(" ".join(words[:n]) for n in range(1, len(words) + 1))
+
+
+def _contradicted(gaz, text: str, end: int, name: _Name) -> bool:
+    """True when "X in Y" names a country or first-level division Y that holds none of X's candidates.
+
+    "the port of Vostochny in Primorye": the only Vostochny the gazetteer has is in Stavropol
+    Krai, so the mention is left unplaced rather than put 6,000 km from where it belongs.
+    """
+    m = _IN.match(text[end:end + 60])
+    if not m:
+        return False
+    words = fold(text[end + m.end():end + 60]).split(" ")[:3]
+    named = [i for n in range(1, len(words) + 1) for i, _ in candidates(" ".join(words[:n]))
+             if gaz.entries[i].feature_code in ("PCLI", "ADM1")]
+    if not named:
+        return False
+    regions = {gaz.entries[i].admin1 if gaz.entries[i].feature_code == "ADM1" else gaz.entries[i].country
+               for i in named}
+    return not any(not e.country or e.country in regions or e.admin1 in regions  # a crossing has two countries
+                   for e in (gaz.entries[i] for i, _ in name.cands))
 
 
 def _mention_bonus(name: _Name, sentence: str, qualifier: frozenset[str]) -> tuple[tuple[int, float], ...]:
