@@ -147,6 +147,15 @@ def test_infrastructure_patterns_match_a_layer_and_keep_the_towns(sentence, phra
     assert sorted(m.text for m in inner) == sorted(ends)
 
 
+def test_countries_at_the_ends_of_a_line_are_places_and_a_crossing_between_countries_is_not_a_name():
+    found = _mentions("Officials discussed the China-Kyrgyzstan-Uzbekistan railway in Tashkent.")
+    assert found["China-Kyrgyzstan-Uzbekistan railway"].label == "INFRA"
+    assert {"China", "Kyrgyzstan", "Uzbekistan", "Tashkent"} <= set(found)
+    found = _mentions("A second Kazakhstan-China crossing is planned, and the Russian-Azerbaijani rail link is busy.")
+    assert not any(m.label == "INFRA" for m in found.values()), found
+    assert {"Kazakhstan", "China", "Russian", "Azerbaijani"} <= set(found)
+
+
 def test_named_bridges_and_checkpoints_without_a_layer_are_still_infrastructure():
     found = _mentions("Trucks were turned back at the Verkhny Lars checkpoint, and traffic on the Crimean Bridge stopped.")
     assert found["Verkhny Lars checkpoint"].label == "INFRA" and found["Verkhny Lars checkpoint"].layer_id == ""

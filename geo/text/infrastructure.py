@@ -47,6 +47,7 @@ _SYNONYMS = (
     (re.compile(r"\brailroad\b"), "railway"), (re.compile(r"\btransportation\b"), "transport"),
     (re.compile(r"\brail (?:link|line)\b|\b(?:link|line|section|route|railway line)$"), "railway"),
 )
+_CROSSING_KIND = re.compile(r"crossing|checkpoint", re.I)
 #: Hyphenated prefixes that make one name, not two ends ("Trans-Caspian", "Pan-European").
 _PREFIX = re.compile(r"^(?:Trans|Pan|Inter|Euro|Afro|Sino|Indo|Russo|Turko|Anglo|Ultra|Sub|Non|Post|Pre)-", re.I)
 _LEADING_STOP = re.compile(r"^(?:The|A|An|This|That|New|Its|Their|Our|In|On|At|By|From|To|Of|And|Both|Each|Via)\s+"
@@ -85,7 +86,12 @@ def find_infrastructure(text: str) -> list[InfraSpan]:
         if len(ends) < 2 and (_is_plain_word(name) or name.endswith(("'s", "’s"))):
             continue  # "Russian railway", "Georgia's railway": an owner, not a name
         places = tuple((start + s, start + e) for s, e in ends if _is_town(name[s:e])) if len(ends) >= 2 else ()
-        out.append(InfraSpan(start, m.end("kind"), _match_layer(text[start:m.end("kind")], name, ends), places))
+        layer_id = _match_layer(text[start:m.end("kind")], name, ends)
+        if len(ends) >= 2 and not layer_id and (
+                all(fold(name[s:e]) in gazetteer.load().demonyms for s, e in ends)
+                or (_CROSSING_KIND.search(kind) and all(_is_plain_word(name[s:e]) for s, e in ends))):
+            continue  # "the Russian-Azerbaijani rail link", "a Kazakhstan-China crossing": not a name
+        out.append(InfraSpan(start, m.end("kind"), layer_id, places))
     return out
 
 
@@ -155,7 +161,7 @@ def _is_plain_word(name: str) -> bool:
 
 
 def _is_town(name: str) -> bool:
-    """True when the most prominent place called ``name`` is a town, station or crossing, not a lake or river."""
+    """True when the most prominent place called ``name`` is a town, station, crossing or country, not a lake or river."""
     gaz = gazetteer.load()
     key = fold(name)
     if key in settings.generic_place_words or key in settings.ruler_generic_words:
@@ -164,8 +170,10 @@ def _is_town(name: str) -> bool:
     if not ids:
         return False
     kinds = {gaz.entries[i].feature_class for i in ids}
+    if any(gaz.entries[i].feature_code == "PCLI" for i in ids):
+        return True  # "the China-Kyrgyzstan-Uzbekistan railway" names three countries
     return bool(kinds & {"P", "S"}) and not kinds & {"H", "L", "INFRA"} and not any(
-        gaz.entries[i].feature_code in ("PCLI", "PCLH") for i in ids)
+        gaz.entries[i].feature_code == "PCLH" for i in ids)
 
 
 def infra_keys(phrase: str) -> list[str]:
