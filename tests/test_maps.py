@@ -241,3 +241,18 @@ def test_areas_not_labelled_are_listed_with_their_reason():
     lists = not_drawn([], _area_places(), [result])
     assert lists == {"outside": ["China"], "former": ["Soviet Union"]}
     assert "former countries" in REASONS["former"]
+
+
+def test_infrastructure_without_a_layer_is_listed_once_with_its_reason():
+    from shapely.geometry import LineString, Point
+
+    from geo.maps.coverage import not_drawn
+
+    frame = gpd.GeoDataFrame({"kind": ["segment"]}, geometry=[LineString([(44.0, 36.0), (56.0, 47.0)])], crs=4326)
+    result = SimpleNamespace(frame=frame, layer=SimpleNamespace(id="x"))
+    places = gpd.GeoDataFrame([{"name": "Zangezur corridor", "feature_class": "INFRA", "feature_code": "INFRA",
+                                "infra_layer": "", "geometry": Point(46.2, 39.2)}], geometry="geometry", crs=4326)
+    reason = "no layer file for it; offline, so not fetched from OSM"
+    lists = not_drawn(["Kavkaz highway"], places, [result],
+                      {"Zangezur corridor": reason, "Kavkaz highway": "no layer file for it"})
+    assert lists == {"no_layer": ["Kavkaz highway (no layer file for it)", f"Zangezur corridor ({reason})"]}

@@ -61,8 +61,11 @@ def not_drawn(unresolved: list[str], places: gpd.GeoDataFrame | None, results: l
         for (idx, row), code, layer in zip(places.iterrows(), codes, layers):
             code = code if isinstance(code, str) else ""
             if row["feature_class"] == "INFRA":
-                if layer not in drawn_layers:
-                    out["other_layer" if layer else "no_layer"].add(row["name"])
+                if layer not in drawn_layers and layer:
+                    out["other_layer"].add(row["name"])
+                elif layer not in drawn_layers:
+                    reason = unlayered.get(row["name"])
+                    out["no_layer"].add(f"{row['name']} ({reason})" if reason else row["name"])
             elif code in FORMER_CODES:
                 out["former"].add(row["name"])
             elif is_area(row["feature_class"], code):
@@ -70,6 +73,7 @@ def not_drawn(unresolved: list[str], places: gpd.GeoDataFrame | None, results: l
                     out["outside"].add(row["name"])
             elif idx not in inside:
                 out["outside"].add(row["name"])
+    out["no_layer"] -= {n for n in out["no_layer"] if any(o.startswith(f"{n} (") for o in out["no_layer"])}
     return {key: sorted(names) for key, names in out.items() if names}
 
 
