@@ -195,6 +195,8 @@ ruler_generic_words = frozenset({
 })
 #: Geoparsing: strength a ruler match needs inside an organisation's name ("Zimbabwe Tourism Authority").
 ruler_min_strength_embedded = 2
+#: Geoparsing: bonus for a candidate whose own name (not an alternate name or a romanisation) matches.
+official_name_weight = 0.4
 #: Geoparsing: resolution rounds (the second uses the places resolved in the first as context).
 resolve_rounds = 2
 #: Geoparsing: bonus for a candidate near the article's other places, fading to 0 at proximity_km.

@@ -48,6 +48,9 @@ def _near(place: Place | None, lat: float, lon: float, km: float = 30.0) -> bool
      "Nizhneleninskoie", 47.8, 132.6),
     # apostrophes and soft signs (GeoNames spells it Zabaykal'sk)
     ("Coal trains wait for days at Zabaykalsk on Russia's border with China.", "Zabaykalsk", 49.64, 117.33),
+    # q/g (Azerbaijani Qusar)
+    ("Trucks queued at Gusar and Khachmaz on the road to the Russian border, Azerbaijani officials said.",
+     "Gusar", 41.43, 48.43),
     # "X port" for "Bandar-e X"
     ("Russian wheat reaches Anzali port in Iran across the Caspian Sea.", "Anzali port", 37.47, 49.46),
 ])
@@ -61,7 +64,8 @@ def test_variant_key_folds_the_rules_generally():
     pairs = [("Severobaykalsk", "Severobaikalsk"), ("Yekaterinburg", "Ekaterinburg"), ("Fyodorovka", "Fedorovka"),
              ("Khasavyurt", "Hasaviurt"), ("Nowshahr", "Noshahr"), ("Ussuriysk", "Usuriisk"),
              ("Nizhneleninskoye", "Nizhneleninskoie"), ("Obluch’ye", "Obluchye"), ("Bandar-e Anzali", "Bandar Anzali"),
-             ("Ələt", "Alat"), ("Забайкальск", "Zabaikalsk")]
+             ("Ələt", "Alat"), ("Забайкальск", "Zabaikalsk"), ("Qusar", "Gusar"), ("Qazvin", "Ghazvin"),
+             ("Türkmenbaşy", "Turkmenbashi"), ("Şirvan", "Shirvan")]
     for a, b in pairs:
         assert variant_key(a) == variant_key(b), (a, b)
     assert variant_key("Baku") != variant_key("Bako")
@@ -218,6 +222,11 @@ def test_the_second_end_of_a_route_is_a_place_and_a_scholar_is_not():
     places = _places("Kazakh officials said a new line from Bakhty to Ayagoz is planned.")  # the model: a person
     assert _near(places.get("Ayagoz"), 47.96, 80.43), sorted(places)
     assert "Pushkin" not in _mentions("Putin spoke to Pushkin scholars in Russia on Tuesday.")
+
+
+def test_a_name_listed_with_places_is_a_place():
+    places = _places("From Tehran the freight goes south to Qom, Kashan, Yazd and Bandar Abbas.")  # the model: Yazd a person
+    assert _near(places.get("Yazd"), 31.90, 54.37), sorted(places)
 
 
 def test_an_owner_is_not_a_line_and_demonyms_of_the_region_name_their_country():

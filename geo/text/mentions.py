@@ -341,7 +341,7 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
     for s, e, (_, _, why), tok_start, tok_end in _rule_matches(doc, {}, lookup, proper_only=True):
         if taken.overlaps(s, e) or gazetteer.fold(text[s:e]) in settings.generic_place_words:
             continue
-        cue = _place_cue(doc, tok_start)
+        cue = _place_cue(doc, tok_start) or _listed_with_places(doc, tok_start, taken)
         if why == "cue" and cue != "noun":
             continue
         covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
@@ -359,8 +359,19 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
     return out
 
 
+def _listed_with_places(doc, tok_start: int, taken: "_Occupied") -> str:
+    """"list" when the name follows a place in a list ("Qom, Kashan, Yazd and Bandar Abbas"), else ""."""
+    if tok_start >= 2 and doc[tok_start - 1].text in (",", "and", "or"):
+        before = doc[tok_start - 2]
+        if before.is_alpha and taken.overlaps(before.idx, before.idx + len(before.text)):
+            return "list"
+    return ""
+
+
 def _article_divisions(gaz, text: str, spans) -> tuple[set[str], set[str]]:
-    """First-level divisions (admin1 keys) and countries (ISO codes) the article's mentions put on the map."""
+    """First-level divisions (admin1 keys) and countries (ISO codes) the article's mentions put on the map:
+    the countries it names (or their people), and the division and country of its places (the country
+    only for cities of at least ``settings.ruler_min_population``)."""
     admins: set[str] = set()
     countries: set[str] = set()
     for s, e, label, _ in spans:
@@ -373,7 +384,10 @@ def _article_divisions(gaz, text: str, spans) -> tuple[set[str], set[str]]:
         admins |= {gaz.entries[i].admin1 for i in ids if gaz.entries[i].feature_code in ("ADM1", "ADM2")}
         countries |= {gaz.entries[i].country for i in ids if gaz.entries[i].feature_code == "PCLI"}
         if cities:
-            admins.add(max(cities, key=lambda c: c.population).admin1)
+            biggest = max(cities, key=lambda c: c.population)
+            admins.add(biggest.admin1)
+            if biggest.population >= settings.ruler_min_population:
+                countries.add(biggest.country)  # a city as big as Tehran puts its country on the map
     countries.discard("")
     return admins, countries
 

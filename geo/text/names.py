@@ -34,6 +34,8 @@ _VARIANT_RULES = (
     (re.compile(r"[ьъ]"), ""),  # soft and hard signs
     (re.compile(r"y[oe]"), "e"),  # yo/e (ё), ye/e (Yekaterinburg/Ekaterinburg), -oye/-oe
     (re.compile(r"kh"), "h"),  # kh/h (Khachmaz/Hachmaz)
+    (re.compile(r"gh|q"), "g"),  # q/gh/g (Azerbaijani Qusar/Gusar, Persian Qazvin/Ghazvin)
+    (re.compile(r"sh"), "s"),  # sh/s (Turkish and Turkmen ş: Türkmenbaşy/Turkmenbashi)
     (re.compile(r"ow"), "o"),  # ow/o (Nowshahr/Noshahr)
     (re.compile(r"y"), "i"),  # y/i, ay/ai (Severobaykalsk/Severobaikalsk)
     (re.compile(r"oie$"), "oe"),  # -oie/-oe (Nizhneleninskoie)
@@ -79,7 +81,8 @@ def variant_key(name: str) -> str:
     """Return the romanisation-insensitive key of a place name.
 
     :func:`fold`, Cyrillic transliterated, then per word: soft signs dropped, yo/ye -> e,
-    kh -> h, ow -> o, y -> i, -oie -> -oe, doubled letters single; "Bandar-e X" -> "Bandar X".
+    kh -> h, q/gh -> g, sh -> s, ow -> o, y -> i, -oie -> -oe, doubled letters single;
+    "Bandar-e X" -> "Bandar X".
     Two spellings of one name by different romanisations share this key.
 
     Examples

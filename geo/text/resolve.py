@@ -477,7 +477,7 @@ def _prior(e: Place, official: bool) -> float:
     score = math.log10(e.population + 10) / 2.0 + _CLASS_PRIOR.get(e.feature_code, 0.5)
     if e.feature_class in ("H", "L", "INFRA") and not e.population:
         score += 3.0
-    return score + (0.4 if official else 0.0)
+    return score + (settings.official_name_weight if official else 0.0)
 
 
 @dataclass
