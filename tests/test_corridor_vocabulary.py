@@ -224,6 +224,17 @@ def test_the_second_end_of_a_route_is_a_place_and_a_scholar_is_not():
     assert "Pushkin" not in _mentions("Putin spoke to Pushkin scholars in Russia on Tuesday.")
 
 
+def test_small_ports_after_ports_such_as_are_places():
+    places = _places("Exports shift from Baltic ports such as Ust-Luga and Primorsk to the Pacific.")  # the model: persons
+    assert _near(places.get("Ust-Luga"), 59.67, 28.29), sorted(places)
+    assert _near(places.get("Primorsk"), 60.37, 28.61), places.get("Primorsk")  # the Baltic one, beside Ust-Luga
+
+
+def test_an_unnamed_bridge_is_not_infrastructure():
+    found = _mentions("A new bridge over the Amur at Blagoveshchensk is under way.")
+    assert not any(m.label == "INFRA" for m in found.values()), found
+
+
 def test_a_name_listed_with_places_is_a_place():
     places = _places("From Tehran the freight goes south to Qom, Kashan, Yazd and Bandar Abbas.")  # the model: Yazd a person
     assert _near(places.get("Yazd"), 31.90, 54.37), sorted(places)

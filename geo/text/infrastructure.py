@@ -75,7 +75,7 @@ def find_infrastructure(text: str) -> list[InfraSpan]:
     for m in _PATTERN.finditer(text):
         start = m.start("name")
         name = m.group("name")
-        cut = _lead_length(name)
+        cut = min(len(name), _lead_length(name + " "))  # "A new bridge": no name at all
         start, name = start + cut, name[cut:]
         if not name:
             continue

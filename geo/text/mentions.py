@@ -329,20 +329,21 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
         taken.take(s, e)
 
     @functools.lru_cache(maxsize=None)
-    def lookup(key: str):
-        towns = [(gaz.entries[i], official) for i, official in gazetteer.candidates(key)
-                 if gaz.entries[i].feature_class == "P"]
-        if any((official and e.admin1 in admins) or (
-                e.country in countries and e.population >= settings.context_town_min_population) for e, official in towns):
-            return (_WEAK, "GPE", "context")
-        return (_WEAK, "GPE", "cue") if towns else None
+    def towns(key: str) -> tuple:
+        return tuple((gaz.entries[i], official) for i, official in gazetteer.candidates(key)
+                     if gaz.entries[i].feature_class == "P")
+
+    def vouched(found: tuple) -> bool:
+        return any((official and e.admin1 in admins) or (
+            e.country in countries and e.population >= settings.context_town_min_population) for e, official in found)
 
     out = []
-    for s, e, (_, _, why), tok_start, tok_end in _rule_matches(doc, {}, lookup, proper_only=True):
+    for s, e, _, tok_start, tok_end in _rule_matches(doc, {}, lambda key: towns(key) or None, proper_only=True):
         if taken.overlaps(s, e) or gazetteer.fold(text[s:e]) in settings.generic_place_words:
             continue
+        found = towns(gazetteer.fold(text[s:e]))
         cue = _place_cue(doc, tok_start) or _listed_with_places(doc, tok_start, taken)
-        if why == "cue" and cue != "noun":
+        if cue != "noun" and not vouched(found):
             continue
         covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
         covering.discard(None)
@@ -356,6 +357,8 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
         if covering and not all(c.start >= tok_start and c.end <= tok_end for c in covering):
             continue
         out.append((s, e, "GPE", "", 1))
+        taken.take(s, e)  # the next name of a list may lean on this one, and on its division
+        admins.add(max(found, key=lambda f: (f[1], f[0].population))[0].admin1)
     return out
 
 
@@ -395,15 +398,18 @@ def _article_divisions(gaz, text: str, spans) -> tuple[set[str], set[str]]:
 #: Words that make the capitalised name after them a place, whatever the model says:
 #: "the port of Anzali" (a place noun and "of"), "near Anzali" (a preposition of place).
 _PLACE_NOUNS = frozenset({"port", "city", "town", "village", "settlement", "station"})
+_PLACE_PLURALS = frozenset({"ports", "cities", "towns", "villages", "settlements", "stations"})
 _PLACE_PREPOSITIONS = frozenset({"near", "via", "in", "outside"})
 #: A route's second end: "from X to Y", "between X and Y" (the first word within a few tokens before).
 _ROUTE_ENDS = {"to": "from", "and": "between"}
 
 
 def _place_cue(doc, tok_start: int) -> str:
-    """What makes the name at ``tok_start`` a place: "noun" ("port of X", "town of X"), "preposition"
+    """What makes the name at ``tok_start`` a place: "noun" ("port of X", "ports such as X"), "preposition"
     ("near X", "via X", "in X", "from X to Y", "between X and Y"), or "" (nothing)."""
     prev = doc[tok_start - 1].lower_ if tok_start >= 1 else ""
+    if prev == "as" and tok_start >= 3 and doc[tok_start - 2].lower_ == "such":  # "ports such as Ust-Luga"
+        return "noun" if doc[tok_start - 3].lower_ in _PLACE_PLURALS else ""
     if prev == "of":
         return "noun" if tok_start >= 2 and doc[tok_start - 2].lower_ in _PLACE_NOUNS else ""
     if prev in _ROUTE_ENDS:
