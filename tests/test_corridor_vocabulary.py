@@ -235,6 +235,14 @@ def test_an_unnamed_bridge_is_not_infrastructure():
     assert not any(m.label == "INFRA" for m in found.values()), found
 
 
+def test_a_town_at_a_border_or_listed_with_a_station_is_a_place():
+    text = ("Georgian Railway said traffic at the Azerbaijani border at Gardabani rose, and Kazakh trains from China "
+            "enter at Altynkol or Dostyk.")  # the model: Gardabani and Dostyk persons
+    places = _places(text)
+    assert _near(places.get("Gardabani"), 41.46, 45.09), sorted(places)
+    assert _near(places.get("Dostyk"), 45.25, 82.48, km=60), sorted(places)  # Dostyk, formerly Druzhba
+
+
 def test_a_name_listed_with_places_is_a_place():
     places = _places("From Tehran the freight goes south to Qom, Kashan, Yazd and Bandar Abbas.")  # the model: Yazd a person
     assert _near(places.get("Yazd"), 31.90, 54.37), sorted(places)

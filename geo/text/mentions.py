@@ -333,9 +333,10 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
         return tuple((gaz.entries[i], official) for i, official in gazetteer.candidates(key)
                      if gaz.entries[i].feature_class == "P")
 
-    def vouched(found: tuple) -> bool:
-        return any((official and e.admin1 in admins) or (
-            e.country in countries and e.population >= settings.context_town_min_population) for e, official in found)
+    def vouched(found: tuple, listed: bool) -> bool:
+        least = 0 if listed else settings.context_town_min_population  # "Altynkol or Dostyk": any town of its country
+        return any((official and e.admin1 in admins) or (e.country in countries and e.population >= least)
+                   for e, official in found)
 
     out = []
     for s, e, _, tok_start, tok_end in _rule_matches(doc, {}, lambda key: towns(key) or None, proper_only=True):
@@ -343,7 +344,7 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
             continue
         found = towns(gazetteer.fold(text[s:e]))
         cue = _place_cue(doc, tok_start) or _listed_with_places(doc, tok_start, taken)
-        if cue != "noun" and not vouched(found):
+        if cue != "noun" and not vouched(found, cue == "list"):
             continue
         covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
         covering.discard(None)
@@ -398,6 +399,9 @@ def _article_divisions(gaz, text: str, spans) -> tuple[set[str], set[str]]:
 #: Words that make the capitalised name after them a place, whatever the model says:
 #: "the port of Anzali" (a place noun and "of"), "near Anzali" (a preposition of place).
 _PLACE_NOUNS = frozenset({"port", "city", "town", "village", "settlement", "station"})
+#: Nouns of places on a line: "the border at Gardabani", "a dry port at Sefidrud", "the crossing near Bakhty".
+_SITE_NOUNS = frozenset({"border", "crossing", "checkpoint", "port", "terminal", "station", "junction", "bridge",
+                         "hub", "yard"})
 _PLACE_PLURALS = frozenset({"ports", "cities", "towns", "villages", "settlements", "stations"})
 _PLACE_PREPOSITIONS = frozenset({"near", "via", "in", "outside"})
 #: A route's second end: "from X to Y", "between X and Y" (the first word within a few tokens before).
@@ -405,13 +409,15 @@ _ROUTE_ENDS = {"to": "from", "and": "between"}
 
 
 def _place_cue(doc, tok_start: int) -> str:
-    """What makes the name at ``tok_start`` a place: "noun" ("port of X", "ports such as X"), "preposition"
+    """What makes the name at ``tok_start`` a place: "noun" ("port of X", "ports such as X", "border at X"), "preposition"
     ("near X", "via X", "in X", "from X to Y", "between X and Y"), or "" (nothing)."""
     prev = doc[tok_start - 1].lower_ if tok_start >= 1 else ""
     if prev == "as" and tok_start >= 3 and doc[tok_start - 2].lower_ == "such":  # "ports such as Ust-Luga"
         return "noun" if doc[tok_start - 3].lower_ in _PLACE_PLURALS else ""
     if prev == "of":
         return "noun" if tok_start >= 2 and doc[tok_start - 2].lower_ in _PLACE_NOUNS else ""
+    if prev in ("at", "near", "in") and tok_start >= 2 and doc[tok_start - 2].lower_ in _SITE_NOUNS:
+        return "noun"
     if prev in _ROUTE_ENDS:
         first = _ROUTE_ENDS[prev]
         return "preposition" if any(t.lower_ == first for t in doc[max(0, tok_start - 6):tok_start - 1]) else ""
