@@ -275,6 +275,14 @@ def test_a_name_whose_only_namesakes_lie_outside_the_named_region_is_left_unplac
 
 # --- far-fetched picks ------------------------------------------------------------------------
 
+def test_a_far_namesake_found_only_by_romanisation_is_dropped_even_when_alone():
+    # the gazetteer lacks the border village Khasan; "Hassan" in India is its only namesake (kh/h, ss/s)
+    text = "Coal trains from Ussuriysk and Vladivostok use the Khasan-Tumangang link to North Korea, officials said."
+    places = _places(text)
+    assert "Khasan" in places and places["Khasan"] is None
+    assert _near(places["Ussuriysk"], 43.80, 131.95)
+
+
 def test_far_fetched_low_score_pick_is_dropped_and_a_confident_one_kept():
     baku = Place("Baku", "AZ", 40.38, 49.89, 587084, "P", score=0.99)
     ganja = Place("Ganja", "AZ", 40.68, 46.36, 586523, "P", score=0.98)

@@ -144,11 +144,13 @@ def resolve(
             if id(scored) not in places:
                 places[id(scored)] = _place(gaz, scored, ctx)
             out.append(places[id(scored)])
-    return reject_far_fetched(out, keys, _layer_anchors(ctx.layers))
+    weak = [bool(scored_all[k]) and not dict(names[(keys[k], m.label, m.layer_id)].cands).get(scored_all[k][0][1], True)
+            for k, m in enumerate(mentions)]  # placed by another name of the place, not its own
+    return reject_far_fetched(out, keys, _layer_anchors(ctx.layers), weak)
 
 
 def reject_far_fetched(places: list[Place | None], keys: list[str],
-                       anchors: list[tuple[float, float]] = ()) -> list[Place | None]:
+                       anchors: list[tuple[float, float]] = (), weak: list[bool] | None = None) -> list[Place | None]:
     """Drop low-confidence towns thousands of km from all the article's other places and corridors.
 
     A place is dropped when its confidence is below ``settings.far_fetched_score`` and it lies
@@ -165,6 +167,9 @@ def reject_far_fetched(places: list[Place | None], keys: list[str],
         The folded text of each mention (mentions of one name do not support each other).
     anchors : list of (lat, lon)
         Points of the corridors the article names.
+    weak : list of bool, optional
+        Per mention: placed through an alternate name or a romanisation, not the place's own
+        name ("Khasan" as Hassan in India); such picks are checked whatever their confidence.
     """
     points = list(dict.fromkeys((p.lat, p.lon, key) for p, key in zip(places, keys)
                                 if p is not None and p.feature_class in ("P", "S")))
@@ -175,7 +180,8 @@ def reject_far_fetched(places: list[Place | None], keys: list[str],
     decided: dict[tuple, bool] = {}
     out = list(places)
     for k, (p, key) in enumerate(zip(places, keys)):
-        if p is None or p.feature_class not in ("P", "S") or p.score >= settings.far_fetched_score:
+        if p is None or p.feature_class not in ("P", "S") or (
+                p.score >= settings.far_fetched_score and not (weak and weak[k])):
             continue
         if (p.lat, p.lon, key) not in decided:
             others = owner != key
