@@ -111,7 +111,7 @@ def unlayered_infrastructure(mentions: list[Mention], resolved: list) -> list[st
     """Names of the infrastructure the article names that no layer describes, first spelling of each."""
     seen: dict[str, str] = {}
     for m, p in zip(mentions, resolved):
-        if m.label == "INFRA" and not m.layer_id and (p is None or not p.layer_id):
+        if m.label == "INFRA" and not m.layer_id and (p is None or (p.feature_class == "INFRA" and not p.layer_id)):
             seen.setdefault(fold(m.text), m.text)
     return list(seen.values())
 

@@ -160,6 +160,28 @@ def test_countries_at_the_ends_of_a_line_are_places_and_a_crossing_between_count
     assert {"Kazakhstan", "China", "Russian", "Azerbaijani"} <= set(found)
 
 
+@pytest.mark.parametrize("sentence, phrase, layer_id, places", [
+    ("Moscow hopes the North–South International Transport Corridor will carry 30 million tonnes.",
+     "North–South International Transport Corridor", "north-south", []),
+    ("Nuclear icebreakers keep the Northern Sea Route open longer each year.", "Northern Sea Route", "", []),
+    ("Gas through the Power of Siberia pipeline reached a record in December.", "Power of Siberia pipeline", "", []),
+    ("Barges left the Volga-Don Canal for the Caspian in April.", "Volga-Don Canal", "", []),  # rivers, no towns
+    ("Trucks use the Baku-Tbilisi highway while the railway is repaired.", "Baku-Tbilisi highway", "",
+     ["Baku", "Tbilisi"]),  # a road with the railway's ends is not the railway
+])
+def test_other_kinds_of_named_infrastructure(sentence, phrase, layer_id, places):
+    found = _mentions(sentence)
+    assert found[phrase].label == "INFRA" and found[phrase].layer_id == layer_id, found.get(phrase)
+    inner = sorted(m.text for m in found.values() if found[phrase].start <= m.start < found[phrase].end
+                   and m.text != phrase)
+    assert inner == places
+
+
+def test_a_named_canal_the_gazetteer_knows_is_placed():
+    places = _places("Shipping through the Suez Canal fell, and more cargo went by the North-South corridor.")
+    assert _near(places["Suez Canal"], 30.7, 32.34)
+
+
 def test_named_bridges_and_checkpoints_without_a_layer_are_still_infrastructure():
     found = _mentions("Trucks were turned back at the Verkhny Lars checkpoint, and traffic on the Crimean Bridge stopped.")
     assert found["Verkhny Lars checkpoint"].label == "INFRA" and found["Verkhny Lars checkpoint"].layer_id == ""

@@ -27,7 +27,7 @@ from .names import fold, variant_key
 _NAMED_KINDS = (
     r"International\s+Transport(?:ation)?\s+(?:Corridor|Route)|Transport(?:ation)?\s+(?:Corridor|Route)"
     r"|(?:Economic|Trade)\s+Corridor|[Cc]orridor|Main\s?[Ll]ine|Magistral|[Rr]ailway|[Rr]ailroad"
-    r"|[Bb]ridge|[Tt]unnel|[Cc]heckpoint|[Hh]ighway|[Mm]otorway|[Ee]xpressway"
+    r"|[Bb]ridge|[Tt]unnel|[Cc]heckpoint|[Hh]ighway|[Mm]otorway|[Ee]xpressway|Sea\s+Route|[Cc]anal|[Pp]ipeline"
 )
 #: Kinds that need two named ends ("the Ganja–Tbilisi section", "the Rasht–Astara rail link").
 _PAIR_KINDS = (
@@ -35,7 +35,7 @@ _PAIR_KINDS = (
     r"|road|rail|railway\s+line|railroad\s+line|(?:border\s+)?crossing|checkpoint|border\s+crossing"
 )
 _WORD = r"[A-ZÀ-ÞА-ЯЁ][\w'’]*(?:-(?:on|na|e|de|ul|al|el)-?[A-Za-z]*)?"
-_NAME = rf"{_WORD}(?:[ -]{_WORD}){{0,3}}"
+_NAME = rf"{_WORD}(?:(?:[ -]|\s+of\s+){_WORD}){{0,3}}"  # "Power of Siberia"
 _SEP = r"\s?[-–—]\s?"
 _PATTERN = re.compile(
     rf"(?P<name>{_NAME}(?:{_SEP}{_NAME}){{0,3}})\s+"
@@ -46,8 +46,13 @@ _SYNONYMS = (
     (re.compile(r"\bmagistral\b"), "mainline"), (re.compile(r"\bmain line\b"), "mainline"),
     (re.compile(r"\brailroad\b"), "railway"), (re.compile(r"\btransportation\b"), "transport"),
     (re.compile(r"\brail (?:link|line)\b|\b(?:link|line|section|route|railway line)$"), "railway"),
+    (re.compile(r"^north south international\b"), "international north south"),  # word order
 )
 _CROSSING_KIND = re.compile(r"crossing|checkpoint", re.I)
+_WATERWAY_KIND = re.compile(r"[Cc]anal")
+_NOT_RAIL_KIND = re.compile(r"\b(?:highway|motorway|expressway|road|pipeline|canal)\b", re.I)
+#: Names of bodies that own infrastructure, not of infrastructure ("Ministry of Transport railway").
+_INSTITUTION = re.compile(r"^(?:Ministry|Department|Bank|Republic|Government|University|Office|Council|Agency)\b")
 #: Hyphenated prefixes that make one name, not two ends ("Trans-Caspian", "Pan-European").
 _PREFIX = re.compile(r"^(?:Trans|Pan|Inter|Euro|Afro|Sino|Indo|Russo|Turko|Anglo|Ultra|Sub|Non|Post|Pre)-", re.I)
 _LEADING_STOP = re.compile(r"^(?:The|A|An|This|That|New|Its|Their|Our|In|On|At|By|From|To|Of|And|Both|Each|Via)\s+"
@@ -85,7 +90,11 @@ def find_infrastructure(text: str) -> list[InfraSpan]:
             continue
         if len(ends) < 2 and (_is_plain_word(name) or name.endswith(("'s", "’s"))):
             continue  # "Russian railway", "Georgia's railway": an owner, not a name
-        places = tuple((start + s, start + e) for s, e in ends if _is_town(name[s:e])) if len(ends) >= 2 else ()
+        if _INSTITUTION.match(name):
+            continue  # "the Ministry of Transport railway department"
+        waterway = _WATERWAY_KIND.fullmatch(kind)  # "the Volga-Don Canal" joins two rivers, not two towns
+        places = tuple((start + s, start + e) for s, e in ends
+                       if _is_town(name[s:e])) if len(ends) >= 2 and not waterway else ()
         layer_id = _match_layer(text[start:m.end("kind")], name, ends)
         if len(ends) >= 2 and not layer_id and (
                 all(fold(name[s:e]) in gazetteer.load().demonyms for s, e in ends)
@@ -194,7 +203,8 @@ def _match_layer(phrase: str, name: str, ends: list[tuple[int, int]]) -> str:
                 return gaz.entries[i].layer_id
     parts = [name[s:e] for s, e in ends]
     crossing = _crossing_layer(parts)
-    return crossing or (_station_layer(parts) if len(parts) >= 2 else "")
+    rail = not _NOT_RAIL_KIND.search(phrase[len(name):])  # "the Baku-Tbilisi highway" is not the railway
+    return crossing or (_station_layer(parts) if len(parts) >= 2 and rail else "")
 
 
 def _crossing_layer(parts: list[str]) -> str:

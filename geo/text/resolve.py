@@ -457,8 +457,8 @@ def _mention_candidates(gaz: gazetteer.Gazetteer, m: Mention) -> list[tuple[int,
         hits = crossing or [i for i in (*gaz.names.get(key, ()), *_layer_entries().get(m.layer_id, ()))
                             if gaz.entries[i].layer_id == m.layer_id and gaz.entries[i].feature_class == "INFRA"]
         return [(i, True) for i in hits[:1]]
-    if m.label == "INFRA":
-        return [(i, o) for i, o in candidates(m.text) if gaz.entries[i].feature_class == "INFRA"]
+    if m.label == "INFRA":  # named infrastructure the gazetteer has a point for, or a named canal or strait
+        return [(i, o) for i, o in candidates(m.text) if gaz.entries[i].feature_class in ("INFRA", "H")]
     if key in gaz.demonyms and (m.label == "NORP" or not gaz.names.get(key)):
         return [(gaz.demonyms[key], True)]
     return candidates(m.text)
