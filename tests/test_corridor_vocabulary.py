@@ -265,6 +265,15 @@ def test_a_town_at_a_border_or_listed_with_a_station_is_a_place():
     assert _near(places.get("Dostyk"), 45.25, 82.48, km=60), sorted(places)  # Dostyk, formerly Druzhba
 
 
+def test_other_spellings_of_big_places_and_lists_after_ports_of():
+    text = ("St Petersburg-based shipping firms now send containers from Russia's Baltic coast to India. Others ship from "
+            "the Arctic ports of Sabetta and Pevek, and Afghan traders send trucks from Mazar-i-Sharif to Kabul.")
+    places = _places(text)
+    assert _near(places.get("St Petersburg"), 59.94, 30.31), places.get("St Petersburg")  # not Florida's
+    assert _near(places.get("Pevek"), 69.70, 170.31), sorted(places)
+    assert _near(places.get("Mazar-i-Sharif"), 36.71, 67.11), sorted(places)
+
+
 def test_a_name_listed_with_places_is_a_place():
     places = _places("From Tehran the freight goes south to Qom, Kashan, Yazd and Bandar Abbas.")  # the model: Yazd a person
     assert _near(places.get("Yazd"), 31.90, 54.37), sorted(places)

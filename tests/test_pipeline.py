@@ -22,7 +22,7 @@ MAPS = ("bam", "north-south", "ru-az-border", "index")
 #: What each article's maps must show: places named, Komsomolsk's mention count and marked text, BAM mentions.
 EXPECT = {
     "example": {"places": ("Moscow", "Baku", "Azerbaijan", "Iran", "Komsomolsk-on-Amur", "Persian Gulf", "Derbent"),
-                "komsomolsk": (1, "Komsomolsk"), "bam_mentions": 2},
+                "komsomolsk": (1, "Komsomolsk-on-Amur"), "bam_mentions": 2},
     "source": {"places": ("Moscow", "Baku", "Azerbaijan", "Iran", "Armenia", "Komsomolsk-on-Amur", "Persian Gulf"),
                "komsomolsk": (2, "Komsomolsk-on-Amur"), "bam_mentions": 5},
 }

@@ -66,6 +66,8 @@ def nlp():
     return pipeline
 
 
+_GENERIC_SUFFIX = re.compile(r" (?:city|town|county|district|province|region|oblast|state|municipality)$")
+
 # Ruler strength per entry kind; a ruler span is kept when strength >= the needed level.
 _STRONG, _MEDIUM, _WEAK = 3, 2, 1
 
@@ -126,6 +128,12 @@ class Ruler:
             strength = _strength(self._gaz.entries[i])
             if strength > level:
                 best, level = self._gaz.entries[i], strength
+        if best is None and " " in key and not _GENERIC_SUFFIX.search(key):
+            # another spelling of a big place, of two words or more ("Mazar-i-Sharif"; not "Dublin City")
+            for i in self._gaz.alt_names.get(key, ()):
+                e = self._gaz.entries[i]
+                if e.feature_class == "P" and e.population >= settings.ruler_min_population:
+                    return (_MEDIUM, "GPE", "")
         if best is None:
             return None
         if best.feature_class == "INFRA":
@@ -274,11 +282,14 @@ def mentions_from_doc(doc, source: Visible | None = None, offset: int = 0) -> li
             if strength >= settings.ruler_min_strength_free and _looks_like_name(doc, tok_start, tok_end, strength):
                 spans.append((s, e, label, layer_id, 1))
             continue
+        bounds = [_trim(text, c.start_char, c.end_char) for c in covering]
         if any(c.label_ in PLACE_LABELS for c in covering):
             if all(c.start in unknown for c in covering) and strength >= settings.ruler_min_strength_embedded:
                 spans.append((s, e, label, layer_id, 1))  # "Asia-Pacific", "north west London"
+            elif strength >= _MEDIUM and all(s <= cs and ce <= e for cs, ce in bounds) and any(
+                    s < cs or ce < e for cs, ce in bounds):
+                spans.append((s, e, label, layer_id, 3))  # the name goes on past the model's place: "Mazar-i-Sharif"
             continue
-        bounds = [_trim(text, c.start_char, c.end_char) for c in covering]
         person = any(c.label_ == "PERSON" for c in covering)
         if all(s <= cs and ce <= e for cs, ce in bounds):  # the rule covers the model's entities
             # A person's name is a place only when it is a demonym ("Azerbaijani" soldiers) or a strong name.
@@ -415,7 +426,12 @@ def _place_cue(doc, tok_start: int) -> str:
     if prev == "as" and tok_start >= 3 and doc[tok_start - 2].lower_ == "such":  # "ports such as Ust-Luga"
         return "noun" if doc[tok_start - 3].lower_ in _PLACE_PLURALS else ""
     if prev == "of":
-        return "noun" if tok_start >= 2 and doc[tok_start - 2].lower_ in _PLACE_NOUNS else ""
+        return "noun" if tok_start >= 2 and doc[tok_start - 2].lower_ in _PLACE_NOUNS | _PLACE_PLURALS else ""
+    if prev in (",", "and", "or"):  # "the ports of Sabetta and Pevek": the list's cue
+        j = tok_start - 2
+        while j >= 0 and tok_start - j <= 6 and (doc[j].text[:1].isupper() or doc[j].text in ("-", "–")):
+            j -= 1
+        return _place_cue(doc, j + 1) if j + 1 < tok_start - 1 else ""
     if prev in ("at", "near", "in") and tok_start >= 2 and doc[tok_start - 2].lower_ in _SITE_NOUNS:
         return "noun"
     if prev in _ROUTE_ENDS:
@@ -427,7 +443,8 @@ def _place_cue(doc, tok_start: int) -> str:
 def _big_place(key: str) -> bool:
     """True if a place named ``key`` has at least ``settings.person_relabel_population`` people."""
     gaz = gazetteer.load()
-    return any(gaz.entries[i].population >= settings.person_relabel_population for i in gaz.names.get(key, ()))
+    return any(gaz.entries[i].population >= settings.person_relabel_population
+               for i in (*gaz.names.get(key, ()), *gaz.alt_names.get(key, ())))
 
 
 def _known(name: str) -> bool:

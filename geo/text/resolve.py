@@ -144,9 +144,22 @@ def resolve(
             if id(scored) not in places:
                 places[id(scored)] = _place(gaz, scored, ctx)
             out.append(places[id(scored)])
-    weak = [bool(scored_all[k]) and not dict(names[(keys[k], m.label, m.layer_id)].cands).get(scored_all[k][0][1], True)
-            for k, m in enumerate(mentions)]  # placed by another name of the place, not its own
-    return reject_far_fetched(out, keys, _layer_anchors(ctx.layers), weak)
+    return reject_far_fetched(out, keys, _layer_anchors(ctx.layers), _weak_picks(mentions, keys, names, scored_all, out))
+
+
+def _weak_picks(mentions, keys, names, scored_all, places) -> list[bool]:
+    """Per mention: placed through another name of the place (an alternate name or a romanisation,
+    not its own) in a country no other name of the article is in ("Khasan" as Hassan in India)."""
+    keys_of: dict[str, set[str]] = {}
+    for key, p in zip(keys, places):
+        if p is not None and p.country:
+            keys_of.setdefault(p.country, set()).add(key)
+    out = []
+    for k, m in enumerate(mentions):
+        p = places[k]
+        own_name = not scored_all[k] or dict(names[(keys[k], m.label, m.layer_id)].cands).get(scored_all[k][0][1], True)
+        out.append(p is not None and not own_name and not (keys_of.get(p.country, set()) - {keys[k]}))
+    return out
 
 
 def reject_far_fetched(places: list[Place | None], keys: list[str],
@@ -169,7 +182,8 @@ def reject_far_fetched(places: list[Place | None], keys: list[str],
         Points of the corridors the article names.
     weak : list of bool, optional
         Per mention: placed through an alternate name or a romanisation, not the place's own
-        name ("Khasan" as Hassan in India); such picks are checked whatever their confidence.
+        name, in a country the article names nothing else in ("Khasan" as Hassan in India);
+        such picks are checked whatever their confidence.
     """
     points = list(dict.fromkeys((p.lat, p.lon, key) for p, key in zip(places, keys)
                                 if p is not None and p.feature_class in ("P", "S")))
