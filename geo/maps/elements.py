@@ -28,14 +28,14 @@ from .display import TARGET_ZOOM, encoded_parts
 
 
 def js_strings(values: list[str]) -> str:
-    """A JS array of strings that is safe in a ``<script>`` and inert to Jinja.
+    """A JS array of strings that is safe in a ``<script>`` (``<``, ``>`` and ``&`` as ``\\u`` escapes).
 
-    ``{`` and ``}`` (which encoded polylines contain) are written as ``\\u`` escapes, so the
-    text stays inert even where branca renders a script once more as a template (elements
-    other than :class:`Macro`).
+    Only for :class:`Macro` elements, whose scripts go into the page verbatim: the ``{`` and
+    ``}`` that encoded polylines are full of are left as they are (a Jinja-rendered script
+    would need them escaped, at six bytes each).
     """
     text = json.dumps(values)
-    for char in "{}<>&":
+    for char in "<>&":
         text = text.replace(char, f"\\u{ord(char):04x}")
     return text
 
