@@ -7,10 +7,10 @@ lines and points, in EPSG:4326 with exactly :data:`COLUMNS`.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
-import pandas as pd
+if TYPE_CHECKING:  # imported where frames are made: reading a layer file's selectors needs no pandas
+    import geopandas as gpd
 
 #: The columns every reader returns (local files, Overpass, cache, snapshot), in order.
 COLUMNS = ["osm_id", "name", "railway", "usage", "highway", "barrier", "boundary", "file", "geometry"]
@@ -19,11 +19,15 @@ _FILTER = re.compile(r'\[\s*"([^"]+)"\s*(?:(=|~|!=)\s*"([^"]*)")?\s*\]')
 
 def empty_frame() -> gpd.GeoDataFrame:
     """An empty GeoDataFrame with :data:`COLUMNS` in EPSG:4326."""
+    import geopandas as gpd
+
     return gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry="geometry", crs=4326)
 
 
 def frame_from_rows(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     """A frame with :data:`COLUMNS` from row dicts (missing keys None)."""
+    import geopandas as gpd
+
     if not rows:
         return empty_frame()
     return gpd.GeoDataFrame(rows, columns=COLUMNS, geometry="geometry", crs=4326)
@@ -31,6 +35,9 @@ def frame_from_rows(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
 
 def concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     """Concatenate frames (empty ones dropped) into one EPSG:4326 frame."""
+    import geopandas as gpd
+    import pandas as pd
+
     frames = [f for f in frames if len(f)]
     if not frames:
         return empty_frame()
@@ -39,6 +46,9 @@ def concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
 
 def normalise(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Exactly :data:`COLUMNS` in order (missing ones None), EPSG:4326, a fresh 0..n index."""
+    import geopandas as gpd
+    import pandas as pd
+
     frame = frame.copy()
     for col in COLUMNS:
         if col not in frame.columns:
@@ -88,6 +98,8 @@ def apply_filter(frame: gpd.GeoDataFrame, selector: str) -> gpd.GeoDataFrame:
     A key the data has no column for is not tested: pre-traced routes (which
     carry no tags) pass through, and rows of files that lack the tag pass too.
     """
+    import pandas as pd
+
     mask = pd.Series(True, index=frame.index)
     for key, op, value in parse_filter(selector):
         if key not in frame.columns:
