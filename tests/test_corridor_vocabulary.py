@@ -297,6 +297,13 @@ def test_in_a_country_after_a_name_decides_between_namesakes(sentence, name, cou
     assert _places(sentence)[name].country == country
 
 
+def test_namesakes_each_followed_by_their_country_stay_apart():
+    text = "Cargo through Astara (Azerbaijan) and Astara (Iran) doubled, officials in Baku said."
+    mentions = extract_mentions(text)
+    countries = [p.country for m, p in zip(mentions, resolve(mentions, text)) if m.text == "Astara"]
+    assert countries == ["AZ", "IR"]
+
+
 def test_a_name_whose_only_namesakes_lie_outside_the_named_region_is_left_unplaced():
     # the gazetteer's only Vostochny is a village in Stavropol Krai, 6,000 km from the Pacific port
     places = _places("Coal from Kuzbass is shipped through the port of Vostochny in Primorye and through Nakhodka.")

@@ -103,6 +103,7 @@ def resolve(
     support = _admin1_support(gaz, keys, cand_lists)
     scored_all: list[list[tuple[float, int]]] = [[] for _ in mentions]
     partners = link_partners(mentions)
+    qualified: set[int] = set()  # mentions followed by their country or division: "Astara (Iran)"
     for round_ in range(settings.resolve_rounds):
         if round_:
             ctx = _context_from_resolved(gaz, mentions, best)
@@ -116,6 +117,8 @@ def resolve(
             if name.id not in base:
                 base[name.id] = _base_scores(gaz, name, ctx, support.get(name.key, Counter()))
             bonus = _mention_bonus(name, sentences.folded(m.sentence), _qualifier(text, m.end))
+            if any(extra >= 3.0 for _, extra in bonus):
+                qualified.add(k)
             if round_ and k in partners:
                 bonus += _link_bonus(gaz, name, [gaz.entries[best[j]] for j in partners[k] if best[j] is not None])
             scored = rankings.get((name.id, bonus))
@@ -128,7 +131,7 @@ def resolve(
             scored_all[k] = scored
             best[k] = scored[0][1]
         if settings.one_sense_per_article:
-            _one_sense(keys, scored_all, best)
+            _one_sense(keys, scored_all, best, qualified)
     out: list[Place | None] = []
     places: dict[int, Place] = {}  # one Place per distinct ranking
     for k, m in enumerate(mentions):
@@ -268,8 +271,11 @@ def _qualifier(text: str, end: int) -> frozenset[str]:
     ("Astara, Iran" and "Vostochny in Primorye" -> {"iran", ...} and {"primorye", ...})."""
     after = text[end:end + 60]
     m = _IN.match(after)
-    words = fold(after[m.end():] if m else after.lstrip(" ,(")).split(" ")[:3]
+    words = _PUNCTUATION.sub(" ", fold(after[m.end():] if m else after.lstrip(" ,("))).split()[:3]
     return frozenset(" ".join(words[:n]) for n in range(1, len(words) + 1))
+
+
+_PUNCTUATION = re.compile(r"[^\w\s]")
 
 
 def _contradicted(gaz, text: str, end: int, name: _Name) -> bool:
@@ -281,7 +287,7 @@ def _contradicted(gaz, text: str, end: int, name: _Name) -> bool:
     m = _IN.match(text[end:end + 60])
     if not m:
         return False
-    words = fold(text[end + m.end():end + 60]).split(" ")[:3]
+    words = _PUNCTUATION.sub(" ", fold(text[end + m.end():end + 60])).split()[:3]
     named = [i for n in range(1, len(words) + 1) for i, _ in candidates(" ".join(words[:n]))
              if gaz.entries[i].feature_code in ("PCLI", "ADM1")]
     if not named:
@@ -401,11 +407,13 @@ def _layer_anchors(layer_ids: set) -> list[tuple[float, float]]:
     return [(lat, lon) for layer in list_layers() if layer.id in layer_ids for lon, lat in layer_points(layer)]
 
 
-def _one_sense(keys: list[str], scored_all: list[list[tuple[float, int]]], best: list[int | None]) -> None:
+def _one_sense(keys: list[str], scored_all: list[list[tuple[float, int]]], best: list[int | None],
+               qualified: set[int] = frozenset()) -> None:
     """Give every mention of the same name in an article the same place (scores averaged).
 
-    A mention with an explicit qualifier ("Astara, Iran") keeps its own place when it
-    scores far above the group's choice. Mentions that share a ranking are counted, not repeated.
+    A mention followed by its country or division (``qualified``: "Astara (Iran)" beside
+    "Astara (Azerbaijan)") keeps its own place, and so does one that scores far above the
+    group's choice. Mentions that share a ranking are counted, not repeated.
     """
     groups: dict[str, list[int]] = {}
     for k, key in enumerate(keys):
@@ -427,7 +435,7 @@ def _one_sense(keys: list[str], scored_all: list[list[tuple[float, int]]], best:
             group_choice = next((sc for sc, i in scored if i == merged[0][1]), None)
             keep[ident] = group_choice is None or scored[0][0] - group_choice >= 2.5
         for k in ks:
-            if not keep[id(scored_all[k])]:
+            if k not in qualified and not keep[id(scored_all[k])]:
                 scored_all[k] = merged
                 best[k] = merged[0][1]
 
