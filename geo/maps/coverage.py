@@ -10,6 +10,7 @@ from __future__ import annotations
 import geopandas as gpd
 
 from ..export import layer_bounds, places_in
+from ..text.names import fold
 from ..text.place import is_area
 from .areas import FORMER_CODES, area_labels
 from .style import escape
@@ -46,6 +47,7 @@ def not_drawn(unresolved: list[str], places: gpd.GeoDataFrame | None, results: l
     """
     out: dict[str, set[str]] = {key: set() for key in REASONS}
     unlayered = unlayered or {}
+    reason_of = {fold(text): reason for text, reason in unlayered.items()}  # mention text or place name
     drawn_layers = {r.layer.id for r in results}
     for text in unresolved:
         if text in unlayered:
@@ -61,10 +63,10 @@ def not_drawn(unresolved: list[str], places: gpd.GeoDataFrame | None, results: l
         for (idx, row), code, layer in zip(places.iterrows(), codes, layers):
             code = code if isinstance(code, str) else ""
             if row["feature_class"] == "INFRA":
-                if layer not in drawn_layers and layer:
+                if layer and layer not in drawn_layers:
                     out["other_layer"].add(row["name"])
-                elif layer not in drawn_layers:
-                    reason = unlayered.get(row["name"])
+                elif not layer:
+                    reason = reason_of.get(fold(row["name"]))
                     out["no_layer"].add(f"{row['name']} ({reason})" if reason else row["name"])
             elif code in FORMER_CODES:
                 out["former"].add(row["name"])
@@ -73,7 +75,6 @@ def not_drawn(unresolved: list[str], places: gpd.GeoDataFrame | None, results: l
                     out["outside"].add(row["name"])
             elif idx not in inside:
                 out["outside"].add(row["name"])
-    out["no_layer"] -= {n for n in out["no_layer"] if any(o.startswith(f"{n} (") for o in out["no_layer"])}
     return {key: sorted(names) for key, names in out.items() if names}
 
 

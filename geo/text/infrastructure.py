@@ -86,7 +86,7 @@ def find_infrastructure(text: str) -> list[InfraSpan]:
             continue
         kind = m.group("kind")
         ends = _ends(name)
-        if not name or (len(ends) < 2 and not re.fullmatch(_NAMED_KINDS, kind)):
+        if len(ends) < 2 and not re.fullmatch(_NAMED_KINDS, kind):
             continue
         if len(ends) < 2 and (_is_plain_word(name) or name.endswith(("'s", "’s"))):
             continue  # "Russian railway", "Georgia's railway": an owner, not a name

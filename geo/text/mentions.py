@@ -350,10 +350,9 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
                    for e, official in found)
 
     out = []
-    for s, e, _, tok_start, tok_end in _rule_matches(doc, {}, lambda key: towns(key) or None, proper_only=True):
+    for s, e, found, tok_start, tok_end in _rule_matches(doc, {}, lambda key: towns(key) or None, proper_only=True):
         if taken.overlaps(s, e) or gazetteer.fold(text[s:e]) in settings.generic_place_words:
             continue
-        found = towns(gazetteer.fold(text[s:e]))
         cue = _place_cue(doc, tok_start) or _listed_with_places(doc, tok_start, taken)
         if cue != "noun" and not vouched(found, cue == "list"):
             continue
@@ -414,6 +413,7 @@ _PLACE_NOUNS = frozenset({"port", "city", "town", "village", "settlement", "stat
 _SITE_NOUNS = frozenset({"border", "crossing", "checkpoint", "port", "terminal", "station", "junction", "bridge",
                          "hub", "yard"})
 _PLACE_PLURALS = frozenset({"ports", "cities", "towns", "villages", "settlements", "stations"})
+_OF_NOUNS = _PLACE_NOUNS | _PLACE_PLURALS  # "the port of X", "the ports of X and Y"
 _PLACE_PREPOSITIONS = frozenset({"near", "via", "in", "outside"})
 #: A route's second end: "from X to Y", "between X and Y" (the first word within a few tokens before).
 _ROUTE_ENDS = {"to": "from", "and": "between"}
@@ -426,7 +426,7 @@ def _place_cue(doc, tok_start: int) -> str:
     if prev == "as" and tok_start >= 3 and doc[tok_start - 2].lower_ == "such":  # "ports such as Ust-Luga"
         return "noun" if doc[tok_start - 3].lower_ in _PLACE_PLURALS else ""
     if prev == "of":
-        return "noun" if tok_start >= 2 and doc[tok_start - 2].lower_ in _PLACE_NOUNS | _PLACE_PLURALS else ""
+        return "noun" if tok_start >= 2 and doc[tok_start - 2].lower_ in _OF_NOUNS else ""
     if prev in (",", "and", "or"):  # "the ports of Sabetta and Pevek": the list's cue
         j = tok_start - 2
         while j >= 0 and tok_start - j <= 6 and (doc[j].text[:1].isupper() or doc[j].text in ("-", "–")):

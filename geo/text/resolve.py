@@ -117,7 +117,7 @@ def resolve(
             if name.id not in base:
                 base[name.id] = _base_scores(gaz, name, ctx, support.get(name.key, Counter()))
             bonus = _mention_bonus(name, sentences.folded(m.sentence), _qualifier(text, m.end))
-            if any(extra >= 3.0 for _, extra in bonus):
+            if any(extra >= _QUALIFIER_BONUS for _, extra in bonus):
                 qualified.add(k)
             if round_ and k in partners:
                 bonus += _link_bonus(gaz, name, [gaz.entries[best[j]] for j in partners[k] if best[j] is not None])
@@ -157,11 +157,12 @@ def _weak_picks(mentions, keys, names, scored_all, places) -> list[bool]:
     for key, p in zip(keys, places):
         if p is not None and p.country:
             keys_of.setdefault(p.country, set()).add(key)
+    official = {name.id: dict(name.cands) for name in names.values()}  # entry id -> matched its own name
     out = []
     for k, m in enumerate(mentions):
         p = places[k]
-        own_name = not scored_all[k] or dict(names[(keys[k], m.label, m.layer_id)].cands).get(scored_all[k][0][1], True)
-        out.append(p is not None and not own_name and not (keys_of.get(p.country, set()) - {keys[k]}))
+        own_name = not scored_all[k] or official[names[(keys[k], m.label, m.layer_id)].id][scored_all[k][0][1]]
+        out.append(p is not None and not own_name and keys_of.get(p.country, set()) <= {keys[k]})
     return out
 
 
@@ -266,16 +267,24 @@ _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 _IN = re.compile(r"^\s+in\s+(?:the\s+)?(?=[A-Z])")
 
 
-def _qualifier(text: str, end: int) -> frozenset[str]:
-    """The one-, two- and three-word folded phrases right after a mention, or after "in" there
-    ("Astara, Iran" and "Vostochny in Primorye" -> {"iran", ...} and {"primorye", ...})."""
+_PUNCTUATION = re.compile(r"[^\w\s]")
+#: Bonus of a candidate whose country or division follows the mention ("Astara, Iran");
+#: the sentence naming the country adds 1, so only a qualifier reaches this.
+_QUALIFIER_BONUS = 3.0
+
+
+def _qualifier_phrases(text: str, end: int) -> tuple[list[str], bool]:
+    """The one-, two- and three-word folded phrases right after a mention, or after "in" there,
+    and whether they follow "in" ("Astara, Iran" -> ["iran", ...]; "Vostochny in Primorye" -> ["primorye", ...])."""
     after = text[end:end + 60]
     m = _IN.match(after)
     words = _PUNCTUATION.sub(" ", fold(after[m.end():] if m else after.lstrip(" ,("))).split()[:3]
-    return frozenset(" ".join(words[:n]) for n in range(1, len(words) + 1))
+    return [" ".join(words[:n]) for n in range(1, len(words) + 1)], m is not None
 
 
-_PUNCTUATION = re.compile(r"[^\w\s]")
+def _qualifier(text: str, end: int) -> frozenset[str]:
+    """The qualifier phrases after a mention (see :func:`_qualifier_phrases`), as a set."""
+    return frozenset(_qualifier_phrases(text, end)[0])
 
 
 def _contradicted(gaz, text: str, end: int, name: _Name) -> bool:
@@ -284,12 +293,10 @@ def _contradicted(gaz, text: str, end: int, name: _Name) -> bool:
     "the port of Vostochny in Primorye": the only Vostochny the gazetteer has is in Stavropol
     Krai, so the mention is left unplaced rather than put 6,000 km from where it belongs.
     """
-    m = _IN.match(text[end:end + 60])
-    if not m:
+    phrases, after_in = _qualifier_phrases(text, end)
+    if not after_in:
         return False
-    words = _PUNCTUATION.sub(" ", fold(text[end + m.end():end + 60])).split()[:3]
-    named = [i for n in range(1, len(words) + 1) for i, _ in candidates(" ".join(words[:n]))
-             if gaz.entries[i].feature_code in ("PCLI", "ADM1")]
+    named = [i for phrase in phrases for i, _ in candidates(phrase) if gaz.entries[i].feature_code in ("PCLI", "ADM1")]
     if not named:
         return False
     regions = {gaz.entries[i].admin1 if gaz.entries[i].feature_code == "ADM1" else gaz.entries[i].country
@@ -310,9 +317,9 @@ def _mention_bonus(name: _Name, sentence: str, qualifier: frozenset[str]) -> tup
             if hit is None:
                 hit = named[id(country_names)] = any(f" {n} " in sentence for n in country_names)
             extra += 1.0 if hit else 0.0
-            extra += 3.0 if not qualifier.isdisjoint(country_names) else 0.0
+            extra += _QUALIFIER_BONUS if not qualifier.isdisjoint(country_names) else 0.0
         if admin_names is not None and not qualifier.isdisjoint(admin_names):
-            extra += 3.0
+            extra += _QUALIFIER_BONUS
         if extra:
             out.append((pos, extra))
     return tuple(out)
