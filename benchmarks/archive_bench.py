@@ -83,7 +83,7 @@ def run_single(docs: list[dict], tmp: Path) -> dict:
 def run_cluster(n_workers: int, shards_dir: Path, out: Path, n_docs: int) -> dict:
     from distributed import Client, LocalCluster
 
-    from geo.text.archive import geoparse_archive
+    from geo.archive.parse import geoparse_archive
 
     start = time.perf_counter()
     with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,

@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 import osmnx as ox  # noqa: E402
 
 from geo import settings  # noqa: E402
-from geo.corridors.layers import list_layers  # noqa: E402
+from geo.core.layers import list_layers  # noqa: E402
 from geo.errors import NetworkError  # noqa: E402
 from geo.osm import fetch, overpass_http  # noqa: E402
 from geo.osm.queries import ways_query  # noqa: E402

@@ -29,8 +29,8 @@ import geopandas as gpd  # noqa: E402
 import shapely  # noqa: E402
 
 from geo.osm import local as osmdata  # noqa: E402
-from geo.corridors.layers import load_layer  # noqa: E402
-from geo.corridors.stations import layer_points  # noqa: E402
+from geo.core.layers import load_layer  # noqa: E402
+from geo.core.stations import layer_points  # noqa: E402
 from geo.geodesy import geodesic_length_km
 from geo.corridors.routing import RailNetwork, rail_graph, route_waypoints  # noqa: E402
 from geo.geodesy import line_buffer_km  # noqa: E402

@@ -25,8 +25,8 @@ import osmnx as ox  # noqa: E402
 
 from geo import settings  # noqa: E402
 from geo.errors import CorridorMapError  # noqa: E402
-from geo.corridors.layers import list_layers  # noqa: E402
-from geo.corridors.stations import layer_points  # noqa: E402
+from geo.core.layers import list_layers  # noqa: E402
+from geo.core.stations import layer_points  # noqa: E402
 from geo.geodesy import geodesic_length_km, line_buffer_km  # noqa: E402
 from geo.osm import fetch, overpass_http  # noqa: E402
 

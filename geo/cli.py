@@ -303,7 +303,7 @@ def version() -> str:
 
 
 def cmd_layers(args) -> int:
-    from .corridors.layers import list_layers
+    from .core.layers import list_layers
 
     for layer in list_layers():
         count = f"{len(layer.stations)} stations" if layer.kind == "corridor" else f"{len(layer.crossings)} crossings"
@@ -315,7 +315,7 @@ def cmd_layers(args) -> int:
 
 
 def cmd_geoparse(args) -> int:
-    from .text.archive import geoparse_archive
+    from .archive.parse import geoparse_archive
     from .text.geoparse import geoparse_jsonl
 
     if args.out.endswith(".jsonl"):
@@ -350,7 +350,7 @@ def cmd_geoparse(args) -> int:
 
 
 def cmd_atlas(args) -> int:
-    from .news_atlas import atlas
+    from .archive.atlas import atlas
 
     result = atlas(args.parts, args.out, layer_ids=args.layers, osm_dir=args.osm_dir, snapshot_dir=args.snapshot,
                    within_km=args.within_km, tiles=args.tiles)
@@ -364,7 +364,7 @@ def cmd_atlas(args) -> int:
 
 
 def cmd_snapshot(args) -> int:
-    from .corridors.layers import list_layers
+    from .core.layers import list_layers
     from .errors import InputError
     from .osm.bundle import check_bundled
     from .osm.snapshot import read_manifest

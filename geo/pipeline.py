@@ -10,18 +10,20 @@ import json
 import logging
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
 
 from . import files, progress, settings
-from .corridors.build import LayerResult, build_layer, layer_cache_key, named_route_result
+from .corridors.build import LayerResult, build_layer, build_layers, layer_cache_key, named_route_result
 from .corridors.choose import choose_layers
-from .corridors.layers import Layer, list_layers, load_layer, read_layer
+from .core.layers import Layer, list_layers, load_layer, read_layer
 from .corridors.relate import relate
 from .errors import DataError, NetworkError, QueryError
-from .export import concat, layer_bounds, layer_features, places_in, to_geojson
+from .export import concat, layer_features, to_geojson
+from .maps.bounds import layer_bounds, places_in
 from .maps import assets
 from .maps.coverage import not_drawn
 from .maps.draw import build_map
@@ -33,7 +35,7 @@ from .text.article import read_article
 from .text.fixes import Fixes, read_fixes
 from .text.mention_frame import mention_frame
 from .text.mentions import Mention, extract_mentions
-from .text.names import fold
+from .core.names import fold
 from .text.resolve import resolve
 
 log = logging.getLogger(__name__)
@@ -86,20 +88,33 @@ def place_frame(mentions: list, resolved: list, fixes: Fixes | None = None) -> g
     return frame
 
 
+def text_layers(layer_files: Sequence[str | Path]) -> list[Layer] | None:
+    """The corridor vocabulary of a build's text work: the layer folder's layers and those given with
+    ``--layer-file`` (which replace a folder layer of the same id); None when no file is given."""
+    if not layer_files:
+        return None
+    extra = [read_layer(Path(p)) for p in layer_files]
+    ids = {layer.id for layer in extra}
+    return [layer for layer in list_layers() if layer.id not in ids] + extra
+
+
 def resolve_mentions(text: str, *, online: bool = False, overrides: dict | None = None,
-                     fixes: Fixes | None = None) -> tuple[list, list]:
-    """(mentions, places): the article's mentions, corrections applied, and one Place (or None) each."""
+                     fixes: Fixes | None = None, layers: Sequence[Layer] | None = None) -> tuple[list, list]:
+    """(mentions, places): the article's mentions, corrections applied, and one Place (or None) each.
+
+    ``layers`` is the corridor vocabulary to find and place names with (default: the layer folder's).
+    """
     progress.step("finding the places the article names (loads the language model)")
-    mentions = extract_mentions(text)
+    mentions = extract_mentions(text, layers)
     if fixes:
         mentions = fixes.keep(mentions)
         overrides = {**fixes.pins, **(overrides or {})}
     from .text import gazetteer
 
-    if not gazetteer.cache_file().is_file():
+    if not gazetteer.cache_file(layers).is_file():
         progress.step("building the place-name gazetteer (first run only, about half a minute)")
     progress.step(f"resolving {len(mentions)} mentions")
-    return mentions, resolve(mentions, text, online=online, overrides=overrides)
+    return mentions, resolve(mentions, text, online=online, overrides=overrides, layers=layers)
 
 
 #: Infrastructure names worth a search for an OSM route relation (a line, not a bridge or checkpoint).
@@ -184,41 +199,6 @@ def pick_layers(text: str | None, mentions: list[Mention], resolved: list, place
                    "(choose with --layer ID)")
         return every, {layer.id: "the article is about no layer in particular" for layer in every}, [warning]
     return [layer for layer in every if layer.id in picked], picked, []
-
-
-def build_layers(layers: list[Layer], *, network_budget_s: float | None = None,
-                 **source_options) -> list[LayerResult]:
-    """Build each layer (see :func:`geo.corridors.build.build_layer` for the options).
-
-    Live fetches share one network time budget (``network_budget_s``, default
-    ``settings.network_budget_s``; see :mod:`geo.osm.budget`). When a live fetch
-    fails for want of a network or of time, the remaining layers are built
-    offline (cache, then schematic) instead of each waiting out its own
-    retries, and the failing layer's one warning says so.
-    A query the server refuses concerns its layer alone: that layer is drawn
-    schematically with the server's reason, the others are still fetched.
-
-    Raises
-    ------
-    QueryError
-        When a query was refused and no layer has any OSM data: there is
-        nothing to draw but schematics, so the server's reason is the error.
-    """
-    results = []
-    with network_budget(network_budget_s):
-        for layer in layers:
-            progress.step(f"building layer {layer.id}")
-            result = build_layer(layer, **source_options)
-            if result.network_failed and not source_options.get("offline"):
-                source_options = {**source_options, "offline": True}
-                # its last warning is the network failure (geo.osm.sources): one line with what follows from it
-                result.warnings[-1] += ("; the remaining layers come from the cache or the bundled snapshot, "
-                                            "or are drawn schematically")
-            results.append(result)
-    refused = [r.query_error for r in results if r.query_error is not None]
-    if refused and all(r.source == "schematic" for r in results):
-        raise refused[0]
-    return results
 
 
 def build(
@@ -310,7 +290,8 @@ def build(
     resolved: list = []
     place_rows = None
     if text is not None:
-        mentions, resolved = resolve_mentions(text, online=online_geocoding, fixes=fixes)
+        mentions, resolved = resolve_mentions(text, online=online_geocoding, fixes=fixes,
+                                              layers=text_layers(layer_files or ()))
         place_rows = place_frame(mentions, resolved, fixes)
     layers, chosen, warnings = pick_layers(text, mentions, resolved, place_rows, layer_ids=layer_ids,
                                            layer_files=layer_files or (), all_layers=all_layers)

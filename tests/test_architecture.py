@@ -111,3 +111,44 @@ def test_architecture_doc_names_every_module():
     missing = [name for name, path in _modules().items()
                if path.name != "__init__.py" and f"{path.relative_to(PACKAGE).as_posix()}" not in doc]
     assert missing == [], "docs/architecture.md does not describe these modules"
+
+
+#: The floors of the house, lowest first: a module may import its own room and the rooms below it that
+#: this table allows (module level or inside a function alike). ``util`` and ``core`` are the ground floor.
+FLOORS = {
+    "util": set(),
+    "core": {"util"},
+    "text": {"util", "core"},
+    "osm": {"util", "core"},
+    "corridors": {"util", "core", "osm", "text"},
+    "maps": {"util", "core", "osm", "text", "corridors"},
+    "archive": {"util", "core", "osm", "text", "corridors", "maps"},
+    "top": {"util", "core", "osm", "text", "corridors", "maps", "archive"},
+}
+UTIL = {"settings", "errors", "reading", "files", "cachefile", "geodesy", "geonames", "progress"}
+
+
+def _room(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) > 2 or (len(parts) == 2 and (PACKAGE / parts[1]).is_dir()):
+        return parts[1]
+    return "util" if len(parts) == 2 and parts[1] in UTIL else "top"
+
+
+def _upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    return sorted(f"{a} ({_room(a)}) imports {b} ({_room(b)})" for a, targets in graph.items() for b in targets
+                  if _room(b) != _room(a) and _room(b) not in FLOORS[_room(a)])
+
+
+def test_rooms_import_one_way_only():
+    """text and osm stand on the ground floor alone; corridors on osm and text; maps on corridors; the archive on
+    maps; the pipeline and CLI at the top. No room imports a room above it, not even inside a function."""
+    modules = _modules()
+    assert set(_room(m) for m in modules) <= set(FLOORS), "a room docs/architecture.md and FLOORS do not know"
+    graph = {name: _imports(name, path, modules)[0] for name, path in modules.items()}
+    assert _upward_imports(graph) == []
+
+
+def test_the_floor_check_sees_an_upward_import():
+    assert _upward_imports({"geo.text.mentions": {"geo.corridors.build"}, "geo.corridors.build": {"geo.text.names"}}) \
+        == ["geo.text.mentions (text) imports geo.corridors.build (corridors)"]

@@ -16,9 +16,9 @@ import pytest
 from geo import settings
 from geo.cli import EXIT_PARTIAL, main
 from geo.errors import InputError
-from geo.text.archive import geoparse_archive, part_paths, read_toponyms
+from geo.archive.parse import geoparse_archive, part_paths, read_toponyms
 from geo.text.geoparse import geoparse_texts, toponyms
-from geo.text.shards import BadDocument, Document, check_document, list_shards, read_shard
+from geo.archive.shards import BadDocument, Document, check_document, list_shards, read_shard
 
 from .conftest import need_shared
 

@@ -10,8 +10,8 @@ import geo
 from geo import files
 from geo.cli import main
 from geo.maps.page import render_html
-from geo.text.archive import toponym_frame, toponym_row
-from geo.text.shards import Document
+from geo.archive.parse import toponym_frame, toponym_row
+from geo.archive.shards import Document
 
 HOSTILE = "<img src=x onerror=alert(1)> `${document.cookie}`"
 PLACES = {  # name: (geonames id, country, lon, lat)

@@ -17,7 +17,7 @@ import pytest
 
 from geo import pipeline, settings
 from geo.text import mention_frame as places
-from geo.corridors.layers import load_layer
+from geo.core.layers import load_layer
 from geo.maps import draw, style
 from geo import export
 from tests.browser import open_map, require_browser

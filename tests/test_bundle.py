@@ -22,8 +22,8 @@ from shapely.geometry import LineString, shape
 from shapely.ops import linemerge
 
 from geo import cli, settings
-from geo.corridors.layers import load_layer
-from geo.corridors.stations import layer_points
+from geo.core.layers import load_layer
+from geo.core.stations import layer_points
 from geo.errors import NetworkError
 from geo.osm import bundle, cache, overpass_http, snapshot, sources
 from geo.osm.schema import frame_from_rows

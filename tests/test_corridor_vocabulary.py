@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 from geo import geonames
-from geo.corridors.layers import list_layers
+from geo.core.layers import list_layers
 from geo.text.mentions import extract_mentions
-from geo.text.names import variant_key
-from geo.text.place import Place
+from geo.core.names import variant_key
+from geo.core.place import Place
 from geo.text.resolve import reject_far_fetched, resolve
 
 

@@ -8,7 +8,8 @@ import pytest
 from shapely.geometry import shape
 from shapely.ops import linemerge
 
-from geo.corridors import build as corridors, layers
+from geo.core import layers
+from geo.corridors import build as corridors
 from geo import geodesy
 from tests.conftest import need_shared
 

@@ -11,7 +11,7 @@ import pytest
 from geo import cachefile, geonames
 from geo.text import gazetteer
 from geo.text import gazetteer_store as store
-from geo.text.place import Place
+from geo.core.place import Place
 
 PLACES = [
     Place("Moscow", "RU", 55.75204, 37.61781, 524901, "P", "PPLC", 10381222, "RU.48", "Москва"),

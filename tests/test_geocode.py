@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from geo.text.place import Place
+from geo.core.place import Place
 from geo.text.resolve import geocode_name, resolve
 from geo.text.mentions import extract_mentions
 from geo.geodesy import haversine_km
-from geo.text.names import fold
+from geo.core.names import fold
 
 
 def _resolved(text: str) -> dict[str, Place]:

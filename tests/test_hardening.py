@@ -25,7 +25,7 @@ from geo.errors import DataError, OutputError
 from geo.maps import assets
 from geo.osm import cache, local, snapshot
 from geo.osm.schema import empty_frame
-from geo.corridors.layers import load_layer
+from geo.core.layers import load_layer
 
 REPO = Path(__file__).resolve().parents[1]
 QUICK_BUILD = ["build", "--layer", "ru-az-border", "--offline", "--tiles", "none"]
@@ -413,7 +413,7 @@ def _age_cache(layer, days: float) -> None:
 
 def test_expired_cache_is_used_offline_with_a_warning(tmp_path, no_bundle):
     from geo.osm.sources import get_layer_data
-    from geo.corridors.stations import layer_points
+    from geo.core.stations import layer_points
 
     layer = load_layer("ru-az-border")
     good = gpd.GeoDataFrame({"osm_id": [1], "boundary": ["administrative"]},
@@ -430,7 +430,7 @@ def test_expired_cache_is_used_offline_with_a_warning(tmp_path, no_bundle):
 def test_expired_or_refreshed_cache_is_fetched_again(overpass_env, fake_overpass, tmp_path, no_bundle):
     """(Without the bundled snapshot, whose data is newer than the replayed answers.)"""
     from geo.osm.sources import get_layer_data
-    from geo.corridors.stations import layer_points
+    from geo.core.stations import layer_points
 
     layer = load_layer("ru-az-border")
     first = get_layer_data(layer, layer_points(layer))

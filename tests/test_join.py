@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from geo.corridors import build as corridors, relate as join, layers
+from geo.core import layers
+from geo.corridors import build as corridors, relate as join
 from geo import pipeline
 
 

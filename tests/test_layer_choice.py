@@ -108,3 +108,28 @@ def test_named_railway_without_a_layer_is_fetched_by_name_online(tmp_path, monke
     assert any('"name:en"' in q and "Amur" in q for q in asked)
     features = (tmp_path / "out" / f"{route[0]}.geojson").read_text(encoding="utf-8")
     assert '"kind": "segment"' in features and "124.7" in features  # the relation's way, drawn
+
+
+def test_a_layer_file_alias_is_found_in_the_article(tmp_path, capsys):
+    """A layer given with --layer-file reaches the mention finder: its alias is named infrastructure of that
+    layer, the layer is chosen because the article names it, and nothing says it has no layer."""
+    source = Path(settings.layers_dir) / "baku-tbilisi-kars.toml"
+    custom = tmp_path / "kaspi-link.toml"
+    text = source.read_text(encoding="utf-8").replace('id = "baku-tbilisi-kars"', 'id = "kaspi-link"')
+    text = text.replace('aliases = [\n', 'aliases = [\n  "Kaspi Link Railway", ')
+    custom.write_text(text, encoding="utf-8")
+    article = tmp_path / "a.txt"
+    article.write_text("Freight on the Kaspi Link Railway doubled this year, its operator said on Tuesday.",
+                       encoding="utf-8")
+    from geo.pipeline import resolve_mentions, text_layers
+
+    mentions, _ = resolve_mentions(article.read_text(encoding="utf-8"), layers=text_layers([custom]))
+    infra = [m for m in mentions if m.label == "INFRA"]
+    assert [(m.text, m.layer_id) for m in infra] == [("Kaspi Link Railway", "kaspi-link")]
+    without, _ = resolve_mentions(article.read_text(encoding="utf-8"))
+    assert all(m.layer_id != "kaspi-link" for m in without)  # the folder's catalogue does not know it
+    code = main(["build", str(article), "--out", str(tmp_path / "out"), "--offline", "--layer-file", str(custom)])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "Kaspi Link Railway" not in err  # not "names '...', which has no layer: not drawn"
+    assert (tmp_path / "out" / "kaspi-link.html").is_file()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.corridors import layers
+from geo.core import layers
 from geo import settings
 from geo.errors import LayerError
 from tests.conftest import need_shared

@@ -15,7 +15,7 @@ import shapely
 from geo import cli, pipeline
 from geo.maps import png as render
 from geo.text import mention_frame as places
-from geo.corridors.layers import list_layers
+from geo.core.layers import list_layers
 from geo.maps import display, draw, legend, style
 from tests.conftest import need_shared
 from tests.pages import legend_of, page_strings

@@ -16,8 +16,8 @@ from tests import overpass_replay as rp
 from geo.osm import cache as layercache, local as osmdata, fetch as overpass, overpass_http as overpass_api, sources, split
 from geo import settings
 from geo.errors import DataError, NetworkError, QueryError, QueryTooLarge
-from geo.corridors.layers import load_layer
-from geo.corridors.stations import layer_points
+from geo.core.layers import load_layer
+from geo.core.stations import layer_points
 from geo.geodesy import geodesic_length_km
 from geo.corridors.routing import RailNetwork, rail_graph, route_waypoints
 from geo.osm import queries, schema

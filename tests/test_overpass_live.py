@@ -22,11 +22,11 @@ import pytest
 from geo import settings
 from tests import overpass_replay as rp
 from geo.corridors.borders import shared_border
-from geo.corridors.layers import load_layer
+from geo.core.layers import load_layer
 from geo.geodesy import geodesic_length_km, line_buffer_km
 from geo.errors import QueryTooLarge
 from geo.osm import cache as layercache, fetch, overpass_http, sources
-from geo.corridors.stations import layer_points
+from geo.core.stations import layer_points
 
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ("bam", "north-south", "ru-az-border")

@@ -14,7 +14,7 @@ import pytest
 from geo import cli
 from geo.geodesy import geodesic_distance_km
 from tests.pages import page_strings
-from geo.text.place import is_area
+from geo.core.place import is_area
 
 MAPS = ("bam", "north-south", "ru-az-border", "index")
 
@@ -67,7 +67,7 @@ def test_index_has_all_layers_and_the_articles_places(built):
     for name in expect["places"]:
         assert name in mentions, name
     page = (built / "index.html").read_text(encoding="utf-8")
-    # countries, regions and seas are listed, not pinned (geo.text.place.is_area)
+    # countries, regions and seas are listed, not pinned (geo.core.place.is_area)
     pinned = [m for m in mentions.values()
               if not is_area(m["properties"]["feature_class"], m["properties"].get("feature_code") or "")]
     assert page.count("cm-marker cm-mention") == len(pinned)

@@ -10,7 +10,7 @@ import pytest
 
 from geo import pipeline, settings
 from geo.corridors import build as corridors, route_cache
-from geo.corridors.layers import load_layer
+from geo.core.layers import load_layer
 
 REPO = Path(__file__).resolve().parents[1]
 

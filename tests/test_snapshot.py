@@ -9,8 +9,8 @@ import pytest
 
 from geo.osm import snapshot, sources
 from geo.errors import DataError
-from geo.corridors.layers import load_layer
-from geo.corridors.stations import layer_points
+from geo.core.layers import load_layer
+from geo.core.stations import layer_points
 from geo.osm import cache
 
 LAYERS = ["bam", "north-south", "ru-az-border"]

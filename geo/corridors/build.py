@@ -17,13 +17,15 @@ from shapely.geometry import Point
 from shapely.ops import linemerge
 
 from . import borders, route_cache
+from .. import progress
 from ..errors import QueryError
+from ..osm.budget import network_budget
 from ..geonames import country_name
 from ..geodesy import distance_to_line_km, geodesic_distance_km, geodesic_length_km, great_circle
 from ..osm.schema import apply_filter
-from ..text.names import fold
-from .layers import Layer
-from .stations import layer_points, station_point
+from ..core.names import fold
+from ..core.layers import Layer
+from ..core.stations import layer_points, station_point
 from ..osm.sources import LayerData, data_fingerprint, get_layer_data
 
 #: How far an OSM station node may be from the gazetteer point to be taken as the station.
@@ -241,7 +243,7 @@ def build_layer(
     Parameters
     ----------
     layer : Layer
-        From :func:`geo.corridors.layers.load_layer`.
+        From :func:`geo.core.layers.load_layer`.
     osm_dir, snapshot_dir : path, optional
         Local OSM data or a snapshot written by ``corridormap snapshot``.
     offline : bool
@@ -292,3 +294,38 @@ def named_route_result(name: str, lines: gpd.GeoDataFrame, detail: str) -> Layer
                  schematic_reason="", length_km=round(geodesic_length_km(geom), 1), snap_start_km=None,
                  snap_end_km=None, geometry=geom) for geom in lines.geometry]
     return LayerResult(layer, gpd.GeoDataFrame(rows, geometry="geometry", crs=4326), "osm", detail)
+
+
+def build_layers(layers: list[Layer], *, network_budget_s: float | None = None,
+                 **source_options) -> list[LayerResult]:
+    """Build each layer (see :func:`geo.corridors.build.build_layer` for the options).
+
+    Live fetches share one network time budget (``network_budget_s``, default
+    ``settings.network_budget_s``; see :mod:`geo.osm.budget`). When a live fetch
+    fails for want of a network or of time, the remaining layers are built
+    offline (cache, then schematic) instead of each waiting out its own
+    retries, and the failing layer's one warning says so.
+    A query the server refuses concerns its layer alone: that layer is drawn
+    schematically with the server's reason, the others are still fetched.
+
+    Raises
+    ------
+    QueryError
+        When a query was refused and no layer has any OSM data: there is
+        nothing to draw but schematics, so the server's reason is the error.
+    """
+    results = []
+    with network_budget(network_budget_s):
+        for layer in layers:
+            progress.step(f"building layer {layer.id}")
+            result = build_layer(layer, **source_options)
+            if result.network_failed and not source_options.get("offline"):
+                source_options = {**source_options, "offline": True}
+                # its last warning is the network failure (geo.osm.sources): one line with what follows from it
+                result.warnings[-1] += ("; the remaining layers come from the cache or the bundled snapshot, "
+                                            "or are drawn schematically")
+            results.append(result)
+    refused = [r.query_error for r in results if r.query_error is not None]
+    if refused and all(r.source == "schematic" for r in results):
+        raise refused[0]
+    return results

@@ -7,15 +7,15 @@ from shapely.geometry import LineString
 
 from .. import settings
 from ..geodesy import distance_to_line_km, geodesic_distance_km
-from ..text.place import is_area
-from .layers import Layer
-from .stations import layer_points
+from ..core.place import is_area
+from ..core.layers import Layer
+from ..core.stations import layer_points
 
 
 def places_on(layer: Layer, places: gpd.GeoDataFrame, max_km: float | None = None) -> list[str]:
     """Names of the article's towns within ``max_km`` of the layer (its station line, or its crossings).
 
-    Countries, regions, seas and corridors (:func:`geo.text.place.is_area`) do not count.
+    Countries, regions, seas and corridors (:func:`geo.core.place.is_area`) do not count.
     """
     max_km = settings.layer_place_km if max_km is None else max_km
     points = layer_points(layer)

@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 
 from ..geodesy import distance_to_line_km, geodesic_distance_km
-from ..text.place import is_area
+from ..core.place import is_area
 
 
 def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
@@ -24,7 +24,7 @@ def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
         ``places`` plus ``nearest_layer``, ``nearest_segment``, ``distance_km``,
         ``nearest_station`` and ``relation`` (a sentence for popups, e.g.
         "on the North–South corridor, 0.8 km from the line, between Makhachkala and Derbent").
-        Countries, divisions, regions, seas and rivers (:func:`geo.text.place.is_area`) get none.
+        Countries, divisions, regions, seas and rivers (:func:`geo.core.place.is_area`) get none.
     """
     out = places.copy()
     cols = {"nearest_layer": [], "nearest_segment": [], "distance_km": [], "nearest_station": [], "relation": []}

@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 
 from .. import cachefile, settings
-from .layers import Layer
+from ..core.layers import Layer
 
 FORMAT = "corridormap-route-cache/1"
 #: Code whose behaviour shapes a built layer: a change to any of these files misses the cache.

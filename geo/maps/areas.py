@@ -16,7 +16,7 @@ import shapely
 import shapely.ops
 
 from ..corridors import borders
-from ..text.place import is_area
+from ..core.place import is_area
 
 #: Feature codes of countries: labelled inside their outline.
 COUNTRY_CODES = ("PCLI",)
@@ -27,7 +27,7 @@ KINDS = ("country", "water", "region")
 
 
 def area_kind(feature_class: str, feature_code: str) -> str:
-    """``country``, ``water`` or ``region`` for an area (see :func:`geo.text.place.is_area`)."""
+    """``country``, ``water`` or ``region`` for an area (see :func:`geo.core.place.is_area`)."""
     if feature_code in COUNTRY_CODES:
         return "country"
     if feature_class == "H" or feature_code == "SEA":

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import geopandas as gpd
 
-from ..export import layer_bounds, places_in
-from ..text.names import fold
-from ..text.place import is_area
+from .bounds import layer_bounds, places_in
+from ..core.names import fold
+from ..core.place import is_area
 from .areas import FORMER_CODES, area_labels
 from .style import escape
 

@@ -15,8 +15,8 @@ from folium import plugins
 from folium.utilities import JsCode
 
 from .. import settings
-from ..export import layer_bounds, places_in
-from ..text.names import fold
+from .bounds import layer_bounds, places_in
+from ..core.names import fold
 from .areas import area_labels
 from .basemap import KeepInside, add_basemap, basemap_area
 from .display import display_coords  # noqa: F401  (re-exported for notebooks)

@@ -9,7 +9,7 @@ import unicodedata
 import geopandas as gpd
 import pandas as pd
 
-from ..text.place import is_area
+from ..core.place import is_area
 
 #: Dash pattern per segment status: in service solid, under construction dashed, planned short dashes.
 STATUS_DASH = {"rail": None, "construction": "10 7", "planned": "3 7", "ferry": "1 8"}
@@ -44,7 +44,7 @@ MENTION_COLOR = "#e08214"
 #: border map's two countries, then stations.
 LABEL_PRIORITY = {"place": 0, "crossing": 1, "country": 2, "station": 3, "area": 4}
 #: Mentions of whole corridors (feature class INFRA) are not pinned: their point would be arbitrary;
-#: nor are countries, divisions, regions, seas and rivers (:func:`geo.text.place.is_area`).
+#: nor are countries, divisions, regions, seas and rivers (:func:`geo.core.place.is_area`).
 UNPINNED_CLASSES = ("INFRA",)
 
 
@@ -82,7 +82,7 @@ def label_zoom(row) -> int:
 
 
 def pinned(places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The places drawn as markers: all but whole corridors and areas (:func:`geo.text.place.is_area`)."""
+    """The places drawn as markers: all but whole corridors and areas (:func:`geo.core.place.is_area`)."""
     if places is None or places.empty or "feature_class" not in places:
         return places
     codes = places["feature_code"] if "feature_code" in places else [""] * len(places)

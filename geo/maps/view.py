@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 
 from .. import settings
-from ..export import layer_bounds
+from .bounds import layer_bounds
 from ..geodesy import distance_to_line_km
 from .style import pinned
 

@@ -1,6 +1,6 @@
 """The network time budget: how long all live requests of a build may take together.
 
-:func:`network_budget` opens a budget for a block of code (``geo.pipeline.build_layers``
+:func:`network_budget` opens a budget for a block of code (``geo.corridors.build.build_layers``
 opens one per build: ``settings.network_budget_s``, CLI ``--network-budget``). Its clock
 runs only while a request is under way (:func:`spending`, around each Overpass request with
 its retries and waits), so reading files and routing cost none of it.

@@ -24,7 +24,7 @@ import geopandas as gpd
 
 from .. import files, settings
 from ..errors import DataError
-from ..corridors.layers import Layer
+from ..core.layers import Layer
 from ..reading import read_regular
 from .schema import COLUMNS, normalise
 

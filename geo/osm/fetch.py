@@ -32,8 +32,8 @@ import pandas as pd
 from shapely.ops import linemerge
 
 from .. import settings
-from ..corridors.layers import Layer
-from ..corridors.stations import layer_points
+from ..core.layers import Layer
+from ..core.stations import layer_points
 from ..errors import DataError, LayerError, QueryError, QueryTooLarge
 from . import cache, overpass_http, split
 from .elements import elements_to_frames, assemble_route

@@ -8,7 +8,7 @@ from typing import Sequence
 from shapely.geometry import LineString, Point, Polygon
 
 from .. import geodesy, settings
-from ..corridors.layers import Layer
+from ..core.layers import Layer
 from ..errors import LayerError
 from . import overpass_http
 from .schema import parse_filter

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from ..core.selectors import parse_filter
+
 if TYPE_CHECKING:  # imported where frames are made: reading a layer file's selectors needs no pandas
     import geopandas as gpd
 
 #: The columns every reader returns (local files, Overpass, cache, snapshot), in order.
 COLUMNS = ["osm_id", "name", "railway", "usage", "highway", "barrier", "boundary", "file", "geometry"]
-_FILTER = re.compile(r'\[\s*"([^"]+)"\s*(?:(=|~|!=)\s*"([^"]*)")?\s*\]')
 
 
 def empty_frame() -> gpd.GeoDataFrame:
@@ -60,36 +61,6 @@ def normalise(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         values = frame[col].astype(object)
         frame[col] = values.where(pd.notna(values), None)
     return frame
-
-
-def parse_filter(selector: str) -> list[tuple[str, str | None, str | None]]:
-    """Parse an Overpass tag selector such as ``'["railway"="rail"]["usage"="main"]'``.
-
-    Returns
-    -------
-    list of (key, op, value)
-        ``op`` is ``"="``, ``"!="``, ``"~"`` (regex) or None (key present).
-    """
-    parts = _FILTER.findall(selector or "")
-    return [(k, op or None, v if op else None) for k, op, v in parts]
-
-
-def filter_problem(selector: str) -> str | None:
-    """What is wrong with an Overpass tag selector, or None when it is well formed.
-
-    A selector is one or more ``["key"]``, ``["key"="value"]``, ``["key"!="value"]`` or
-    ``["key"~"regex"]`` clauses and nothing else; each regex must compile.
-    """
-    rest = _FILTER.sub("", selector).strip()
-    if not selector.strip() or rest:
-        return f"{selector!r} is not a tag selector like '[\"railway\"=\"rail\"]'"
-    for key, op, value in parse_filter(selector):
-        if op == "~":
-            try:
-                re.compile(value)
-            except re.error as exc:
-                return f"the regular expression {value!r} of {key!r} is malformed ({exc})"
-    return None
 
 
 def apply_filter(frame: gpd.GeoDataFrame, selector: str) -> gpd.GeoDataFrame:

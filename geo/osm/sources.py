@@ -20,8 +20,8 @@ from typing import Any, Iterable
 import geopandas as gpd
 
 from .. import settings
-from ..corridors.layers import Layer, load_layer
-from ..corridors.stations import layer_points
+from ..core.layers import Layer, load_layer
+from ..core.stations import layer_points
 from ..errors import DataError, InputError, NetworkError, QueryError
 from ..geodesy import line_buffer_km
 from . import bundle, cache, local, snapshot

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from .names import fold
+from ..core.names import fold
 
 try:
     import tomllib

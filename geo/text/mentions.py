@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
 from . import gazetteer
 from .infrastructure import find_infrastructure
-from .names import variant_key
+from ..core.layers import Layer
+from ..core.names import variant_key
 from .. import settings
 from ..errors import DataError
 from .invisible import Visible, visible
@@ -38,7 +40,7 @@ class Mention:
     end: int
     sentence: str  # the full sentence containing the mention
     label: str  # "GPE", "LOC", "FAC", "NORP" or "INFRA"
-    layer_id: str = ""  # for INFRA: the layer id from geo.corridors.layers.infrastructure_aliases()
+    layer_id: str = ""  # for INFRA: the layer id from geo.core.layers.infrastructure_aliases()
 
 
 @functools.lru_cache(maxsize=1)
@@ -153,24 +155,30 @@ def _strength(place) -> int:
     return 0
 
 
-@functools.lru_cache(maxsize=1)
 def ruler() -> Ruler:
-    """Return the ruler (see :class:`Ruler`), one per process."""
+    """Return the ruler (see :class:`Ruler`) of the current layers, one per process and catalogue."""
+    return _ruler(gazetteer.current_key())
+
+
+@functools.lru_cache(maxsize=2)
+def _ruler(catalogue_key: str) -> Ruler:
     gaz = gazetteer.load()
     return Ruler(gaz, gaz.demonyms, layer_vocabulary())
 
 
-@functools.lru_cache(maxsize=1)
 def layer_vocabulary() -> dict[str, str]:
-    """Folded names of every layer station, port and crossing -> their romanisation key.
+    """Folded names of every station, port and crossing of the current layers -> their romanisation key.
 
     The ruler matches these strongly, and also by romanisation key ("Severobaikalsk" for the
-    layer's "Severobaykalsk"; see :func:`geo.text.names.variant_key`).
+    layer's "Severobaykalsk"; see :func:`geo.core.names.variant_key`).
     """
-    from ..corridors.layers import list_layers
+    return _layer_vocabulary(gazetteer.current_key())
 
+
+@functools.lru_cache(maxsize=2)
+def _layer_vocabulary(catalogue_key: str) -> dict[str, str]:
     names: list[str] = []
-    for layer in list_layers():
+    for layer in gazetteer.current_layers():
         for s in layer.stations:
             names += gazetteer.station_names(s.name, s.local_name) + list(s.aliases)
         for c in layer.crossings:
@@ -178,12 +186,16 @@ def layer_vocabulary() -> dict[str, str]:
     return {gazetteer.fold(n): variant_key(n) for n in names if len(gazetteer.fold(n)) >= 3}
 
 
-@functools.lru_cache(maxsize=1)
 def _vocabulary_variants() -> dict[str, tuple[int, str, str]]:
+    return _variants(gazetteer.current_key())
+
+
+@functools.lru_cache(maxsize=2)
+def _variants(catalogue_key: str) -> dict[str, tuple[int, str, str]]:
     return {v: (_STRONG, "GPE", "") for v in layer_vocabulary().values()}
 
 
-def extract_mentions(text: str) -> list[Mention]:
+def extract_mentions(text: str, layers: Sequence[Layer] | None = None) -> list[Mention]:
     """Return the place mentions in ``text``.
 
     Invisible characters (zero-width, soft hyphens, direction marks; see
@@ -195,6 +207,8 @@ def extract_mentions(text: str) -> list[Mention]:
     ----------
     text : str
         The article.
+    layers : sequence of Layer, optional
+        The corridor vocabulary (stations, crossings, named lines); default: the layer folder's.
 
     Returns
     -------
@@ -205,13 +219,17 @@ def extract_mentions(text: str) -> list[Mention]:
     """
     if not text or not text.strip():
         return []
-    source = visible(text)
+    with gazetteer.using_layers(layers):
+        return _extract(visible(text))
+
+
+def _extract(source: Visible) -> list[Mention]:
     if len(source.text) <= settings.max_chunk_chars:
-        return mentions_from_doc(nlp()(source.text), source)
+        return _doc_mentions(nlp()(source.text), source, 0)
     out: list[Mention] = []
     pieces = chunks(source.text, settings.max_chunk_chars)
     for (offset, _), doc in zip(pieces, nlp().pipe((piece for _, piece in pieces), batch_size=1)):
-        out += mentions_from_doc(doc, source, offset)
+        out += _doc_mentions(doc, source, offset)
     return out
 
 
@@ -231,12 +249,19 @@ def chunks(text: str, size: int) -> list[tuple[int, str]]:
     return out
 
 
-def mentions_from_doc(doc, source: Visible | None = None, offset: int = 0) -> list[Mention]:
+def mentions_from_doc(doc, source: Visible | None = None, offset: int = 0,
+                      layers: Sequence[Layer] | None = None) -> list[Mention]:
     """Return the place mentions of a parsed spaCy ``doc`` (see :func:`extract_mentions`).
 
     ``doc`` may be the piece of ``source.text`` (the article without invisible
     characters) that starts at ``offset``: the mentions then index ``source.original``.
+    ``layers`` is the corridor vocabulary (default: the layer folder's).
     """
+    with gazetteer.using_layers(layers):
+        return _doc_mentions(doc, source, offset)
+
+
+def _doc_mentions(doc, source: Visible | None, offset: int) -> list[Mention]:
     text = doc.text
     rules = ruler()
     spans: list[tuple[int, int, str, str, int]] = []  # start, end, label, layer_id, priority

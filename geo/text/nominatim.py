@@ -16,7 +16,7 @@ from .. import settings
 from ..errors import DataError, NetworkError, OutputError
 from ..files import private_dir, write_text
 from ..reading import read_regular
-from .place import Place
+from ..core.place import Place
 
 _LOCK = threading.Lock()
 _LAST_REQUEST = [0.0]
@@ -95,7 +95,7 @@ def lookup(name: str) -> dict | None:
 
 
 def geocode(name: str):
-    """Return a :class:`geo.text.place.Place` for ``name`` from Nominatim, or None."""
+    """Return a :class:`geo.core.place.Place` for ``name`` from Nominatim, or None."""
 
     hit = lookup(name)
     if not hit:

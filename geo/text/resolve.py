@@ -14,6 +14,7 @@ import functools
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,9 +24,11 @@ from .. import settings
 from ..geodesy import haversine_km, haversine_matrix_km
 from .gazetteer import candidates
 from .infrastructure import infra_name
-from .names import fold
+from ..core.layers import Layer
+from ..core.names import fold
+from ..core.stations import layer_points
 from . import nominatim
-from .place import Place
+from ..core.place import Place
 from .mentions import Mention
 
 
@@ -70,6 +73,7 @@ def resolve(
     *,
     overrides: dict[str, tuple[float, float] | int] | None = None,
     online: bool = False,
+    layers: Sequence[Layer] | None = None,
 ) -> list[Place | None]:
     """Resolve each mention to a place.
 
@@ -87,12 +91,19 @@ def resolve(
         Surface form -> (lat, lon) or GeoNames id, applied before anything else.
     online : bool
         Ask Nominatim (:mod:`geo.nominatim`) for names the gazetteer lacks.
+    layers : sequence of Layer, optional
+        The corridor vocabulary the mentions were found with; default: the layer folder's.
 
     Returns
     -------
     list of Place or None
         One entry per mention, None where unresolved.
     """
+    with gazetteer.using_layers(layers):
+        return _resolve(mentions, text, overrides, online)
+
+
+def _resolve(mentions: list[Mention], text: str, overrides, online: bool) -> list[Place | None]:
     gaz = gazetteer.load()
     overrides = {fold(k): v for k, v in (overrides or {}).items()}
     keys = [fold(m.text) for m in mentions]
@@ -408,10 +419,8 @@ def _layer_anchors(layer_ids: set) -> list[tuple[float, float]]:
     """(lat, lon) of the stations and crossings of the named layers."""
     if not layer_ids:
         return []
-    from ..corridors.layers import list_layers
-    from ..corridors.stations import layer_points
-
-    return [(lat, lon) for layer in list_layers() if layer.id in layer_ids for lon, lat in layer_points(layer)]
+    return [(lat, lon) for layer in gazetteer.current_layers() if layer.id in layer_ids
+            for lon, lat in layer_points(layer)]
 
 
 def _one_sense(keys: list[str], scored_all: list[list[tuple[float, int]]], best: list[int | None],
@@ -493,9 +502,13 @@ def _mention_candidates(gaz: gazetteer.Gazetteer, m: Mention) -> list[tuple[int,
     return candidates(m.text)
 
 
-@functools.lru_cache(maxsize=1)
 def _layer_entries() -> dict[str, tuple[int, ...]]:
-    """Layer id -> its named-infrastructure entries."""
+    """Layer id -> its named-infrastructure entries (of the current layers)."""
+    return _infra_entries(gazetteer.current_key())
+
+
+@functools.lru_cache(maxsize=2)
+def _infra_entries(catalogue_key: str) -> dict[str, tuple[int, ...]]:
     gaz = gazetteer.load()
     out: dict[str, list[int]] = {}
     for i in gaz.entries.where("feature_class", "INFRA"):
@@ -553,9 +566,7 @@ def _context(gaz: gazetteer.Gazetteer, mentions: list[Mention], cand_lists, text
 def _stations(layers: set) -> dict:
     stations = {}
     if layers:
-        from ..corridors.layers import list_layers
-
-        for layer in list_layers():
+        for layer in gazetteer.current_layers():
             if layer.id in layers:
                 for s in layer.stations:
                     if s.geonames_id:

@@ -1,6 +1,6 @@
 """Draw the atlas of a news archive: places sized by mentions (with a month slider), corridors coloured by mentions.
 
-The aggregates come from :mod:`geo.aggregate`. Every name, headline and id is
+The aggregates come from :mod:`geo.archive.aggregate`. Every name, headline and id is
 untrusted text and goes through :func:`geo.maps.escape`.
 """
 
@@ -16,12 +16,12 @@ from branca.colormap import LinearColormap
 from folium import plugins
 
 from .. import settings
-from ..export import layer_bounds
-from .display import display_coords
-from .basemap import add_basemap
-from .draw import new_map
-from .page import LegendControl, StoryView
-from .style import MENTION_COLOR, escape
+from ..maps.bounds import layer_bounds
+from ..maps.display import display_coords
+from ..maps.basemap import add_basemap
+from ..maps.draw import new_map
+from ..maps.page import LegendControl, StoryView
+from ..maps.style import MENTION_COLOR, escape
 
 #: Circle radius range in pixels (area proportional to mentions).
 MIN_RADIUS, MAX_RADIUS = 3.0, 24.0
@@ -66,8 +66,8 @@ def atlas_map(places: gpd.GeoDataFrame, months: gpd.GeoDataFrame, segments: gpd.
     Parameters
     ----------
     places, months, segments, links :
-        From :func:`geo.aggregate.place_totals`, :func:`~geo.aggregate.place_months`,
-        :func:`~geo.aggregate.segment_totals` and :func:`~geo.aggregate.corridor_places`.
+        From :func:`geo.archive.aggregate.place_totals`, :func:`~geo.archive.aggregate.place_months`,
+        :func:`~geo.archive.aggregate.segment_totals` and :func:`~geo.archive.aggregate.corridor_places`.
     results : list of geo.corridors.LayerResult
     within_km : float
         The distance that put a place on a corridor (stated in the legend).

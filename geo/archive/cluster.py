@@ -37,8 +37,8 @@ def apply_settings(values: dict) -> None:
 
 def load_models() -> None:
     """Load the spaCy pipeline, gazetteer and ruler into this process (each is cached for the process)."""
-    from .gazetteer import load
-    from .mentions import nlp, ruler
+    from ..text.gazetteer import load
+    from ..text.mentions import nlp, ruler
 
     load()
     nlp()

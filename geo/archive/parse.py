@@ -29,7 +29,7 @@ from shapely.geometry import Point
 
 from .. import files as output, settings
 from ..errors import InputError
-from .geoparse import geoparse_texts, toponyms
+from ..text.geoparse import geoparse_texts, toponyms
 from .shards import BadDocument, Document, list_shards, read_shard, shard_name
 
 TOPONYMS_DIR = "toponyms"

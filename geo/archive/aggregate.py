@@ -1,6 +1,6 @@
 """Aggregate geoparsed toponyms: mentions per place and per corridor segment, in all and by month.
 
-Input is the toponym table of an archive (:func:`geo.text.archive.read_toponyms`: one row per
+Input is the toponym table of an archive (:func:`geo.archive.parse.read_toponyms`: one row per
 toponym with ``id``, ``date``, ``title``, ``place``, ``geonames_id``, ``country``, point geometry).
 Unresolved toponyms (no point) are left out. A place is keyed by its GeoNames id (or, for
 places GeoNames lacks, by name and point). A place belongs to a corridor when it lies within
@@ -14,8 +14,8 @@ import math
 import geopandas as gpd
 import pandas as pd
 
-from .corridors.relate import relate
-from .geodesy import KM_PER_DEG
+from ..corridors.relate import relate
+from ..geodesy import KM_PER_DEG
 
 #: Columns of the place table (besides geometry).
 PLACE_COLUMNS = ["key", "place", "country", "feature_class", "mentions", "documents", "first_date", "last_date",

@@ -1,7 +1,7 @@
 """The atlas job: geoparsed archive parts -> aggregates per place, segment and month -> map and tables.
 
-Reading and writing happen here; the aggregation (:mod:`geo.aggregate`) and the
-drawing (:mod:`geo.maps.atlas`) are functions of data.
+Reading and writing happen here; the aggregation (:mod:`geo.archive.aggregate`) and the
+drawing (:mod:`geo.archive.atlas_map`) are functions of data.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from . import aggregate, files as output, settings
-from .corridors.layers import list_layers, load_layer
-from .maps import atlas as drawing
-from .maps.page import render_html
-from .text.archive import read_toponyms
+from .. import files as output, settings
+from . import aggregate
+from ..core.layers import list_layers, load_layer
+from . import atlas_map as drawing
+from ..maps.page import render_html
+from .parse import read_toponyms
 
 
 @dataclass
@@ -51,8 +52,8 @@ def atlas(
     Parameters
     ----------
     parts : path, list of paths or GeoDataFrame
-        The folder written by :func:`geo.text.archive.geoparse_archive` (or its toponym parts),
-        or their rows as read by :func:`geo.text.archive.read_toponyms`.
+        The folder written by :func:`geo.archive.parse.geoparse_archive` (or its toponym parts),
+        or their rows as read by :func:`geo.archive.parse.read_toponyms`.
     out_dir : path, optional
         Where to write ``atlas.html`` and the aggregates as CSV and (Geo)Parquet; nothing is
         written without it.
@@ -68,7 +69,7 @@ def atlas(
     -------
     Atlas
     """
-    from .pipeline import build_layers
+    from ..corridors.build import build_layers
 
     within_km = settings.atlas_corridor_km if within_km is None else float(within_km)
     toponyms = parts if isinstance(parts, gpd.GeoDataFrame) else read_toponyms(parts)

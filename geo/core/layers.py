@@ -21,7 +21,7 @@ else:  # pragma: no cover
 
 from .. import settings
 from ..errors import LayerError
-from ..osm.schema import filter_problem
+from .selectors import filter_problem
 from ..reading import read_regular
 
 KINDS = ("corridor", "border")
