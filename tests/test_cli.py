@@ -324,7 +324,8 @@ def test_a_build_leaves_nothing_beside_its_output_folder(capsys, tmp_path):
     code, _, err = run(capsys, "build", "--layer", "ru-az-border", "--offline", "--tiles", "none",
                        "--out", tmp_path / "out")
     assert code == 0, err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no .out.lock, no staging folder
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no .out.lock, no staging folder
+    assert list((Path(settings.cache_dir) / "locks").glob("out-*.lock"))  # the lock lives in the cache folder
 
 
 def test_the_first_gazetteer_build_says_what_it_builds_and_that_it_happens_once(capsys, tmp_path, monkeypatch):
