@@ -11,26 +11,63 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 
-from . import progress, settings
+from . import files, progress, settings
 from .errors import CorridorMapError, InputError
 
 EXIT_USAGE = 2
 #: ``geoparse`` of an archive finished, but some documents or shards were skipped (listed in errors.csv).
 EXIT_PARTIAL = 3
 
-EXAMPLES = """examples:
+#: Each command's examples, shown by ``corridormap COMMAND --help`` (and all of them by ``--help``).
+EXAMPLES = {
+    "build": """\
+  corridormap build article.txt --out output/
+        maps for an article; open output/index.html (offline: from the bundled OSM snapshot)
   corridormap build article.txt --osm-dir ../shared/osm --out output/
-        maps for an article, from a local OSM extract; open output/index.html
+        the same, from a local OSM extract
   corridormap build article.txt --self-contained --out output/
-        the same, as single HTML files that work offline and in strict CMSs
+        as single HTML files that work offline and in strict CMSs
   cat article.html | corridormap build - --embed --png
         the article from standard input; iframe snippets and PNG images too
-  corridormap mentions article.txt
-        the places found, with low-confidence and ambiguous picks marked
   corridormap build article.txt --fixes fixes.toml
         with hand corrections (pin a mention to a GeoNames id or a point, or drop it)
-"""
+""",
+    "mentions": """\
+  corridormap mentions article.txt
+        the places found, with low-confidence and ambiguous picks marked
+  corridormap mentions article.txt --format json
+        the same as JSON records (span, sentence, place, score, flags)
+  corridormap mentions article.txt --fixes fixes.toml
+        with hand corrections applied
+""",
+    "layers": """\
+  corridormap layers
+        the layers, where their data comes from offline, and where layer files are read from
+""",
+    "snapshot": """\
+  corridormap snapshot --out snap/ --osm-dir ../shared/osm
+        save the layers' OSM data, to rebuild a map later with `build --snapshot snap/`
+  corridormap snapshot --bundled --layer bam --osm-dir ../shared/osm --osm-date 2026-04
+        rewrite the snapshot shipped in the package
+""",
+    "geoparse": """\
+  corridormap geoparse corpus.jsonl --out toponyms.jsonl
+        one JSON line of toponyms per document, in this process
+  corridormap geoparse 'news/*.jsonl' --out parsed/ --workers 2
+        an archive of shards on a local Dask cluster (reruns resume)
+""",
+    "atlas": """\
+  corridormap atlas parsed/ --out atlas/
+        aggregate a geoparsed archive and draw atlas/atlas.html
+""",
+}
+
+
+def _examples(*commands: str) -> str:
+    return "examples:\n" + "".join(EXAMPLES[c] for c in commands or EXAMPLES)
+
 
 FIXES_HELP = """TOML corrections applied before drawing: [[fix]] entries with mention = "Georgia" and either
 geonames_id = 614540, or lat = .. and lon = .., or drop = true"""
@@ -40,16 +77,20 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="corridormap",
         description="Turn news text about transport geopolitics into interactive, embeddable maps.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_examples("build", "mentions", "layers"), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
-    parser.add_argument("--quiet", action="store_true",
-                        help="no progress messages on stderr (shown on a terminal, or with CORRIDORMAP_PROGRESS=1)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version_line()}")
+    _global_options(parser, False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build = sub.add_parser("build", help="build the corridor maps (HTML + GeoJSON), with the article's places",
-                           epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    def command(name: str, **kwargs) -> argparse.ArgumentParser:
+        """A subcommand with its own examples, accepting the global options after its name too."""
+        child = sub.add_parser(name, epilog=_examples(name), formatter_class=argparse.RawDescriptionHelpFormatter,
+                               **kwargs)
+        _global_options(child, argparse.SUPPRESS)
+        return child
+
+    build = command("build", help="build the corridor maps (HTML + GeoJSON), with the article's places")
     build.add_argument("article", nargs="?",
                        help="article file (text, Markdown or HTML), '-' for standard input; omit for the corridors alone")
     build.add_argument("--out", default="output", help="output folder (default: output/)")
@@ -73,16 +114,15 @@ def _parser() -> argparse.ArgumentParser:
                             "uses the offline base map)")
     build.add_argument("--fixes", metavar="PATH", help=FIXES_HELP)
 
-    mentions = sub.add_parser("mentions", help="list the place mentions found in an article",
-                              epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mentions = command("mentions", help="list the place mentions found in an article")
     mentions.add_argument("article", help="article file, or '-' for standard input")
     mentions.add_argument("--format", choices=["table", "json"], default="table")
     mentions.add_argument("--online-geocoding", action="store_true")
     mentions.add_argument("--fixes", metavar="PATH", help=FIXES_HELP)
 
-    sub.add_parser("layers", help="list the layer definitions in layers/")
+    command("layers", help="list the layers: the shipped ones and your own, and where their data comes from offline")
 
-    snapshot = sub.add_parser("snapshot", help="save the layers' OSM data (GeoPackage + manifest) to rebuild maps later; "
+    snapshot = command("snapshot", help="save the layers' OSM data (GeoPackage + manifest) to rebuild maps later; "
                               "layers with no data are left out with a warning unless named with --layer")
     snapshot.add_argument("--out", help="snapshot folder (replaced atomically)")
     snapshot.add_argument("--bundled", action="store_true",
@@ -98,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--refresh", action="store_true", help="fetch live data again even if the cache is fresh")
     _overpass_option(snapshot)
 
-    geoparse = sub.add_parser("geoparse", help="geoparse a JSON Lines file, or an archive of shards on Dask")
+    geoparse = command("geoparse", help="geoparse a JSON Lines file, or an archive of shards on Dask")
     geoparse.add_argument("input", nargs="+",
                           help="a JSON Lines file of {\"id\", \"text\"}; or a folder or glob of JSON Lines / Parquet "
                                "shards ({id, text, date?, url?, title?})")
@@ -110,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     geoparse.add_argument("--scheduler", metavar="ADDRESS",
                           help="run on an existing Dask cluster (e.g. tcp://10.0.0.5:8786) instead of a local one")
 
-    atlas = sub.add_parser("atlas", help="aggregate geoparsed parts per place, corridor segment and month; draw the atlas")
+    atlas = command("atlas", help="aggregate geoparsed parts per place, corridor segment and month; draw the atlas")
     atlas.add_argument("parts", nargs="+", help="the folder written by `geoparse ... --out FOLDER` (or its parts)")
     atlas.add_argument("--out", required=True, help="folder for atlas.html and the aggregates (CSV and Parquet)")
     atlas.add_argument("--layer", action="append", dest="layers", metavar="ID", help="only this layer (repeatable)")
@@ -122,11 +162,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _global_options(parser: argparse.ArgumentParser, default) -> None:
+    """``--debug`` and ``--quiet``: on the main parser (``default`` False) and again on each subcommand
+    (``default`` SUPPRESS, so an option given before the subcommand is not reset after it)."""
+    parser.add_argument("--debug", action="store_true", default=default, help="show tracebacks and debug logging")
+    parser.add_argument("--quiet", action="store_true", default=default,
+                        help="no progress messages on stderr (shown on a terminal, or with CORRIDORMAP_PROGRESS=1)")
+
+
 def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--osm-dir", help="read OSM data from this folder (GeoJSON, GeoPackage, .osm, .osm.pbf)")
     parser.add_argument("--snapshot", help="read OSM data from a snapshot folder written by `corridormap snapshot`")
     parser.add_argument("--offline", action="store_true",
-                        help="never fetch live: use the cache, else draw schematically")
+                        help="never fetch live: use the cache, else the OSM snapshot bundled in the package "
+                             f"({bundled_osm_date() or 'none'}), else draw schematically")
     parser.add_argument("--refresh", action="store_true",
                         help="fetch live OSM data again even if the cache is fresh (cached data expires after "
                              f"{settings.cache_max_age_days:g} days)")
@@ -173,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print("corridormap: interrupted; files already written are complete, the rest were not written", file=sys.stderr)
+        print(f"corridormap: {interrupted_message(files.completed)}", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: say so in one line, keep the traceback for --debug
         if args.debug:
@@ -291,26 +340,70 @@ def mention_record(mention, place, fixes=None) -> dict:
     }
 
 
-def version() -> str:
-    """The installed package's version (the source tree's when not installed)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed
+def interrupted_message(completed: list) -> str:
+    """What Ctrl-C left: nothing written (every output folder keeps its previous files), or which
+    output folders were already swapped in whole (:data:`geo.files.completed`)."""
+    if not completed:
+        return "interrupted before any file was written; the output folder keeps its previous files"
+    done = ", ".join(str(p) for p in dict.fromkeys(completed))
+    return f"interrupted; the files in {done} are complete (written before the interruption), nothing else was written"
 
+
+def version() -> str:
+    """The package's version (``geo.__version__``, the one place it is set; the build reads it too)."""
+    from . import __version__
+
+    return __version__
+
+
+def _bundled_manifest() -> dict:
+    """The bundled snapshot's manifest, read without checks (empty when there is none)."""
+    folder = settings.bundled_snapshot_dir
     try:
-        return installed("corridormap")
-    except PackageNotFoundError:
-        return "0.1.0 (source tree)"
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8")) if folder else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def bundled_osm_date() -> str:
+    """The OSM data date of the bundled snapshot ("" when none ships)."""
+    manifest = _bundled_manifest()
+    return str((manifest.get("osm_date") or {}).get("date") or manifest.get("osm_timestamp") or "")
+
+
+def version_line() -> str:
+    """``--version``: the version and the bundled OSM snapshot's date."""
+    date = bundled_osm_date()
+    return f"{version()} (bundled OSM snapshot: {'data as of ' + date if date else 'none'})"
+
+
+def offline_source(layer_id: str, manifest: dict) -> str:
+    """Where a layer's data comes from offline with no extract or cache: the bundled snapshot, or schematic."""
+    entry = (manifest.get("layers") or {}).get(layer_id)
+    if entry:
+        return f"bundled OSM {entry.get('osm_timestamp') or bundled_osm_date() or 'undated'}"
+    return "schematic"
 
 
 def cmd_layers(args) -> int:
-    from .core.layers import list_layers
+    from .core.layers import layer_files, read_layer
 
-    for layer in list_layers():
+    manifest = _bundled_manifest()
+    user = Path(settings.user_layers_dir)
+    rows = []
+    for path in layer_files():
+        layer = read_layer(path)
         count = f"{len(layer.stations)} stations" if layer.kind == "corridor" else f"{len(layer.crossings)} crossings"
-        print(f"{layer.id:<14} {layer.kind:<9} {count:<13} {layer.title}")
-        if layer.subtitle:
-            print(f"{'':<38}{layer.subtitle}")
-    print(f"(layer files in {settings.layers_dir})")
+        offline = offline_source(layer.id, manifest) + (" (your file)" if path.parent == user else "")
+        rows.append((layer.id, layer.kind, count, offline, layer.title, layer.subtitle))
+    header = ("id", "kind", "size", "offline data", "title")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
+    for row in [header, *rows]:
+        print("  ".join(f"{cell:<{w}}" for cell, w in zip(row[:4], widths)) + "  " + row[4])
+        if len(row) > 5 and row[5]:
+            print(" " * (sum(widths) + 8) + row[5])
+    print(f"(layer files in {settings.layers_dir}; your own in {user}"
+          f"{'' if user.is_dir() else ', not created yet'}; offline data: the bundled OSM snapshot, else schematic)")
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import hashlib
 import io
 import os
 import re
@@ -111,7 +112,8 @@ def staged_dir(out_dir: str | Path, keep_others: bool = True) -> Iterator[Path]:
 
     Files written into the yielded folder replace those of ``out_dir`` all at once;
     with ``keep_others``, files of ``out_dir`` that the block did not write are kept
-    (hard-linked into the new folder), else the new folder replaces the old one. The swap runs under a lock (``.<name>.lock`` beside the folder), so
+    (hard-linked into the new folder), else the new folder replaces the old one. The swap runs under a lock
+    (in the cache folder, see :func:`lock_path`; nothing is left beside the folder), so
     two builds into one folder queue; one waiting longer than
     ``settings.build_lock_wait_s`` fails with a message. If the block raises, or the
     process is killed, ``out_dir`` keeps its previous files; stale staging folders
@@ -137,15 +139,32 @@ def staged_dir(out_dir: str | Path, keep_others: bool = True) -> Iterator[Path]:
             if keep_others and target.is_dir():
                 _carry_over(target, stage)
             replace_dir(stage, target)
+        completed.append(target)
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}; check the output folder") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+#: Output folders swapped in whole by this process (:func:`staged_dir`), oldest first: the command
+#: line's Ctrl-C message says whether any file was written.
+completed: list[Path] = []
+
+
+def lock_path(target: str | Path) -> Path:
+    """The lock file of the output folder ``target``: ``<cache>/locks/<name>-<hash of its path>.lock``.
+
+    It lives in the cache folder, not beside ``target``, so a build leaves nothing in the working tree
+    but its output folder; builds by one user into one folder share it.
+    """
+    resolved = Path(target).resolve()
+    digest = hashlib.sha256(os.fsencode(resolved)).hexdigest()[:16]
+    return private_dir(Path(settings.cache_dir) / "locks") / f"{resolved.name[:64]}-{digest}.lock"
+
+
 @contextmanager
 def folder_lock(target: str | Path) -> Iterator[Path]:
-    """Hold the lock of the folder ``target`` (a ``.<name>.lock`` file beside it) for the block.
+    """Hold the lock of the folder ``target`` (a file in the cache folder, :func:`lock_path`) for the block.
 
     Raises
     ------
@@ -153,11 +172,11 @@ def folder_lock(target: str | Path) -> Iterator[Path]:
         When another process holds it longer than ``settings.build_lock_wait_s``.
     """
     target = Path(target)
-    lock_path = target.parent / f".{target.name}.lock"
+    lock_file = lock_path(target)
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
     except OSError as exc:
-        raise OutputError(f"cannot create the lock file {lock_path}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot create the lock file {lock_file}: {exc.strerror or exc}") from None
     try:
         deadline = time.monotonic() + settings.build_lock_wait_s
         while True:
@@ -167,10 +186,10 @@ def folder_lock(target: str | Path) -> Iterator[Path]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise OutputError(
-                        f"another corridormap run is writing {target} (it holds {lock_path}); wait for it to finish "
+                        f"another corridormap run is writing {target} (it holds {lock_file}); wait for it to finish "
                         "or choose another --out") from None
                 time.sleep(0.1)
-        yield lock_path
+        yield lock_file
     finally:
         os.close(fd)
 

@@ -53,8 +53,33 @@ def check_environment() -> None:
         raise InputError(ENV_PROBLEMS[0])
 
 
-#: Folder of declarative layer files (env ``CORRIDORMAP_LAYERS``).
-layers_dir = _env_path("CORRIDORMAP_LAYERS", PACKAGE_ROOT / "layers")
+def shipped_layers_dir() -> Path:
+    """The layer files that ship: ``geo/layers`` in an installed wheel or sdist, else the checkout's ``layers/``.
+
+    The repository keeps one copy, ``layers/`` at its top; the build maps it into the package as
+    ``geo/layers`` (see ``setup.py``), and an editable install reads the checkout's folder.
+    """
+    packaged = Path(__file__).resolve().parent / "layers"
+    return packaged if packaged.is_dir() else PACKAGE_ROOT / "layers"
+
+
+def _user_layers_default() -> Path:
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config).expanduser() / "corridormap" / "layers"
+
+
+#: Folder of declarative layer files: the shipped ones (env ``CORRIDORMAP_LAYERS`` replaces them
+#: with a folder of your own).
+layers_dir = _env_path("CORRIDORMAP_LAYERS", shipped_layers_dir())
+#: The user's own layer files, read besides ``layers_dir`` (a file there with a shipped layer's id
+#: replaces that layer); env ``CORRIDORMAP_USER_LAYERS``, default ``~/.config/corridormap/layers``.
+#: A folder that does not exist is simply not read.
+user_layers_dir = _env_path("CORRIDORMAP_USER_LAYERS", _user_layers_default())
+
+#: The example article that ships in the package (``examples/`` in the repository, ``geo/examples`` installed).
+example_article = next((p for p in (Path(__file__).resolve().parent / "examples" / "corridors-2025.txt",
+                                    PACKAGE_ROOT / "examples" / "corridors-2025.txt") if p.is_file()),
+                       PACKAGE_ROOT / "examples" / "corridors-2025.txt")
 
 #: Disk cache for live fetches (env ``CORRIDORMAP_CACHE``).
 cache_dir = _env_path("CORRIDORMAP_CACHE", Path.home() / ".cache" / "corridormap")

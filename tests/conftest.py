@@ -104,10 +104,11 @@ def source_article() -> str:
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path, monkeypatch):
-    """Each test gets its own empty cache folder; no test reads the user's cache."""
+    """Each test gets its own empty cache folder; no test reads the user's cache or own layer files."""
     from geo import settings
 
     monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+    monkeypatch.setattr(settings, "user_layers_dir", tmp_path / "user-layers")
 
 
 @pytest.fixture

@@ -236,3 +236,115 @@ def test_build_talks_applies_fixes_and_says_what_to_open(capsys, tmp_path, osm_d
     from tests.pages import page_strings
 
     assert "Position set by hand" in page_strings((out_dir / "north-south.html").read_text())
+
+
+# --- issue 23: a CLI without rough edges -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [["--quiet", "layers"], ["layers", "--quiet"], ["--debug", "layers", "--quiet"]])
+def test_global_options_are_accepted_before_or_after_the_command(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 0 and "bam" in out and not err
+    args = cli._parser().parse_args(["--quiet", "build", "article.txt"])
+    assert args.quiet is True  # given before the command, not reset by the command's own option
+    assert cli._parser().parse_args(["build", "article.txt", "--quiet"]).quiet is True
+
+
+def test_each_command_shows_its_own_examples(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["mentions", "--help"])
+    out = capsys.readouterr().out
+    assert "corridormap mentions article.txt --format json" in out
+    assert "corridormap build" not in out
+    with pytest.raises(SystemExit):
+        cli.main(["build", "--help"])
+    out = capsys.readouterr().out
+    assert "corridormap build article.txt --self-contained" in out and "corridormap mentions" not in out
+    assert "bundled in the package" in out  # --offline says where offline data comes from
+
+
+def test_version_names_the_bundled_snapshot_date(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    out = capsys.readouterr().out
+    from geo import __version__
+
+    assert out.strip() == f"corridormap {__version__} (bundled OSM snapshot: data as of 2026-04)"
+
+
+def test_layers_table_stays_aligned_for_a_long_id_and_says_where_data_comes_from(capsys, tmp_path, monkeypatch):
+    folder = tmp_path / "layers"
+    shutil.copytree(REPO_LAYERS, folder)
+    long_id = "a-corridor-with-a-rather-long-identifier"
+    text = (folder / "instc-east.toml").read_text(encoding="utf-8").replace('id = "instc-east"', f'id = "{long_id}"')
+    (folder / f"{long_id}.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(settings, "layers_dir", folder)
+    code, out, _ = run(capsys, "layers")
+    assert code == 0
+    rows = {line.split()[0]: line for line in out.splitlines() if line and not line.startswith((" ", "("))}
+    assert long_id in rows and "bam" in rows
+    # every column starts at the same place on every row
+    for column in ("kind", "offline data"):
+        starts = {rows["id"].index(column)}
+        value = {"kind": ("corridor", "border"), "offline data": ("bundled OSM", "schematic")}[column]
+        for layer_id, line in rows.items():
+            if layer_id != "id":
+                starts.add(min(line.index(f" {v} ") + 1 for v in value if f" {v} " in line))
+        assert len(starts) == 1, out
+    assert "bundled OSM 2026-04" in rows["bam"] and "bundled OSM 2026-04" in rows["ru-az-border"]
+    assert "schematic" in rows[long_id]
+
+
+def test_ctrl_c_before_anything_is_written_says_so(capsys, monkeypatch):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, "layers", interrupted)
+    monkeypatch.setattr(cli.files, "completed", [])
+    code, _, err = run(capsys, "layers")
+    assert code == 130
+    assert "interrupted before any file was written" in err and "complete" not in err
+
+
+def test_ctrl_c_after_the_output_folder_was_swapped_in_names_it(capsys, monkeypatch, tmp_path):
+    out = tmp_path / "out"
+
+    def interrupted(args):
+        with cli.files.staged_dir(out) as stage:
+            (stage / "index.html").write_text("<html></html>", encoding="utf-8")
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, "layers", interrupted)
+    monkeypatch.setattr(cli.files, "completed", [])
+    code, _, err = run(capsys, "layers")
+    assert code == 130 and f"the files in {out} are complete" in err
+
+
+def test_a_build_leaves_nothing_beside_its_output_folder(capsys, tmp_path):
+    code, _, err = run(capsys, "build", "--layer", "ru-az-border", "--offline", "--tiles", "none",
+                       "--out", tmp_path / "out")
+    assert code == 0, err
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no .out.lock, no staging folder
+    assert list((Path(settings.cache_dir) / "locks").glob("out-*.lock"))  # the lock lives in the cache folder
+
+
+def test_the_first_gazetteer_build_says_what_it_builds_and_that_it_happens_once(capsys, tmp_path, monkeypatch):
+    from geo import progress
+    from geo.text import gazetteer
+
+    class Stop(Exception):
+        pass
+
+    def build():
+        raise Stop
+
+    monkeypatch.setattr(settings, "cache_dir", tmp_path / "empty-cache")
+    monkeypatch.setattr(gazetteer, "build", build)
+    progress.enable(True)
+    try:
+        with pytest.raises(Stop):
+            gazetteer.load()
+    finally:
+        progress.enable(False)
+    err = capsys.readouterr().err
+    assert "building the place-name gazetteer" in err and "once" in err and str(tmp_path / "empty-cache") in err

