@@ -72,6 +72,8 @@ bundled_decimals = 5
 bundled_max_gap_km = 0.5
 #: The bundled snapshot's size budget (it ships in the repository and the package).
 bundled_max_bytes = 5_000_000
+#: Largest GeoJSON file of OSM place nodes ``corridormap snapshot --places`` reads.
+max_places_source_bytes = 200_000_000
 
 #: User agent sent to Overpass and Nominatim (their usage policies ask for one).
 user_agent = "corridormap/0.1 (+https://github.com/corridormap/corridormap)"
