@@ -232,6 +232,14 @@ max_quote_chars = 400
 #: Geoparsing: bonus for a layer's station, port or crossing when the article names its country (an
 #: article about Azerbaijan puts "Alat" at the Caspian port, not at a namesake in India).
 corridor_vocabulary_weight = 1.0
+#: Gazetteer: an OSM station or place node this close (km) to a town or station of one of its names is
+#: that place (its names are added to it), not a second candidate competing with it.
+osm_merge_km = 8.0
+#: Gazetteer: words before or after an OSM station name that are not part of the place's name
+#: ("Xaçmaz stansiyası", "станция Улак", "Sabzevar Railway Station").
+osm_station_words = ("railway station", "rail station", "train station", "station", "stansiyası", "stansiyasi",
+                     "dəmiryol stansiyası", "станция", "ст.", "вокзал", "ж/д станция", "railway stop", "halt",
+                     "stantsiya", "ایستگاه راه آهن", "ایستگاه")
 #: Geoparsing: a place this far (km) from every other place of the article and from the corridors it
 #: names, resolved with a confidence below far_fetched_score, is not placed (a far-fetched pick).
 far_fetched_km = 2500.0
