@@ -235,6 +235,10 @@ corridor_vocabulary_weight = 1.0
 #: Gazetteer: an OSM station or place node this close (km) to a town or station of one of its names is
 #: that place (its names are added to it), not a second candidate competing with it.
 osm_merge_km = 8.0
+#: Geoparsing: a place known only from an OSM station node (no population, no GeoNames id) is placed only
+#: within this distance (km) of another town or station of the article, or, when the article names no
+#: other town or station, in a country it names (a halt "Sakhalin" in Siberia is not the island).
+osm_station_support_km = 500.0
 #: Gazetteer: words before or after an OSM station name that are not part of the place's name
 #: ("Xaçmaz stansiyası", "станция Улак", "Sabzevar Railway Station").
 osm_station_words = ("railway station", "rail station", "train station", "station", "stansiyası", "stansiyasi",

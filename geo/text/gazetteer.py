@@ -542,6 +542,12 @@ def _add_osm_places(b: _Builder) -> None:
                     local), names)
 
 
+def is_osm_only(e: Place) -> bool:
+    """True for an entry known only from an OSM node of the bundled snapshot (a station no town is named after)."""
+    return (e.geonames_id is None and not e.population and not e.layer_id and e.feature_class in ("P", "S")
+            and e.feature_code in set(_OSM_CODES.values()))
+
+
 def _display_name(tags, latin: list[str]) -> str:
     """The name an OSM entry is shown by: its first Latin name tag without station words, else the Wikipedia
     romanisation of its first Cyrillic one, else its first Latin lookup name."""

@@ -61,8 +61,17 @@ def romanisations(name: str) -> list[str]:
     if not _CYRILLIC.search(name):
         return []
     russian = name.translate(_TO_RUSSIAN)
-    out = [s.translate(_NO_APOSTROPHE) for s in (schema.translate(russian) for schema in _schemas())]
+    out = [_WORD.sub(lambda m, k=k: _word(k, m.group(0)), russian) for k in range(len(_schemas()))]
     return list(dict.fromkeys(s for s in out if s and not _CYRILLIC.search(s)))
+
+
+_WORD = re.compile(r"[\u0400-\u04FF]+")
+
+
+@functools.lru_cache(maxsize=100_000)
+def _word(schema: int, word: str) -> str:
+    """One Cyrillic word in one schema of :func:`_schemas` (words repeat across station names: memoised)."""
+    return _schemas()[schema].translate(word).translate(_NO_APOSTROPHE)
 
 
 _NO_APOSTROPHE = str.maketrans({"’": "", "ʹ": "", "'": ""})
@@ -72,7 +81,7 @@ def wikipedia_spelling(name: str) -> str:
     """The English Wikipedia romanisation of a Cyrillic name ("Тоннельный" -> "Tonnelny"); other names unchanged."""
     if not _CYRILLIC.search(name):
         return name
-    return _schemas()[1].translate(name.translate(_TO_RUSSIAN)).translate(_NO_APOSTROPHE)
+    return _WORD.sub(lambda m: _word(1, m.group(0)), name.translate(_TO_RUSSIAN))
 
 
 def english_spellings(name: str, country: str = "") -> list[str]:
