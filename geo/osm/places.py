@@ -15,17 +15,19 @@ entry records its checksum, row count, columns, sources and OSM data date.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Iterable
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .. import settings
 from ..errors import DataError
-from ..reading import read_regular
+from ..reading import open_regular, read_regular
+
+if TYPE_CHECKING:  # pandas and numpy are imported where a table is read or written: the cache key needs neither
+    import numpy as np
+    import pandas as pd
 
 #: File name of the place table inside a snapshot folder.
 PLACES_FILE = "places.parquet"
@@ -55,7 +57,7 @@ def node_kind(props: dict[str, Any]) -> str | None:
     return None
 
 
-def read_place_nodes(dirs: Iterable[str | Path]) -> tuple[pd.DataFrame, list[str]]:
+def read_place_nodes(dirs: Iterable[str | Path]) -> "tuple[pd.DataFrame, list[str]]":
     """Read the named place nodes of the ``*.geojson`` files under ``dirs`` into one table.
 
     Parameters
@@ -74,6 +76,8 @@ def read_place_nodes(dirs: Iterable[str | Path]) -> tuple[pd.DataFrame, list[str
     DataError
         When a folder has no GeoJSON file, or a file is not a FeatureCollection.
     """
+    import pandas as pd
+
     rows: dict[int, dict[str, Any]] = {}
     read: list[str] = []
     for folder in dirs:
@@ -109,13 +113,14 @@ def read_place_nodes(dirs: Iterable[str | Path]) -> tuple[pd.DataFrame, list[str
     return frame.reset_index(drop=True), read
 
 
-def node_countries(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+def node_countries(lon: "np.ndarray", lat: "np.ndarray") -> "np.ndarray":
     """ISO alpha-2 of the Natural Earth country each point lies in, else of the nearest one (ports, ferries)."""
+    import warnings
+
     import geopandas as gpd
+    import numpy as np
 
     from ..corridors.borders import countries
-
-    import warnings
 
     shapes = countries()[["iso2", "geometry"]]
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
@@ -133,7 +138,7 @@ def node_countries(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.where(np.isin(out, ("-99", "-1")), "", out)
 
 
-def write_places(path: Path, frame: pd.DataFrame) -> Path:
+def write_places(path: Path, frame: "pd.DataFrame") -> Path:
     """Write the place table as Parquet (zstd), the compact columnar form the gazetteer reads."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -143,23 +148,21 @@ def write_places(path: Path, frame: pd.DataFrame) -> Path:
     return path
 
 
-def read_places(snapshot_dir: str | Path) -> pd.DataFrame | None:
+def read_places(snapshot_dir: str | Path) -> "pd.DataFrame | None":
     """The place table of a snapshot folder, checked against its manifest, or None when it has none.
 
     Raises
     ------
     DataError
-        When the file is missing, corrupt (checksum differs) or unreadable.
+        When the manifest is unreadable, or the file missing, corrupt (its checksum differs) or unreadable.
     """
-    from .snapshot import file_sha256, read_manifest
-
     folder = Path(snapshot_dir)
-    entry = read_manifest(folder).get("places")
+    entry = _manifest_places(folder)
     if not entry:
         return None
     path = folder / PLACES_FILE
     rebuild = "rebuild it with `corridormap snapshot --bundled ... --places DIR`"
-    if not path.is_file() or path.is_symlink() or file_sha256(path) != entry.get("sha256"):
+    if not path.is_file() or path.is_symlink() or _sha256(path) != entry.get("sha256"):
         raise DataError(f"snapshot place table {path} is missing or corrupt (checksum differs from manifest.json): "
                         f"{rebuild}")
     try:
@@ -170,20 +173,34 @@ def read_places(snapshot_dir: str | Path) -> pd.DataFrame | None:
         raise DataError(f"cannot read {path} ({exc}): {rebuild}") from None
 
 
+def _manifest_places(folder: Path) -> dict[str, Any]:
+    """The ``places`` entry of a snapshot manifest ({} when there is none or no manifest)."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        return {}
+    data = read_regular(path, settings.max_manifest_bytes, "snapshot manifest", DataError)
+    try:
+        entry = json.loads(data.decode("utf-8")).get("places") or {}
+    except (ValueError, UnicodeDecodeError, AttributeError) as exc:
+        raise DataError(f"{path} is unreadable or corrupt ({exc}): rebuild it with `corridormap snapshot`") from None
+    return entry if isinstance(entry, dict) else {}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open_regular(path, "snapshot file", DataError) as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def bundled_places_sha() -> str:
     """The SHA-256 of the bundled snapshot's place table from its manifest ("" when there is none)."""
-    from .bundle import bundled_dir
-    from .snapshot import read_manifest
-
-    folder = bundled_dir()
-    if folder is None:
-        return ""
-    return str((read_manifest(folder).get("places") or {}).get("sha256", ""))
+    folder = settings.bundled_snapshot_dir
+    return "" if folder is None else str(_manifest_places(Path(folder)).get("sha256", ""))
 
 
-def read_bundled_places() -> pd.DataFrame | None:
+def read_bundled_places() -> "pd.DataFrame | None":
     """The bundled snapshot's place table, or None when it is switched off or has none."""
-    from .bundle import bundled_dir
-
-    folder = bundled_dir()
+    folder = settings.bundled_snapshot_dir
     return None if folder is None else read_places(folder)
