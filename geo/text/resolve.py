@@ -524,6 +524,8 @@ def _mention_candidates(gaz: gazetteer.Gazetteer, m: Mention) -> list[tuple[int,
         return [(i, o) for i, o in candidates(m.text) if gaz.entries[i].feature_class in ("INFRA", "H")]
     if key in gaz.demonyms and (m.label == "NORP" or not gaz.names.get(key)):
         return [(gaz.demonyms[key], True)]
+    if m.label == "LOC":  # an island, range or region: not a station known only from OSM ("Sakhalin")
+        return [(i, o) for i, o in candidates(m.text) if not gazetteer.is_osm_only(gaz.entries[i])]
     return candidates(m.text)
 
 
