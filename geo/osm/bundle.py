@@ -156,8 +156,8 @@ def _reduce_line(geom, pixel_deg: float, keep: set[tuple[float, float]], gap_deg
 def check_bundled(folder: str | Path | None = None) -> list[str]:
     """Problems with a bundled snapshot against its manifest (empty when it is sound).
 
-    Every layer file is present and matches its checksum, every layer has a
-    data date, the manifest states its attribution and licence, and the folder
+    Every layer file (and the place table, when there is one) is present and matches its
+    checksum, every layer has a data date, the manifest states its attribution and licence, and the folder
     holds at most ``settings.bundled_max_bytes``.
     """
     folder = Path(folder) if folder is not None else Path(settings.bundled_snapshot_dir)
@@ -180,4 +180,13 @@ def check_bundled(folder: str | Path | None = None) -> list[str]:
             continue
         if data_date(str(entry.get("detail", ""))) is None:
             problems.append(f"{folder}: layer {layer_id!r} has no OSM data date")
+    if manifest.get("places"):
+        from ..core.place_table import read_places
+
+        try:
+            read_places(folder)
+        except DataError as exc:
+            problems.append(exc.message)
+        if not manifest["places"].get("osm_date"):
+            problems.append(f"{folder}: the place table has no OSM data date")
     return problems

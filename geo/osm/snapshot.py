@@ -44,6 +44,7 @@ def write_snapshot(
     layers_data: Mapping[str, LayerTuple],
     queries: Mapping[str, Any],
     extra: Mapping[str, Any] | None = None,
+    places: tuple[pd.DataFrame, Mapping[str, Any]] | None = None,
 ) -> Path:
     """Write a snapshot folder atomically.
 
@@ -56,6 +57,9 @@ def write_snapshot(
         What produced each layer (Overpass queries, selectors), stored in the manifest.
     extra : mapping, optional
         More top-level manifest entries (e.g. how the data was reduced, layers left out).
+    places : (DataFrame, mapping), optional
+        Named OSM place nodes (:mod:`geo.osm.places`) and what to record of them in the
+        manifest's ``places`` entry (sources, data date); written as ``places.parquet``.
 
     Returns
     -------
@@ -88,6 +92,16 @@ def write_snapshot(
                 "lines": int(len(lines)),
                 "points": int(len(points)),
             }
+        places_entry = None
+        if places is not None:
+            from ..core.place_table import PLACES_FILE
+            from .places import write_places
+
+            frame, about = places
+            write_places(tmp / PLACES_FILE, frame)
+            places_entry = {**dict(about), "file": PLACES_FILE, "sha256": file_sha256(tmp / PLACES_FILE),
+                            "rows": int(len(frame)), "columns": [str(c) for c in frame.columns],
+                            "bytes": (tmp / PLACES_FILE).stat().st_size}
         stamps = [e["osm_timestamp"] for e in entries.values() if e["osm_timestamp"]]
         manifest = {
             "format": FORMAT,
@@ -99,6 +113,8 @@ def write_snapshot(
             "queries": dict(queries),
             **dict(extra or {}),
         }
+        if places_entry is not None:
+            manifest["places"] = places_entry
         text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
         files.write_bytes(tmp / MANIFEST, text.encode("utf-8"))
     return out_dir

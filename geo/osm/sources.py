@@ -222,6 +222,7 @@ def snapshot_layers(
     osm_date: str | None = None,
     osm_date_note: str = "",
     skip_missing: bool = False,
+    places_dirs: Iterable[str | Path] = (),
 ) -> Path:
     """Get each layer's data (:func:`get_layer_data`) and write a snapshot (:mod:`geo.osm.snapshot`).
 
@@ -245,6 +246,10 @@ def snapshot_layers(
     skip_missing : bool
         Leave out, and list in the manifest's ``left_out``, the layers without
         OSM data instead of failing.
+    places_dirs : iterable of path
+        Folders of GeoJSON OSM place nodes (stations, ports, crossings, settlements) to write
+        into the snapshot for the gazetteer (:mod:`geo.osm.places`; needs ``osm_date``). Without
+        them, the place table of the snapshot being replaced is kept.
 
     Raises
     ------
@@ -258,6 +263,7 @@ def snapshot_layers(
     snapshot.check_out_dir(out_dir)
     if osm_dir is not None:
         local.osm_files(osm_dir)
+    places = _snapshot_places(out_dir, list(places_dirs), osm_date, osm_date_note)
     from .queries import layer_queries  # osmnx, via the Overpass settings: see get_layer_data
 
     data: dict[str, snapshot.LayerTuple] = {}
@@ -299,4 +305,25 @@ def snapshot_layers(
                             "max_gap_km": settings.bundled_max_gap_km, "decimals": settings.bundled_decimals}
     if osm_date:
         extra["osm_date"] = {"date": osm_date, "note": osm_date_note}
-    return snapshot.write_snapshot(out_dir, data, queries, extra)
+    return snapshot.write_snapshot(out_dir, data, queries, extra, places)
+
+
+def _snapshot_places(out_dir, dirs: list, osm_date: str | None, note: str):
+    """The place table to write into a snapshot: read from ``dirs``, else kept from ``out_dir``'s, else None."""
+    from ..core.place_table import read_places
+    from .places import read_place_nodes
+
+    if dirs:
+        if not osm_date:
+            raise DataError("snapshot --places: give --osm-date, the date of the place files' OSM data")
+        frame, read = read_place_nodes(dirs)
+        return frame, {"sources": [str(d) for d in dirs], "files": [Path(f).name for f in read],
+                       "osm_date": osm_date, "osm_date_note": note,
+                       "attribution": snapshot.ATTRIBUTION, "license": snapshot.LICENSE}
+    if (Path(out_dir) / snapshot.MANIFEST).is_file():
+        old = snapshot.read_manifest(out_dir).get("places")
+        frame = read_places(out_dir)
+        if frame is not None:
+            keep = ("sources", "files", "osm_date", "osm_date_note", "attribution", "license")
+            return frame, {k: old[k] for k in keep if k in old}
+    return None

@@ -18,7 +18,15 @@ Sources (all offline, from installed packages or this repository):
   A station with a GeoNames id adds its names to that GeoNames entry; one without (Alat,
   Yalama) and every crossing become entries of their own (``feature_code`` ``STN`` or
   ``PSTB``, ``layer_id`` set). A crossing is found by its full name ("Samur – Yalama"), by
-  either side's name alone and by the pair in either order ("Yalama-Samur").
+  either side's name alone and by the pair in either order ("Yalama-Samur");
+- named OSM station, port, crossing and settlement nodes of the bundled snapshot
+  (:mod:`geo.core.place_table`): every name tag, with the station words stripped ("Xaçmaz
+  stansiyası" -> "Xaçmaz"), its romanisations (:mod:`geo.text.romanise`: Cyrillic by
+  BGN/PCGN, Wikipedia and ICAO; Turkic Latin to English spelling). A node within
+  ``settings.osm_merge_km`` of a town or station of one of its names adds its names to
+  that place; the others become entries of their own (``STN``, ``PRT``, ``PSTB``, ``PPL``;
+  population 0, so a town or city of the name outranks them unless the article's
+  context says otherwise).
 
 Names are matched on a folded key (:func:`fold`): case, diacritics, apostrophes and
 dashes do not matter, so ``"Ust'-Kut" == "Ust-Kut" == "Ust’-Kut" == "ust kut"``. Latin
@@ -56,9 +64,12 @@ from ..core import names as names_module
 from ..core.layers import Layer, layer_files, list_layers
 from ..core.names import fold, is_cyrillic, transliterate, variant_key
 from ..core.place import Place
+from . import romanise as romanise_module
+from ..core.place_table import bundled_places_sha, read_bundled_places
+from .romanise import english_spellings, romanisations, wikipedia_spelling
 
 #: Bump when what the gazetteer holds changes (the file format is versioned by the store).
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 _ALLOWED_ALT = re.compile(r"^[a-z0-9 \u0400-\u04ff&()]+$")
 _CYRILLIC_COUNTRIES = {"RU", "BY", "UA", "KZ", "KG", "TJ", "BG", "RS", "MK", "MN"}
@@ -166,6 +177,8 @@ def _cache_key(layers: Sequence[Layer] | None = None) -> str:
     h = hashlib.sha1(f"{FORMAT_VERSION}|{settings.min_city_population}".encode())
     h.update(Path(__file__).read_bytes())
     h.update(Path(names_module.__file__).read_bytes())
+    h.update(Path(romanise_module.__file__).read_bytes())
+    h.update(bundled_places_sha().encode())
     layer_paths = _layer_files() if layers is None else sorted(x.path for x in layers)
     for p in sorted(places_files()) + layer_paths:
         h.update(p.name.encode())
@@ -270,6 +283,7 @@ def build(layers: Sequence[Layer] | None = None) -> Gazetteer:
     _add_curated(b)
     _add_aliases(b)
     _add_layers(b, list_layers() if layers is None else layers)
+    _add_osm_places(b)
     return b.result()
 
 
@@ -542,6 +556,97 @@ def _add_layers(b: _Builder, layers: Sequence[Layer]) -> None:
         country = layer.countries[0] if len(layer.countries) == 1 else ""
         b.add(Place(layer.title, country, lat, lon, None, "INFRA", "INFRA", 0, layer_id=layer.id),
               [layer.title, *layer.aliases])
+
+
+#: Feature code of an OSM node by the tag that says what it is (see :data:`geo.core.place_table.KIND_TAGS`).
+_OSM_CODES = {"railway": "STN", "public_transport": "STN", "amenity": "PRT", "harbour": "PRT", "landuse": "PRT",
+              "industrial": "PRT", "barrier": "PSTB", "place": "PPL"}
+#: An OSM name that is a kilometre post or a numbered block post, not a place name ("1 км", "(вант.)").
+_NOT_A_NAME = re.compile(r"^[\W\d]|\b(?:км|km)\b", re.IGNORECASE)
+#: A Latin name fit to show ("Xaçmaz", "Türkmenbaşy"): Latin letters only, with their diacritics.
+_LATIN_NAME = re.compile(r"^[A-Za-z\u00C0-\u024F\u1E00-\u1EFF0-9 .'’ʻ()\-–]+$")
+
+
+@functools.lru_cache(maxsize=1)
+def _station_words() -> re.Pattern:
+    words = "|".join(re.escape(w) for w in sorted(settings.osm_station_words, key=len, reverse=True))
+    return re.compile(rf"^(?:{words})\s+|\s+(?:{words})$", re.IGNORECASE)
+
+
+def osm_place_names(tags: list[str], country: str) -> list[str]:
+    """All lookup names of one OSM node: each name tag, without its station words, and their romanisations.
+
+    Examples
+    --------
+    >>> osm_place_names(["Xaçmaz Stansiyası"], "AZ")
+    ['Xaçmaz Stansiyası', 'Xaçmaz', 'Xachmaz', 'Khachmaz']
+    """
+    words = _station_words()
+    out: list[str] = []
+    for tag in tags:
+        if not tag or _NOT_A_NAME.search(tag):
+            continue
+        bare = words.sub("", tag).strip() or tag
+        out += [tag, bare, *romanisations(bare), *english_spellings(bare, country)]
+    return list(dict.fromkeys(n for n in out if n))
+
+
+def _add_osm_places(b: _Builder) -> None:
+    """Named OSM nodes of the bundled snapshot: merged into a town or station of their name nearby, else new entries."""
+    from ..geodesy import haversine_km
+
+    frame = read_bundled_places()
+    if frame is None or frame.empty:
+        return
+    tag_cols = [c for c in frame.columns if c not in ("osm_id", "kind", "lon", "lat", "country")]
+    # the English names first: they name the entry
+    tag_cols.sort(key=lambda c: (c not in ("name:en", "int_name"), c != "name", c))
+    tags = frame[tag_cols].astype(object).where(frame[tag_cols].notna(), "").to_numpy()
+    codes = frame["kind"].str.split("=").str[0].map(_OSM_CODES).fillna("STN").to_numpy(dtype=object)
+    lats, lons = frame["lat"].to_numpy(dtype=float), frame["lon"].to_numpy(dtype=float)
+    countries = frame["country"].fillna("").to_numpy(dtype=object)
+    for row, code, lat, lon, country in zip(tags, codes, lats, lons, countries):
+        names = osm_place_names(list(row), country)
+        latin = [n for n in names if _LATIN_NAME.match(n)]
+        if not latin:  # no name an English reader would know it by (Persian or Chinese script only)
+            continue
+        near = None
+        for n in names:
+            k = fold(n)
+            for i in (*b.names.get(k, ()), *b.alt.get(k, ())):
+                e = b.entries[i]
+                if e.feature_class in ("P", "S") and e.feature_code not in ("PCLI",) and (
+                        haversine_km(lat, lon, e.lat, e.lon) <= settings.osm_merge_km):
+                    near = i
+                    break
+            if near is not None:
+                break
+        if near is not None:
+            b.add_names(near, names)
+            continue
+        local = next((n for n in names if is_cyrillic(n)), "")
+        b.add(Place(_display_name(row, latin), country, lat, lon, None, "S" if code == "PSTB" else "P", code, 0, "",
+                    local), names)
+
+
+def is_osm_only(e: Place) -> bool:
+    """True for an entry known only from an OSM node of the bundled snapshot (a station no town is named after)."""
+    return (e.geonames_id is None and not e.population and not e.layer_id and e.feature_class in ("P", "S")
+            and e.feature_code in set(_OSM_CODES.values()))
+
+
+def _display_name(tags, latin: list[str]) -> str:
+    """The name an OSM entry is shown by: its first Latin name tag without station words, else the Wikipedia
+    romanisation of its first Cyrillic one, else its first Latin lookup name."""
+    words = _station_words()
+    for tag in tags:
+        if tag and not _NOT_A_NAME.search(tag):
+            bare = words.sub("", tag).strip()
+            if _LATIN_NAME.match(bare):
+                return bare
+            if is_cyrillic(bare):
+                return wikipedia_spelling(bare)
+    return latin[0]
 
 
 def station_names(name: str, local_name: str = "") -> list[str]:

@@ -158,7 +158,41 @@ def _resolve(mentions: list[Mention], text: str, overrides, online: bool) -> lis
             if id(scored) not in places:
                 places[id(scored)] = _place(gaz, scored, ctx)
             out.append(places[id(scored)])
-    return reject_far_fetched(out, keys, _layer_anchors(ctx.layers), _weak_picks(mentions, keys, names, scored_all, out))
+    anchors = _layer_anchors(ctx.layers)
+    out = reject_unsupported_stations(gaz, out, keys, anchors)
+    return reject_far_fetched(out, keys, anchors, _weak_picks(mentions, keys, names, scored_all, out))
+
+
+def reject_unsupported_stations(gaz, places: list[Place | None], keys: list[str],
+                                anchors: list[tuple[float, float]] = ()) -> list[Place | None]:
+    """Drop places known only from an OSM station node that nothing else in the article supports.
+
+    Such a place (:func:`geo.text.gazetteer.is_osm_only`) is kept when it lies within
+    ``settings.osm_station_support_km`` of a town or station the article names under another
+    name or of a station of a corridor it names, or, when the article names no other town or
+    station, when it names the station's country.
+    """
+    if not any(p is not None and gazetteer.is_osm_only(p) for p in places):
+        return places
+    points = list(dict.fromkeys((p.lat, p.lon, key) for p, key in zip(places, keys)
+                                if p is not None and p.feature_class in ("P", "S")))
+    lat = np.array([a for a, _, _ in points] + [a for a, _ in anchors], dtype=float)
+    lon = np.array([b for _, b, _ in points] + [b for _, b in anchors], dtype=float)
+    owner = np.array([k for _, _, k in points] + [None] * len(anchors), dtype=object)
+    countries = {p.country for p in places if p is not None and p.feature_code in ("PCLI", "PCLH", "ADM1")}
+    out = list(places)
+    for k, (p, key) in enumerate(zip(places, keys)):
+        if p is None or not gazetteer.is_osm_only(p):
+            continue
+        others = owner != key
+        if others.any():
+            keep = bool(haversine_matrix_km([p.lat], [p.lon], lat[others], lon[others]).min()
+                        <= settings.osm_station_support_km)
+        else:
+            keep = p.country in countries
+        if not keep:
+            out[k] = None
+    return out
 
 
 def _weak_picks(mentions, keys, names, scored_all, places) -> list[bool]:
@@ -499,6 +533,8 @@ def _mention_candidates(gaz: gazetteer.Gazetteer, m: Mention) -> list[tuple[int,
         return [(i, o) for i, o in candidates(m.text) if gaz.entries[i].feature_class in ("INFRA", "H")]
     if key in gaz.demonyms and (m.label == "NORP" or not gaz.names.get(key)):
         return [(gaz.demonyms[key], True)]
+    if m.label == "LOC":  # an island, range or region: not a station known only from OSM ("Sakhalin")
+        return [(i, o) for i, o in candidates(m.text) if not gazetteer.is_osm_only(gaz.entries[i])]
     return candidates(m.text)
 
 
