@@ -22,6 +22,7 @@ from . import gazetteer
 from .. import settings
 from ..geodesy import haversine_km, haversine_matrix_km
 from .gazetteer import candidates
+from .infra_places import place_infrastructure
 from .infrastructure import infra_name
 from .names import fold
 from . import nominatim
@@ -147,7 +148,8 @@ def resolve(
             if id(scored) not in places:
                 places[id(scored)] = _place(gaz, scored, ctx)
             out.append(places[id(scored)])
-    return reject_far_fetched(out, keys, _layer_anchors(ctx.layers), _weak_picks(mentions, keys, names, scored_all, out))
+    out = reject_far_fetched(out, keys, _layer_anchors(ctx.layers), _weak_picks(mentions, keys, names, scored_all, out))
+    return place_infrastructure(mentions, out)
 
 
 def _weak_picks(mentions, keys, names, scored_all, places) -> list[bool]:
