@@ -63,7 +63,10 @@ def not_drawn(unresolved: list[str], places: gpd.GeoDataFrame | None, results: l
         for (idx, row), code, layer in zip(places.iterrows(), codes, layers):
             code = code if isinstance(code, str) else ""
             if row["feature_class"] == "INFRA":
-                if layer and layer not in drawn_layers:
+                if code in ("LINE", "POINT"):  # drawn between its ends (geo.corridors.article_infra)
+                    if "article-infrastructure" not in drawn_layers:
+                        out["other_layer"].add(row["name"])
+                elif layer and layer not in drawn_layers:
                     out["other_layer"].add(row["name"])
                 elif not layer:
                     reason = reason_of.get(fold(row["name"]))

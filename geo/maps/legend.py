@@ -47,6 +47,9 @@ def layer_sources(result) -> list[str]:
                 parts.append(f"{int((crossings['source'] == 'layer file').sum())} from the layer file")
             out.append("Crossings: " + ", ".join(parts))
         return out
+    named = frame[frame["kind"].isin(["infrastructure-line", "infrastructure-point"])]
+    if len(named):
+        out.append("Schematic: straight lines between the places the article names as ends, not the track")
     segments = frame[frame["kind"] == "segment"]
     if len(segments):
         out.append("Length: " + length_words(frame))
@@ -149,6 +152,10 @@ def describe(results: list, places: gpd.GeoDataFrame | None = None) -> str:
             length = frame.loc[frame["kind"] == "border", "length_km"].sum()
             sentences.append(f"The {r.layer.title} ({length:,.0f} km)"
                              + (f" with {len(crossings)} crossings: {named}." if len(crossings) else "."))
+            continue
+        named = frame[frame["kind"].isin(["infrastructure-line", "infrastructure-point"])]
+        if len(named):
+            sentences.append("Named in the article and drawn between their ends: " + ", ".join(named["name"]) + ".")
             continue
         stations = frame[frame["kind"] == "station"]
         segments = frame[frame["kind"] == "segment"]
