@@ -25,7 +25,7 @@ from typing import NamedTuple
 from . import gazetteer
 from .. import settings
 from ..geodesy import great_circle, haversine_km
-from .infrastructure import infra_name
+from .infrastructure import infra_name, one_line_name
 from .names import fold
 from .place import Place
 
@@ -50,6 +50,7 @@ class Placement(NamedTuple):
 
     how: str  # LINE, POINT or NAMED
     ends: tuple[tuple[str, Place], ...]  # (text, place) of each resolved end, in text order; for NAMED the place named
+    name: str = ""  # the name of the one line ("Sverdlovskaya railroad" for "... and Sverdlovskaya railroads")
 
 
 def infrastructure_ends(mentions: list) -> dict[int, list[int]]:
@@ -100,15 +101,17 @@ def placements(mentions: list, places: list[Place | None]) -> dict[int, Placemen
         m = mentions[k]
         if m.layer_id or (places[k] is not None and places[k].feature_class != "INFRA"):
             continue  # a layer draws it, or the gazetteer knows it (a canal, a strait)
+        following = next((n.text for n in mentions[k + 1:k + 2] if n.label == "INFRA"), "")
+        line = one_line_name(m.text, m.sentence, following)
         resolved = tuple((mentions[j].text, places[j]) for j in ends if _is_point(places[j]))
         if len(resolved) >= 2:
-            out[k] = Placement(POINT if _POINT_KIND.search(m.text) else LINE, resolved)
+            out[k] = Placement(POINT if _POINT_KIND.search(m.text) else LINE, resolved, line)
             continue
         name = infra_name(m.text)
         if name not in named_cache:
             named_cache[name] = _named_place(name, towns, mentions, places)
         if named_cache[name] is not None:
-            out[k] = Placement(NAMED, (named_cache[name],))
+            out[k] = Placement(NAMED, (named_cache[name],), line)
     return out
 
 
@@ -125,7 +128,7 @@ def _infra_place(m, placement: Placement) -> Place:
     else:
         lat, lon = halfway([(p.lat, p.lon) for p in points])
     countries = {p.country for p in points}
-    return Place(m.text, countries.pop() if len(countries) == 1 else "", lat, lon, None, "INFRA", placement.how,
+    return Place(placement.name or m.text, countries.pop() if len(countries) == 1 else "", lat, lon, None, "INFRA", placement.how,
                  score=min(p.score for p in points))
 
 
@@ -217,8 +220,10 @@ def _named_place(name: str, towns: list[tuple[float, float]], mentions: list,
             if e.feature_class not in _NAMED_CLASSES and e.feature_code not in _NAMED_CODES:
                 continue
             near = min((haversine_km(e.lat, e.lon, a, b) for a, b in towns), default=None)
-            if near is not None and near > settings.far_fetched_km:
-                continue
+            if near is not None and near > settings.far_fetched_km and e.feature_class in ("P", "S"):
+                continue  # a town of that name far from the article's places (a lake or region is not a namesake)
+            if e.feature_class == "P" and not official and e.population < settings.context_town_min_population:
+                continue  # a village that once had the name ("Severnaya", the Northern Railway, is not Severka)
             score = (_named_prior(e) + (settings.official_name_weight if official else 0.0)
                      + (2.0 * max(0.0, 1.0 - near / settings.proximity_km) if near is not None else 0.0))
             if best_score is None or score > best_score:

@@ -54,6 +54,11 @@ _TWO_NAMES = re.compile(
     rf"(?P<a>{_PAIR_NAME})\s+and\s+(?:the\s+)?(?P<b>{_PAIR_NAME})\s+(?P<kind>{_PLURAL_KINDS})\b"
     r"(?!\s+(?:station|stations|company|companies|operator|operators|workers|ministry|ministries))"
 )
+#: "the line from A to B": a kind, then its two ends.
+_FROM_TO = re.compile(
+    r"\b(?P<kind>(?:rail(?:way|road)?\s+)?(?:line|link|section|connection)|railway|railroad|highway)"
+    rf"\s+from\s+(?P<a>{_NAME})\s+to\s+(?P<b>{_NAME})"
+)
 _PLURAL_END = re.compile(rf"\s+(?:{_PLURAL_KINDS})$")
 _SYNONYMS = (
     (re.compile(r"\b(main ?lines|magistrals|railways|railroads|lines|corridors|bridges|tunnels|highways)$"),
@@ -107,6 +112,11 @@ def find_infrastructure(text: str) -> list[InfraSpan]:
         if first and second:
             out += [first, second]
             taken.append((m.start("a"), m.end("kind")))
+    for m in _FROM_TO.finditer(text):
+        span = _from_to_span(text, m)
+        if span:
+            out.append(span)
+            taken.append((span.start, span.end))
     for m in _PATTERN.finditer(text):
         if any(s < m.end("kind") and m.start("name") < e for s, e in taken):
             continue
@@ -115,6 +125,17 @@ def find_infrastructure(text: str) -> list[InfraSpan]:
         if span:
             out.append(span)
     return sorted(out)
+
+
+def _from_to_span(text: str, m: re.Match) -> InfraSpan | None:
+    """"the line from Karymskaya to Zabaikalsk": one phrase whose ends are two towns, or None."""
+    ends = [(m.start(g), m.end(g)) for g in ("a", "b")]
+    names = [text[s:e] for s, e in ends]
+    if not all(_is_town(n) for n in names) or any(fold(n) in gazetteer.load().demonyms for n in names):
+        return None
+    name = f"{names[0]}–{names[1]}"
+    layer_id = _match_layer(f"{name} {m.group('kind')}", name, [(0, len(names[0])), (len(names[0]) + 1, len(name))])
+    return InfraSpan(m.start("kind"), m.end("b"), layer_id, tuple(ends))
 
 
 def _infra_span(text: str, start: int, name: str, end: int, kind: str, phrase: str) -> InfraSpan | None:
@@ -154,6 +175,20 @@ def infra_name(phrase: str) -> str:
         return _PLURAL_END.sub("", phrase)  # "Baikal-Amur Mainlines" of "the Trans-Siberian and Baikal-Amur Mainlines"
     name = m.group("name")
     return name[_lead_length(name):]
+
+
+def one_line_name(text: str, sentence: str = "", following: str = "") -> str:
+    """The name of the one line a phrase names: a plural kind made singular ("Sverdlovskaya railroads" ->
+    "Sverdlovskaya railroad"), and the first of two names given the kind of the second ("Severnaya" followed
+    by "and Sverdlovskaya railroads" in ``sentence`` -> "Severnaya railroad")."""
+    m = _PLURAL_END.search(text)
+    if m:
+        return text[:m.end()][:-1]
+    if following:
+        kind = _PLURAL_END.search(following)
+        if kind and re.search(rf"{re.escape(text)}\s+and\s+(?:the\s+)?{re.escape(following)}", sentence):
+            return f"{text} {kind.group(0).strip()[:-1]}"
+    return text
 
 
 def _lead_length(name: str) -> int:
