@@ -85,6 +85,16 @@ def test_the_line_from_a_to_b_is_one_line_between_its_ends():
     assert haversine_km(line.lat, line.lon, 50.64, 115.83) < 40  # half-way, near Olovyannaya
 
 
+@pytest.mark.parametrize("sentence, phrase, layer_id", [
+    ("Shippers praised the North-South international transport corridor at the forum in Baku.",
+     "North-South international transport corridor", "north-south"),
+    ("A new Tynda-Neryungri branch line will carry coal south.", "Tynda-Neryungri branch line", ""),
+])
+def test_lowercase_corridor_words_and_branch_lines_are_infrastructure(sentence, phrase, layer_id):
+    spans = find_infrastructure(sentence)
+    assert [(sentence[s.start:s.end], s.layer_id) for s in spans] == [(phrase, layer_id)]
+
+
 def test_a_crossing_is_a_point_at_its_pair():
     text = "Lorries queued for two days at the Sarahs–Sarakhs railway crossing between Turkmenistan and Iran."
     mentions, places, found = _read(text)

@@ -25,13 +25,13 @@ from .names import fold, variant_key
 
 #: Kinds that name a line or structure on their own after a proper name ("Crimean Bridge").
 _NAMED_KINDS = (
-    r"International\s+Transport(?:ation)?\s+(?:Corridor|Route)|Transport(?:ation)?\s+(?:Corridor|Route)"
+    r"[Ii]nternational\s+[Tt]ransport(?:ation)?\s+(?:[Cc]orridor|[Rr]oute)|Transport(?:ation)?\s+(?:Corridor|Route)"
     r"|(?:Economic|Trade)\s+Corridor|[Cc]orridor|Main\s?[Ll]ine|Magistral|[Rr]ailway|[Rr]ailroad"
     r"|[Bb]ridge|[Tt]unnel|[Cc]heckpoint|[Hh]ighway|[Mm]otorway|[Ee]xpressway|Sea\s+Route|[Cc]anal|[Pp]ipeline"
 )
 #: Kinds that need two named ends ("the Ganja–Tbilisi section", "the Rasht–Astara rail link").
 _PAIR_KINDS = (
-    r"(?:rail(?:way|road)?\s+)?(?:link|line|section|route|connection|bridge|crossing)"
+    r"(?:rail(?:way|road)?\s+)?(?:link|line|section|route|connection|bridge|crossing|branch(?:\s+line)?)"
     r"|road|rail|railway\s+line|railroad\s+line|(?:border\s+)?crossing|checkpoint|border\s+crossing"
 )
 _WORD = r"[A-ZÀ-ÞА-ЯЁ][\w'’]*(?:-(?:on|na|e|de|ul|al|el)-?[A-Za-z]*)?"
