@@ -182,7 +182,8 @@ def test_a_build_draws_the_articles_line_and_does_not_list_it_as_not_drawn(tmp_p
 
     article = tmp_path / "a.txt"
     article.write_text("Traffic on the Karymskaya–Zabaikalsk line towards the Chinese border doubled, officials "
-                       "in Chita said. The Baikal-Amur Mainline carried more coal through Tynda.", encoding="utf-8")
+                       "in Chita said. The Baikal-Amur Mainline carried more coal through Tynda, and the Baikal "
+                       "Tunnel reopened.", encoding="utf-8")
     report = build(article, tmp_path / "out", offline=True)
     features = json.loads((tmp_path / "out" / "index.geojson").read_text(encoding="utf-8"))["features"]
     drawn = [f for f in features if f["properties"].get("kind") == "infrastructure-line"]
@@ -190,3 +191,5 @@ def test_a_build_draws_the_articles_line_and_does_not_list_it_as_not_drawn(tmp_p
     assert drawn[0]["properties"]["source"] == "schematic"
     listed = [name for lists in report.not_drawn["index"].values() for name in lists]
     assert not any("Karymskaya–Zabaikalsk" in name for name in listed), report.not_drawn["index"]
+    tunnel = [name for name in report.not_drawn["index"].get("no_layer", []) if "Baikal Tunnel" in name]
+    assert tunnel and "placed only at Lake Baikal" in tunnel[0], report.not_drawn["index"]

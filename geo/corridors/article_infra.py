@@ -14,7 +14,7 @@ import geopandas as gpd
 from shapely.geometry import LineString, Point
 
 from ..geodesy import densify, geodesic_length_km
-from ..text.infra_places import LINE, POINT, placements
+from ..text.infra_places import LINE, NAMED, POINT, placements
 from ..text.names import fold
 from .build import LayerResult
 from .layers import Layer
@@ -67,12 +67,18 @@ def with_article_infrastructure(mentions: list, places: list, results: list[Laye
                                 unlayered: dict[str, str], warnings: list[str]
                                 ) -> tuple[list[LayerResult], dict[str, str], list[str]]:
     """``results`` plus the article's own lines (:func:`article_infrastructure`), and the reasons and
-    warnings of what is still not drawn without those it draws.
+    warnings of what is still not drawn without those it draws; a name placed only at the place it
+    names ("Baikal Tunnel") says so in its reason.
 
     Returns
     -------
     (results, unlayered, warnings)
     """
+    unlayered = dict(unlayered)
+    for k, placement in placements(mentions, places).items():
+        text = mentions[k].text
+        if placement.how == NAMED and text in unlayered:
+            unlayered[text] += f"; placed only at {placement.ends[0][1].name}, which its name names"
     extra = article_infrastructure(mentions, places, results)
     if extra is None:
         return results, unlayered, warnings
