@@ -10,6 +10,8 @@ from __future__ import annotations
 import geopandas as gpd
 
 from ..export import layer_bounds, places_in
+from ..corridors.article_infra import LAYER_ID as ARTICLE_LAYER
+from ..text.infra_places import LINE, POINT
 from ..text.names import fold
 from ..text.place import is_area
 from .areas import FORMER_CODES, area_labels
@@ -63,8 +65,8 @@ def not_drawn(unresolved: list[str], places: gpd.GeoDataFrame | None, results: l
         for (idx, row), code, layer in zip(places.iterrows(), codes, layers):
             code = code if isinstance(code, str) else ""
             if row["feature_class"] == "INFRA":
-                if code in ("LINE", "POINT"):  # drawn between its ends (geo.corridors.article_infra)
-                    if "article-infrastructure" not in drawn_layers:
+                if code in (LINE, POINT):  # drawn between its ends (geo.corridors.article_infra)
+                    if ARTICLE_LAYER not in drawn_layers:
                         out["other_layer"].add(row["name"])
                 elif layer and layer not in drawn_layers:
                     out["other_layer"].add(row["name"])

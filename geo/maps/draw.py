@@ -15,6 +15,7 @@ from folium import plugins
 from folium.utilities import JsCode
 
 from .. import settings
+from ..corridors.article_infra import LINE_KIND as INFRA_LINE, POINT_KIND as INFRA_POINT
 from ..export import layer_bounds, places_in
 from ..text.names import fold
 from .areas import area_labels
@@ -27,9 +28,6 @@ from .style import (CROSSING_ICONS, LABEL_PRIORITY, ROLE_RADIUS, SCHEMATIC_DASH,
                     SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL, escape, icon_svg, label_zoom, pinned, slug,
                     source_label)
 from .view import opening_view
-
-#: Feature kinds of the article's own lines and crossings (:mod:`geo.corridors.article_infra`).
-INFRA_LINE, INFRA_POINT = "infrastructure-line", "infrastructure-point"
 
 #: Base maps: key -> (xyzservices provider name, label in the layer control).
 TILES = {
