@@ -293,7 +293,10 @@ def cmd_mentions(args) -> int:
     text = read_article(args.article)
     fixes = read_fixes(args.fixes) if args.fixes else None
     mentions, places = resolve_mentions(text, online=args.online_geocoding, fixes=fixes)
-    rows = [mention_record(m, p, fixes) for m, p in zip(mentions, places)]
+    from .text.infra_places import placements
+
+    placed = placements(mentions, places)
+    rows = [mention_record(m, p, fixes, placed.get(k)) for k, (m, p) in enumerate(zip(mentions, places))]
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
@@ -331,9 +334,14 @@ def pick_flags(place, fixes=None, text: str = "") -> list[str]:
     return flags
 
 
-def mention_record(mention, place, fixes=None) -> dict:
-    """One mention as the JSON record of ``corridormap mentions --format json``."""
-    return {
+def mention_record(mention, place, fixes=None, placement=None) -> dict:
+    """One mention as the JSON record of ``corridormap mentions --format json``.
+
+    Named infrastructure placed without a layer (``placement``, :class:`geo.text.infra_places.Placement`)
+    also says how (``placed``: ``line``, ``point`` or ``named``) and from which places (``ends``: for a
+    line or a point its resolved ends, for ``named`` the place its name names).
+    """
+    record = {
         "text": mention.text, "start": mention.start, "end": mention.end, "sentence": mention.sentence,
         "name": place.name if place else None, "country": place.country if place else None,
         "lat": round(place.lat, 5) if place else None, "lon": round(place.lon, 5) if place else None,
@@ -341,6 +349,11 @@ def mention_record(mention, place, fixes=None) -> dict:
         "score": round(float(place.score), 3) if place else None,
         "flags": pick_flags(place, fixes, mention.text),
     }
+    if placement is not None:
+        record["placed"] = placement.how.lower()
+        record["ends"] = [{"text": text, "name": p.name, "country": p.country, "lat": round(p.lat, 5),
+                           "lon": round(p.lon, 5)} for text, p in placement.ends]
+    return record
 
 
 def interrupted_message(completed: list) -> str:

@@ -18,6 +18,7 @@ import geopandas as gpd
 
 from . import files, progress, settings
 from .corridors.build import LayerResult, build_layer, build_layers, layer_cache_key, named_route_result
+from .corridors.article_infra import LAYER_ID as ARTICLE_LAYER, with_article_infrastructure
 from .corridors.choose import choose_layers
 from .core.layers import Layer, list_layers, load_layer, read_layer
 from .corridors.relate import relate
@@ -307,6 +308,10 @@ def build(
     for r in routes:
         report.chosen[r.layer.id] = "named in the article; drawn from its OSM route relation"
     results += routes
+    results, unlayered, report.warnings = with_article_infrastructure(mentions, resolved, results, unlayered,
+                                                                      report.warnings)
+    if results and results[-1].layer.id == ARTICLE_LAYER:
+        report.chosen[ARTICLE_LAYER] = "named in the article; drawn between the places it names as its ends"
     unresolved = [m.text for m, p in zip(mentions, resolved) if p is None]
     unresolved += [name for name in unlayered if name not in unresolved]
     if place_rows is not None:

@@ -236,6 +236,9 @@ coherence_weight = 0.4
 link_end_weight = 2.0
 link_end_km = 1000.0
 link_same_country_weight = 0.5
+#: Geoparsing: an end of an "A–B" link read through another name of a place (not its own) more than this
+#: far (km) from every other end of the link is not that place ("Khasan" as Hassan in India beside Rajin).
+link_end_far_km = 1500.0
 #: Geoparsing: also find small places the model misses when the article names their division,
 #: and towns of at least context_town_min_population when it names their country.
 ruler_local_places = True

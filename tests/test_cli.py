@@ -121,6 +121,21 @@ def test_mentions_json_has_the_documented_fields(capsys, example_article):
     assert derbent["country"] == "RU" and abs(derbent["lat"] - 42.07) < 0.1
 
 
+def test_mentions_json_says_how_named_infrastructure_was_placed(capsys, tmp_path):
+    article = tmp_path / "line.txt"
+    article.write_text("Traffic on the Karymskaya–Zabaikalsk line doubled, officials in Chita said, and the "
+                       "Baikal Tunnel near Severobaykalsk reopened.", encoding="utf-8")
+    code, out, _ = run(capsys, "mentions", str(article), "--format", "json")
+    assert code == 0
+    rows = {r["text"]: r for r in json.loads(out)}
+    line = rows["Karymskaya–Zabaikalsk line"]
+    assert line["placed"] == "line" and [e["text"] for e in line["ends"]] == ["Karymskaya", "Zabaikalsk"]
+    assert min(e["lat"] for e in line["ends"]) < line["lat"] < max(e["lat"] for e in line["ends"])
+    tunnel = rows["Baikal Tunnel"]
+    assert tunnel["placed"] == "named" and tunnel["ends"][0]["name"] == "Lake Baikal"
+    assert "placed" not in rows["Chita"]
+
+
 def test_mentions_table(capsys, example_article):
     code, out, _ = run(capsys, "mentions", example_article)
     assert code == 0

@@ -12,6 +12,8 @@ import geopandas as gpd
 from .bounds import layer_bounds, places_in
 from ..core.names import fold
 from ..core.place import is_area
+from ..corridors.article_infra import LAYER_ID as ARTICLE_LAYER
+from ..text.infra_places import LINE, POINT
 from .areas import FORMER_CODES, area_labels
 from .style import escape
 
@@ -63,7 +65,10 @@ def not_drawn(unresolved: list[str], places: gpd.GeoDataFrame | None, results: l
         for (idx, row), code, layer in zip(places.iterrows(), codes, layers):
             code = code if isinstance(code, str) else ""
             if row["feature_class"] == "INFRA":
-                if layer and layer not in drawn_layers:
+                if code in (LINE, POINT):  # drawn between its ends (geo.corridors.article_infra)
+                    if ARTICLE_LAYER not in drawn_layers:
+                        out["other_layer"].add(row["name"])
+                elif layer and layer not in drawn_layers:
                     out["other_layer"].add(row["name"])
                 elif not layer:
                     reason = reason_of.get(fold(row["name"]))

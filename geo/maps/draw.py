@@ -17,6 +17,7 @@ from folium.utilities import JsCode
 from .. import settings
 from .bounds import layer_bounds, places_in
 from ..core.names import fold
+from ..corridors.article_infra import LINE_KIND as INFRA_LINE, POINT_KIND as INFRA_POINT
 from .areas import area_labels
 from .basemap import KeepInside, add_basemap, basemap_area
 from .display import display_coords  # noqa: F401  (re-exported for notebooks)
@@ -104,6 +105,10 @@ def add_layer(fmap: folium.Map, result, show: bool = True, unlabelled: frozenset
             spread.append(marker)
     for row in frame[frame["kind"] == "crossing"].itertuples():
         spread.append(_draw_crossing(group, layer, row))
+    for row in frame[frame["kind"].isin([INFRA_LINE, INFRA_POINT])].itertuples():
+        marker = _draw_named_infrastructure(group, layer, row)
+        if marker is not None:
+            spread.append(marker)
     if layer.kind == "border":
         _draw_country_names(group, layer, frame)
     group.add_to(fmap)
@@ -151,6 +156,45 @@ def _draw_line(group, layer, row, result) -> None:
     hover = f"{row.name} ({SCHEMATIC_WORDS if schematic else source_label(row.source, result, short=True)})"
     line.add_child(Label(escape(hover)))
     line.add_to(group)
+
+
+def infrastructure_facts(row) -> list[str]:
+    """Popup lines (escaped HTML) for a line or crossing the article names without a layer."""
+    ends = list(row.ends) if isinstance(row.ends, (list, tuple)) else []
+    what = "line" if row.kind == INFRA_LINE else "crossing or bridge"
+    facts = [f"<b>{escape(row.name)}</b>", f"Named in the article; no layer file or OSM route for this {what}"]
+    if ends:
+        facts.append("Between: " + escape(" – ".join(ends)))
+    if row.kind == INFRA_LINE:
+        facts.append(f"<i>{SCHEMATIC_WORDS[0].upper() + SCHEMATIC_WORDS[1:]}</i>: {row.length_km:,.0f} km as the crow "
+                     f"flies ({escape(row.schematic_reason)})")
+    facts.append(f"Source: {escape(source_label(row.source))}")
+    return facts
+
+
+def _draw_named_infrastructure(group, layer, row):
+    """A named line as a labelled schematic line, a named crossing or bridge as a labelled point (its marker)."""
+    popup = Popup("<br>".join(infrastructure_facts(row)))
+    label = Label(escape(row.name), kind="crossing", priority=LABEL_PRIORITY["crossing"], gap=15,
+                  class_name=f"cm-label-{slug(row.name)}")
+    if row.kind == INFRA_LINE:
+        line = EncodedLine(row.geometry, color=layer.color, weight=layer.weight, opacity=SCHEMATIC_OPACITY + 0.2,
+                           dash_array=STATUS_DASH["planned"], class_name="cm-line cm-infrastructure-line")
+        if line.empty:
+            return None
+        line.add_child(popup)
+        line.add_child(Label(escape(f"{row.name} ({SCHEMATIC_WORDS})")))
+        line.add_to(group)
+        middle = row.geometry.interpolate(0.5, normalized=True)
+        anchor = Marker((middle.y, middle.x), icon=DivIcon(html="", icon_size=(0, 0), class_name="cm-anchor"))
+        anchor.add_child(label)
+        anchor.add_to(group)
+        return None
+    html = f"<span class='cm-pin' style='background:{escape(layer.color)}'>{icon_svg('train', 13)}</span>"
+    marker = _marker((row.geometry.y, row.geometry.x), html, 26, "cm-crossing cm-infrastructure-point")
+    marker.add_child(popup)
+    marker.add_child(label)
+    return marker.add_to(group)
 
 
 def _draw_station(group, layer, row, labelled: bool = True):

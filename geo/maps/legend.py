@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 
 from .. import settings
+from ..corridors.article_infra import LINE_KIND, POINT_KIND
 from .coverage import not_drawn_html
 from .style import (CROSSING_ICONS, SCHEMATIC_DASH, SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL,
                     escape, icon_svg, pinned, slug, source_label)
@@ -47,6 +48,9 @@ def layer_sources(result) -> list[str]:
                 parts.append(f"{int((crossings['source'] == 'layer file').sum())} from the layer file")
             out.append("Crossings: " + ", ".join(parts))
         return out
+    named = frame[frame["kind"].isin([LINE_KIND, POINT_KIND])]
+    if len(named):
+        out.append("Schematic: straight lines between the places the article names as ends, not the track")
     segments = frame[frame["kind"] == "segment"]
     if len(segments):
         out.append("Length: " + length_words(frame))
@@ -149,6 +153,10 @@ def describe(results: list, places: gpd.GeoDataFrame | None = None) -> str:
             length = frame.loc[frame["kind"] == "border", "length_km"].sum()
             sentences.append(f"The {r.layer.title} ({length:,.0f} km)"
                              + (f" with {len(crossings)} crossings: {named}." if len(crossings) else "."))
+            continue
+        named = frame[frame["kind"].isin([LINE_KIND, POINT_KIND])]
+        if len(named):
+            sentences.append("Named in the article and drawn between their ends: " + ", ".join(named["name"]) + ".")
             continue
         stations = frame[frame["kind"] == "station"]
         segments = frame[frame["kind"] == "segment"]

@@ -25,24 +25,44 @@ from ..core.names import fold, variant_key
 
 #: Kinds that name a line or structure on their own after a proper name ("Crimean Bridge").
 _NAMED_KINDS = (
-    r"International\s+Transport(?:ation)?\s+(?:Corridor|Route)|Transport(?:ation)?\s+(?:Corridor|Route)"
+    r"[Ii]nternational\s+[Tt]ransport(?:ation)?\s+(?:[Cc]orridor|[Rr]oute)|Transport(?:ation)?\s+(?:Corridor|Route)"
     r"|(?:Economic|Trade)\s+Corridor|[Cc]orridor|Main\s?[Ll]ine|Magistral|[Rr]ailway|[Rr]ailroad"
     r"|[Bb]ridge|[Tt]unnel|[Cc]heckpoint|[Hh]ighway|[Mm]otorway|[Ee]xpressway|Sea\s+Route|[Cc]anal|[Pp]ipeline"
 )
 #: Kinds that need two named ends ("the Ganja–Tbilisi section", "the Rasht–Astara rail link").
 _PAIR_KINDS = (
-    r"(?:rail(?:way|road)?\s+)?(?:link|line|section|route|connection|bridge|crossing)"
+    r"(?:rail(?:way|road)?\s+)?(?:link|line|section|route|connection|bridge|crossing|branch(?:\s+line)?)"
     r"|road|rail|railway\s+line|railroad\s+line|(?:border\s+)?crossing|checkpoint|border\s+crossing"
 )
 _WORD = r"[A-ZÀ-ÞА-ЯЁ][\w'’]*(?:-(?:on|na|e|de|ul|al|el)-?[A-Za-z]*)?"
 _NAME = rf"{_WORD}(?:(?:[ -]|\s+of\s+){_WORD}){{0,3}}"  # "Power of Siberia"
 _SEP = r"\s?[-–—]\s?"
+#: Most named stops of one "A–B–C" chain ("Obskaya – Salekhard – Nadym – ... route").
+_MAX_ENDS = 8
 _PATTERN = re.compile(
-    rf"(?P<name>{_NAME}(?:{_SEP}{_NAME}){{0,3}})\s+"
+    rf"(?P<name>{_NAME}(?:{_SEP}{_NAME}){{0,{_MAX_ENDS - 1}}})\s+"
     rf"(?:(?:high-speed|new|old|freight|passenger|international|rail|railway|road)\s+)?"
     rf"(?P<kind>(?:rail(?:way|road)?\s+)(?:section|line|link|bridge)|{_NAMED_KINDS}|{_PAIR_KINDS})\b(?!\s+(?:station|stations|company|companies|operator|workers|ministry))"
 )
+#: Plural kinds after two names: "the Trans-Siberian and Baikal-Amur Mainlines" names two lines.
+_PLURAL_KINDS = (
+    r"Main\s?[Ll]ines|Magistrals|[Rr]ailways|[Rr]ailroads|(?:rail(?:way)?\s+)?lines|[Cc]orridors|[Bb]ridges"
+    r"|[Tt]unnels|[Hh]ighways"
+)
+_PAIR_NAME = rf"(?:[Tt]rans-|[Pp]an-)?{_NAME}(?:{_SEP}{_NAME}){{0,{_MAX_ENDS - 1}}}"  # "trans-Siberian"
+_TWO_NAMES = re.compile(
+    rf"(?P<a>{_PAIR_NAME})\s+and\s+(?:the\s+)?(?P<b>{_PAIR_NAME})\s+(?P<kind>{_PLURAL_KINDS})\b"
+    r"(?!\s+(?:station|stations|company|companies|operator|operators|workers|ministry|ministries))"
+)
+#: "the line from A to B": a kind, then its two ends.
+_FROM_TO = re.compile(
+    r"\b(?P<kind>(?:rail(?:way|road)?\s+)?(?:line|link|section|connection)|railway|railroad|highway)"
+    rf"\s+from\s+(?P<a>{_NAME})\s+to\s+(?P<b>{_NAME})"
+)
+_PLURAL_END = re.compile(rf"\s+(?:{_PLURAL_KINDS})$")
 _SYNONYMS = (
+    (re.compile(r"\b(main ?lines|magistrals|railways|railroads|lines|corridors|bridges|tunnels|highways)$"),
+     lambda m: m.group(1)[:-1]),  # a plural kind names each line: "Baikal-Amur Mainlines"
     (re.compile(r"\bmagistral\b"), "mainline"), (re.compile(r"\bmain line\b"), "mainline"),
     (re.compile(r"\brailroad\b"), "railway"), (re.compile(r"\btransportation\b"), "transport"),
     (re.compile(r"\brail (?:link|line)\b|\b(?:link|line|section|route|railway line)$"), "railway"),
@@ -55,6 +75,8 @@ _NOT_RAIL_KIND = re.compile(r"\b(?:highway|motorway|expressway|road|pipeline|can
 _INSTITUTION = re.compile(r"^(?:Ministry|Department|Bank|Republic|Government|University|Office|Council|Agency)\b")
 #: Hyphenated prefixes that make one name, not two ends ("Trans-Caspian", "Pan-European").
 _PREFIX = re.compile(r"^(?:Trans|Pan|Inter|Euro|Afro|Sino|Indo|Russo|Turko|Anglo|Ultra|Sub|Non|Post|Pre)-", re.I)
+#: A lowercase prefix before a name ("trans-Korean"), dropped before the name is checked as a plain word.
+_PREFIX_WORD = re.compile(r"^(?:[Tt]rans|[Pp]an)-")
 _LEADING_STOP = re.compile(r"^(?:The|A|An|This|That|New|Its|Their|Our|In|On|At|By|From|To|Of|And|Both|Each|Via)\s+"
                            r"|^[^\W\d_][\w.]*['’]s\s+(?=\S)")  # a possessor: "Iran's Rasht–Astara railway"
 
@@ -71,46 +93,102 @@ class InfraSpan(NamedTuple):
 def find_infrastructure(text: str) -> list[InfraSpan]:
     """Return the named-infrastructure phrases of ``text``, left to right, non-overlapping.
 
+    "The X and Y Mainlines" (railways, bridges, ...) is two phrases, "X" and "Y Mainlines",
+    each matched to a layer as "X Mainline" and "Y Mainline".
+
     Examples
     --------
     >>> [text[s.start:s.end] for text in ["Work on the Rasht–Astara railway began."] for s in find_infrastructure(text)]
     ['Rasht–Astara railway']
     """
     out: list[InfraSpan] = []
-    for m in _PATTERN.finditer(text):
-        start = m.start("name")
-        name = m.group("name")
-        cut = min(len(name), _lead_length(name + " "))  # "A new bridge": no name at all
-        start, name = start + cut, name[cut:]
-        if not name:
-            continue
+    taken: list[tuple[int, int]] = []
+    for m in _TWO_NAMES.finditer(text):
         kind = m.group("kind")
-        ends = _ends(name)
-        if len(ends) < 2 and not re.fullmatch(_NAMED_KINDS, kind):
+        singular = kind[:-1]
+        first = _infra_span(text, m.start("a"), m.group("a"), m.end("a"), singular, f"{m.group('a')} {singular}")
+        second = _infra_span(text, m.start("b"), m.group("b"), m.end("kind"), singular,
+                             f"{m.group('b')} {singular}")
+        if first and second:
+            out += [first, second]
+            taken.append((m.start("a"), m.end("kind")))
+    for m in _FROM_TO.finditer(text):
+        span = _from_to_span(text, m)
+        if span:
+            out.append(span)
+            taken.append((span.start, span.end))
+    for m in _PATTERN.finditer(text):
+        if any(s < m.end("kind") and m.start("name") < e for s, e in taken):
             continue
-        if len(ends) < 2 and (_is_plain_word(name) or name.endswith(("'s", "’s"))):
-            continue  # "Russian railway", "Georgia's railway": an owner, not a name
-        if _INSTITUTION.match(name):
-            continue  # "the Ministry of Transport railway department"
-        waterway = _WATERWAY_KIND.fullmatch(kind)  # "the Volga-Don Canal" joins two rivers, not two towns
-        places = tuple((start + s, start + e) for s, e in ends
-                       if _is_town(name[s:e])) if len(ends) >= 2 and not waterway else ()
-        layer_id = _match_layer(text[start:m.end("kind")], name, ends)
-        if len(ends) >= 2 and not layer_id and (
-                all(fold(name[s:e]) in gazetteer.load().demonyms for s, e in ends)
-                or (_CROSSING_KIND.search(kind) and all(_is_plain_word(name[s:e]) for s, e in ends))):
-            continue  # "the Russian-Azerbaijani rail link", "a Kazakhstan-China crossing": not a name
-        out.append(InfraSpan(start, m.end("kind"), layer_id, places))
-    return out
+        span = _infra_span(text, m.start("name"), m.group("name"), m.end("kind"), m.group("kind"),
+                           text[m.start("name"):m.end("kind")])
+        if span:
+            out.append(span)
+    return sorted(out)
+
+
+def _from_to_span(text: str, m: re.Match) -> InfraSpan | None:
+    """"the line from Karymskaya to Zabaikalsk": one phrase whose ends are two towns, or None."""
+    ends = [(m.start(g), m.end(g)) for g in ("a", "b")]
+    names = [text[s:e] for s, e in ends]
+    if not all(_is_town(n) for n in names) or any(fold(n) in gazetteer.load().demonyms for n in names):
+        return None
+    name = f"{names[0]}–{names[1]}"
+    layer_id = _match_layer(f"{name} {m.group('kind')}", name, [(0, len(names[0])), (len(names[0]) + 1, len(name))])
+    return InfraSpan(m.start("kind"), m.end("b"), layer_id, tuple(ends))
+
+
+def _infra_span(text: str, start: int, name: str, end: int, kind: str, phrase: str) -> InfraSpan | None:
+    """One phrase ``name`` (at ``start``) of ``kind`` ending at ``end``, or None when it names nothing.
+
+    ``phrase`` is what is matched to a layer's names ("Trans-Siberian Mainline" for the
+    "Trans-Siberian" of "the Trans-Siberian and Baikal-Amur Mainlines").
+    """
+    cut = min(len(name), _lead_length(name + " "))  # "A new bridge": no name at all
+    start, name = start + cut, name[cut:]
+    phrase = phrase[cut:]
+    if not name:
+        return None
+    ends = _ends(name)
+    bare = name[len(_PREFIX_WORD.match(name).group(0)):] if _PREFIX_WORD.match(name) else name
+    if len(ends) < 2 and not re.fullmatch(_NAMED_KINDS, kind):
+        return None
+    if len(ends) < 2 and (_is_plain_word(bare) or name.endswith(("'s", "’s"))):
+        return None  # "Russian railway", "Georgia's railway": an owner, not a name
+    if _INSTITUTION.match(name):
+        return None  # "the Ministry of Transport railway department"
+    waterway = _WATERWAY_KIND.fullmatch(kind)  # "the Volga-Don Canal" joins two rivers, not two towns
+    places = tuple((start + s, start + e) for s, e in ends
+                   if _is_town(name[s:e])) if len(ends) >= 2 and not waterway else ()
+    layer_id = _match_layer(phrase, name, ends)
+    if len(ends) >= 2 and not layer_id and (
+            all(fold(name[s:e]) in gazetteer.load().demonyms for s, e in ends)
+            or (_CROSSING_KIND.search(kind) and all(_is_plain_word(name[s:e]) for s, e in ends))):
+        return None  # "the Russian-Azerbaijani rail link", "a Kazakhstan-China crossing": not a name
+    return InfraSpan(start, end, layer_id, places)
 
 
 def infra_name(phrase: str) -> str:
     """The name part of an infrastructure phrase, without its kind ("Yarag-Kazmalyar checkpoint" -> "Yarag-Kazmalyar")."""
     m = _PATTERN.fullmatch(phrase)
     if not m:
-        return phrase
+        return _PLURAL_END.sub("", phrase)  # "Baikal-Amur Mainlines" of "the Trans-Siberian and Baikal-Amur Mainlines"
     name = m.group("name")
     return name[_lead_length(name):]
+
+
+def one_line_name(text: str, sentence: str = "", following: str = "") -> str:
+    """The name of the one line a phrase names: a plural kind made singular ("Sverdlovskaya railroads" ->
+    "Sverdlovskaya railroad"), and the first of two names given the kind of the second ("Severnaya" followed
+    by "and Sverdlovskaya railroads" in ``sentence`` -> "Severnaya railroad")."""
+    m = _PLURAL_END.search(text)
+    if m:
+        return text[:m.end()][:-1]
+    if following:
+        kind = _PLURAL_END.search(following)
+        if kind and re.search(rf"{re.escape(text)}\s+and\s+(?:the\s+)?{re.escape(following)}", sentence):
+            return f"{text} {kind.group(0).strip()[:-1]}"
+    return text
 
 
 def _lead_length(name: str) -> int:

@@ -23,6 +23,7 @@ from . import gazetteer
 from .. import settings
 from ..geodesy import haversine_km, haversine_matrix_km
 from .gazetteer import candidates
+from .infra_places import place_infrastructure
 from .infrastructure import infra_name
 from ..core.layers import Layer
 from ..core.names import fold
@@ -160,7 +161,8 @@ def _resolve(mentions: list[Mention], text: str, overrides, online: bool) -> lis
             out.append(places[id(scored)])
     anchors = _layer_anchors(ctx.layers)
     out = reject_unsupported_stations(gaz, out, keys, anchors)
-    return reject_far_fetched(out, keys, anchors, _weak_picks(mentions, keys, names, scored_all, out))
+    out = reject_far_fetched(out, keys, anchors, _weak_picks(mentions, keys, names, scored_all, out))
+    return place_infrastructure(mentions, out)
 
 
 def reject_unsupported_stations(gaz, places: list[Place | None], keys: list[str],
