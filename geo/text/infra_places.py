@@ -217,8 +217,8 @@ def _named_place(name: str, towns: list[tuple[float, float]], mentions: list,
         best, best_score = None, None
         for i, official in gazetteer.candidates(words):
             e = gaz.entries[i]
-            if e.feature_class not in _NAMED_CLASSES and e.feature_code not in _NAMED_CODES:
-                continue
+            if (e.feature_class not in _NAMED_CLASSES and e.feature_code not in _NAMED_CODES) or gazetteer.is_osm_only(e):
+                continue  # a halt known only from OSM does not give its name to a line ("Severnaya railroad")
             near = min((haversine_km(e.lat, e.lon, a, b) for a, b in towns), default=None)
             if near is not None and near > settings.far_fetched_km and e.feature_class in ("P", "S"):
                 continue  # a town of that name far from the article's places (a lake or region is not a namesake)
