@@ -240,6 +240,11 @@ generic_place_words = frozenset({
     "west", "centre", "center", "border", "coast", "mainland", "capital", "city", "state", "region", "republic",
     "far", "middle", "central",
 })
+#: Gazetteer: compass regions ("northeast China", "Eastern Europe") are placed among the places of that part of
+#: the area: its places' latitude and longitude ranges, between these quantiles, cut in thirds ...
+compass_trim = 0.02
+#: ... and a region needs at least this many places in its part (and its area as many in all).
+compass_min_places = 5
 #: Geoparsing: a name the model calls a PERSON is a place when a place of that name is this populous.
 person_relabel_population = 1_000_000
 

@@ -84,7 +84,8 @@ def cache_file() -> Path:
 def _cache_key() -> str:
     h = hashlib.sha1(f"{FORMAT_VERSION}|{settings.min_city_population}".encode())
     h.update(Path(__file__).read_bytes())
-    h.update((Path(__file__).parent / "names.py").read_bytes())
+    for module in ("names.py", "regions.py"):
+        h.update((Path(__file__).parent / module).read_bytes())
     for p in sorted(places_files()) + sorted(Path(settings.layers_dir).glob("*.toml")):
         h.update(p.name.encode())
         h.update(read_regular(p, settings.max_layer_file_bytes, "layer file", LayerError, "split it or remove it"))
@@ -180,7 +181,36 @@ def build() -> Gazetteer:
     _add_curated(b)
     _add_aliases(b)
     _add_layers(b)
+    _add_compass_regions(b, city_rows)
     return b.result()
+
+
+def _add_compass_regions(b: _Builder, city_rows: list[dict]) -> None:
+    """"Northeast China", "Southern Russia", "Eastern Europe" (:mod:`geo.text.regions`); a name already taken
+    ("South Korea", "East Timor") keeps its place."""
+    import numpy as np
+
+    from .regions import compass_regions
+
+    by_country: dict[str, list[tuple[float, float]]] = {}
+    for r in city_rows:
+        by_country.setdefault(r["countrycode"], []).append((r["latitude"], r["longitude"]))
+    areas = [(b.entries[i].name, iso, by_country.get(iso, [])) for iso, i in b.countries.items()]
+    countries = geonames.countries()
+    for code, c in geonames.continents().items():
+        box = c.get("bbox") or {}
+        pts = [p for iso, info in countries.items() if info.get("continentcode") == code
+               for p in by_country.get(iso, ())
+               if box and box["south"] <= p[0] <= box["north"] and box["west"] <= p[1] <= box["east"]]
+        areas.append((c["name"], "", pts))
+    for name, iso, pts in areas:
+        if not pts:
+            continue
+        arr = np.array(pts, dtype=float)
+        for _label, names, lat, lon in compass_regions(name, arr[:, 0], arr[:, 1]):
+            free = [n for n in names if fold(n) not in b.names and fold(n) not in b.alt]
+            if free:
+                b.add(Place(free[0], iso, lat, lon, None, "L", "RGN", 0), free)
 
 
 def _countryinfo_records() -> dict[str, dict]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from . import gazetteer
 from .infrastructure import find_infrastructure
 from .names import variant_key
+from .regions import DIRECTION_BEFORE
 from .. import settings
 from ..errors import DataError
 from .invisible import Visible, visible
@@ -303,8 +304,29 @@ def mentions_from_doc(doc, source: Visible | None = None, offset: int = 0) -> li
     spans = _resolve_overlaps(spans, len(text))
     if settings.ruler_local_places:
         spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _local_places(doc, spans, ent_by_token), len(text))
+    spans = _with_directions(text, spans)
     return _to_mentions(doc, _with_infrastructure(spans, find_infrastructure(text), len(text)),
                         source or Visible(text, text), offset)
+
+
+def _with_directions(text: str, spans: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+    """Widen a place to the region a direction word before it names: "northeast China", "central Asia".
+
+    The wider span is taken when the gazetteer knows it (a compass region of a country or
+    continent, :mod:`geo.text.regions`, or a curated region); else the place stays as it is
+    ("northern Tehran" is Tehran).
+    """
+    gaz = gazetteer.load()
+    out = []
+    for s, e, label, layer_id in spans:
+        m = DIRECTION_BEFORE.search(text, max(0, s - 20), s) if label in ("GPE", "LOC") else None
+        if m and (not out or out[-1][1] <= m.start()):
+            key = gazetteer.fold(f"{m.group(1)} {text[s:e]}")
+            if any(gaz.entries[i].feature_class == "L" for i in gaz.names.get(key, ())):
+                out.append((m.start(), e, "LOC", ""))
+                continue
+        out.append((s, e, label, layer_id))
+    return out
 
 
 def _with_infrastructure(spans: list[tuple[int, int, str, str]], infra: list,
