@@ -68,8 +68,9 @@ def compass_regions(name: str, lats: np.ndarray, lons: np.ndarray) -> list[tuple
     Examples
     --------
     >>> lats = np.repeat(np.arange(10.0), 10); lons = np.tile(np.arange(10.0), 10)
-    >>> compass_regions("Examplia", lats, lons)[0][:2]
-    ('Northern Examplia', ['Northern Examplia', 'North Examplia'])
+    >>> regions = {label: (names, lat, lon) for label, names, lat, lon in compass_regions("Examplia", lats, lons)}
+    >>> regions["Northern Examplia"]
+    (['Northern Examplia', 'North Examplia'], 7.5, 4.5)
     """
     out = []
     for row_word, row in _ROWS.items():

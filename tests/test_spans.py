@@ -1,0 +1,45 @@
+"""Spans and false positives by rule, and namesakes by geography.
+
+Every sentence here is written for these tests, in the style of news about the corridors.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from geo.geodesy import haversine_km
+from geo.text.mentions import extract_mentions
+from geo.text.place import Place
+from geo.text.resolve import resolve
+
+
+def _places(text: str) -> dict[str, Place | None]:
+    mentions = extract_mentions(text)
+    return {m.text: p for m, p in zip(mentions, resolve(mentions, text))}
+
+
+def _km(place: Place | None, lat: float, lon: float) -> float:
+    assert place is not None
+    return haversine_km(place.lat, place.lon, lat, lon)
+
+
+# --- a direction word with a country or continent is one region -----------------------------------
+
+@pytest.mark.parametrize("sentence, region, lat, lon, km", [
+    ("Soybean trains from northeast China cross the Amur at two new bridges.", "northeast China", 45.0, 126.0, 800),
+    ("Grain from southern Russia is shipped through the Caspian ports to Iran.", "southern Russia", 46.0, 42.0, 800),
+    ("Trucks carry the goods on to Eastern Europe within a week.", "Eastern Europe", 50.0, 27.0, 900),
+    ("The corridor links Russia with central Asia and the Gulf.", "central Asia", 43.0, 65.0, 300),
+    ("Cotton from Middle Asia reaches the port by rail.", "Middle Asia", 43.0, 65.0, 300),
+    ("A new dry port is planned in north-eastern Iran near the border.", "north-eastern Iran", 36.3, 59.6, 400),
+])
+def test_a_direction_word_with_a_country_or_continent_is_one_region_in_that_part(sentence, region, lat, lon, km):
+    places = _places(sentence)
+    assert region in places, places
+    assert _km(places[region], lat, lon) <= km
+    assert region.split()[-1] not in places  # not also the whole country or continent
+
+
+def test_a_direction_word_before_a_city_leaves_the_city():
+    places = _places("Warehouses in northern Tehran report more orders from Azerbaijan.")
+    assert "Tehran" in places and _km(places["Tehran"], 35.69, 51.39) < 30
