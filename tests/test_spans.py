@@ -43,3 +43,18 @@ def test_a_direction_word_with_a_country_or_continent_is_one_region_in_that_part
 def test_a_direction_word_before_a_city_leaves_the_city():
     places = _places("Warehouses in northern Tehran report more orders from Azerbaijan.")
     assert "Tehran" in places and _km(places["Tehran"], 35.69, 51.39) < 30
+
+
+# --- first-level divisions at a real point, found in their news forms -------------------------------
+
+@pytest.mark.parametrize("sentence, name, lat, lon", [
+    ("Coal from the Amur Region now goes east by rail.", "Amur Region", 52.8, 128.4),
+    ("Timber trains leave the Zabaykalsky region for China every day.", "Zabaykalsky region", 52.2, 116.0),
+    ("Heilongjiang Province buys more Russian grain this year.", "Heilongjiang Province", 47.9, 127.8),
+    ("Fishing fleets of Primorsky Krai unload in Vladivostok.", "Primorsky Krai", 45.0, 134.7),
+])
+def test_first_level_divisions_are_found_in_their_news_forms_and_placed_inside(sentence, name, lat, lon):
+    places = _places(sentence)
+    assert name in places, places
+    assert places[name].feature_code == "ADM1"
+    assert _km(places[name], lat, lon) < 150
