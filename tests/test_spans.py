@@ -58,3 +58,14 @@ def test_first_level_divisions_are_found_in_their_news_forms_and_placed_inside(s
     assert name in places, places
     assert places[name].feature_code == "ADM1"
     assert _km(places[name], lat, lon) < 150
+
+
+# --- namesakes by geography ----------------------------------------------------------------------------
+
+def test_a_namesake_found_by_another_spelling_far_from_the_articles_regions_and_countries_is_not_placed():
+    # GeoNames knows "Khasan" only as another spelling of Hassan in India, 6,000 km away; the article's
+    # other places are a Russian region and a Korean port and country, so Hassan is not drawn.
+    places = _places("Container trains from Primorye now run through the border station of Khasan "
+                     "to the North Korean port of Rajin.")
+    assert "Khasan" in places and "Rajin" in places
+    assert places["Khasan"] is None or _km(places["Khasan"], 42.43, 130.64) < 100
