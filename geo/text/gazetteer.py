@@ -52,6 +52,7 @@ from . import gazetteer_store as store
 from .gazetteer_store import Entries, Gazetteer, NameIndex
 from .names import fold, is_cyrillic, transliterate, variant_key
 from .place import Place
+from .regions import DIRECTION_BEFORE
 
 #: Bump when what the gazetteer holds changes (the file format is versioned by the store).
 FORMAT_VERSION = 5
@@ -325,6 +326,8 @@ def division_forms(names: list[str]) -> list[str]:
     ["Zabaykal'skiy Region", "Zabaykal'skiy Province", "Zabaykal'skiy Oblast"]
     >>> "Zabaykalsky Region" in division_forms(["Zabaykalskiy Kray"])
     True
+    >>> division_forms(["Eastern Province", "Capital Region"])
+    []
     """
     out = []
     for n in names:
@@ -332,6 +335,9 @@ def division_forms(names: list[str]) -> list[str]:
         if not m or not fold(n).isascii():
             continue
         base = m.group("a") or m.group("b")
+        words = fold(base).split()
+        if words and (words[-1] in settings.generic_place_words or DIRECTION_BEFORE.fullmatch(words[-1] + " ")):
+            continue  # "Eastern Province" gives no "Eastern Region": that names a part of any country
         bases = [base] + ([base[:-2] + "y"] if base.endswith("iy") else [])
         out += [form.format(x) for x in bases if len(x) >= 3 for form in _DIVISION_FORMS]
     return list(dict.fromkeys(out))
