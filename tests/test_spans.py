@@ -69,3 +69,47 @@ def test_a_namesake_found_by_another_spelling_far_from_the_articles_regions_and_
                      "to the North Korean port of Rajin.")
     assert "Khasan" in places and "Rajin" in places
     assert places["Khasan"] is None or _km(places["Khasan"], 42.43, 130.64) < 100
+
+
+def test_a_divisions_news_form_built_on_a_direction_word_is_not_a_place_elsewhere():
+    # "Eastern Province" is a Saudi division; "the Eastern region" of another country is not it.
+    places = _places("Investment in the Eastern region of Russia grew, officials in Khabarovsk said.")
+    assert all(p is None or p.country != "SA" for p in places.values()), places
+
+
+# --- names of other things: currencies, companies, agencies, persons, the planet ------------------------
+
+@pytest.mark.parametrize("sentence, not_places, places_kept", [
+    ("Turnover reached 20 billion U.S. dollars, or 140 billion Chinese yuan, in Harbin last year.",
+     ["U.S.", "Chinese"], ["Harbin"]),
+    ("The Azerbaijan Caspian Shipping Company will add two ferries to Aktau.", ["Azerbaijan", "Caspian"], ["Aktau"]),
+    ("Kazakhstan Railways and China COSCO Shipping opened a terminal in Khorgos.",
+     ["Kazakhstan", "China", "Shipping"], ["Khorgos"]),
+    ("The Economic and Social Commission for Asia and the Pacific (UNESCAP) met in Almaty.", ["Asia", "Pacific"],
+     ["Almaty"]),
+    ("The trains will run every week, said governor Igor Babushkin in Astrakhan.", ["Babushkin"], ["Astrakhan"]),
+    ("No corridor on Earth is as long, engineers in Novosibirsk said.", ["Earth"], ["Novosibirsk"]),
+])
+def test_places_in_the_names_of_other_things_are_not_places(sentence, not_places, places_kept):
+    places = _places(sentence)
+    for name in not_places:
+        assert name not in places, places
+    for name in places_kept:
+        assert places.get(name) is not None, places
+
+
+def test_a_place_named_on_its_own_beside_a_company_is_still_a_place():
+    places = _places("Azerbaijan and the Asian Development Bank signed a loan for the railway to Georgia.")
+    assert places.get("Azerbaijan") is not None and places.get("Georgia") is not None
+
+
+# --- slashes, brackets and dashes between names -----------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, names", [
+    ("Trains to the Black Sea ports of Poti/Batumi run every day, Georgian Railway said.", ["Poti", "Batumi"]),
+    ("The route Astara (Iran)-Tehran will be electrified by 2030.", ["Astara", "Iran", "Tehran"]),
+])
+def test_names_joined_by_slashes_brackets_and_dashes_are_each_a_place(sentence, names):
+    places = _places(sentence)
+    for name in names:
+        assert places.get(name) is not None, places

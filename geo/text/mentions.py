@@ -264,6 +264,9 @@ def mentions_from_doc(doc, source: Visible | None = None, offset: int = 0) -> li
                     spans.append((s, e, label, "", 2))
             if len(spans) == before:
                 unknown.add(ent.start)
+        elif any(c in text[start:end] for c in "/()"):  # "Iran)-Tehran" tagged as one organisation
+            parts = _split_compound(text, start, end, rules)
+            spans += [(s, e, rules[gazetteer.fold(text[s:e])][1], "", 2) for s, e in parts if len(parts) > 1]
     ent_by_token = {}
     for ent in ents:
         for t in range(ent.start, ent.end):
@@ -441,7 +444,7 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
         toks = doc[tok_start:tok_end]
         if len(toks) == 1 and (toks[0].is_stop or toks[0].is_sent_start):
             continue
-        if covering and not all(c.start >= tok_start and c.end <= tok_end or (cue == "list" and "/" in c.text)
+        if covering and not all(c.start >= tok_start and c.end <= tok_end or (bool(cue) and "/" in c.text)
                                 for c in covering):  # "Poti/Batumi" tagged as one name
             continue
         out.append((s, e, "GPE", "", 1))
