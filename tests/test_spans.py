@@ -113,3 +113,9 @@ def test_names_joined_by_slashes_brackets_and_dashes_are_each_a_place(sentence, 
     places = _places(sentence)
     for name in names:
         assert places.get(name) is not None, places
+
+
+def test_a_line_in_a_companys_name_is_not_infrastructure():
+    mentions = extract_mentions("The Caspian Pipeline Consortium ships oil from Atyrau to Novorossiysk.")
+    assert not any(m.label == "INFRA" for m in mentions), mentions
+    assert {"Atyrau", "Novorossiysk"} <= {m.text for m in mentions}

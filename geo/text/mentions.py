@@ -309,7 +309,8 @@ def mentions_from_doc(doc, source: Visible | None = None, offset: int = 0) -> li
     if settings.ruler_local_places:
         spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _local_places(doc, spans, ent_by_token), len(text))
     spans = _without_names_of_other_things(text, _with_directions(text, spans))
-    return _to_mentions(doc, _with_infrastructure(spans, find_infrastructure(text), len(text)),
+    infra = [i for i in find_infrastructure(text) if not _names_something_else(text, i.start, i.end)]
+    return _to_mentions(doc, _with_infrastructure(spans, infra, len(text)),
                         source or Visible(text, text), offset)
 
 
