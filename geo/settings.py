@@ -246,12 +246,18 @@ currency_words = frozenset({
     "tenge", "rial", "rials", "pound", "pounds", "yen", "won", "lira", "liras", "rupee", "rupees", "franc", "francs",
     "dinar", "dinars", "dirham", "dirhams", "som", "sum", "lari", "dram", "drams", "hryvnia", "tugrik", "riyal", "riyals",
 })
-#: Geoparsing: words that end a company's or agency's name; a place earlier in that name is not a place
-#: ("Azerbaijan Railways", "Azerbaijan Caspian Shipping Company", "Asian Development Bank").
-organisation_words = frozenset({
-    "railways", "railway company", "shipping", "company", "corporation", "corp", "group", "holding", "holdings", "bank",
-    "airlines", "airways", "ltd", "llc", "jsc", "ojsc", "cjsc", "inc", "plc", "logistics", "consortium", "commission",
-    "agency", "ministry", "committee", "council", "organization", "organisation", "association", "fund", "institute",
+#: Geoparsing: words that end a company's name; a place earlier in that name is not a place ("Azerbaijan
+#: Railways", "Azerbaijan Caspian Shipping Company"). Agencies and associations are left out: news corpora count
+#: "Georgia" in "the Georgia Municipal Association" as a place.
+company_words = frozenset({
+    "railways", "railway company", "shipping", "company", "corporation", "corp", "ltd", "llc", "jsc", "ojsc", "cjsc",
+    "inc", "plc", "logistics", "consortium", "holding", "holdings",
+})
+#: Geoparsing: words that head an agency's name; a place after "for" or "of" in such a name with a bracketed
+#: abbreviation after it is not a place ("Commission for Asia and the Pacific (UNESCAP)").
+agency_words = frozenset({
+    "commission", "agency", "organization", "organisation", "bank", "fund", "committee", "council", "programme",
+    "program", "conference", "forum", "institute", "ministry", "association", "office", "centre", "center",
 })
 #: Geoparsing: titles; a name after one (and a given name) is a person ("governor Igor Babushkin").
 person_titles = frozenset({

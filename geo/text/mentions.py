@@ -324,9 +324,9 @@ def _without_names_of_other_things(text: str, spans: list[tuple[int, int, str, s
     """Drop places that are part of the name of something else.
 
     A currency ("U.S. dollars", "Chinese yuan": ``settings.currency_words``), a company or agency
-    whose name goes on to an organisation word ("Azerbaijan Railways", "Azerbaijan Caspian Shipping
-    Company": ``settings.organisation_words``; "Commission for Asia and the Pacific (UNESCAP)": an
-    organisation word before the place and a bracketed abbreviation after the name), and a person
+    whose name goes on to a company word ("Azerbaijan Railways", "Azerbaijan Caspian Shipping
+    Company": ``settings.company_words``; "Commission for Asia and the Pacific (UNESCAP)": an agency
+    word (``settings.agency_words``) before the place and a bracketed abbreviation after the name), and a person
     after a title ("governor Igor Babushkin": ``settings.person_titles``).
     """
     out = []
@@ -339,7 +339,7 @@ def _without_names_of_other_things(text: str, spans: list[tuple[int, int, str, s
 
 def _names_something_else(text: str, start: int, end: int) -> bool:
     """True when the place at ``text[start:end]`` is a currency, a company's or agency's name, or a person's."""
-    if text[start:end].lower() in settings.organisation_words:  # "China COSCO Shipping" is not Siping
+    if text[start:end].lower() in settings.company_words:  # "China COSCO Shipping" is not Siping
         return True
     m = _WORD_AFTER.match(text, end)
     if m and m.group(1).lower() in settings.currency_words:
@@ -354,12 +354,12 @@ def _names_something_else(text: str, start: int, end: int) -> bool:
         pos = m.end()
     for n in range(len(words), 0, -1):
         last = words[n - 1]
-        if last in settings.organisation_words or (n >= 2 and f"{words[n - 2]} {last}" in settings.organisation_words):
+        if last in settings.company_words or (n >= 2 and f"{words[n - 2]} {last}" in settings.company_words):
             if words[0] not in ("of", "for", "and", "the", "on", "&"):
                 return True
     before = text[max(0, start - 80):start]
     head = re.search(r"(?:^|\s)([A-Z][a-z]+)\s+(?:for|of|on)\s+(?:(?:[A-Z][\w'’-]*|and|the|of)\s+)*$", before)
-    if head and head.group(1).lower() in settings.organisation_words and _ABBREVIATION.match(text, pos):
+    if head and head.group(1).lower() in settings.agency_words and _ABBREVIATION.match(text, pos):
         return True
     title = _TITLE_BEFORE.search(before)
     if title and title.group(1).lower() in settings.person_titles and text[start:end][:1].isupper():
