@@ -150,5 +150,5 @@ def test_rooms_import_one_way_only():
 
 
 def test_the_floor_check_sees_an_upward_import():
-    assert _upward_imports({"geo.text.mentions": {"geo.corridors.build"}, "geo.corridors.build": {"geo.text.names"}}) \
+    assert _upward_imports({"geo.text.mentions": {"geo.corridors.build"}, "geo.corridors.build": {"geo.core.names"}}) \
         == ["geo.text.mentions (text) imports geo.corridors.build (corridors)"]

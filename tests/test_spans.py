@@ -9,7 +9,7 @@ import pytest
 
 from geo.geodesy import haversine_km
 from geo.text.mentions import extract_mentions
-from geo.text.place import Place
+from geo.core.place import Place
 from geo.text.resolve import resolve
 
 
