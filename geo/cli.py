@@ -143,13 +143,14 @@ def _overpass_option(parser: argparse.ArgumentParser) -> None:
                              "CORRIDORMAP_OVERPASS_URL, else osmnx's overpass_url)")
 
 
-def _use_overpass(args) -> None:
-    """Point live fetches at ``--overpass-url`` (else ``CORRIDORMAP_OVERPASS_URL``), osmnx included."""
-    urls = args.overpass_url or settings.overpass_url
-    if urls:
-        from .osm.overpass_http import use_overpass
+def _source(args):
+    """The data source the options name (:func:`geo.osm.source.data_source`); live fetches go to ``--overpass-url``
+    (else ``CORRIDORMAP_OVERPASS_URL``, else osmnx's)."""
+    from .osm.source import data_source
 
-        use_overpass(urls)
+    return data_source(args.osm_dir, getattr(args, "snapshot", None), offline=args.offline, refresh=args.refresh,
+                       endpoints=args.overpass_url or settings.overpass_url,
+                       network_budget_s=getattr(args, "network_budget", None))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,12 +188,9 @@ def cmd_build(args) -> int:
     from .maps.coverage import summary_lines
     from .pipeline import build
 
-    _use_overpass(args)
     report = build(
         args.article, args.out, layer_ids=args.layers, all_layers=args.all_layers, layer_files=args.layer_files,
-        osm_dir=args.osm_dir, snapshot_dir=args.snapshot, offline=args.offline, refresh=args.refresh,
-        network_budget_s=args.network_budget,
-        online_geocoding=args.online_geocoding, tiles=args.tiles,
+        source=_source(args), online_geocoding=args.online_geocoding, tiles=args.tiles,
         embed=args.embed, self_contained=args.self_contained, png=args.png, fixes=args.fixes,
     )
     for warning in report.warnings:
@@ -368,7 +366,7 @@ def cmd_snapshot(args) -> int:
     from .errors import InputError
     from .osm.bundle import check_bundled
     from .osm.snapshot import read_manifest
-    from .osm.sources import snapshot_layers
+    from .osm.source import snapshot_layers
 
     if args.bundled == bool(args.out):
         raise InputError("snapshot: give either --out DIR or --bundled")
@@ -378,11 +376,10 @@ def cmd_snapshot(args) -> int:
     if args.bundled and settings.bundled_snapshot_dir is None:
         raise InputError("snapshot --bundled: CORRIDORMAP_BUNDLED_SNAPSHOT is empty; set it to the folder to write")
     out = settings.bundled_snapshot_dir if args.bundled else args.out
-    _use_overpass(args)
+    source = _source(args)
     layer_ids = args.layers or [layer.id for layer in list_layers()]
     folder = snapshot_layers(
-        layer_ids, out, osm_dir=args.osm_dir, offline=args.offline, refresh=args.refresh,
-        zoom=settings.bundled_zoom if args.bundled else None, osm_date=args.osm_date,
+        layer_ids, out, source=source, zoom=settings.bundled_zoom if args.bundled else None, osm_date=args.osm_date,
         osm_date_note=args.osm_date_note, skip_missing=args.bundled or not args.layers,
     )
     manifest = read_manifest(folder)

@@ -28,7 +28,7 @@ from .maps.draw import build_map
 from .maps.legend import describe, embed_snippet
 from .maps.page import render_html
 from .osm.budget import budget_seconds, network_budget
-from .osm.sources import check_sources
+from .osm.source import Live, Source, data_source
 from .text.article import read_article
 from .text.fixes import Fixes, read_fixes
 from .text.mention_frame import mention_frame
@@ -116,8 +116,9 @@ def unlayered_infrastructure(mentions: list[Mention], resolved: list) -> list[st
     return list(seen.values())
 
 
-def fetch_unlayered(names: list[str], *, online: bool) -> tuple[list[LayerResult], dict[str, str], list[str]]:
-    """Draw railways the article names without a layer from OSM route relations (online only).
+def fetch_unlayered(names: list[str], *, online: bool,
+                    endpoints: tuple[str, ...] = ()) -> tuple[list[LayerResult], dict[str, str], list[str]]:
+    """Draw railways the article names without a layer from OSM route relations (online only, from ``endpoints``).
 
     Returns
     -------
@@ -137,7 +138,7 @@ def fetch_unlayered(names: list[str], *, online: bool) -> tuple[list[LayerResult
                             "--osm-dir/--snapshot; build online to fetch its OSM route relation, or add a layer file)")
             continue
         try:
-            found = fetch_named_route(name)
+            found = fetch_named_route(name, endpoints=endpoints)
         except (NetworkError, QueryError, DataError) as exc:  # DataError: a malformed answer, not cached
             reasons[name] = "no layer file for it; the OSM fetch failed"
             warnings.append(f"the article names {name!r}, which has no layer, and its OSM fetch failed: {exc.message}")
@@ -186,11 +187,10 @@ def pick_layers(text: str | None, mentions: list[Mention], resolved: list, place
     return [layer for layer in every if layer.id in picked], picked, []
 
 
-def build_layers(layers: list[Layer], *, network_budget_s: float | None = None,
-                 **source_options) -> list[LayerResult]:
-    """Build each layer (see :func:`geo.corridors.build.build_layer` for the options).
+def build_layers(layers: list[Layer], source: Source | None = None) -> list[LayerResult]:
+    """Build each layer from ``source`` (default :class:`geo.osm.source.Live`; see :func:`geo.corridors.build.build_layer`).
 
-    Live fetches share one network time budget (``network_budget_s``, default
+    Live fetches share one network time budget (the source's ``network_budget_s``, default
     ``settings.network_budget_s``; see :mod:`geo.osm.budget`). When a live fetch
     fails for want of a network or of time, the remaining layers are built
     offline (cache, then schematic) instead of each waiting out its own
@@ -205,13 +205,14 @@ def build_layers(layers: list[Layer], *, network_budget_s: float | None = None,
         nothing to draw but schematics, so the server's reason is the error.
     """
     results = []
-    with network_budget(network_budget_s):
+    source = source or Live()
+    with network_budget(getattr(source, "network_budget_s", None)):
         for layer in layers:
             progress.step(f"building layer {layer.id}")
-            result = build_layer(layer, **source_options)
-            if result.network_failed and not source_options.get("offline"):
-                source_options = {**source_options, "offline": True}
-                # its last warning is the network failure (geo.osm.sources): one line with what follows from it
+            result = build_layer(layer, source)
+            if result.network_failed and source.live:
+                source = source.without_network()
+                # its last warning is the network failure (geo.osm.source): one line with what follows from it
                 result.warnings[-1] += ("; the remaining layers come from the cache or the bundled snapshot, "
                                             "or are drawn schematically")
             results.append(result)
@@ -239,6 +240,7 @@ def build(
     self_contained: bool = False,
     png: bool = False,
     fixes: str | Path | Fixes | None = None,
+    source: Source | None = None,
 ) -> BuildReport:
     """Build one map per chosen layer plus ``index.html`` with all of them, and GeoJSON beside each.
 
@@ -264,7 +266,7 @@ def build(
     layer_files : list of path, optional
         Layer files outside ``layers/`` (same format), drawn in addition.
     osm_dir, snapshot_dir, offline, refresh :
-        Data source options (see :func:`geo.osm.sources.get_layer_data`).
+        Data source options (see :func:`geo.osm.source.data_source`), when no ``source`` is given.
     network_budget_s : float, optional
         Network time of the whole build (default ``settings.network_budget_s``);
         when spent, the remaining layers come from the cache or the bundled snapshot, or are drawn schematically.
@@ -281,6 +283,8 @@ def build(
         tile loads, the image is drawn on the offline base map, with a warning.
     fixes : path or Fixes, optional
         Corrections file (see :mod:`geo.text.fixes`).
+    source : Source, optional
+        The data source (:mod:`geo.osm.source`), instead of ``osm_dir`` ... ``refresh``.
     """
     if png:
         from .maps.png import chromium_path, render_pngs
@@ -291,19 +295,19 @@ def build(
     text = read_article(article_path) if article_path is not None else None
     network_budget_s = budget_seconds(settings.network_budget_s if network_budget_s is None else network_budget_s)
     list_layers()  # every layer file is checked before the article is parsed
-    check_sources([], osm_dir, snapshot_dir)
+    if source is None:
+        source = data_source(osm_dir, snapshot_dir, offline=offline, refresh=refresh, network_budget_s=network_budget_s)
+    source.check([])
     files.check_output_dir(out_dir)
     if fixes is not None and not isinstance(fixes, Fixes):
         fixes = read_fixes(fixes)
     # The same inputs as this process's last build (a notebook cell run again) give the same files. Only
     # when nothing is fetched live (--osm-dir, --snapshot or --offline) and every layer's data is known.
-    source_options = dict(osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
     memo_key = None
-    if not (png or online_geocoding or fixes or refresh) and (osm_dir is not None or snapshot_dir is not None
-                                                              or offline):
+    if not (png or online_geocoding or fixes or source.refresh or source.live):
         candidates = ([load_layer(i) for i in layer_ids] if layer_ids else list_layers())
         candidates += [read_layer(Path(p)) for p in layer_files or ()]
-        memo_key = _inputs_key(text, candidates, source_options, layer_ids, all_layers, tiles, embed, self_contained)
+        memo_key = _inputs_key(text, candidates, source, layer_ids, all_layers, tiles, embed, self_contained)
     if memo_key is not None and memo_key in _recent:
         return _replay(_recent[memo_key], out_dir, start)
     mentions: list[Mention] = []
@@ -314,14 +318,16 @@ def build(
         place_rows = place_frame(mentions, resolved, fixes)
     layers, chosen, warnings = pick_layers(text, mentions, resolved, place_rows, layer_ids=layer_ids,
                                            layer_files=layer_files or (), all_layers=all_layers)
-    check_sources([layer.id for layer in layers], osm_dir, snapshot_dir)
+    source.check([layer.id for layer in layers])
     report = BuildReport(chosen=chosen, warnings=warnings)
     if text is not None:
         report.n_mentions, report.n_places = len(mentions), len(place_rows)
-    with network_budget(network_budget_s):  # one budget for the layers and the routes named in the article
-        results = build_layers(layers, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline, refresh=refresh)
-        live = not offline and osm_dir is None and snapshot_dir is None and not any(r.network_failed for r in results)
-        routes, unlayered, route_warnings = fetch_unlayered(unlayered_infrastructure(mentions, resolved), online=live)
+    with network_budget(getattr(source, "network_budget_s", None)):  # one budget for the layers and the named routes
+        results = build_layers(layers, source)
+        live = source.live and not any(r.network_failed for r in results)
+        endpoints = source.endpoints if isinstance(source, Live) else ()
+        routes, unlayered, route_warnings = fetch_unlayered(unlayered_infrastructure(mentions, resolved), online=live,
+                                                            endpoints=endpoints)
     report.warnings += route_warnings
     for r in routes:
         report.chosen[r.layer.id] = "named in the article; drawn from its OSM route relation"
@@ -376,12 +382,12 @@ def build(
 _recent: dict[str, tuple[BuildReport, list[tuple[str, bytes]]]] = {}
 
 
-def _inputs_key(text: str | None, layers: list[Layer], options: dict, *args) -> str | None:
+def _inputs_key(text: str | None, layers: list[Layer], source: Source, *args) -> str | None:
     """A hash of everything a build's files depend on; None when a layer's data cannot be identified
     (or ``refresh`` asks for it afresh)."""
-    if options.get("refresh"):
+    if source.refresh:
         return None
-    layer_keys = [layer_cache_key(layer, **{k: v for k, v in options.items() if k != "refresh"}) for layer in layers]
+    layer_keys = [layer_cache_key(layer, source) for layer in layers]
     if None in layer_keys:
         return None
     current = {k: repr(v) for k, v in vars(settings).items() if k.islower() and not k.startswith("_")}

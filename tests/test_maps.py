@@ -12,6 +12,7 @@ import pytest
 import geopandas as gpd
 import shapely
 
+from geo.osm.source import Extract
 from geo import cli, pipeline
 from geo.maps import png as render
 from geo.text import mention_frame as places
@@ -26,7 +27,7 @@ EVIL = 'Baku <script>alert("x")</script> `${document.cookie}` \\ {{ 7*7 }}'
 
 @pytest.fixture(scope="module")
 def results(osm_dir):
-    return {r.layer.id: r for r in pipeline.build_layers(list_layers(), osm_dir=osm_dir)}
+    return {r.layer.id: r for r in pipeline.build_layers(list_layers(), Extract(folder=osm_dir))}
 
 
 def fake_places(rows):
@@ -153,7 +154,7 @@ def test_display_geometry_has_far_fewer_vertices_than_the_full_extract(results):
 
 
 def test_index_with_all_corridors_within_size_budget(osm_dir, tmp_path):
-    report = pipeline.build(None, tmp_path, osm_dir=osm_dir)
+    report = pipeline.build(None, tmp_path, Extract(folder=osm_dir))
     index = tmp_path / "index.html"
     assert index in report.files and index.stat().st_size <= BUDGET_BYTES
 

@@ -24,7 +24,7 @@ from ..osm.schema import apply_filter
 from ..text.names import fold
 from .layers import Layer
 from .stations import layer_points, station_point
-from ..osm.sources import LayerData, data_fingerprint, get_layer_data
+from ..osm.source import LayerData, Live, Source
 
 #: How far an OSM station node may be from the gazetteer point to be taken as the station.
 STATION_MATCH_KM = 25.0
@@ -213,54 +213,37 @@ def _nearest(lon: float, lat: float, frame: gpd.GeoDataFrame, max_km: float, exc
     return None
 
 
-def layer_cache_key(
-    layer: Layer,
-    *,
-    osm_dir: str | Path | None = None,
-    snapshot_dir: str | Path | None = None,
-    offline: bool = False,
-) -> str | None:
+def layer_cache_key(layer: Layer, source: Source) -> str | None:
     """The key :func:`build_layer` caches the layer under (see :mod:`geo.corridors.route_cache`).
 
     None when its data cannot be identified before it is fetched (a live fetch, or none).
     """
-    data_key = data_fingerprint(layer, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
+    data_key = source.fingerprint(layer)
     return route_cache.route_key(layer, data_key) if data_key is not None else None
 
 
-def build_layer(
-    layer: Layer,
-    *,
-    osm_dir: str | Path | None = None,
-    snapshot_dir: str | Path | None = None,
-    offline: bool = False,
-    refresh: bool = False,
-) -> LayerResult:
-    """Build one layer's features from the best available data source.
+def build_layer(layer: Layer, source: Source | None = None) -> LayerResult:
+    """Build one layer's features from its data source.
 
     Parameters
     ----------
     layer : Layer
         From :func:`geo.corridors.layers.load_layer`.
-    osm_dir, snapshot_dir : path, optional
-        Local OSM data or a snapshot written by ``corridormap snapshot``.
-    offline : bool
-        Never fetch live (cache, then schematic).
-    refresh : bool
-        Fetch live data again even when the cache holds fresh data.
+    source : Source, optional
+        Where its OSM data comes from (:mod:`geo.osm.source`; default :class:`geo.osm.source.Live`).
 
     Returns
     -------
     LayerResult
         Read back from :mod:`geo.corridors.route_cache` when the layer file and its input
-        data are unchanged since it was last built.
+        data are unchanged since it was last built (unless ``source.refresh``).
     """
-    key = layer_cache_key(layer, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
-    cached = route_cache.read(layer, key) if key is not None and not refresh else None
+    source = source or Live()
+    key = layer_cache_key(layer, source)
+    cached = route_cache.read(layer, key) if key is not None and not source.refresh else None
     if cached is not None:
         return LayerResult(layer, cached.frame.copy(), cached.source, cached.detail, list(cached.warnings))
-    data = get_layer_data(layer, layer_points(layer), osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline,
-                          refresh=refresh)
+    data = source.read(layer, layer_points(layer))
     if layer.kind == "border":
         frame = border_frame(layer, data)
     else:
