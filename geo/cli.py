@@ -47,7 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true",
                         help="no progress messages on stderr (shown on a terminal, or with CORRIDORMAP_PROGRESS=1)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _build_parser(sub)
+    _other_parsers(sub)
+    return parser
 
+
+def _build_parser(sub) -> None:
+    """The ``build`` command's options."""
     build = sub.add_parser("build", help="build the corridor maps (HTML + GeoJSON), with the article's places",
                            epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     build.add_argument("article", nargs="?",
@@ -73,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
                             "uses the offline base map)")
     build.add_argument("--fixes", metavar="PATH", help=FIXES_HELP)
 
+
+def _other_parsers(sub) -> None:
+    """The options of ``mentions``, ``layers``, ``snapshot``, ``geoparse`` and ``atlas``."""
     mentions = sub.add_parser("mentions", help="list the place mentions found in an article",
                               epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     mentions.add_argument("article", help="article file, or '-' for standard input")
@@ -119,7 +128,6 @@ def _parser() -> argparse.ArgumentParser:
     atlas.add_argument("--within-km", type=float, default=None,
                        help=f"a place counts for a corridor within this distance (default {settings.atlas_corridor_km:g})")
     atlas.add_argument("--tiles", choices=["light", "osm", "none"], default=None, help="base map (as for build)")
-    return parser
 
 
 def _source_options(parser: argparse.ArgumentParser) -> None:

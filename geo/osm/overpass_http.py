@@ -44,7 +44,7 @@ import urllib3
 
 from .. import files, settings
 from . import budget
-from ..errors import DataError, InputError, NetworkError, QueryError, QueryTooLarge
+from ..errors import DataError, NetworkError, QueryError, QueryTooLarge
 from .elements import check_elements
 from .endpoint import normalise_endpoint, split_endpoints
 
