@@ -55,6 +55,7 @@ _API = {
     "build_layers": "pipeline",
     "article_places": "pipeline",
     "BuildReport": "pipeline",
+    "BuildOptions": "pipeline",
     # a news archive
     "geoparse_archive": "text.archive",
     "read_toponyms": "text.archive",

@@ -145,8 +145,9 @@ def fetch_unlayered(names: list[str], *, online: bool,
     return results, reasons, warnings
 
 
-def build_layers(layers: list[Layer], source: Source | None = None) -> list[LayerResult]:
-    """Build each layer from ``source`` (default :class:`geo.osm.source.Live`; see :func:`geo.corridors.build.build_layer`).
+def build_layers(layers: list[Layer], source: Source | None = None, **source_options) -> list[LayerResult]:
+    """Build each layer from ``source`` (else :func:`geo.osm.source.data_source` of ``source_options``: ``osm_dir``,
+    ``offline``, ``network_budget_s``...; see :func:`geo.corridors.build.build_layer`).
 
     Live fetches share one network time budget (the source's ``network_budget_s``, default
     ``settings.network_budget_s``; see :mod:`geo.osm.budget`). When a live fetch
@@ -163,7 +164,7 @@ def build_layers(layers: list[Layer], source: Source | None = None) -> list[Laye
         nothing to draw but schematics, so the server's reason is the error.
     """
     results = []
-    source = source or Live()
+    source = source or data_source(**source_options)
     with network_budget(getattr(source, "network_budget_s", None)):
         for layer in layers:
             progress.step(f"building layer {layer.id}")

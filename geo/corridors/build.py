@@ -24,7 +24,7 @@ from ..osm.schema import apply_filter
 from ..text.names import fold
 from .layers import Layer
 from .stations import layer_points, station_point
-from ..osm.source import LayerData, Live, Source
+from ..osm.source import LayerData, Source, data_source
 
 #: How far an OSM station node may be from the gazetteer point to be taken as the station.
 STATION_MATCH_KM = 25.0
@@ -222,7 +222,7 @@ def layer_cache_key(layer: Layer, source: Source) -> str | None:
     return route_cache.route_key(layer, data_key) if data_key is not None else None
 
 
-def build_layer(layer: Layer, source: Source | None = None) -> LayerResult:
+def build_layer(layer: Layer, source: Source | None = None, **source_options) -> LayerResult:
     """Build one layer's features from its data source.
 
     Parameters
@@ -230,7 +230,9 @@ def build_layer(layer: Layer, source: Source | None = None) -> LayerResult:
     layer : Layer
         From :func:`geo.corridors.layers.load_layer`.
     source : Source, optional
-        Where its OSM data comes from (:mod:`geo.osm.source`; default :class:`geo.osm.source.Live`).
+        Where its OSM data comes from (:mod:`geo.osm.source`); without it, the source
+        :func:`geo.osm.source.data_source` makes of ``source_options`` (``osm_dir``, ``snapshot_dir``,
+        ``offline``, ``refresh``, ...; none: live).
 
     Returns
     -------
@@ -238,7 +240,7 @@ def build_layer(layer: Layer, source: Source | None = None) -> LayerResult:
         Read back from :mod:`geo.corridors.route_cache` when the layer file and its input
         data are unchanged since it was last built (unless ``source.refresh``).
     """
-    source = source or Live()
+    source = source or data_source(**source_options)
     key = layer_cache_key(layer, source)
     cached = route_cache.read(layer, key) if key is not None and not source.refresh else None
     if cached is not None:
