@@ -53,13 +53,12 @@ def osm(tmp_path) -> Path:
 def reads(monkeypatch) -> list[str]:
     """The layers whose OSM data is read (not served from the route cache)."""
     seen: list[str] = []
-    real = corridors.get_layer_data
+    for kind in (Extract, Live):
+        def spy(self, layer, *args, _real=kind.read, **kwargs):
+            seen.append(layer.id)
+            return _real(self, layer, *args, **kwargs)
 
-    def spy(layer, *args, **kwargs):
-        seen.append(layer.id)
-        return real(layer, *args, **kwargs)
-
-    monkeypatch.setattr(corridors, "get_layer_data", spy)
+        monkeypatch.setattr(kind, "read", spy)
     return seen
 
 
