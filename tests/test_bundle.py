@@ -27,7 +27,7 @@ from geo.corridors.stations import layer_points
 from geo.errors import NetworkError
 from geo.osm import bundle, cache, overpass_http, snapshot
 from geo.osm.source import Live
-from geo.osm.provenance import DataDate, Provenance, overpass_provenance
+from geo.osm.provenance import overpass_provenance
 from geo.osm.schema import frame_from_rows
 from tests.conftest import REPO, need_shared
 

@@ -16,7 +16,7 @@ from shapely.geometry import LineString
 from tests import overpass_replay as rp
 from geo.osm import cache as layercache, local as osmdata, fetch as overpass, overpass_http as overpass_api, split
 from geo.osm.source import Live
-from geo.osm.provenance import DataDate, Provenance, overpass_provenance
+from geo.osm.provenance import DataDate, Provenance
 from geo import settings
 from geo.errors import DataError, NetworkError, QueryError, QueryTooLarge
 from geo.corridors.layers import load_layer
@@ -350,8 +350,7 @@ def test_a_piece_too_large_is_asked_for_in_halves(fake):
     fake.queries.clear()
     fake.max_area = min(rp.parse_poly(rp._SELECT.search(q).group(3)).area for q in queries.layer_queries(
         layer, layer_points(layer))) * 0.9  # every piece is too large once, each half fits
-    halved, _, provenance = overpass.fetch_layer(layer, None)
-    detail = provenance.detail
+    halved, _, _ = overpass.fetch_layer(layer, None)
     assert set(halved["osm_id"]) == set(whole["osm_id"]) and halved["osm_id"].is_unique
     assert n_pieces * 3 <= len(fake.queries) <= n_pieces * 7
     assert len(set(fake.queries)) == len(fake.queries), "no identical retries"

@@ -115,7 +115,7 @@ def test_north_south_pieces_and_the_samur_yalama_ways(live_build, monkeypatch):
     assert segments.loc["Samur – Yalama", "length_km"] == pytest.approx(10.7, abs=1.0)
     assert segments.loc[live, "length_km"].sum() == pytest.approx(375, rel=0.05)
     entry, queries = _cached(cache, "north-south", monkeypatch)
-    lines, detail = entry.lines, entry.detail
+    lines = entry.lines
     assert {304666833, 444749531} <= set(lines["osm_id"])
     assert lines["osm_id"].is_unique and set(lines["railway"]) <= {"rail", "construction", "proposed"}
     assert len(queries) >= 10 and all("(poly:" in q for q in queries)

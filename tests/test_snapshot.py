@@ -9,7 +9,7 @@ import pytest
 
 from geo.osm import snapshot
 from geo.osm.source import Extract, Live, Snapshot, snapshot_layers
-from geo.osm.provenance import DataDate, Provenance, overpass_provenance
+from geo.osm.provenance import Provenance
 from geo.errors import DataError
 from geo.corridors.layers import load_layer
 from geo.corridors.stations import layer_points
