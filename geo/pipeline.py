@@ -342,8 +342,8 @@ def _find_and_resolve(text: str | None, options: BuildOptions) -> tuple[list[Men
 
 
 def _build_all_layers(layers: list[Layer], source: Source, mentions: list[Mention], resolved: list,
-                      report: BuildReport) -> tuple[list[LayerResult], list[str]]:
-    """The chosen layers and the railways the article names without one (online); the names not drawn."""
+                      report: BuildReport) -> tuple[list[LayerResult], dict[str, str]]:
+    """The chosen layers and the railways the article names without one (online); the names not drawn, and why."""
     with network_budget(getattr(source, "network_budget_s", None)):  # one budget for the layers and the named routes
         results = build_layers(layers, source)
         live = source.live and not any(r.network_failed for r in results)
@@ -353,7 +353,7 @@ def _build_all_layers(layers: list[Layer], source: Source, mentions: list[Mentio
     report.warnings += route_warnings
     for r in routes:
         report.chosen[r.layer.id] = "named in the article; drawn from its OSM route relation"
-    return results + routes, list(unlayered)
+    return results + routes, unlayered
 
 
 def _maps(results: list[LayerResult]) -> dict[str, tuple[list, str, str]]:
@@ -382,10 +382,11 @@ class _Drawing:
 
 
 def _write_all(folder: Path, drawing: _Drawing, report: BuildReport, options: BuildOptions,
-               missing: tuple[list[str], list[str]] | None) -> None:
+               missing: tuple[list[str], dict[str, str]] | None) -> None:
     """Draw and write every map with its GeoJSON (and embeds, PNGs), all into ``folder`` together.
 
-    ``missing``: the names not resolved and the infrastructure without a layer (None without an article).
+    ``missing``: the names not resolved, and the infrastructure without a layer with why it is not drawn
+    (None without an article).
     """
     progress.step("drawing the maps")
     place_rows = drawing.place_rows
