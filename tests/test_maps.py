@@ -154,7 +154,7 @@ def test_display_geometry_has_far_fewer_vertices_than_the_full_extract(results):
 
 
 def test_index_with_all_corridors_within_size_budget(osm_dir, tmp_path):
-    report = pipeline.build(None, tmp_path, Extract(folder=osm_dir))
+    report = pipeline.build(None, tmp_path, osm_dir=osm_dir)
     index = tmp_path / "index.html"
     assert index in report.files and index.stat().st_size <= BUDGET_BYTES
 
