@@ -256,8 +256,8 @@ class _SourceSpec:
                            network_budget_s=self.network_budget_s)
 
 
-def build(article_path: str | Path | None = None, out_dir: str | Path = "output", options: BuildOptions | None = None,
-          **keywords) -> BuildReport:
+def build(article_path: str | Path | None = None, out_dir: str | Path = "output", *,
+          options: BuildOptions | None = None, **keywords) -> BuildReport:
     """Build one map per chosen layer plus ``index.html`` with all of them, and GeoJSON beside each.
 
     The article picks the layers: those it names (by title or alias, or a crossing's name) and
