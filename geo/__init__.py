@@ -39,8 +39,10 @@ _API = {
     "build_layer": "corridors.build",
     "LayerResult": "corridors.build",
     "relate": "corridors.relate",
-    "get_layer_data": "osm.sources",
-    "snapshot_layers": "osm.sources",
+    "get_layer_data": "osm.source",
+    "data_source": "osm.source",
+    "Source": "osm.source",
+    "snapshot_layers": "osm.source",
     "use_overpass": "osm.overpass_http",
     # maps and export
     "build_map": "maps.draw",
@@ -53,6 +55,7 @@ _API = {
     "build_layers": "corridors.build",
     "article_places": "pipeline",
     "BuildReport": "pipeline",
+    "BuildOptions": "pipeline",
     # a news archive
     "geoparse_archive": "archive.parse",
     "read_toponyms": "archive.parse",

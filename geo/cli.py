@@ -82,15 +82,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {version_line()}")
     _global_options(parser, False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _build_parser(sub)
+    _other_parsers(sub)
+    return parser
 
-    def command(name: str, **kwargs) -> argparse.ArgumentParser:
-        """A subcommand with its own examples, accepting the global options after its name too."""
-        child = sub.add_parser(name, epilog=_examples(name), formatter_class=argparse.RawDescriptionHelpFormatter,
-                               **kwargs)
-        _global_options(child, argparse.SUPPRESS)
-        return child
 
-    build = command("build", help="build the corridor maps (HTML + GeoJSON), with the article's places")
+def _command(sub, name: str, **kwargs) -> argparse.ArgumentParser:
+    """A subcommand with its own examples, accepting the global options after its name too."""
+    child = sub.add_parser(name, epilog=_examples(name), formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+    _global_options(child, argparse.SUPPRESS)
+    return child
+
+
+def _build_parser(sub) -> None:
+    """The ``build`` command's options."""
+    build = _command(sub, "build", help="build the corridor maps (HTML + GeoJSON), with the article's places")
     build.add_argument("article", nargs="?",
                        help="article file (text, Markdown or HTML), '-' for standard input; omit for the corridors alone")
     build.add_argument("--out", default="output", help="output folder (default: output/)")
@@ -114,15 +120,19 @@ def _parser() -> argparse.ArgumentParser:
                             "uses the offline base map)")
     build.add_argument("--fixes", metavar="PATH", help=FIXES_HELP)
 
-    mentions = command("mentions", help="list the place mentions found in an article")
+
+
+def _other_parsers(sub) -> None:
+    """The options of ``mentions``, ``layers``, ``snapshot``, ``geoparse`` and ``atlas``."""
+    mentions = _command(sub, "mentions", help="list the place mentions found in an article")
     mentions.add_argument("article", help="article file, or '-' for standard input")
     mentions.add_argument("--format", choices=["table", "json"], default="table")
     mentions.add_argument("--online-geocoding", action="store_true")
     mentions.add_argument("--fixes", metavar="PATH", help=FIXES_HELP)
 
-    command("layers", help="list the layers: the shipped ones and your own, and where their data comes from offline")
+    _command(sub, "layers", help="list the layers: the shipped ones and your own, and where their data comes from offline")
 
-    snapshot = command("snapshot", help="save the layers' OSM data (GeoPackage + manifest) to rebuild maps later; "
+    snapshot = _command(sub, "snapshot", help="save the layers' OSM data (GeoPackage + manifest) to rebuild maps later; "
                               "layers with no data are left out with a warning unless named with --layer")
     snapshot.add_argument("--out", help="snapshot folder (replaced atomically)")
     snapshot.add_argument("--bundled", action="store_true",
@@ -141,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--refresh", action="store_true", help="fetch live data again even if the cache is fresh")
     _overpass_option(snapshot)
 
-    geoparse = command("geoparse", help="geoparse a JSON Lines file, or an archive of shards on Dask")
+    geoparse = _command(sub, "geoparse", help="geoparse a JSON Lines file, or an archive of shards on Dask")
     geoparse.add_argument("input", nargs="+",
                           help="a JSON Lines file of {\"id\", \"text\"}; or a folder or glob of JSON Lines / Parquet "
                                "shards ({id, text, date?, url?, title?})")
@@ -153,7 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     geoparse.add_argument("--scheduler", metavar="ADDRESS",
                           help="run on an existing Dask cluster (e.g. tcp://10.0.0.5:8786) instead of a local one")
 
-    atlas = command("atlas", help="aggregate geoparsed parts per place, corridor segment and month; draw the atlas")
+    atlas = _command(sub, "atlas", help="aggregate geoparsed parts per place, corridor segment and month; draw the atlas")
     atlas.add_argument("parts", nargs="+", help="the folder written by `geoparse ... --out FOLDER` (or its parts)")
     atlas.add_argument("--out", required=True, help="folder for atlas.html and the aggregates (CSV and Parquet)")
     atlas.add_argument("--layer", action="append", dest="layers", metavar="ID", help="only this layer (repeatable)")
@@ -162,7 +172,6 @@ def _parser() -> argparse.ArgumentParser:
     atlas.add_argument("--within-km", type=float, default=None,
                        help=f"a place counts for a corridor within this distance (default {settings.atlas_corridor_km:g})")
     atlas.add_argument("--tiles", choices=["light", "osm", "none"], default=None, help="base map (as for build)")
-    return parser
 
 
 def _global_options(parser: argparse.ArgumentParser, default) -> None:
@@ -195,13 +204,14 @@ def _overpass_option(parser: argparse.ArgumentParser) -> None:
                              "CORRIDORMAP_OVERPASS_URL, else osmnx's overpass_url)")
 
 
-def _use_overpass(args) -> None:
-    """Point live fetches at ``--overpass-url`` (else ``CORRIDORMAP_OVERPASS_URL``), osmnx included."""
-    urls = args.overpass_url or settings.overpass_url
-    if urls:
-        from .osm.overpass_http import use_overpass
+def _source(args):
+    """The data source the options name (:func:`geo.osm.source.data_source`); live fetches go to ``--overpass-url``
+    (else ``CORRIDORMAP_OVERPASS_URL``, else osmnx's)."""
+    from .osm.source import data_source
 
-        use_overpass(urls)
+    return data_source(args.osm_dir, getattr(args, "snapshot", None), offline=args.offline, refresh=args.refresh,
+                       endpoints=args.overpass_url or settings.overpass_url,
+                       network_budget_s=getattr(args, "network_budget", None))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -239,12 +249,9 @@ def cmd_build(args) -> int:
     from .maps.coverage import summary_lines
     from .pipeline import build
 
-    _use_overpass(args)
     report = build(
         args.article, args.out, layer_ids=args.layers, all_layers=args.all_layers, layer_files=args.layer_files,
-        osm_dir=args.osm_dir, snapshot_dir=args.snapshot, offline=args.offline, refresh=args.refresh,
-        network_budget_s=args.network_budget,
-        online_geocoding=args.online_geocoding, tiles=args.tiles,
+        source=_source(args), online_geocoding=args.online_geocoding, tiles=args.tiles,
         embed=args.embed, self_contained=args.self_contained, png=args.png, fixes=args.fixes,
     )
     for warning in report.warnings:
@@ -477,7 +484,7 @@ def cmd_snapshot(args) -> int:
     from .errors import InputError
     from .osm.bundle import check_bundled
     from .osm.snapshot import read_manifest
-    from .osm.sources import snapshot_layers
+    from .osm.source import snapshot_layers
 
     if args.bundled == bool(args.out):
         raise InputError("snapshot: give either --out DIR or --bundled")
@@ -487,11 +494,10 @@ def cmd_snapshot(args) -> int:
     if args.bundled and settings.bundled_snapshot_dir is None:
         raise InputError("snapshot --bundled: CORRIDORMAP_BUNDLED_SNAPSHOT is empty; set it to the folder to write")
     out = settings.bundled_snapshot_dir if args.bundled else args.out
-    _use_overpass(args)
+    source = _source(args)
     layer_ids = args.layers or [layer.id for layer in list_layers()]
     folder = snapshot_layers(
-        layer_ids, out, osm_dir=args.osm_dir, offline=args.offline, refresh=args.refresh,
-        zoom=settings.bundled_zoom if args.bundled else None, osm_date=args.osm_date,
+        layer_ids, out, source=source, zoom=settings.bundled_zoom if args.bundled else None, osm_date=args.osm_date,
         osm_date_note=args.osm_date_note, skip_missing=args.bundled or not args.layers,
         places_dirs=args.places_dirs,
     )

@@ -5,6 +5,7 @@ I/O happens here and in the readers; the steps in between are pure functions.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -17,9 +18,9 @@ from pathlib import Path
 import geopandas as gpd
 
 from . import files, progress, settings
-from .corridors.build import LayerResult, build_layer, build_layers, layer_cache_key, named_route_result
 from .corridors.article_infra import LAYER_ID as ARTICLE_LAYER, with_article_infrastructure
-from .corridors.choose import choose_layers
+from .corridors.build import LayerResult, build_layers, named_route_result
+from .corridors.choose import pick_layers
 from .core.layers import Layer, list_layers, load_layer, read_layer
 from .corridors.relate import relate
 from .errors import DataError, NetworkError, QueryError
@@ -31,10 +32,11 @@ from .maps.draw import build_map
 from .maps.legend import describe, embed_snippet
 from .maps.page import render_html
 from .osm.budget import budget_seconds, network_budget
-from .osm.sources import check_sources
+from .osm.source import Live, Source, data_source
 from .text.article import read_article
 from .text.fixes import Fixes, read_fixes
 from .text.mention_frame import mention_frame
+from .text.infrastructure import unlayered_infrastructure
 from .text.mentions import Mention, extract_mentions
 from .core.names import fold
 from .text.resolve import resolve
@@ -123,17 +125,9 @@ _LINE_WORDS = ("railway", "railroad", "rail link", "line", "mainline", "main lin
                "section")
 
 
-def unlayered_infrastructure(mentions: list[Mention], resolved: list) -> list[str]:
-    """Names of the infrastructure the article names that no layer describes, first spelling of each."""
-    seen: dict[str, str] = {}
-    for m, p in zip(mentions, resolved):
-        if m.label == "INFRA" and not m.layer_id and (p is None or (p.feature_class == "INFRA" and not p.layer_id)):
-            seen.setdefault(fold(m.text), m.text)
-    return list(seen.values())
-
-
-def fetch_unlayered(names: list[str], *, online: bool) -> tuple[list[LayerResult], dict[str, str], list[str]]:
-    """Draw railways the article names without a layer from OSM route relations (online only).
+def fetch_unlayered(names: list[str], *, online: bool,
+                    endpoints: tuple[str, ...] = ()) -> tuple[list[LayerResult], dict[str, str], list[str]]:
+    """Draw railways the article names without a layer from OSM route relations (online only, from ``endpoints``).
 
     Returns
     -------
@@ -153,7 +147,7 @@ def fetch_unlayered(names: list[str], *, online: bool) -> tuple[list[LayerResult
                             "--osm-dir/--snapshot; build online to fetch its OSM route relation, or add a layer file)")
             continue
         try:
-            found = fetch_named_route(name)
+            found = fetch_named_route(name, endpoints=endpoints)
         except (NetworkError, QueryError, DataError) as exc:  # DataError: a malformed answer, not cached
             reasons[name] = "no layer file for it; the OSM fetch failed"
             warnings.append(f"the article names {name!r}, which has no layer, and its OSM fetch failed: {exc.message}")
@@ -167,88 +161,20 @@ def fetch_unlayered(names: list[str], *, online: bool) -> tuple[list[LayerResult
     return results, reasons, warnings
 
 
-def border_talk(mentions: list[Mention], resolved: list) -> list[set[str]]:
-    """For each sentence that says "border", the countries it names (ISO codes of country mentions)."""
-    by_sentence: dict[str, set[str]] = {}
-    for m, p in zip(mentions, resolved):
-        if p is not None and p.feature_code in ("PCLI", "PCLH") and p.country and "border" in m.sentence.lower():
-            by_sentence.setdefault(m.sentence, set()).add(p.country)
-    return list(by_sentence.values())
+@dataclass(frozen=True)
+class BuildOptions:
+    """What to build and how: every option of :func:`build` but the article and the output folder.
 
-
-def pick_layers(text: str | None, mentions: list[Mention], resolved: list, place_rows, *, layer_ids=None,
-                layer_files=(), all_layers: bool = False) -> tuple[list[Layer], dict[str, str], list[str]]:
-    """The layers to draw and why: by hand (``layer_ids``), all, or the ones the article is about.
-
-    Returns
-    -------
-    (layers, reasons, warnings)
-    """
-    extra = [read_layer(Path(p)) for p in layer_files]
-    reasons = {layer.id: "given with --layer-file" for layer in extra}
-    if layer_ids:
-        chosen = [load_layer(i) for i in layer_ids]
-        return chosen + extra, {**{layer.id: "chosen with --layer" for layer in chosen}, **reasons}, []
-    every = list_layers() + extra
-    if all_layers or text is None:
-        why = "--all-layers" if all_layers else "no article: every layer"
-        return every, {layer.id: reasons.get(layer.id, why) for layer in every}, []
-    picked = choose_layers(every, {m.layer_id for m in mentions if m.layer_id}, place_rows, border_talk(mentions, resolved))
-    picked.update(reasons)
-    if not picked:
-        warning = ("the article names no corridor and no corridor has several of its places: drawing every layer "
-                   "(choose with --layer ID)")
-        return every, {layer.id: "the article is about no layer in particular" for layer in every}, [warning]
-    return [layer for layer in every if layer.id in picked], picked, []
-
-
-def build(
-    article_path: str | Path | None = None,
-    out_dir: str | Path = "output",
-    *,
-    layer_ids: list[str] | None = None,
-    all_layers: bool = False,
-    layer_files: list[str | Path] | None = None,
-    osm_dir: str | Path | None = None,
-    snapshot_dir: str | Path | None = None,
-    offline: bool = False,
-    refresh: bool = False,
-    network_budget_s: float | None = None,
-    online_geocoding: bool = False,
-    tiles: str | None = None,
-    embed: bool = False,
-    self_contained: bool = False,
-    png: bool = False,
-    fixes: str | Path | Fixes | None = None,
-) -> BuildReport:
-    """Build one map per chosen layer plus ``index.html`` with all of them, and GeoJSON beside each.
-
-    The article picks the layers: those it names (by title or alias, or a crossing's name) and
-    those on which ``settings.layer_min_places`` of its places lie; every layer when it names
-    none. A railway it names that has no layer is fetched from OSM by name when online. Every
-    map lists the article's mentions it does not draw as a marker, and why.
-
-    All inputs are read and validated before anything is written. The files are
-    written into a folder beside ``out_dir`` and swapped in together under a lock
-    (:func:`geo.files.staged_dir`): ``out_dir`` holds this build's files or the
-    previous ones, never a mix, whatever interrupts the build.
-
-    Parameters
+    Attributes
     ----------
-    article_path : path, optional
-        The article (text, Markdown or HTML). Without it, the corridor maps alone (every layer).
-    out_dir : path
     layer_ids : list of str, optional
         Draw these layers (ids in ``layers/``) whatever the article says.
     all_layers : bool
         Draw every layer.
-    layer_files : list of path, optional
+    layer_files : list of path
         Layer files outside ``layers/`` (same format), drawn in addition.
-    osm_dir, snapshot_dir, offline, refresh :
-        Data source options (see :func:`geo.osm.sources.get_layer_data`).
-    network_budget_s : float, optional
-        Network time of the whole build (default ``settings.network_budget_s``);
-        when spent, the remaining layers come from the cache or the bundled snapshot, or are drawn schematically.
+    source : Source, optional
+        Where the layers' OSM data comes from (:mod:`geo.osm.source`; default :class:`geo.osm.source.Live`).
     online_geocoding : bool
         Ask Nominatim for names the offline gazetteer lacks.
     tiles : str, optional
@@ -263,127 +189,277 @@ def build(
     fixes : path or Fixes, optional
         Corrections file (see :mod:`geo.text.fixes`).
     """
-    if png:
-        from .maps.png import chromium_path, render_pngs
+
+    layer_ids: list[str] | None = None
+    all_layers: bool = False
+    layer_files: tuple[str | Path, ...] = ()
+    source: Source | None = None
+    online_geocoding: bool = False
+    tiles: str | None = None
+    embed: bool = False
+    self_contained: bool = False
+    png: bool = False
+    fixes: str | Path | Fixes | None = None
+
+    @classmethod
+    def of(cls, osm_dir: str | Path | None = None, snapshot_dir: str | Path | None = None, offline: bool = False,
+           refresh: bool = False, network_budget_s: float | str | None = None, **options) -> BuildOptions:
+        """Options from :func:`build`'s keywords: the data source ones (:func:`geo.osm.source.data_source`) or
+        ``source``, and the rest as the attributes.
+
+        Raises
+        ------
+        InputError
+            When the network budget is not a number of seconds above 0.
+        """
+        budget = budget_seconds(settings.network_budget_s if network_budget_s is None else network_budget_s)
+        options["layer_files"] = tuple(options.get("layer_files") or ())
+        if options.get("source") is None:
+            options["source"] = _SourceSpec(osm_dir, snapshot_dir, offline, refresh, budget)
+        return cls(**options)
+
+
+@dataclass(frozen=True)
+class _SourceSpec:
+    """The data source keywords of :func:`build`, made a :class:`Source` after the layer files are checked
+    (so a broken layer file is reported before conflicting source options)."""
+
+    osm_dir: str | Path | None
+    snapshot_dir: str | Path | None
+    offline: bool
+    refresh: bool
+    network_budget_s: float
+
+    def make(self) -> Source:
+        """The source (:func:`geo.osm.source.data_source`)."""
+        return data_source(self.osm_dir, self.snapshot_dir, offline=self.offline, refresh=self.refresh,
+                           network_budget_s=self.network_budget_s)
+
+
+def build(article_path: str | Path | None = None, out_dir: str | Path = "output", *,
+          options: BuildOptions | None = None, **keywords) -> BuildReport:
+    """Build one map per chosen layer plus ``index.html`` with all of them, and GeoJSON beside each.
+
+    The article picks the layers: those it names (by title or alias, or a crossing's name) and
+    those on which ``settings.layer_min_places`` of its places lie; every layer when it names
+    none. A railway it names that has no layer is fetched from OSM by name when online. Every
+    map lists the article's mentions it does not draw as a marker, and why.
+
+    All inputs are read and validated before anything is written. The files are
+    written into a folder beside ``out_dir`` and swapped in together under a lock
+    (:func:`geo.files.staged_dir`): ``out_dir`` holds this build's files or the
+    previous ones, never a mix, whatever interrupts the build.
+
+    The steps: read, find, resolve, choose, build layers, relate, draw, write.
+
+    Parameters
+    ----------
+    article_path : path, optional
+        The article (text, Markdown or HTML). Without it, the corridor maps alone (every layer).
+    out_dir : path
+    options : BuildOptions, optional
+        Every other option; or give them as keywords: the attributes of :class:`BuildOptions`, and instead
+        of ``source`` the data source options ``osm_dir``, ``snapshot_dir``, ``offline``, ``refresh`` and
+        ``network_budget_s`` (:func:`geo.osm.source.data_source`; the budget is the network time of the whole
+        build, default ``settings.network_budget_s``).
+    """
+    start = time.perf_counter()
+    options = options or BuildOptions.of(**keywords)
+    if options.png:
+        from .maps.png import chromium_path
 
         chromium_path()  # fail before any work when Chromium is missing
-    start = time.perf_counter()
     settings.check_environment()
-    text = read_article(article_path) if article_path is not None else None
-    network_budget_s = budget_seconds(settings.network_budget_s if network_budget_s is None else network_budget_s)
+    text = read_article(article_path) if article_path is not None else None  # read
     list_layers()  # every layer file is checked before the article is parsed
-    check_sources([], osm_dir, snapshot_dir)
+    spec = options.source
+    source = spec.make() if isinstance(spec, _SourceSpec) else spec or Live()
+    options = replace(options, source=source)
+    source.check([])
     files.check_output_dir(out_dir)
-    if fixes is not None and not isinstance(fixes, Fixes):
-        fixes = read_fixes(fixes)
-    # The same inputs as this process's last build (a notebook cell run again) give the same files. Only
-    # when nothing is fetched live (--osm-dir, --snapshot or --offline) and every layer's data is known.
-    source_options = dict(osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
-    memo_key = None
-    if not (png or online_geocoding or fixes or refresh) and (osm_dir is not None or snapshot_dir is not None
-                                                              or offline):
-        candidates = ([load_layer(i) for i in layer_ids] if layer_ids else list_layers())
-        candidates += [read_layer(Path(p)) for p in layer_files or ()]
-        memo_key = _inputs_key(text, candidates, source_options, layer_ids, all_layers, tiles, embed, self_contained)
-    if memo_key is not None and memo_key in _recent:
-        return _replay(_recent[memo_key], out_dir, start)
-    mentions: list[Mention] = []
-    resolved: list = []
-    place_rows = None
-    if text is not None:
-        mentions, resolved = resolve_mentions(text, online=online_geocoding, fixes=fixes,
-                                              layers=text_layers(layer_files or ()))
-        place_rows = place_frame(mentions, resolved, fixes)
-    layers, chosen, warnings = pick_layers(text, mentions, resolved, place_rows, layer_ids=layer_ids,
-                                           layer_files=layer_files or (), all_layers=all_layers)
-    check_sources([layer.id for layer in layers], osm_dir, snapshot_dir)
+    if options.fixes is not None and not isinstance(options.fixes, Fixes):
+        options = replace(options, fixes=read_fixes(options.fixes))
+    replay_key = replays.key(text, options)
+    if replay_key is not None and replays.has(replay_key):
+        return replays.replay(replay_key, out_dir, start)
+    report = _build(text, options, out_dir)
+    report.seconds = time.perf_counter() - start
+    if replay_key is not None:
+        replays.keep(replay_key, report)
+    return report
+
+
+def _build(text: str | None, options: BuildOptions, out_dir: str | Path) -> BuildReport:
+    """The steps after the inputs are read and checked: find, resolve, choose, build layers, relate, draw, write."""
+    mentions, resolved, place_rows = _find_and_resolve(text, options)
+    layers, chosen, warnings = pick_layers(text, mentions, resolved, place_rows, layer_ids=options.layer_ids,
+                                           layer_files=options.layer_files, all_layers=options.all_layers)
+    options.source.check([layer.id for layer in layers])
     report = BuildReport(chosen=chosen, warnings=warnings)
     if text is not None:
         report.n_mentions, report.n_places = len(mentions), len(place_rows)
-    with network_budget(network_budget_s):  # one budget for the layers and the routes named in the article
-        results = build_layers(layers, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline, refresh=refresh)
-        live = not offline and osm_dir is None and snapshot_dir is None and not any(r.network_failed for r in results)
-        routes, unlayered, route_warnings = fetch_unlayered(unlayered_infrastructure(mentions, resolved), online=live)
-    report.warnings += route_warnings
-    for r in routes:
-        report.chosen[r.layer.id] = "named in the article; drawn from its OSM route relation"
-    results += routes
-    results, unlayered, report.warnings = with_article_infrastructure(mentions, resolved, results, unlayered,
-                                                                      report.warnings)
-    if results and results[-1].layer.id == ARTICLE_LAYER:
-        report.chosen[ARTICLE_LAYER] = "named in the article; drawn between the places it names as its ends"
+    results, unlayered = _build_all_layers(layers, options.source, mentions, resolved, report)
     unresolved = [m.text for m, p in zip(mentions, resolved) if p is None]
     unresolved += [name for name in unlayered if name not in unresolved]
     if place_rows is not None:
         place_rows = relate(place_rows, results)
-    note = "" if place_rows is None or len(place_rows) else "No places found in the article."
-    progress.step("drawing the maps")
-    maps: dict[str, tuple[list, str, str]] = {r.layer.id: ([r], r.layer.title, r.layer.subtitle) for r in results}
-    maps["index"] = (results, "Corridors: " + ", ".join(r.layer.title for r in results),
-                     "All layers; toggle them in the layer control")
     for result in results:
         report.sources[result.layer.id] = result.source
         report.details[result.layer.id] = result.detail
         report.warnings.extend(result.warnings)
-    folder = Path(out_dir)
-    with files.staged_dir(folder) as stage:  # every file of this build, or none, replaces the folder's
-        written = []
-        for name, (drawn, title, subtitle) in maps.items():
-            missing = not_drawn(unresolved, place_rows, drawn, unlayered) if text is not None else {}
-            report.not_drawn[name] = missing
-            fmap = build_map(drawn, place_rows, title=title, subtitle=subtitle, tiles=tiles, note=note,
-                             not_drawn=missing)
-            features = (layer_features(drawn[0], place_rows) if name != "index" else
-                        concat([r.frame for r in drawn]
-                               + ([places_in(place_rows, layer_bounds(drawn))] if place_rows is not None else [])))
-            written += _write_map(stage, name, fmap, features, report, drawn, place_rows,
-                                  embed=embed, self_contained=self_contained, subtitle=subtitle)
-        if png:
-            progress.step("taking PNG images with headless Chromium")
-            with tempfile.TemporaryDirectory(prefix="corridormap-png-") as scratch:
-                def offline_html(html_path: Path) -> Path:
-                    drawn, title, subtitle = maps[html_path.stem]
-                    fmap = build_map(drawn, place_rows, title=title, subtitle=subtitle, tiles="none", note=note,
-                                     not_drawn=report.not_drawn[html_path.stem])
-                    return files.write_text(Path(scratch) / html_path.name, render_html(fmap))
-
-                written += render_pngs([f for f in written if f.suffix == ".html" and ".embed" not in f.name],
-                                       offline_html=offline_html, warn=report.warnings.append)
-    report.files = [folder / path.name for path in written]
-    report.seconds = time.perf_counter() - start
-    if memo_key is not None:
-        _recent.clear()
-        _recent[memo_key] = (report, [(path.name, path.read_bytes()) for path in report.files])
+    drawing = _Drawing(_maps(results), place_rows, "" if place_rows is None or len(place_rows) else
+                       "No places found in the article.", options.tiles)
+    _write_all(Path(out_dir), drawing, report, options, (unresolved, unlayered) if text is not None else None)
     return report
 
 
-#: The last build of this process: its inputs' key -> (report, the files it wrote), so that
-#: building again with the same inputs (a notebook cell run twice) rewrites the same files.
-_recent: dict[str, tuple[BuildReport, list[tuple[str, bytes]]]] = {}
+def _find_and_resolve(text: str | None, options: BuildOptions) -> tuple[list[Mention], list, gpd.GeoDataFrame | None]:
+    """The article's mentions, their places, and one row per place (none without an article)."""
+    if text is None:
+        return [], [], None
+    mentions, resolved = resolve_mentions(text, online=options.online_geocoding, fixes=options.fixes,
+                                          layers=text_layers(options.layer_files))
+    return mentions, resolved, place_frame(mentions, resolved, options.fixes)
 
 
-def _inputs_key(text: str | None, layers: list[Layer], options: dict, *args) -> str | None:
-    """A hash of everything a build's files depend on; None when a layer's data cannot be identified
-    (or ``refresh`` asks for it afresh)."""
-    if options.get("refresh"):
-        return None
-    layer_keys = [layer_cache_key(layer, **{k: v for k, v in options.items() if k != "refresh"}) for layer in layers]
-    if None in layer_keys:
-        return None
-    current = {k: repr(v) for k, v in vars(settings).items() if k.islower() and not k.startswith("_")}
-    spec = json.dumps([text, layer_keys, repr(args), current], sort_keys=True)
-    return hashlib.sha256(spec.encode("utf-8")).hexdigest()
+def _build_all_layers(layers: list[Layer], source: Source, mentions: list[Mention], resolved: list,
+                      report: BuildReport) -> tuple[list[LayerResult], dict[str, str]]:
+    """The chosen layers and the railways the article names without one (online); the names not drawn, and why."""
+    with network_budget(getattr(source, "network_budget_s", None)):  # one budget for the layers and the named routes
+        results = build_layers(layers, source)
+        live = source.live and not any(r.network_failed for r in results)
+        endpoints = source.endpoints if isinstance(source, Live) else ()
+        routes, unlayered, route_warnings = fetch_unlayered(unlayered_infrastructure(mentions, resolved), online=live,
+                                                            endpoints=endpoints)
+    report.warnings += route_warnings
+    for r in routes:
+        report.chosen[r.layer.id] = "named in the article; drawn from its OSM route relation"
+    results, unlayered, report.warnings = with_article_infrastructure(mentions, resolved, results + routes, unlayered,
+                                                                      report.warnings)
+    if results and results[-1].layer.id == ARTICLE_LAYER:
+        report.chosen[ARTICLE_LAYER] = "named in the article; drawn between the places it names as its ends"
+    return results, unlayered
 
 
-def _replay(recent: tuple[BuildReport, list[tuple[str, bytes]]], out_dir: str | Path, start: float) -> BuildReport:
-    """Write a remembered build's files into ``out_dir``, all together (:func:`geo.files.staged_dir`)."""
-    report, outputs = recent
-    folder = Path(out_dir)
-    with files.staged_dir(folder) as stage:
-        for name, data in outputs:
-            files.write_bytes(stage / name, data)
-    return replace(report, files=[folder / name for name, _ in outputs], warnings=list(report.warnings),
-                   seconds=time.perf_counter() - start)
+def _maps(results: list[LayerResult]) -> dict[str, tuple[list, str, str]]:
+    """Map name -> (its layers, title, subtitle): one per layer, and ``index`` with all of them."""
+    maps: dict[str, tuple[list, str, str]] = {r.layer.id: ([r], r.layer.title, r.layer.subtitle) for r in results}
+    maps["index"] = (results, "Corridors: " + ", ".join(r.layer.title for r in results),
+                     "All layers; toggle them in the layer control")
+    return maps
+
+
+@dataclass
+class _Drawing:
+    """What every map of a build is drawn from."""
+
+    maps: dict[str, tuple[list, str, str]]
+    place_rows: gpd.GeoDataFrame | None
+    note: str
+    tiles: str | None
+    not_drawn: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def draw(self, name: str, tiles: str | None = None):
+        """The folium map ``name`` (on ``tiles``, default the build's)."""
+        drawn, title, subtitle = self.maps[name]
+        return build_map(drawn, self.place_rows, title=title, subtitle=subtitle, tiles=tiles or self.tiles,
+                         note=self.note, not_drawn=self.not_drawn[name])
+
+
+def _write_all(folder: Path, drawing: _Drawing, report: BuildReport, options: BuildOptions,
+               missing: tuple[list[str], dict[str, str]] | None) -> None:
+    """Draw and write every map with its GeoJSON (and embeds, PNGs), all into ``folder`` together.
+
+    ``missing``: the names not resolved, and the infrastructure without a layer with why it is not drawn
+    (None without an article).
+    """
+    progress.step("drawing the maps")
+    place_rows = drawing.place_rows
+    with files.staged_dir(folder) as stage:  # every file of this build, or none, replaces the folder's
+        written = []
+        for name, (drawn, title, subtitle) in drawing.maps.items():
+            drawing.not_drawn[name] = not_drawn(missing[0], place_rows, drawn, missing[1]) if missing else {}
+            report.not_drawn[name] = drawing.not_drawn[name]
+            features = (layer_features(drawn[0], place_rows) if name != "index" else
+                        concat([r.frame for r in drawn]
+                               + ([places_in(place_rows, layer_bounds(drawn))] if place_rows is not None else [])))
+            written += _write_map(stage, name, drawing.draw(name), features, report, drawn, place_rows,
+                                  embed=options.embed, self_contained=options.self_contained, subtitle=subtitle)
+        if options.png:
+            written += _write_pngs(written, drawing, report)
+    report.files = [folder / path.name for path in written]
+
+
+def _write_pngs(written: list[Path], drawing: _Drawing, report: BuildReport) -> list[Path]:
+    """A PNG of each written map; a map whose tiles do not load is drawn again on the offline base map."""
+    from .maps.png import render_pngs
+
+    progress.step("taking PNG images with headless Chromium")
+    with tempfile.TemporaryDirectory(prefix="corridormap-png-") as scratch:
+        return render_pngs([f for f in written if f.suffix == ".html" and ".embed" not in f.name],
+                           offline_html=functools.partial(_offline_html, drawing, Path(scratch)),
+                           warn=report.warnings.append)
+
+
+def _offline_html(drawing: _Drawing, scratch: Path, html_path: Path) -> Path:
+    """The map of ``html_path`` drawn on the offline base map (``tiles="none"``), written into ``scratch``."""
+    return files.write_text(scratch / html_path.name, render_html(drawing.draw(html_path.stem, tiles="none")))
+
+
+class ReplayCache:
+    """The last build of this process, keyed by its inputs: building again with the same inputs (a notebook
+    cell run twice) rewrites the same files without redoing the work.
+
+    The key covers the article text, each candidate layer's file content, its data source fingerprint
+    (:meth:`geo.osm.source.Source.fingerprint`) and the options that change the output. No key (no replay)
+    when anything is fetched live, refreshed, geocoded online, corrected or photographed, or when a
+    layer's data cannot be identified.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[BuildReport, list[tuple[str, bytes]]]] = {}
+
+    def key(self, text: str | None, options: BuildOptions) -> str | None:
+        """The inputs' key, or None when the build cannot be replayed."""
+        source = options.source
+        if options.png or options.online_geocoding or options.fixes or source.refresh or source.live:
+            return None
+        candidates = [load_layer(i) for i in options.layer_ids] if options.layer_ids else list_layers()
+        candidates += [read_layer(Path(p)) for p in options.layer_files]
+        data_keys = [source.fingerprint(layer) for layer in candidates]
+        if None in data_keys:
+            return None
+        layer_files = [hashlib.sha256(Path(layer.path).read_bytes()).hexdigest() for layer in candidates]
+        chosen = [options.layer_ids, options.all_layers, options.tiles, options.embed, options.self_contained]
+        spec = json.dumps([text, layer_files, data_keys, repr(chosen)], sort_keys=True)
+        return hashlib.sha256(spec.encode("utf-8")).hexdigest()
+
+    def has(self, key: str) -> bool:
+        """Whether the last build had these inputs."""
+        return key in self._kept
+
+    def keep(self, key: str, report: BuildReport) -> None:
+        """Remember ``report`` and its files (only the last build is kept)."""
+        self._kept.clear()
+        self._kept[key] = (report, [(path.name, path.read_bytes()) for path in report.files])
+
+    def replay(self, key: str, out_dir: str | Path, start: float) -> BuildReport:
+        """Write the remembered build's files into ``out_dir``, all together (:func:`geo.files.staged_dir`)."""
+        report, outputs = self._kept[key]
+        folder = Path(out_dir)
+        with files.staged_dir(folder) as stage:
+            for name, data in outputs:
+                files.write_bytes(stage / name, data)
+        return replace(report, files=[folder / name for name, _ in outputs], warnings=list(report.warnings),
+                       seconds=time.perf_counter() - start)
+
+    def clear(self) -> None:
+        """Forget the last build."""
+        self._kept.clear()
+
+
+#: This process's replay cache (:class:`ReplayCache`).
+replays = ReplayCache()
 
 
 def _write_map(folder: Path, name: str, fmap, features: gpd.GeoDataFrame, report: BuildReport, results: list,

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import geopandas as gpd
 import pytest
 
+from geo.osm.source import Extract
 from geo import pipeline, settings
 from geo.text import mention_frame as places
 from geo.core.layers import load_layer
@@ -140,7 +141,7 @@ def test_hostile_markup_in_mentions_is_shown_not_run(osm_dir, tmp_path):
     place = SimpleNamespace(name="Baku <b>x</b>", country="AZ", lat=40.4093, lon=49.8671, geonames_id=587084,
                             feature_class="P", score=1.0, local_name="Bakı")
     frame = places.mention_frame([mention], [place])
-    layer = pipeline.build_layers([load_layer("north-south")], osm_dir=osm_dir)[0]
+    layer = pipeline.build_layers([load_layer("north-south")], Extract(folder=osm_dir))[0]
     path = tmp_path / "hostile.html"
     draw.build_map([layer], frame, title=HOSTILE, subtitle=HOSTILE).save(path)
     with open_map(path) as res:

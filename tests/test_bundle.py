@@ -25,7 +25,9 @@ from geo import cli, settings
 from geo.core.layers import load_layer
 from geo.core.stations import layer_points
 from geo.errors import NetworkError
-from geo.osm import bundle, cache, overpass_http, snapshot, sources
+from geo.osm import bundle, cache, overpass_http, snapshot
+from geo.osm.source import Live
+from geo.osm.provenance import overpass_provenance
 from geo.osm.schema import frame_from_rows
 from tests.conftest import REPO, need_shared
 
@@ -97,7 +99,7 @@ def test_bundled_snapshot_matches_its_manifest():
     for layer_id in SHIPPED:
         entry = manifest["layers"][layer_id]
         assert entry["sha256"] == snapshot.file_sha256(folder / entry["file"])
-        assert bundle.data_date(entry["detail"]) == manifest["osm_date"]["date"], layer_id
+        assert bundle.read_bundled(layer_id)[2].data_date.text == manifest["osm_date"]["date"], layer_id
     assert manifest["osm_date"]["note"], "the manifest says how the data date is known"
     assert manifest["reduced"]["zoom"] == settings.bundled_zoom
     assert "OpenStreetMap contributors" in manifest["attribution"] and "ODbL" in manifest["license"]
@@ -121,7 +123,7 @@ def test_a_damaged_bundle_is_found_by_the_check_and_not_used(tmp_path, monkeypat
     assert any("over the 1 MB budget" in p for p in bundle.check_bundled(copy))
     monkeypatch.setattr(settings, "bundled_snapshot_dir", copy)
     layer = load_layer("bam")
-    data = sources.get_layer_data(layer, layer_points(layer), offline=True)
+    data = Live(offline=True).read(layer, layer_points(layer))
     assert data.source == "schematic"
     assert any("bundled OSM snapshot is damaged" in w for w in data.warnings)
 
@@ -158,18 +160,18 @@ def _cache_bam(as_of: str) -> None:
     layer = load_layer("bam")
     lines = frame_from_rows([{"osm_id": 7, "railway": "rail", "usage": "main",
                               "geometry": LineString([(97.99, 55.93), (140.29, 48.97)])}])
-    cache.write(layer, lines, frame_from_rows([]), f"OpenStreetMap via Overpass, data as of {as_of}, fetched {as_of[:10]}", [])
+    cache.write(layer, lines, frame_from_rows([]), overpass_provenance([as_of]), [])
 
 
 def test_offline_the_bundle_is_used_unless_the_cache_is_newer():
     layer = load_layer("bam")
-    data = sources.get_layer_data(layer, layer_points(layer), offline=True)
+    data = Live(offline=True).read(layer, layer_points(layer))
     assert data.source == "snapshot" and data.detail.startswith("bundled with corridormap: OSM data as of 2026-04")
     assert len(data.lines) >= 1 and not data.warnings
     _cache_bam("2001-01-01T00:00:00Z")  # older than the bundle: the bundle wins
-    assert sources.get_layer_data(layer, layer_points(layer), offline=True).source == "snapshot"
+    assert Live(offline=True).read(layer, layer_points(layer)).source == "snapshot"
     _cache_bam("2099-01-01T00:00:00Z")  # newer: the cache wins
-    assert sources.get_layer_data(layer, layer_points(layer), offline=True).source == "cache"
+    assert Live(offline=True).read(layer, layer_points(layer)).source == "cache"
 
 
 def test_no_dns_ends_the_live_fetch_at_once(overpass_env, offline_dns):
@@ -251,5 +253,5 @@ def test_refresh_command_rewrites_the_bundle_and_lists_layers_without_data(tmp_p
     manifest = snapshot.read_manifest(target)
     assert set(manifest["layers"]) == set(SHIPPED) and "far-away" in manifest["left_out"]
     assert bundle.check_bundled(target) == []
-    data = sources.get_layer_data(load_layer("north-south"), layer_points(load_layer("north-south")), offline=True)
+    data = Live(offline=True).read(load_layer("north-south"), layer_points(load_layer("north-south")))
     assert data.source == "snapshot" and "OSM data as of 2026-04" in data.detail

@@ -11,7 +11,7 @@ import stat
 import subprocess
 import sys
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from geo import cli, settings
 from geo.errors import DataError, OutputError
 from geo.maps import assets
 from geo.osm import cache, local, snapshot
+from geo.osm.provenance import DataDate, Provenance
 from geo.osm.schema import empty_frame
 from geo.core.layers import load_layer
 
@@ -282,8 +283,8 @@ def test_manifest_shows_when_live_data_expires(tmp_path):
     frame = gpd.GeoDataFrame({"osm_id": [1], "railway": ["rail"]}, geometry=[LineString([(0, 0), (1, 1)])], crs=4326)
     live = "OpenStreetMap via Overpass, data as of 2026-01-01T00:00:00Z, fetched 2026-01-02; 1 way"
     folder = snapshot.write_snapshot(tmp_path / "snap", {
-        "bam": (frame, empty_frame(), "osm", live),
-        "north-south": (frame, empty_frame(), "osm", "local OSM extract x (1 files)")}, {})
+        "bam": (frame, empty_frame(), Provenance("osm", live, DataDate.parse("2026-01-01T00:00:00Z"), date(2026, 1, 2))),
+        "north-south": (frame, empty_frame(), Provenance("osm", "local OSM extract x (1 files)"))}, {})
     layers = snapshot.read_manifest(folder)["layers"]
     assert layers["bam"]["fetched"] == "2026-01-02"
     assert layers["bam"]["expires"] == (datetime(2026, 1, 2) + timedelta(days=settings.cache_max_age_days)).date().isoformat()
@@ -386,7 +387,7 @@ def test_a_planted_layer_cache_entry_is_not_trusted(tmp_path):
     layer = load_layer("ru-az-border")
     good = gpd.GeoDataFrame({"osm_id": [1], "boundary": ["administrative"]},
                             geometry=[LineString([(48.4, 41.7), (48.6, 41.9)])], crs=4326)
-    path = cache.write(layer, good, empty_frame(), "OpenStreetMap via Overpass, data as of x, fetched 2026-01-01", [])
+    path = cache.write(layer, good, empty_frame(), Provenance("osm", "OpenStreetMap via Overpass, data as of x, fetched 2026-01-01"), [])
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     head = json.loads(path.read_bytes().partition(b"\n")[0])
     hostile = json.dumps({"lines": {"type": "FeatureCollection", "features": [
@@ -395,11 +396,11 @@ def test_a_planted_layer_cache_entry_is_not_trusted(tmp_path):
     head.update(bytes=len(hostile), sha256=sha256(hostile).hexdigest())  # a well-formed entry, hostile payload
     path.write_bytes(json.dumps(head).encode() + b"\n" + hostile)
     with pytest.raises(DataError, match="corrupt"):
-        cache.read(layer)
+        cache.read_entry(layer)
     assert not path.exists()
     os.mkfifo(path)  # a FIFO planted in its place neither hangs nor stays
     with deadline(), pytest.raises(DataError, match="named pipe"):
-        cache.read(layer)
+        cache.read_entry(layer)
     assert not path.exists()
 
 
@@ -412,39 +413,39 @@ def _age_cache(layer, days: float) -> None:
 
 
 def test_expired_cache_is_used_offline_with_a_warning(tmp_path, no_bundle):
-    from geo.osm.sources import get_layer_data
+    from geo.osm.source import Live
     from geo.core.stations import layer_points
 
     layer = load_layer("ru-az-border")
     good = gpd.GeoDataFrame({"osm_id": [1], "boundary": ["administrative"]},
                             geometry=[LineString([(48.4, 41.7), (48.6, 41.9)])], crs=4326)
-    cache.write(layer, good, empty_frame(), "OpenStreetMap via Overpass, data as of x, fetched 2026-01-01", [])
-    fresh = get_layer_data(layer, layer_points(layer), offline=True)
+    cache.write(layer, good, empty_frame(), Provenance("osm", "OpenStreetMap via Overpass, data as of x, fetched 2026-01-01"), [])
+    fresh = Live(offline=True).read(layer, layer_points(layer))
     assert fresh.source == "cache" and not fresh.warnings
     _age_cache(layer, settings.cache_max_age_days + 1)
     assert cache.read_entry(layer).expired
-    stale = get_layer_data(layer, layer_points(layer), offline=True)
+    stale = Live(offline=True).read(layer, layer_points(layer))
     assert stale.source == "cache" and "older than 7 days" in " ".join(stale.warnings)
 
 
 def test_expired_or_refreshed_cache_is_fetched_again(overpass_env, fake_overpass, tmp_path, no_bundle):
     """(Without the bundled snapshot, whose data is newer than the replayed answers.)"""
-    from geo.osm.sources import get_layer_data
+    from geo.osm.source import Live
     from geo.core.stations import layer_points
 
     layer = load_layer("ru-az-border")
-    first = get_layer_data(layer, layer_points(layer))
+    first = Live().read(layer, layer_points(layer))
     assert first.source == "osm"
     sent = len(fake_overpass.queries)
-    assert get_layer_data(layer, layer_points(layer)).source == "cache" and len(fake_overpass.queries) == sent
-    again = get_layer_data(layer, layer_points(layer), refresh=True)
+    assert Live().read(layer, layer_points(layer)).source == "cache" and len(fake_overpass.queries) == sent
+    again = Live(refresh=True).read(layer, layer_points(layer))
     assert again.source == "osm" and len(fake_overpass.queries) > sent, "--refresh asked the server again"
     sent = len(fake_overpass.queries)
     _age_cache(layer, settings.cache_max_age_days + 1)
     for answer in Path(settings.cache_dir, "overpass").glob("*.json"):  # the cached answers are as old
         old = (datetime.now() - timedelta(days=settings.cache_max_age_days + 1)).timestamp()
         os.utime(answer, (old, old))
-    expired = get_layer_data(layer, layer_points(layer))
+    expired = Live().read(layer, layer_points(layer))
     assert expired.source == "osm" and len(fake_overpass.queries) > sent
 
 

@@ -90,7 +90,7 @@ def test_named_railway_without_a_layer_is_fetched_by_name_online(tmp_path, monke
 
     asked = []
 
-    def fake_request(query):
+    def fake_request(query, urls=()):
         asked.append(query)
         return {"osm3s": {"timestamp_osm_base": "2024-05-01T00:00:00Z"}, "elements": [
             {"type": "relation", "id": 42, "tags": {"name": "Амуро-Якутская магистраль", "route": "railway"}},

@@ -12,6 +12,7 @@ import pytest
 import geopandas as gpd
 import shapely
 
+from geo.osm.source import Extract
 from geo import cli, pipeline
 from geo.maps import png as render
 from geo.text import mention_frame as places
@@ -26,7 +27,7 @@ EVIL = 'Baku <script>alert("x")</script> `${document.cookie}` \\ {{ 7*7 }}'
 
 @pytest.fixture(scope="module")
 def results(osm_dir):
-    return {r.layer.id: r for r in pipeline.build_layers(list_layers(), osm_dir=osm_dir)}
+    return {r.layer.id: r for r in pipeline.build_layers(list_layers(), Extract(folder=osm_dir))}
 
 
 def fake_places(rows):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, timezone
 import json
 import socket
 
@@ -13,7 +14,9 @@ from pyproj import Geod
 from shapely.geometry import LineString
 
 from tests import overpass_replay as rp
-from geo.osm import cache as layercache, local as osmdata, fetch as overpass, overpass_http as overpass_api, sources, split
+from geo.osm import cache as layercache, local as osmdata, fetch as overpass, overpass_http as overpass_api, split
+from geo.osm.source import Live
+from geo.osm.provenance import DataDate, Provenance
 from geo import settings
 from geo.errors import DataError, NetworkError, QueryError, QueryTooLarge
 from geo.core.layers import load_layer
@@ -49,7 +52,8 @@ def _line_km(frame) -> float:
 
 
 def test_bam_route_relation_is_assembled_into_one_line(fake, replay_data):
-    lines, points, detail = overpass.fetch_layer(load_layer("bam"), None)
+    lines, points, provenance = overpass.fetch_layer(load_layer("bam"), None)
+    detail = provenance.detail
     source_km = geodesic_length_km(replay_data["bam_line"])
     assert len(fake.queries) == 1 and "->.top" in fake.queries[0]
     assert len(lines) == 1, "102 shuffled member ways merge into one line"
@@ -60,14 +64,15 @@ def test_bam_route_relation_is_assembled_into_one_line(fake, replay_data):
     assert _line_km(lines) == pytest.approx(4311, rel=0.02)
     assert points.empty
     assert detail.startswith("OpenStreetMap via Overpass, data as of 2024-06-01T12:00:00Z, fetched ")
-    assert overpass.osm_timestamp(detail) == "2024-06-01T12:00:00Z"
+    assert provenance.data_date == DataDate(datetime(2024, 6, 1, 12, tzinfo=timezone.utc), "second")
     assert lines.crs.to_epsg() == 4326
     assert list(lines.columns) == schema.COLUMNS
 
 
 def test_bam_without_relation_falls_back_to_ways_near_stations(fake):
     fake.relations = []
-    lines, _, detail = overpass.fetch_layer(load_layer("bam"), None)
+    lines, _, provenance = overpass.fetch_layer(load_layer("bam"), None)
+    detail = provenance.detail
     assert "route relation" in detail and "not found" in detail
     assert len(fake.queries) > 1 and all("poly:" in q for q in fake.queries[1:])
     assert set(lines["usage"]) == {"main"} and lines["osm_id"].is_unique
@@ -77,7 +82,8 @@ def test_bam_without_relation_falls_back_to_ways_near_stations(fake):
 def test_north_south_ways_near_the_stations(fake):
     layer = load_layer("north-south")
     area = line_buffer_km(layer_points(layer), layer.osm["clip_buffer_km"])
-    lines, points, detail = overpass.fetch_layer(layer, area)
+    lines, points, provenance = overpass.fetch_layer(layer, area)
+    detail = provenance.detail
     ids = set(lines["osm_id"])
     assert {304666833, 444749531} <= ids
     assert set(lines["railway"]) <= {"rail", "construction", "proposed"}
@@ -110,7 +116,8 @@ def test_north_south_routes_like_the_local_extract(fake, osm_dir):
 
 
 def test_border_shared_line_crossings_and_checkpoints(fake):
-    lines, points, detail = overpass.fetch_layer(load_layer("ru-az-border"), None)
+    lines, points, provenance = overpass.fetch_layer(load_layer("ru-az-border"), None)
+    detail = provenance.detail
     boundary = lines[lines["boundary"] == "administrative"]
     crossing = lines[lines["boundary"].isna()]
     assert len(boundary) == len(fake.boundary_ways)
@@ -127,7 +134,7 @@ def test_empty_result_is_an_error_not_an_empty_layer(fake):
     fake._index()
     with pytest.raises(DataError, match="no OSM lines"):
         overpass.fetch_layer(load_layer("north-south"), None)
-    assert layercache.read(load_layer("north-south")) is None
+    assert layercache.read_entry(load_layer("north-south")) is None
 
 
 # ---------------------------------------------------------------------- faults
@@ -272,7 +279,7 @@ def test_bad_query_fails_at_once_with_the_servers_error_lines(server):
 def test_a_refused_query_is_the_layers_error_not_a_network_failure(fake):
     fake.script = [(400, {}, rp.error_page('line 1: static error: Invalid regular expression: "^(rail"'))]
     layer = load_layer("north-south")
-    data = sources.get_layer_data(layer, layer_points(layer))
+    data = Live().read(layer, layer_points(layer))
     assert data.source == "schematic" and not data.network_failed
     assert isinstance(data.query_error, QueryError)
     assert data.warnings == [
@@ -343,7 +350,7 @@ def test_a_piece_too_large_is_asked_for_in_halves(fake):
     fake.queries.clear()
     fake.max_area = min(rp.parse_poly(rp._SELECT.search(q).group(3)).area for q in queries.layer_queries(
         layer, layer_points(layer))) * 0.9  # every piece is too large once, each half fits
-    halved, _, detail = overpass.fetch_layer(layer, None)
+    halved, _, _ = overpass.fetch_layer(layer, None)
     assert set(halved["osm_id"]) == set(whole["osm_id"]) and halved["osm_id"].is_unique
     assert n_pieces * 3 <= len(fake.queries) <= n_pieces * 7
     assert len(set(fake.queries)) == len(fake.queries), "no identical retries"
@@ -406,7 +413,7 @@ def test_layer_fetch_reports_network_error_after_retries(fake, no_bundle):
     fake.script = [(504, {}, b"")] * 50
     with pytest.raises(NetworkError):
         overpass.fetch_layer(load_layer("bam"), None)
-    data = sources.get_layer_data(load_layer("bam"), layer_points(load_layer("bam")))
+    data = Live().read(load_layer("bam"), layer_points(load_layer("bam")))
     assert data.source == "schematic" and "504" in data.warnings[0]
 
 
@@ -460,15 +467,16 @@ def test_tests_cannot_reach_the_network():
 
 def test_cache_hit_on_second_call_without_http(fake, no_bundle):
     layer = load_layer("north-south")
-    lines, points, detail = overpass.fetch_layer(layer, None)
+    lines, points, provenance = overpass.fetch_layer(layer, None)
+    detail = provenance.detail
     sent = len(fake.queries)
-    cached = layercache.read(layer)
+    cached = layercache.read_entry(layer)
     assert cached is not None
-    c_lines, c_points, c_detail = cached
-    assert c_detail == detail
+    c_lines, c_detail = cached.lines, cached.detail
+    assert c_detail == detail and cached.provenance.data_date == provenance.data_date
     assert list(c_lines["osm_id"]) == list(lines["osm_id"])
     assert c_lines.geometry.geom_equals_exact(lines.geometry, 0).all()
-    data = sources.get_layer_data(layer, layer_points(layer))
+    data = Live().read(layer, layer_points(layer))
     assert data.source == "cache" and data.detail == detail and len(data.lines) == len(lines)
     first = list(fake.queries)
     overpass.fetch_layer(layer, None)  # the raw responses are cached too (osmnx's HTTP cache) ...
@@ -485,15 +493,15 @@ def test_corrupt_cache_file_detected_reported_and_refetched(fake):
     raw[-100] = ord("7") if raw[-100] != ord("7") else ord("8")  # one flipped digit in a coordinate
     path.write_bytes(bytes(raw))
     with pytest.raises(DataError, match=r"was corrupt \(checksum mismatch\) and has been deleted"):
-        layercache.read(layer)
+        layercache.read_entry(layer)
     assert not path.exists()
     path.write_bytes(bytes(raw))
     sent = len(fake.queries)
     ox.settings.use_cache = False  # restored by the fixture: force a real refetch
-    data = sources.get_layer_data(layer, layer_points(layer))
+    data = Live().read(layer, layer_points(layer))
     assert any("corrupt" in w for w in data.warnings)
     assert data.source == "osm" and len(fake.queries) == sent + 1
-    assert layercache.read(layer) is not None, "the refetch rewrote a valid cache file"
+    assert layercache.read_entry(layer) is not None, "the refetch rewrote a valid cache file"
 
 
 def test_truncated_cache_file_detected(fake):
@@ -502,7 +510,7 @@ def test_truncated_cache_file_detected(fake):
     path = layercache.cache_path(layer)
     path.write_bytes(path.read_bytes()[:-5000])
     with pytest.raises(DataError, match=r"truncated: \d+ of \d+ bytes"):
-        layercache.read(layer)
+        layercache.read_entry(layer)
     assert not path.exists()
 
 
@@ -512,7 +520,7 @@ def test_cache_file_that_is_not_json_detected(fake):
     path.parent.mkdir(parents=True)
     path.write_bytes(b"\x00\x01garbage")
     with pytest.raises(DataError, match="header is not JSON"):
-        layercache.read(layer)
+        layercache.read_entry(layer)
     assert not path.exists()
 
 
@@ -520,8 +528,8 @@ def test_cache_of_an_edited_layer_is_stale(fake):
     layer = load_layer("bam")
     overpass.fetch_layer(layer, None)
     edited = dataclasses.replace(layer, osm={**layer.osm, "query_buffer_km": 30})
-    assert layercache.read(edited) is None
-    assert layercache.read(layer) is None, "the stale file was removed"
+    assert layercache.read_entry(edited) is None
+    assert layercache.read_entry(layer) is None, "the stale file was removed"
 
 
 def test_corrupt_http_cache_file_is_refetched(server):
@@ -591,14 +599,14 @@ def test_null_vertices_are_skipped_as_overpass_sends_them():
 def test_a_malformed_answer_is_not_cached_and_the_next_build_asks_again(server, bad, no_bundle):
     layer = load_layer("north-south")
     server.script = [(200, {}, _answer(server, [MALFORMED[bad]]))]
-    data = sources.get_layer_data(layer, layer_points(layer))
+    data = Live().read(layer, layer_points(layer))
     assert data.source == "schematic" and len(data.warnings) == 1
     assert data.warnings[0].startswith("north-south: Overpass (https://overpass.invalid/api/interpreter) sent a "
                                        "malformed answer (Overpass ")
     assert "it was not cached" in data.warnings[0]
     assert not list(settings.cache_dir.rglob("*.json")), "neither the answer nor the layer was cached"
     sent = len(server.queries)
-    again = sources.get_layer_data(layer, layer_points(layer))
+    again = Live().read(layer, layer_points(layer))
     assert len(server.queries) > sent, "the next build sends the query again"
     assert again.source == "osm" and {304666833, 444749531} <= set(again.lines["osm_id"])
 
@@ -607,14 +615,14 @@ def test_an_empty_answer_is_not_cached_so_it_cannot_make_later_builds_schematic(
     layer = load_layer("north-south")
     ways, server.ways = server.ways, []
     server._index()
-    first = sources.get_layer_data(layer, layer_points(layer))
+    first = Live().read(layer, layer_points(layer))
     assert first.source == "schematic" and "no OSM lines" in first.warnings[0]
     assert first.warnings[0].startswith("north-south: Overpass returned no OSM lines")
     assert not list(settings.cache_dir.rglob("*.json"))
     server.ways = ways
     server._index()
     sent = len(server.queries)
-    second = sources.get_layer_data(layer, layer_points(layer))
+    second = Live().read(layer, layer_points(layer))
     assert len(server.queries) > sent and second.source == "osm"
 
 
@@ -720,10 +728,10 @@ def test_a_build_past_its_budget_ends_in_time_with_one_warning(slow, monkeypatch
     fetches = []  # (layer id, seconds) of each live fetch
     fetch_layer = overpass.fetch_layer
 
-    def timed(layer, area=None, refresh=False):
+    def timed(layer, area=None, refresh=False, endpoints=()):
         start = time.monotonic()
         try:
-            return fetch_layer(layer, area, refresh=refresh)
+            return fetch_layer(layer, area, refresh=refresh, endpoints=endpoints)
         finally:
             fetches.append((layer.id, time.monotonic() - start))
 
@@ -731,8 +739,8 @@ def test_a_build_past_its_budget_ends_in_time_with_one_warning(slow, monkeypatch
     layers = [load_layer("bam"), load_layer("north-south"), load_layer("ru-az-border")]
     planted = gpd.GeoDataFrame({"osm_id": [1], "railway": ["rail"], "geometry": [LineString(layer_points(layers[1])[:2])]},
                                crs=4326)
-    layercache.write(layers[1], planted, schema.empty_frame(), "OpenStreetMap via Overpass, planted", [])
-    results = build_layers(layers, network_budget_s=2)
+    layercache.write(layers[1], planted, schema.empty_frame(), Provenance("osm", "OpenStreetMap via Overpass, planted"), [])
+    results = build_layers(layers, Live(network_budget_s=2))
     assert [r.source for r in results] == ["schematic", "cache", "schematic"]
     assert [f[0] for f in fetches] == ["bam"] and 1.5 < fetches[0][1] < 2.5, "2 s of network time, then no more"
     warnings = [w for r in results for w in r.warnings]
@@ -750,3 +758,14 @@ def test_cli_network_budget_must_be_a_positive_number(tmp_path, capsys):
         "corridormap: error: network budget '0.0' is not a number of seconds above 0: fix --network-budget or "
         "CORRIDORMAP_NETWORK_BUDGET_S"]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_live_source_sends_to_its_own_endpoints_and_leaves_the_settings_alone(fake, no_bundle):
+    before = (list(settings.overpass_url), ox.settings.overpass_url)
+    source = Live(endpoints=("https://mine.invalid/api/interpreter",))
+    assert source.endpoints == ("https://mine.invalid/api",)
+    layer = load_layer("north-south")
+    data = source.read(layer, layer_points(layer))
+    assert data.source == "osm" and fake.urls
+    assert {u.split("/")[2] for u in fake.urls} == {"mine.invalid"}
+    assert (list(settings.overpass_url), ox.settings.overpass_url) == before

@@ -25,7 +25,8 @@ from geo.corridors.borders import shared_border
 from geo.core.layers import load_layer
 from geo.geodesy import geodesic_length_km, line_buffer_km
 from geo.errors import QueryTooLarge
-from geo.osm import cache as layercache, fetch, overpass_http, sources
+from geo.osm import cache as layercache, fetch, overpass_http
+from geo.osm.source import Live
 from geo.core.stations import layer_points
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,7 +80,7 @@ def _features(out: Path, layer_id: str) -> gpd.GeoDataFrame:
 def _cached(cache: Path, layer_id: str, monkeypatch):
     monkeypatch.setattr(settings, "cache_dir", cache)
     layer = load_layer(layer_id)
-    return layercache.read(layer), layercache.queries(layer)
+    return layercache.read_entry(layer), layercache.queries(layer)
 
 
 def test_every_layer_comes_live_from_the_server(live_build):
@@ -100,7 +101,8 @@ def test_bam_is_its_route_relation(live_build, monkeypatch):
     segments = _features(out, "bam").query("kind == 'segment'")
     assert set(segments["source"]) == {"osm"}
     assert segments["length_km"].sum() == pytest.approx(4298, rel=0.01)
-    (lines, _, _), queries = _cached(cache, "bam", monkeypatch)
+    entry, queries = _cached(cache, "bam", monkeypatch)
+    lines = entry.lines
     assert len(queries) == 1 and "->.top" in queries[0]
     assert len(lines) == 1 and lines.loc[0, "osm_id"] == 4200000000
 
@@ -112,7 +114,8 @@ def test_north_south_pieces_and_the_samur_yalama_ways(live_build, monkeypatch):
     assert set(segments.loc[live, "source"]) == {"osm"}
     assert segments.loc["Samur – Yalama", "length_km"] == pytest.approx(10.7, abs=1.0)
     assert segments.loc[live, "length_km"].sum() == pytest.approx(375, rel=0.05)
-    (lines, _, detail), queries = _cached(cache, "north-south", monkeypatch)
+    entry, queries = _cached(cache, "north-south", monkeypatch)
+    lines = entry.lines
     assert {304666833, 444749531} <= set(lines["osm_id"])
     assert lines["osm_id"].is_unique and set(lines["railway"]) <= {"rail", "construction", "proposed"}
     assert len(queries) >= 10 and all("(poly:" in q for q in queries)
@@ -128,7 +131,8 @@ def test_border_from_the_boundary_relations_with_its_rail_crossing(live_build, m
     samur = frame[(frame["kind"] == "crossing") & (frame["name"] == "Samur – Yalama")].iloc[0]
     assert samur["source"] == "osm"
     assert {"304666833", "444749531"} <= set(samur["osm_ids"].split(","))
-    (lines, _, _), queries = _cached(cache, "ru-az-border", monkeypatch)
+    entry, queries = _cached(cache, "ru-az-border", monkeypatch)
+    lines = entry.lines
     assert (lines["boundary"] == "administrative").sum() == 4
     assert "way.wa.wb" in queries[0]
 
@@ -204,7 +208,7 @@ def test_out_of_memory_halves_the_piece_then_says_so(in_process, monkeypatch):
 def test_out_of_memory_on_the_route_relation_is_the_layers_error(in_process, monkeypatch):
     monkeypatch.setattr(ox.settings, "overpass_memory", 1000)
     layer = load_layer("bam")
-    data = sources.get_layer_data(layer, layer_points(layer))
+    data = Live().read(layer, layer_points(layer))
     assert data.source == "schematic" and not data.network_failed
     assert isinstance(data.query_error, QueryTooLarge)
     assert "route_relation_name = 'Байкало-Амурская магистраль'" in data.warnings[0]

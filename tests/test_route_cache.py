@@ -11,6 +11,7 @@ import pytest
 from geo import pipeline, settings
 from geo.corridors import build as corridors, route_cache
 from geo.core.layers import load_layer
+from geo.osm.source import Extract, Live
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,13 +53,12 @@ def osm(tmp_path) -> Path:
 def reads(monkeypatch) -> list[str]:
     """The layers whose OSM data is read (not served from the route cache)."""
     seen: list[str] = []
-    real = corridors.get_layer_data
+    for kind in (Extract, Live):
+        def spy(self, layer, *args, _real=kind.read, **kwargs):
+            seen.append(layer.id)
+            return _real(self, layer, *args, **kwargs)
 
-    def spy(layer, *args, **kwargs):
-        seen.append(layer.id)
-        return real(layer, *args, **kwargs)
-
-    monkeypatch.setattr(corridors, "get_layer_data", spy)
+        monkeypatch.setattr(kind, "read", spy)
     return seen
 
 
@@ -68,8 +68,8 @@ def _crossings(result) -> list[str]:
 
 
 def test_unchanged_inputs_read_the_layer_back(layers_dir, osm, reads):
-    first = corridors.build_layer(load_layer("ru-az-border"), osm_dir=osm)
-    again = corridors.build_layer(load_layer("ru-az-border"), osm_dir=osm)
+    first = corridors.build_layer(load_layer("ru-az-border"), Extract(folder=osm))
+    again = corridors.build_layer(load_layer("ru-az-border"), Extract(folder=osm))
     assert reads == ["ru-az-border"]  # the second build did not read or clip the OSM data
     assert again.frame.to_wkt().equals(first.frame.to_wkt())
     assert (again.source, again.detail) == (first.source, first.detail) == ("osm", again.detail)
@@ -77,9 +77,9 @@ def test_unchanged_inputs_read_the_layer_back(layers_dir, osm, reads):
 
 
 def test_changed_osm_data_rebuilds_the_layer(layers_dir, osm, reads):
-    before = corridors.build_layer(load_layer("ru-az-border"), osm_dir=osm)
+    before = corridors.build_layer(load_layer("ru-az-border"), Extract(folder=osm))
     _write_ways(osm, RAIL, ROAD)  # a road crossing appears in the data
-    after = corridors.build_layer(load_layer("ru-az-border"), osm_dir=osm)
+    after = corridors.build_layer(load_layer("ru-az-border"), Extract(folder=osm))
     assert reads == ["ru-az-border", "ru-az-border"]
 
     def road_ways(result) -> set[str]:
@@ -91,18 +91,18 @@ def test_changed_osm_data_rebuilds_the_layer(layers_dir, osm, reads):
 
 
 def test_changed_layer_file_rebuilds_the_layer(layers_dir, osm, reads):
-    corridors.build_layer(load_layer("ru-az-border"), osm_dir=osm)
+    corridors.build_layer(load_layer("ru-az-border"), Extract(folder=osm))
     path = layers_dir / "ru-az-border.toml"
     path.write_text(path.read_text(encoding="utf-8").replace('name = "Samur – Yalama"', 'name = "Yalama – Samur"'),
                     encoding="utf-8")
-    after = corridors.build_layer(load_layer("ru-az-border"), osm_dir=osm)
+    after = corridors.build_layer(load_layer("ru-az-border"), Extract(folder=osm))
     assert reads == ["ru-az-border", "ru-az-border"]
     assert "Yalama – Samur" in _crossings(after) and "Samur – Yalama" not in _crossings(after)
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "pickle"])
 def test_corrupt_cache_entry_is_rebuilt(layers_dir, osm, reads, damage, tmp_path):
-    first = corridors.build_layer(load_layer("ru-az-border"), osm_dir=osm)
+    first = corridors.build_layer(load_layer("ru-az-border"), Extract(folder=osm))
     path = route_cache.cache_path(load_layer("ru-az-border"))
     raw = path.read_bytes()
     marker = tmp_path / "unpickled"
@@ -119,20 +119,20 @@ def test_corrupt_cache_entry_is_rebuilt(layers_dir, osm, reads, damage, tmp_path
 
         raw = pickle.dumps(Planted())
     path.write_bytes(raw)
-    again = corridors.build_layer(load_layer("ru-az-border"), osm_dir=osm)
+    again = corridors.build_layer(load_layer("ru-az-border"), Extract(folder=osm))
     assert reads == ["ru-az-border", "ru-az-border"]  # rebuilt from the data, not trusted
     assert again.frame.to_wkt().equals(first.frame.to_wkt())
     assert not marker.exists()
     assert path.read_bytes() != raw  # replaced by a good entry
-    corridors.build_layer(load_layer("ru-az-border"), osm_dir=osm)
+    corridors.build_layer(load_layer("ru-az-border"), Extract(folder=osm))
     assert len(reads) == 2
 
 
 def test_schematic_layers_are_not_cached(layers_dir, reads, no_bundle):
-    result = corridors.build_layer(load_layer("ru-az-border"), offline=True)
+    result = corridors.build_layer(load_layer("ru-az-border"), Live(offline=True))
     assert result.source == "schematic"  # no data to identify: nothing cached, nothing reused
     assert not route_cache.cache_path(load_layer("ru-az-border")).exists()
-    corridors.build_layer(load_layer("ru-az-border"), offline=True)
+    corridors.build_layer(load_layer("ru-az-border"), Live(offline=True))
     assert reads == ["ru-az-border", "ru-az-border"]
 
 

@@ -7,7 +7,9 @@ import json
 import pyogrio
 import pytest
 
-from geo.osm import snapshot, sources
+from geo.osm import snapshot
+from geo.osm.source import Extract, Live, Snapshot, snapshot_layers
+from geo.osm.provenance import Provenance
 from geo.errors import DataError
 from geo.core.layers import load_layer
 from geo.core.stations import layer_points
@@ -24,7 +26,7 @@ def isolated(overpass_env):
 @pytest.fixture
 def live_snapshot(fake_overpass, tmp_path):
     """A snapshot of all three layers from the replayed Overpass."""
-    return sources.snapshot_layers(LAYERS, tmp_path / "snap")
+    return snapshot_layers(LAYERS, tmp_path / "snap")
 
 
 def _geojson_bytes(frame, folder) -> bytes:
@@ -37,9 +39,11 @@ def _geojson_bytes(frame, folder) -> bytes:
 
 def test_round_trip_of_live_data_keeps_geometries(live_snapshot):
     for layer_id in LAYERS:
-        live_lines, live_points, live_detail = cache.read(load_layer(layer_id))
-        lines, points, detail = snapshot.read_layer(live_snapshot, layer_id)
-        assert detail == live_detail
+        live = cache.read_entry(load_layer(layer_id))
+        live_lines, live_points = live.lines, live.points
+        lines, points, provenance = snapshot.read_layer(live_snapshot, layer_id)
+        assert provenance.detail == live.provenance.detail and provenance.source == "snapshot"
+        assert provenance.data_date == live.provenance.data_date is not None
         assert len(lines) == len(live_lines) and len(points) == len(live_points)
         assert lines.geometry.geom_equals_exact(live_lines.geometry, 0).all()
         assert points.geometry.geom_equals_exact(live_points.geometry, 0).all()
@@ -63,11 +67,11 @@ def test_manifest_records_queries_timestamps_and_attribution(live_snapshot):
 
 
 def test_round_trip_of_local_extract(osm_dir, tmp_path):
-    out = sources.snapshot_layers(["north-south"], tmp_path / "snap", osm_dir=osm_dir)
+    out = snapshot_layers(["north-south"], tmp_path / "snap", osm_dir=osm_dir)
     layer = load_layer("north-south")
-    local = sources.get_layer_data(layer, layer_points(layer), osm_dir=osm_dir)
-    lines, points, detail = snapshot.read_layer(out, "north-south")
-    assert detail == local.detail and len(lines) == len(local.lines) > 1000
+    local = Extract(folder=osm_dir).read(layer, layer_points(layer))
+    lines, points, provenance = snapshot.read_layer(out, "north-south")
+    assert provenance.detail == local.detail and len(lines) == len(local.lines) > 1000
     assert lines.geometry.geom_equals_exact(local.lines.geometry.reset_index(drop=True), 0).all()
     assert {304666833, 444749531} <= set(lines["osm_id"].dropna())
 
@@ -83,7 +87,7 @@ def test_building_twice_from_a_snapshot_gives_byte_identical_geojson(live_snapsh
 
 
 def test_two_snapshots_of_the_same_data_give_identical_geojson(live_snapshot, tmp_path):
-    again = sources.snapshot_layers(LAYERS, tmp_path / "again")  # from the layer cache this time
+    again = snapshot_layers(LAYERS, tmp_path / "again")  # from the layer cache this time
     for layer_id in LAYERS:
         a = _geojson_bytes(snapshot.read_layer(live_snapshot, layer_id)[0], tmp_path / f"a-{layer_id}")
         b = _geojson_bytes(snapshot.read_layer(again, layer_id)[0], tmp_path / f"b-{layer_id}")
@@ -92,7 +96,7 @@ def test_two_snapshots_of_the_same_data_give_identical_geojson(live_snapshot, tm
 
 def test_sources_reads_a_snapshot(live_snapshot):
     layer = load_layer("ru-az-border")
-    data = sources.get_layer_data(layer, layer_points(layer), snapshot_dir=live_snapshot)
+    data = Snapshot(folder=live_snapshot).read(layer, layer_points(layer))
     assert data.source == "snapshot" and not data.lines.empty and len(data.points) == 2
 
 
@@ -104,7 +108,7 @@ def test_rewriting_a_snapshot_replaces_it_atomically(live_snapshot, monkeypatch)
 
     monkeypatch.setattr(snapshot, "write_layer_file", broken)
     with pytest.raises(Exception, match="disk full"):
-        sources.snapshot_layers(LAYERS, live_snapshot)
+        snapshot_layers(LAYERS, live_snapshot)
     assert (live_snapshot / "manifest.json").read_bytes() == before, "the old snapshot is intact"
     assert not [p for p in live_snapshot.parent.iterdir() if p.name.startswith(".") and p.is_dir()], \
         "no temporary folder left"
@@ -116,7 +120,7 @@ def test_missing_snapshot_folder(tmp_path):
 
 
 def test_snapshot_without_the_layer(live_snapshot, tmp_path):
-    out = snapshot.write_snapshot(tmp_path / "one", {"bam": snapshot.read_layer(live_snapshot, "bam")[:2] + ("osm", "d")}, {})
+    out = snapshot.write_snapshot(tmp_path / "one", {"bam": snapshot.read_layer(live_snapshot, "bam")[:2] + (Provenance("osm", "d"),)}, {})
     with pytest.raises(DataError, match=r"has no layer 'north-south' \(it holds: bam\)"):
         snapshot.read_layer(out, "north-south")
 
@@ -144,7 +148,7 @@ def test_corrupt_manifest(live_snapshot):
 
 def test_snapshot_refuses_a_layer_without_data(tmp_path):
     with pytest.raises(DataError, match="bam: no OSM data to snapshot"):
-        sources.snapshot_layers(["bam"], tmp_path / "snap", offline=True)
+        snapshot_layers(["bam"], tmp_path / "snap", source=Live(offline=True))
     assert not (tmp_path / "snap").exists()
 
 

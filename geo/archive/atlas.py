@@ -70,12 +70,13 @@ def atlas(
     Atlas
     """
     from ..corridors.build import build_layers
+    from ..osm.source import data_source
 
     within_km = settings.atlas_corridor_km if within_km is None else float(within_km)
     toponyms = parts if isinstance(parts, gpd.GeoDataFrame) else read_toponyms(parts)
     layers = [load_layer(i) for i in layer_ids] if layer_ids else list_layers()
     folder = output.prepare_dir(out_dir) if out_dir is not None else None
-    results = build_layers(layers, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=True)
+    results = build_layers(layers, data_source(osm_dir, snapshot_dir, offline=True))
     places = aggregate.place_totals(toponyms, top=settings.atlas_top_headlines)
     months = aggregate.place_months(toponyms)
     links = aggregate.corridor_places(places, results, within_km)

@@ -26,7 +26,7 @@ from ..osm.schema import apply_filter
 from ..core.names import fold
 from ..core.layers import Layer
 from ..core.stations import layer_points, station_point
-from ..osm.sources import LayerData, data_fingerprint, get_layer_data
+from ..osm.source import LayerData, Source, data_source
 
 #: How far an OSM station node may be from the gazetteer point to be taken as the station.
 STATION_MATCH_KM = 25.0
@@ -215,54 +215,39 @@ def _nearest(lon: float, lat: float, frame: gpd.GeoDataFrame, max_km: float, exc
     return None
 
 
-def layer_cache_key(
-    layer: Layer,
-    *,
-    osm_dir: str | Path | None = None,
-    snapshot_dir: str | Path | None = None,
-    offline: bool = False,
-) -> str | None:
+def layer_cache_key(layer: Layer, source: Source) -> str | None:
     """The key :func:`build_layer` caches the layer under (see :mod:`geo.corridors.route_cache`).
 
     None when its data cannot be identified before it is fetched (a live fetch, or none).
     """
-    data_key = data_fingerprint(layer, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
+    data_key = source.fingerprint(layer)
     return route_cache.route_key(layer, data_key) if data_key is not None else None
 
 
-def build_layer(
-    layer: Layer,
-    *,
-    osm_dir: str | Path | None = None,
-    snapshot_dir: str | Path | None = None,
-    offline: bool = False,
-    refresh: bool = False,
-) -> LayerResult:
-    """Build one layer's features from the best available data source.
+def build_layer(layer: Layer, source: Source | None = None, **source_options) -> LayerResult:
+    """Build one layer's features from its data source.
 
     Parameters
     ----------
     layer : Layer
         From :func:`geo.core.layers.load_layer`.
-    osm_dir, snapshot_dir : path, optional
-        Local OSM data or a snapshot written by ``corridormap snapshot``.
-    offline : bool
-        Never fetch live (cache, then schematic).
-    refresh : bool
-        Fetch live data again even when the cache holds fresh data.
+    source : Source, optional
+        Where its OSM data comes from (:mod:`geo.osm.source`); without it, the source
+        :func:`geo.osm.source.data_source` makes of ``source_options`` (``osm_dir``, ``snapshot_dir``,
+        ``offline``, ``refresh``, ...; none: live).
 
     Returns
     -------
     LayerResult
         Read back from :mod:`geo.corridors.route_cache` when the layer file and its input
-        data are unchanged since it was last built.
+        data are unchanged since it was last built (unless ``source.refresh``).
     """
-    key = layer_cache_key(layer, osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline)
-    cached = route_cache.read(layer, key) if key is not None and not refresh else None
+    source = source or data_source(**source_options)
+    key = layer_cache_key(layer, source)
+    cached = route_cache.read(layer, key) if key is not None and not source.refresh else None
     if cached is not None:
         return LayerResult(layer, cached.frame.copy(), cached.source, cached.detail, list(cached.warnings))
-    data = get_layer_data(layer, layer_points(layer), osm_dir=osm_dir, snapshot_dir=snapshot_dir, offline=offline,
-                          refresh=refresh)
+    data = source.read(layer, layer_points(layer))
     if layer.kind == "border":
         frame = border_frame(layer, data)
     else:
@@ -296,11 +281,11 @@ def named_route_result(name: str, lines: gpd.GeoDataFrame, detail: str) -> Layer
     return LayerResult(layer, gpd.GeoDataFrame(rows, geometry="geometry", crs=4326), "osm", detail)
 
 
-def build_layers(layers: list[Layer], *, network_budget_s: float | None = None,
-                 **source_options) -> list[LayerResult]:
-    """Build each layer (see :func:`geo.corridors.build.build_layer` for the options).
+def build_layers(layers: list[Layer], source: Source | None = None, **source_options) -> list[LayerResult]:
+    """Build each layer from ``source`` (else :func:`geo.osm.source.data_source` of ``source_options``: ``osm_dir``,
+    ``offline``, ``network_budget_s``...; see :func:`geo.corridors.build.build_layer`).
 
-    Live fetches share one network time budget (``network_budget_s``, default
+    Live fetches share one network time budget (the source's ``network_budget_s``, default
     ``settings.network_budget_s``; see :mod:`geo.osm.budget`). When a live fetch
     fails for want of a network or of time, the remaining layers are built
     offline (cache, then schematic) instead of each waiting out its own
@@ -315,13 +300,14 @@ def build_layers(layers: list[Layer], *, network_budget_s: float | None = None,
         nothing to draw but schematics, so the server's reason is the error.
     """
     results = []
-    with network_budget(network_budget_s):
+    source = source or data_source(**source_options)
+    with network_budget(getattr(source, "network_budget_s", None)):
         for layer in layers:
             progress.step(f"building layer {layer.id}")
-            result = build_layer(layer, **source_options)
-            if result.network_failed and not source_options.get("offline"):
-                source_options = {**source_options, "offline": True}
-                # its last warning is the network failure (geo.osm.sources): one line with what follows from it
+            result = build_layer(layer, source)
+            if result.network_failed and source.live:
+                source = source.without_network()
+                # its last warning is the network failure (geo.osm.source): one line with what follows from it
                 result.warnings[-1] += ("; the remaining layers come from the cache or the bundled snapshot, "
                                             "or are drawn schematically")
             results.append(result)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 from shapely.geometry import LineString
 
 from .. import settings
 from ..geodesy import distance_to_line_km, geodesic_distance_km
 from ..core.place import is_area
-from ..core.layers import Layer
+from ..core.layers import Layer, list_layers, load_layer, read_layer
 from ..core.stations import layer_points
+
+if TYPE_CHECKING:
+    from ..text.mentions import Mention
 
 
 def places_on(layer: Layer, places: gpd.GeoDataFrame, max_km: float | None = None) -> list[str]:
@@ -65,3 +71,38 @@ def choose_layers(layers: list[Layer], named: set[str], places: gpd.GeoDataFrame
         elif len(on) >= settings.layer_min_places:
             out[layer.id] = f"{len(on)} of the article's places lie on it ({', '.join(on)})"
     return out
+
+
+def border_talk(mentions: list[Mention], resolved: list) -> list[set[str]]:
+    """For each sentence that says "border", the countries it names (ISO codes of country mentions)."""
+    by_sentence: dict[str, set[str]] = {}
+    for m, p in zip(mentions, resolved):
+        if p is not None and p.feature_code in ("PCLI", "PCLH") and p.country and "border" in m.sentence.lower():
+            by_sentence.setdefault(m.sentence, set()).add(p.country)
+    return list(by_sentence.values())
+
+
+def pick_layers(text: str | None, mentions: list[Mention], resolved: list, place_rows, *, layer_ids=None,
+                layer_files=(), all_layers: bool = False) -> tuple[list[Layer], dict[str, str], list[str]]:
+    """The layers to draw and why: by hand (``layer_ids``), all, or the ones the article is about.
+
+    Returns
+    -------
+    (layers, reasons, warnings)
+    """
+    extra = [read_layer(Path(p)) for p in layer_files]
+    reasons = {layer.id: "given with --layer-file" for layer in extra}
+    if layer_ids:
+        chosen = [load_layer(i) for i in layer_ids]
+        return chosen + extra, {**{layer.id: "chosen with --layer" for layer in chosen}, **reasons}, []
+    every = list_layers() + extra
+    if all_layers or text is None:
+        why = "--all-layers" if all_layers else "no article: every layer"
+        return every, {layer.id: reasons.get(layer.id, why) for layer in every}, []
+    picked = choose_layers(every, {m.layer_id for m in mentions if m.layer_id}, place_rows, border_talk(mentions, resolved))
+    picked.update(reasons)
+    if not picked:
+        warning = ("the article names no corridor and no corridor has several of its places: drawing every layer "
+                   "(choose with --layer ID)")
+        return every, {layer.id: "the article is about no layer in particular" for layer in every}, [warning]
+    return [layer for layer in every if layer.id in picked], picked, []

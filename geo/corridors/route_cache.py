@@ -3,7 +3,7 @@
 One checked file per layer (:mod:`geo.cachefile`), ``<settings.cache_dir>/routes/<layer id>.bin``,
 holding the layer's feature frame (legs, lengths, stations, crossings) with where its data came
 from. Its key is a hash of everything the result depends on: the layer file's bytes, the input
-data (:func:`geo.osm.sources.data_fingerprint`: a content hash of the OSM files or snapshot, or
+data (:meth:`geo.osm.source.Source.fingerprint`: a content hash of the OSM files or snapshot, or
 the cache entry's checksum), the routing settings and the code that builds layers. Any change
 to one of them misses the cache and the layer is rebuilt; a corrupt file is deleted and rebuilt.
 

@@ -5,12 +5,13 @@ The bundled snapshot (``settings.bundled_snapshot_dir``, by default
 geometry is reduced to what a web map needs up to ``settings.bundled_zoom``
 (:func:`reduce_frame`: simplified to within a pixel, coordinates rounded). It lets a fresh install draw real rail geometry with no
 network and no extract beside it. ``corridormap snapshot --bundled`` rewrites it
-(:func:`geo.osm.sources.snapshot_layers`).
+(:func:`geo.osm.source.snapshot_layers`).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,12 +23,10 @@ from .. import settings
 from ..errors import DataError
 from ..geodesy import KM_PER_DEG
 from . import snapshot
-from .fetch import osm_timestamp
+from .provenance import BUNDLED_DETAIL, Provenance
 
 log = logging.getLogger(__name__)
 
-#: Prefix of the detail string of data read from the bundled snapshot.
-DETAIL_PREFIX = "bundled with corridormap"
 #: Web-map tile size in pixels (Leaflet's default).
 TILE_PX = 256
 
@@ -40,8 +39,10 @@ def bundled_dir() -> Path | None:
     return Path(folder)
 
 
-def read_bundled(layer_id: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str] | None:
-    """A layer's ``(lines, points, detail)`` from the bundled snapshot, or None when it lacks the layer.
+def read_bundled(layer_id: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Provenance] | None:
+    """A layer's ``(lines, points, provenance)`` from the bundled snapshot, or None when it lacks the layer.
+
+    The provenance's source is ``"snapshot"``; its detail starts with :data:`geo.osm.provenance.BUNDLED_DETAIL`.
 
     Raises
     ------
@@ -51,24 +52,8 @@ def read_bundled(layer_id: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str
     folder = bundled_dir()
     if folder is None or layer_id not in snapshot.read_manifest(folder)["layers"]:
         return None
-    lines, points, detail = snapshot.read_layer(folder, layer_id)
-    return lines, points, f"{DETAIL_PREFIX}: {detail}"
-
-
-def data_date(detail: str) -> str | None:
-    """The date of the OSM data a detail string names (``data as of ...``), as ``YYYY-MM-DD`` or shorter."""
-    stamp = osm_timestamp(detail)
-    if not stamp or stamp == "unknown":
-        return None
-    return stamp[:10]
-
-
-def is_newer(detail: str, than: str) -> bool:
-    """True when the data of ``detail`` is at least as recent as that of ``than`` (an undated one is not)."""
-    mine, theirs = data_date(detail), data_date(than)
-    if mine is None:
-        return False
-    return theirs is None or mine >= theirs[: len(mine)]
+    lines, points, provenance = snapshot.read_layer(folder, layer_id)
+    return lines, points, replace(provenance, detail=f"{BUNDLED_DETAIL}: {provenance.detail}")
 
 
 def zoom_tolerance_deg(zoom: int) -> float:
@@ -172,13 +157,13 @@ def check_bundled(folder: str | Path | None = None) -> list[str]:
                         "budget: bundle fewer layers (--layer ID ...)")
     if "OpenStreetMap" not in str(manifest.get("attribution", "")) or "ODbL" not in str(manifest.get("license", "")):
         problems.append(f"{folder}: the manifest lacks the OpenStreetMap attribution or the ODbL licence")
-    for layer_id, entry in sorted(manifest["layers"].items()):
+    for layer_id in sorted(manifest["layers"]):
         try:
-            snapshot.read_layer(folder, layer_id)
+            _, _, provenance = snapshot.read_layer(folder, layer_id)
         except DataError as exc:
             problems.append(exc.message)
             continue
-        if data_date(str(entry.get("detail", ""))) is None:
+        if provenance.data_date is None:
             problems.append(f"{folder}: layer {layer_id!r} has no OSM data date")
     if manifest.get("places"):
         from ..core.place_table import read_places

@@ -3,7 +3,7 @@
 One file per layer, ``<settings.cache_dir>/layers/<layer id>.json`` (folders
 created for the current user alone, mode 0700): a JSON header line (format,
 layer key, byte count and SHA-256 of the payload, when it was fetched, the
-detail string and the queries sent), a newline, then the payload, a JSON
+detail string, the date of the OSM data and the queries sent), a newline, then the payload, a JSON
 object holding the lines and points as GeoJSON feature collections. A file
 whose payload does not match its header, or does not parse into frames, is
 corrupt: it is deleted and reported, never trusted. Live data expires after
@@ -26,6 +26,7 @@ from .. import files, settings
 from ..errors import DataError
 from ..core.layers import Layer
 from ..reading import read_regular
+from .provenance import DataDate, Provenance
 from .schema import COLUMNS, normalise
 
 FORMAT = "corridormap-layer-cache/1"
@@ -63,8 +64,9 @@ def frame_from_geojson(collection: dict[str, Any]) -> gpd.GeoDataFrame:
     return normalise(frame)
 
 
-def write(layer: Layer, lines: gpd.GeoDataFrame, points: gpd.GeoDataFrame, detail: str, queries: list[str]) -> Path:
-    """Cache a layer atomically (temporary file, then ``os.replace``)."""
+def write(layer: Layer, lines: gpd.GeoDataFrame, points: gpd.GeoDataFrame, provenance: Provenance,
+          queries: list[str]) -> Path:
+    """Cache a layer atomically (temporary file, then ``os.replace``), with its detail and data date."""
     payload = json.dumps(
         {"lines": frame_to_geojson(lines), "points": frame_to_geojson(points)},
         ensure_ascii=False,
@@ -74,7 +76,8 @@ def write(layer: Layer, lines: gpd.GeoDataFrame, points: gpd.GeoDataFrame, detai
         "format": FORMAT,
         "layer": layer.id,
         "key": layer_key(layer),
-        "detail": detail,
+        "detail": provenance.detail,
+        "osm_timestamp": provenance.data_date.text if provenance.data_date else None,
         "fetched": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "queries": queries,
         "bytes": len(payload),
@@ -92,8 +95,13 @@ class Entry:
 
     lines: gpd.GeoDataFrame
     points: gpd.GeoDataFrame
-    detail: str
+    provenance: Provenance  # source "cache"
     fetched: datetime | None  # None: written before fetch times were kept (counts as expired)
+
+    @property
+    def detail(self) -> str:
+        """Where the data came from, as the legend prints it."""
+        return self.provenance.detail
 
     @property
     def expires(self) -> datetime | None:
@@ -103,15 +111,6 @@ class Entry:
     @property
     def expired(self) -> bool:
         return self.expires is None or datetime.now(timezone.utc) >= self.expires
-
-
-def read(layer: Layer) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str] | None:
-    """The cached ``(lines, points, detail)`` of a layer (fresh or expired), or None when not cached.
-
-    See :func:`read_entry`.
-    """
-    entry = read_entry(layer)
-    return None if entry is None else (entry.lines, entry.points, entry.detail)
 
 
 def read_entry(layer: Layer) -> Entry | None:
@@ -155,7 +154,13 @@ def read_entry(layer: Layer) -> Entry | None:
         return _corrupt(layer, path, "its payload is nested too deeply")
     except Exception as exc:  # shapely and pandas raise many kinds for hostile features
         return _corrupt(layer, path, f"unreadable payload ({type(exc).__name__}: {exc})")
-    return Entry(lines, points, str(header.get("detail", "")), _time(header.get("fetched")))
+    fetched = _time(header.get("fetched"))
+    try:
+        data_date = DataDate.parse(header.get("osm_timestamp") or None)
+    except (TypeError, ValueError):
+        data_date = None  # an entry written before dates were kept, or a hand-edited one: undated
+    provenance = Provenance("cache", str(header.get("detail", "")), data_date, fetched.date() if fetched else None)
+    return Entry(lines, points, provenance, fetched)
 
 
 def _time(value: Any) -> datetime | None:

@@ -20,11 +20,10 @@ limit, bounded retries). Frames have :data:`geo.osm.schema.COLUMNS`, EPSG:4326.
 
 from __future__ import annotations
 
+import functools
 import logging
-import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
 import geopandas as gpd
@@ -37,6 +36,7 @@ from ..core.stations import layer_points
 from ..errors import DataError, LayerError, QueryError, QueryTooLarge
 from . import cache, overpass_http, split
 from .elements import elements_to_frames, assemble_route
+from .provenance import Provenance, overpass_provenance
 from .queries import (boundary_query, corridor_pieces, crossings_query, named_route_query, query_selectors,
                       relation_query, render_filter,
                       ways_query)
@@ -44,16 +44,14 @@ from .schema import normalise
 
 log = logging.getLogger(__name__)
 
-DETAIL_PREFIX = "OpenStreetMap via Overpass"
-_DETAIL_TIME = re.compile(r"data as of (\S+?),")
-
 Request = Callable[[str], dict[str, Any]]
 
 
 # --------------------------------------------------------------------------- public API
 
 
-def fetch_named_route(name: str, send: Request | None = None) -> tuple[gpd.GeoDataFrame, str] | None:
+def fetch_named_route(name: str, send: Request | None = None,
+                      endpoints: Sequence[str] = ()) -> tuple[gpd.GeoDataFrame, str] | None:
     """The railway an article names without a layer, as OSM's route relation of that name.
 
     Returns
@@ -61,6 +59,8 @@ def fetch_named_route(name: str, send: Request | None = None) -> tuple[gpd.GeoDa
     (lines, detail) or None
         The relation's member ways merged into lines, and where they came from; None when
         no ``route=railway``/``route=train`` relation has that name.
+    endpoints : sequence of str
+        Overpass endpoints to ask, in order (default: :func:`geo.osm.overpass_http.endpoints`).
 
     Raises
     ------
@@ -69,7 +69,7 @@ def fetch_named_route(name: str, send: Request | None = None) -> tuple[gpd.GeoDa
     DataError
         When its answer does not parse into frames (it is not cached).
     """
-    session = _Session(send or overpass_http.request)
+    session = _Session(send or functools.partial(overpass_http.request, urls=endpoints))
     elements = session(named_route_query(name))
     lines, _ = elements_to_frames(elements)
     if lines.empty:
@@ -79,11 +79,12 @@ def fetch_named_route(name: str, send: Request | None = None) -> tuple[gpd.GeoDa
     rel_name = (top.get("tags") or {}).get("name", name)
     route = assemble_route(lines, top.get("id"), rel_name)
     note = f"route relation {top.get('id')} {rel_name!r}, found by the article's name {name!r}"
-    return route, make_detail(session.timestamps, note)
+    return route, overpass_provenance(session.timestamps, note).detail
 
 
 
-def fetch_layer(layer: Layer, area=None, refresh: bool = False) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
+def fetch_layer(layer: Layer, area=None, refresh: bool = False,
+                endpoints: Sequence[str] = ()) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Provenance]:
     """Fetch a layer's OSM data live from Overpass and cache it.
 
     Parameters
@@ -94,11 +95,14 @@ def fetch_layer(layer: Layer, area=None, refresh: bool = False) -> tuple[gpd.Geo
     refresh : bool
         Send every query again instead of taking its cached answer. Without it,
         cached answers older than ``settings.cache_max_age_days`` are not taken.
+    endpoints : sequence of str
+        Overpass endpoints to ask, in order (default: :func:`geo.osm.overpass_http.endpoints`).
 
     Returns
     -------
-    (lines, points, detail)
-        ``detail`` reads "OpenStreetMap via Overpass, data as of <osm_base>, fetched <date>; ...".
+    (lines, points, provenance)
+        The detail reads "OpenStreetMap via Overpass, data as of <osm_base>, fetched <date>; ...";
+        the data date is the oldest ``timestamp_osm_base`` of the answers.
 
     Raises
     ------
@@ -113,7 +117,8 @@ def fetch_layer(layer: Layer, area=None, refresh: bool = False) -> tuple[gpd.Geo
         that does not parse into frames (it is not cached); the message names
         the layer.
     """
-    session = _Session(_forget_answers(overpass_http.request, refresh))
+    send = functools.partial(overpass_http.request, urls=endpoints)
+    session = _Session(_forget_answers(send, refresh, endpoints[0] if endpoints else None))
     try:
         if layer.kind == "border":
             lines, points, note = fetch_border(layer, session)
@@ -128,16 +133,17 @@ def fetch_layer(layer: Layer, area=None, refresh: bool = False) -> tuple[gpd.Geo
             f"{layer.id}: Overpass returned no OSM lines for the layer's selectors ({note}): "
             f"check the [osm] table of {layer.path}"
         )
-    detail = make_detail(session.timestamps, note)
+    provenance = overpass_provenance(session.timestamps, note)
     lines, points = normalise(lines), normalise(points)
-    cache.write(layer, lines, points, detail, session.queries)
-    return lines, points, detail
+    cache.write(layer, lines, points, provenance, session.queries)
+    return lines, points, provenance
 
 
-def _forget_answers(send: Request, refresh: bool) -> Request:
-    """``send``, after deleting the cached answer to the query when ``refresh`` or when it has expired."""
+def _forget_answers(send: Request, refresh: bool, endpoint: str | None = None) -> Request:
+    """``send``, after deleting the cached answer (from ``endpoint``) to the query when ``refresh`` or when it has
+    expired."""
     def run(query: str) -> dict[str, Any]:
-        path = overpass_http.cache_file(query)
+        path = overpass_http.cache_file(query, endpoint)
         try:
             age_days = (time.time() - path.stat().st_mtime) / 86400
         except OSError:
@@ -158,20 +164,6 @@ def refusal_message(layer: Layer, exc: QueryError) -> str:
                 "use one with more memory or time (--overpass-url), raise osmnx.settings.overpass_memory or "
                 "requests_timeout, or build from --osm-dir")
     return f"{layer.id}: {exc.message}; fix {where} in {layer.path}"
-
-
-def osm_timestamp(detail: str) -> str | None:
-    """The OSM data timestamp in a detail string made by :func:`make_detail`, or None."""
-    match = _DETAIL_TIME.search(detail or "")
-    return match.group(1) if match else None
-
-
-def make_detail(timestamps: Sequence[str], note: str = "", fetched: datetime | None = None) -> str:
-    """"OpenStreetMap via Overpass, data as of <oldest osm_base>, fetched <date>; <note>"."""
-    fetched = fetched or datetime.now(timezone.utc)
-    as_of = min(t for t in timestamps if t) if any(timestamps) else "unknown"
-    detail = f"{DETAIL_PREFIX}, data as of {as_of}, fetched {fetched.date().isoformat()}"
-    return f"{detail}; {note}" if note else detail
 
 
 # --------------------------------------------------------------------------- fetchers

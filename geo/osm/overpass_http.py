@@ -44,8 +44,9 @@ import urllib3
 
 from .. import files, settings
 from . import budget
-from ..errors import DataError, InputError, NetworkError, QueryError, QueryTooLarge
+from ..errors import DataError, NetworkError, QueryError, QueryTooLarge
 from .elements import check_elements
+from .endpoint import normalise_endpoint, split_endpoints
 
 log = logging.getLogger(__name__)
 
@@ -80,39 +81,6 @@ class _GiveUp(Exception):
 
 
 # --------------------------------------------------------------------------- endpoints
-
-
-def normalise_endpoint(url: str) -> str:
-    """An Overpass API base URL (``https://host/api``) from what a user typed.
-
-    A trailing ``/`` or ``/interpreter`` is dropped.
-
-    Raises
-    ------
-    InputError
-        When ``url`` is not an http(s) URL with a host.
-    """
-    text = str(url).strip().rstrip("/")
-    if text.endswith("/interpreter"):
-        text = text[: -len("/interpreter")]
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(
-            f"Overpass URL {url!r} is not an http(s) URL: give the API base, e.g. https://overpass-api.de/api "
-            "(--overpass-url or CORRIDORMAP_OVERPASS_URL)"
-        )
-    return text
-
-
-def split_endpoints(urls: str | Sequence[str]) -> list[str]:
-    """Endpoints from a comma list or a list of (comma lists of) URLs, normalised, in order, once each."""
-    items = [urls] if isinstance(urls, str) else list(urls)
-    out: list[str] = []
-    for item in items:
-        for url in str(item).split(","):
-            if url.strip() and normalise_endpoint(url) not in out:
-                out.append(normalise_endpoint(url))
-    return out
 
 
 def endpoints() -> list[str]:
@@ -225,16 +193,19 @@ def checked(data: dict[str, Any], endpoint: str | None = None) -> dict[str, Any]
 # --------------------------------------------------------------------------- requests
 
 
-def request(query: str) -> dict[str, Any]:
+def request(query: str, urls: str | Sequence[str] = ()) -> dict[str, Any]:
     """Send an Overpass QL query and return the parsed JSON response.
 
-    Each endpoint of :func:`endpoints` is asked in turn; after a round in
+    Each endpoint of ``urls`` (default :func:`endpoints`) is asked in turn; after a round in
     which all failed, the next round starts after a backoff.
 
     Parameters
     ----------
     query : str
         A complete query, starting with :func:`query_header`.
+    urls : str or sequence of str
+        The endpoints to ask, in order (a live :class:`geo.osm.source.Live` source's); empty:
+        :func:`endpoints`.
 
     Returns
     -------
@@ -257,7 +228,7 @@ def request(query: str) -> dict[str, Any]:
     DataError
         At once when a server's answer does not parse into frames (:func:`checked`).
     """
-    urls = endpoints()
+    urls = split_endpoints(urls) or endpoints()
     for url in urls:
         cached = read_cache(query, url)
         if cached is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
 from typing import Any, Mapping
@@ -26,6 +26,7 @@ import pandas as pd
 from .. import files, settings
 from ..errors import DataError, OutputError
 from ..reading import open_regular, read_regular
+from .provenance import DataDate, Provenance
 from .schema import COLUMNS, normalise
 
 FORMAT = "corridormap-snapshot/1"
@@ -34,9 +35,9 @@ ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
 LICENSE = "Open Database License (ODbL) 1.0, https://opendatacommons.org/licenses/odbl/1-0/"
 TABLES = ("lines", "points")
 _TEXT_COLUMNS = [c for c in COLUMNS if c not in ("osm_id", "geometry")]
-_FETCHED = re.compile(r"fetched (\d{4}-\d{2}-\d{2})")
 
-LayerTuple = tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str, str]
+#: A layer's data as a snapshot holds it: lines, points and where they came from.
+LayerTuple = tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Provenance]
 
 
 def write_snapshot(
@@ -52,7 +53,8 @@ def write_snapshot(
     ----------
     out_dir : path
         The snapshot folder; replaced if it exists.
-    layers_data : mapping of layer id to (lines, points, source, detail)
+    layers_data : mapping of layer id to (lines, points, provenance)
+        The manifest records each layer's source, detail, data date and fetch day from its provenance.
     queries : mapping
         What produced each layer (Overpass queries, selectors), stored in the manifest.
     extra : mapping, optional
@@ -71,24 +73,21 @@ def write_snapshot(
     OutputError
         When the folder cannot be written.
     """
-    # Imported here: fetch needs osmnx (~0.5 s to import); reading a snapshot does not.
-    from .fetch import osm_timestamp
-
     out_dir = check_out_dir(out_dir)
     with files.staged_dir(out_dir, keep_others=False) as tmp:
         entries = {}
         for layer_id in sorted(layers_data):
-            lines, points, source, detail = layers_data[layer_id]
+            lines, points, provenance = layers_data[layer_id]
             name = f"{layer_id}.gpkg"
             write_layer_file(tmp / name, lines, points)
             entries[layer_id] = {
                 "file": name,
                 "sha256": file_sha256(tmp / name),
-                "source": source,
-                "detail": detail,
-                "osm_timestamp": osm_timestamp(detail),
-                "fetched": _fetched(detail),
-                "expires": _expires(detail),
+                "source": provenance.source,
+                "detail": provenance.detail,
+                "osm_timestamp": provenance.data_date.text if provenance.data_date else None,
+                "fetched": provenance.fetched.isoformat() if provenance.fetched else None,
+                "expires": _expires(provenance.fetched),
                 "lines": int(len(lines)),
                 "points": int(len(points)),
             }
@@ -129,8 +128,8 @@ def check_out_dir(out_dir: str | Path) -> Path:
     return out_dir
 
 
-def read_layer(snapshot_dir: str | Path, layer_id: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
-    """One layer's ``(lines, points, detail)`` from a snapshot folder.
+def read_layer(snapshot_dir: str | Path, layer_id: str) -> LayerTuple:
+    """One layer's ``(lines, points, provenance)`` from a snapshot folder (source ``"snapshot"``).
 
     Raises
     ------
@@ -151,7 +150,8 @@ def read_layer(snapshot_dir: str | Path, layer_id: str) -> tuple[gpd.GeoDataFram
         lines, points = (_typed(pyogrio.read_dataframe(path, layer=t)) for t in TABLES)
     except Exception as exc:  # GDAL raises many kinds for a broken file
         raise DataError(f"cannot read snapshot file {path} ({exc}): {rebuild}") from None
-    return lines, points, str(entry.get("detail", ""))
+    return lines, points, Provenance("snapshot", str(entry.get("detail", "")), _date(entry.get("osm_timestamp")),
+                                     _day(entry.get("fetched")))
 
 
 def layer_file(snapshot_dir: str | Path, layer_id: str) -> Path:
@@ -265,14 +265,24 @@ def _typed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.reset_index(drop=True)
 
 
-def _expires(detail: str) -> str | None:
-    """When live data fetched on the detail's date stops being fresh (``settings.cache_max_age_days``), or None."""
-    fetched = _fetched(detail)
+def _expires(fetched: date | None) -> str | None:
+    """When live data fetched on ``fetched`` stops being fresh (``settings.cache_max_age_days``), or None."""
     if fetched is None:
         return None
-    return (datetime.fromisoformat(fetched) + timedelta(days=settings.cache_max_age_days)).date().isoformat()
+    return (fetched + timedelta(days=settings.cache_max_age_days)).isoformat()
 
 
-def _fetched(detail: str) -> str | None:
-    match = _FETCHED.search(detail or "")
-    return match.group(1) if match else None
+def _date(value: Any) -> DataDate | None:
+    """A manifest's ``osm_timestamp``, or None when it has none or an unreadable one."""
+    try:
+        return DataDate.parse(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _day(value: Any) -> date | None:
+    """A manifest's ``fetched`` day, or None."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

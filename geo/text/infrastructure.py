@@ -303,3 +303,12 @@ def _station_layer(parts: list[str]) -> str:
         if all(w & names for w in wanted):
             fits.append((len(layer.stations), layer.id))
     return min(fits)[1] if fits else ""
+
+
+def unlayered_infrastructure(mentions: list, resolved: list) -> list[str]:
+    """Names of the infrastructure the article names that no layer describes, first spelling of each."""
+    seen: dict[str, str] = {}
+    for m, p in zip(mentions, resolved):
+        if m.label == "INFRA" and not m.layer_id and (p is None or (p.feature_class == "INFRA" and not p.layer_id)):
+            seen.setdefault(fold(m.text), m.text)
+    return list(seen.values())
