@@ -11,6 +11,7 @@ import ctypes
 import errno
 import fcntl
 import io
+import logging
 import os
 import re
 import shutil
@@ -26,6 +27,8 @@ from .errors import OutputError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 
 def prepare_dir(out_dir: str | Path) -> Path:
@@ -51,7 +54,9 @@ def prepare_dir(out_dir: str | Path) -> Path:
 def private_dir(path: str | Path) -> Path:
     """Create ``path`` if needed as a folder only the current user can enter (mode 0700), and check it.
 
-    Caches live in such folders, so no other user can plant entries in them.
+    Caches live in such folders, so no other user can plant entries in them. A folder of
+    ours that others could read is made private quietly; one that others could write is
+    made private with a warning, and the entries other users own in it are removed.
 
     Raises
     ------
@@ -61,19 +66,76 @@ def private_dir(path: str | Path) -> Path:
     folder = Path(path)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except FileExistsError:
+        pass  # a file or a dangling link: said below
+    except OSError as exc:
+        raise OutputError(f"cannot create cache folder {folder}: {exc.strerror or exc}; set CORRIDORMAP_CACHE to a "
+                          "writable folder") from None
+    try:
         info = os.lstat(folder)
         if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-            raise OutputError(f"cache folder {folder} is a link or not a folder: remove it, or set CORRIDORMAP_CACHE "
+            kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "a file"
+            raise OutputError(f"cache folder {folder} is {kind}, not a folder: remove it, or set CORRIDORMAP_CACHE "
                               "to a folder of your own")
         if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
             raise OutputError(f"cache folder {folder} belongs to another user: remove it, or set CORRIDORMAP_CACHE "
                               "to a folder of your own")
         if info.st_mode & 0o077:
             os.chmod(folder, 0o700)
+        if info.st_mode & 0o022:
+            removed = _remove_foreign(folder)
+            log.warning("cache folder %s was writable by other users (mode %o): made private (0700)%s", folder,
+                        stat.S_IMODE(info.st_mode),
+                        f", {removed} entries of other users removed" if removed else "")
     except OSError as exc:
-        raise OutputError(f"cannot create cache folder {folder}: {exc.strerror or exc}; set CORRIDORMAP_CACHE to a "
+        raise OutputError(f"cannot use cache folder {folder}: {exc.strerror or exc}; set CORRIDORMAP_CACHE to a "
                           "writable folder") from None
     return folder
+
+
+def _remove_foreign(folder: Path) -> int:
+    """Remove the entries of ``folder`` owned by another user; return how many."""
+    removed = 0
+    for entry in folder.iterdir():
+        info = os.lstat(entry)
+        if info.st_uid == os.geteuid():
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def cache_root() -> Path:
+    """The cache folder ``settings.cache_dir``, created private (0700) and checked (see :func:`private_dir`).
+
+    Raises
+    ------
+    OutputError
+        When it is a file or a link, or belongs to another user.
+    """
+    return private_dir(settings.cache_dir)
+
+
+def _in_cache(path: Path) -> bool:
+    """Whether ``path`` lies inside ``settings.cache_dir``."""
+    try:
+        path.absolute().relative_to(Path(settings.cache_dir).absolute())
+    except ValueError:
+        return False
+    return True
+
+
+def _private_parents(path: Path) -> None:
+    """Create the folders from ``settings.cache_dir`` down to ``path.parent``, each private (0700)."""
+    root = Path(settings.cache_dir).absolute()
+    chain = [path.absolute().parent]
+    while chain[-1] != root and chain[-1] != chain[-1].parent:
+        chain.append(chain[-1].parent)
+    for folder in reversed(chain):
+        private_dir(folder)
 
 
 def check_output_dir(out_dir: str | Path) -> Path:
@@ -231,9 +293,16 @@ def write_text(path: str | Path, text: str) -> Path:
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename)."""
+    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename).
+
+    Inside the cache folder (``settings.cache_dir``) the file is private (0600) and the
+    folders leading to it too (0700, :func:`private_dir`).
+    """
     path = Path(path)
+    private = _in_cache(path)
     try:
+        if private:
+            _private_parents(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
@@ -243,7 +312,7 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o600 if private else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException as exc:
         try:
