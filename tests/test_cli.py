@@ -188,7 +188,7 @@ def test_fixes_file_errors_are_one_line(capsys, tmp_path):
         code, _, err = run(capsys, "build", "--fixes", bad, "--out", tmp_path / "out")
         _assert_one_line_error(code, err, needle)
     code, _, err = run(capsys, "build", "--fixes", tmp_path / "none.toml", "--out", tmp_path / "out")
-    _assert_one_line_error(code, err, "not found")
+    _assert_one_line_error(code, err, "does not exist")
     assert not (tmp_path / "out").exists()  # refused before anything was written
 
 

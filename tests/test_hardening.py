@@ -515,3 +515,48 @@ def test_a_cache_path_that_is_a_regular_file_is_an_error(tmp_path, capsys, monke
     monkeypatch.setattr(settings, "cache_dir", blocker)
     code, _, err = run(capsys, "layers")
     _error(code, err, str(blocker), "is a file, not a folder", "CORRIDORMAP_CACHE")
+
+
+# --------------------------------------------------------------------------- --fixes through the bounded reader
+
+
+def test_fixes_from_a_fifo_or_a_device_fail_at_once(tmp_path, capsys):
+    fifo = tmp_path / "fixes.toml"
+    os.mkfifo(fifo)
+    for path, kind in ((fifo, "named pipe"), ("/dev/zero", "character device")):
+        with deadline(10):
+            code, _, err = run(capsys, "build", "--fixes", path, "--out", tmp_path / "out")
+        _error(code, err, "corrections file", str(path), kind)
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_oversized_fixes_file_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(settings, "max_fixes_bytes", 1000)
+    big = tmp_path / "fixes.toml"
+    big.write_text('[[fix]]\nmention = "Baku"\ndrop = true\nnote = "' + "x" * 2000 + '"\n', encoding="utf-8")
+    code, _, err = run(capsys, "build", "--fixes", big, "--out", tmp_path / "out")
+    _error(code, err, "corrections file", "over the 1 KB limit")
+
+
+def test_a_deeply_nested_fixes_file(tmp_path, capsys):
+    deep = tmp_path / "fixes.toml"
+    deep.write_text("x = " + "[" * 50_000 + "]" * 50_000 + "\n", encoding="utf-8")
+    code, _, err = run(capsys, "build", "--fixes", deep, "--out", tmp_path / "out")
+    _error(code, err, str(deep), "nested too deeply")
+
+
+@pytest.mark.parametrize("gid", [-1, 0, 999_999_999, 2**70])
+def test_fixes_geonames_ids_out_of_range_name_the_key(tmp_path, capsys, gid):
+    fixes = tmp_path / "fixes.toml"
+    fixes.write_text(f'[[fix]]\nmention = "Baku"\ngeonames_id = {gid}\n', encoding="utf-8")
+    code, _, err = run(capsys, "build", "--fixes", fixes, "--out", tmp_path / "out")
+    line = _error(code, err, "fix #1 (Baku)", "'geonames_id'")
+    assert len(line) < 300
+
+
+def test_a_plausible_fixes_geonames_id_is_kept(tmp_path):
+    from geo.text.fixes import read_fixes
+
+    fixes = tmp_path / "fixes.toml"
+    fixes.write_text('[[fix]]\nmention = "Baku"\ngeonames_id = 587084\n', encoding="utf-8")
+    assert read_fixes(fixes).pins == {"baku": 587084}

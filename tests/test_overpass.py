@@ -750,3 +750,20 @@ def test_cli_network_budget_must_be_a_positive_number(tmp_path, capsys):
         "corridormap: error: network budget '0.0' is not a number of seconds above 0: fix --network-budget or "
         "CORRIDORMAP_NETWORK_BUDGET_S"]
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------- bounded answers
+
+
+def test_an_answer_over_the_size_cap_is_refused_unread(server, monkeypatch):
+    monkeypatch.setattr(settings, "max_overpass_bytes", 200)
+    with pytest.raises(QueryTooLarge, match="more than 200 bytes"):
+        overpass_api.request(QUERY)
+    assert len(server.queries) == 1, "a size cap is not retried on the same query"
+
+
+def test_an_answer_nested_too_deep_is_a_data_error(server):
+    deep = b'{"osm3s": {}, "elements": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    server.script = [(200, {}, deep)]
+    with pytest.raises(DataError, match="nested too deeply"):
+        overpass_api.request(QUERY)

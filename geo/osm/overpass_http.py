@@ -46,6 +46,7 @@ from .. import files, settings
 from . import budget
 from ..errors import DataError, InputError, NetworkError, QueryError, QueryTooLarge
 from .elements import check_elements
+from ..reading import read_regular, size_text
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ def read_cache(query: str, endpoint: str | None = None) -> dict[str, Any] | None
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(read_regular(path, settings.max_cache_bytes, "Overpass cache file", DataError))
         _check_elements(data, query)
         check_elements(data["elements"])
         if not data["elements"]:
@@ -395,6 +396,9 @@ def parse_response(response: requests.Response, body: bytes, query: str = "") ->
         raise QueryError(f"Overpass ({response.url}) refused the query with HTTP {status}: {text}", query, text)
     try:
         data = json.loads(body)
+    except RecursionError:
+        raise DataError(f"Overpass ({response.url}) sent JSON nested too deeply to read: not an Overpass answer; "
+                        "try another server (--overpass-url)") from None
     except ValueError:
         if said:
             _raise_runtime_error(" ".join(said), query, response.url)
@@ -476,8 +480,13 @@ def _exchange(url: str, query: str, deadline: float) -> tuple[requests.Response,
     try:
         with requests.post(url, data={"data": query}, timeout=timeout, headers=headers, stream=True,
                            **ox.settings.requests_kwargs) as response:
+            size, cap = 0, int(settings.max_overpass_bytes)
             while chunk := response.raw.read1(_CHUNK, decode_content=True):
                 chunks.append(chunk)
+                size += len(chunk)
+                if size > cap:
+                    raise QueryTooLarge(f"Overpass ({url}) sent more than {size_text(cap)} for one query (the "
+                                        "settings.max_overpass_bytes cap): a smaller query may fit", query)
                 if time.monotonic() > deadline:
                     raise _Retry(_late(allowed))
     except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError):
