@@ -105,6 +105,11 @@ network_budget_s: float | str = os.environ.get("CORRIDORMAP_NETWORK_BUDGET_S", 1
 #: setting together.
 overpass_url: list[str] = [u.strip() for u in os.environ.get("CORRIDORMAP_OVERPASS_URL", "").split(",") if u.strip()]
 
+#: Overpass ``/status`` (the wait for a free slot): longest wait for the page, and how often a server
+#: that lists running queries and no free slot is asked again (both within the network budget).
+overpass_status_timeout_s = 15.0
+overpass_status_poll_s = 5.0
+
 #: Overpass: the station line is cut into pieces this long, one query each.
 overpass_piece_km = 200.0
 #: Overpass: a piece whose query runs out of memory or time is halved, at most this many times.
