@@ -10,7 +10,9 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import hashlib
 import io
+import json
 import logging
 import os
 import re
@@ -168,12 +170,16 @@ def check_output_dir(out_dir: str | Path) -> Path:
 
 
 @contextmanager
-def staged_dir(out_dir: str | Path, keep_others: bool = True) -> Iterator[Path]:
+def staged_dir(out_dir: str | Path, keep_others: bool = True, manifest: str | None = None,
+               removed: list[str] | None = None) -> Iterator[Path]:
     """Stage a folder of outputs beside ``out_dir`` and swap it in whole when the block ends.
 
     Files written into the yielded folder replace those of ``out_dir`` all at once;
     with ``keep_others``, files of ``out_dir`` that the block did not write are kept
-    (hard-linked into the new folder), else the new folder replaces the old one. The swap runs under a lock (``.<name>.lock`` beside the folder), so
+    (hard-linked into the new folder), else the new folder replaces the old one. With
+    ``manifest`` (a file name, see :func:`write_manifest`), the files the previous build
+    listed in its manifest and this block did not write are not kept: the folder holds one
+    build, and the user's own files; their names go to ``removed``. The swap runs under a lock (``.<name>.lock`` beside the folder), so
     two builds into one folder queue; one waiting longer than
     ``settings.build_lock_wait_s`` fails with a message. If the block raises, or the
     process is killed, ``out_dir`` keeps its previous files; stale staging folders
@@ -197,7 +203,10 @@ def staged_dir(out_dir: str | Path, keep_others: bool = True) -> Iterator[Path]:
         with folder_lock(target):
             _remove_stale(target)
             if keep_others and target.is_dir():
-                _carry_over(target, stage)
+                earlier = read_manifest(target / manifest) if manifest else {}
+                dropped = _carry_over(target, stage, earlier)
+                if removed is not None:
+                    removed.extend(dropped)
             replace_dir(stage, target)
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}; check the output folder") from None
@@ -266,11 +275,17 @@ def _alive(pid: int) -> bool:
 _TEMPORARY = re.compile(r"\..+\.tmp")  # a write_bytes temporary file left by a kill
 
 
-def _carry_over(old: Path, new: Path) -> None:
-    """Hard-link (or copy) into ``new`` every entry of ``old`` that ``new`` lacks."""
+def _carry_over(old: Path, new: Path, earlier: dict[str, str] | None = None) -> list[str]:
+    """Hard-link (or copy) into ``new`` every entry of ``old`` that ``new`` lacks, but the files an earlier
+    build wrote (``earlier``: SHA-256 by name) and nobody changed since; return the names left out, sorted."""
+    earlier = earlier or {}
+    dropped = []
     for entry in old.iterdir():
         dest = new / entry.name
         if dest.exists() or dest.is_symlink() or _TEMPORARY.fullmatch(entry.name):
+            continue
+        if entry.name in earlier and _unchanged(entry, earlier[entry.name]):
+            dropped.append(entry.name)
             continue
         if entry.is_symlink():
             os.symlink(os.readlink(entry), dest)
@@ -278,6 +293,57 @@ def _carry_over(old: Path, new: Path) -> None:
             shutil.copytree(entry, dest, symlinks=True, copy_function=_link_or_copy)
         else:
             _link_or_copy(entry, dest)
+    return sorted(dropped)
+
+
+#: The manifest a build writes into its output folder (:func:`write_manifest`).
+MANIFEST = "build.json"
+#: Largest manifest read back, in bytes.
+_MANIFEST_BYTES = 10_000_000
+
+
+def write_manifest(folder: str | Path, written: list[Path], inputs: dict, name: str = MANIFEST) -> Path:
+    """Write ``name`` into ``folder``: the build's files (names, sizes, SHA-256), its inputs and the version.
+
+    A later build into the same folder reads it back (:func:`read_manifest`) to remove the
+    files of this build it does not write again.
+    """
+    from . import __version__
+
+    entries = []
+    for path in sorted(written, key=lambda p: p.name):
+        data = Path(path).read_bytes()
+        entries.append({"name": Path(path).name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+    body = {"tool": "corridormap", "version": __version__, "files": entries, "inputs": inputs}
+    return write_text(Path(folder) / name, json.dumps(body, indent=1, ensure_ascii=False, default=str) + "\n")
+
+
+def read_manifest(path: str | Path) -> dict[str, str]:
+    """SHA-256 by file name of the files a build's manifest lists (plain names in the folder); empty
+    when there is no readable manifest (then no file counts as an earlier build's)."""
+    from .errors import CorridorMapError
+    from .reading import read_regular
+
+    try:
+        data = json.loads(read_regular(path, _MANIFEST_BYTES, "build manifest", OutputError))
+    except (CorridorMapError, ValueError, RecursionError):
+        return {}
+    if not isinstance(data, dict) or data.get("tool") != "corridormap" or not isinstance(data.get("files"), list):
+        return {}
+    return {f["name"]: f["sha256"] for f in data["files"]
+            if isinstance(f, dict) and isinstance(f.get("name"), str) and isinstance(f.get("sha256"), str)
+            and f["name"] not in ("", ".", "..") and "/" not in f["name"] and "\\" not in f["name"]}
+
+
+def _unchanged(path: Path, digest: str) -> bool:
+    """Whether ``path`` is a regular file whose content has SHA-256 ``digest``."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            sha.update(chunk)
+    return sha.hexdigest() == digest
 
 
 def _link_or_copy(src, dst) -> None:

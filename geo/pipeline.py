@@ -321,7 +321,8 @@ def build(
         report.details[result.layer.id] = result.detail
         report.warnings.extend(result.warnings)
     folder = Path(out_dir)
-    with files.staged_dir(folder) as stage:  # every file of this build, or none, replaces the folder's
+    removed: list[str] = []  # an earlier build's files this one does not write
+    with files.staged_dir(folder, manifest=files.MANIFEST, removed=removed) as stage:  # all of this build, or none
         written = []
         for name, (drawn, title, subtitle) in maps.items():
             missing = not_drawn(unresolved, place_rows, drawn, unlayered) if text is not None else {}
@@ -344,6 +345,10 @@ def build(
 
                 written += render_pngs([f for f in written if f.suffix == ".html" and ".embed" not in f.name],
                                        offline_html=offline_html, warn=report.warnings.append)
+        written.append(files.write_manifest(stage, written, _manifest_inputs(
+            article_path, text, results, layer_files, fixes, osm_dir=osm_dir, snapshot_dir=snapshot_dir,
+            offline=offline, tiles=tiles, embed=embed, self_contained=self_contained, png=png)))
+    report.warnings += _removed_note(folder, removed)
     report.files = [folder / path.name for path in written]
     report.seconds = time.perf_counter() - start
     if memo_key is not None:
@@ -374,11 +379,37 @@ def _replay(recent: tuple[BuildReport, list[tuple[str, bytes]]], out_dir: str | 
     """Write a remembered build's files into ``out_dir``, all together (:func:`geo.files.staged_dir`)."""
     report, outputs = recent
     folder = Path(out_dir)
-    with files.staged_dir(folder) as stage:
+    removed: list[str] = []
+    with files.staged_dir(folder, manifest=files.MANIFEST, removed=removed) as stage:
         for name, data in outputs:
             files.write_bytes(stage / name, data)
-    return replace(report, files=[folder / name for name, _ in outputs], warnings=list(report.warnings),
+    return replace(report, files=[folder / name for name, _ in outputs],
+                   warnings=[w for w in report.warnings if not w.startswith(_REMOVED)] + _removed_note(folder, removed),
                    seconds=time.perf_counter() - start)
+
+
+_REMOVED = "removed from "
+
+
+def _removed_note(folder: Path, removed: list[str]) -> list[str]:
+    """The line saying which files of an earlier build in ``folder`` this build removed (none: no line)."""
+    if not removed:
+        return []
+    shown = ", ".join(removed[:8]) + (f" and {len(removed) - 8} more" if len(removed) > 8 else "")
+    return [f"{_REMOVED}{folder} {len(removed)} file{'s' if len(removed) > 1 else ''} an earlier build wrote and "
+            f"this one does not: {shown} (the folder holds one build; see {files.MANIFEST})"]
+
+
+def _manifest_inputs(article_path, text: str | None, results: list, layer_files, fixes, **options) -> dict:
+    """What a build was made from, for its manifest (:func:`geo.files.write_manifest`)."""
+    article = None
+    if text is not None:
+        article = {"path": str(article_path), "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+    return {"article": article,
+            "layers": [{"id": r.layer.id, "source": r.source} for r in results],
+            "layer_files": [str(p) for p in layer_files or ()],
+            "fixes": getattr(fixes, "source", None) or None,
+            **{k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()}}
 
 
 def _write_map(folder: Path, name: str, fmap, features: gpd.GeoDataFrame, report: BuildReport, results: list,

@@ -99,7 +99,7 @@ def test_build_without_article_writes_the_corridor_maps(capsys, tmp_path, osm_di
     assert code == 0
     names = sorted(p.name for p in out.iterdir())
     every = [p.stem for p in sorted(settings.layers_dir.glob("*.toml"))] + ["index"]
-    assert names == sorted(f"{n}.{ext}" for n in every for ext in ("html", "geojson"))
+    assert names == sorted([f"{n}.{ext}" for n in every for ext in ("html", "geojson")] + ["build.json"])
     assert "bam: osm" in stdout
     index = json.loads((out / "index.geojson").read_text(encoding="utf-8"))
     kinds = {f["properties"]["kind"] for f in index["features"]}
