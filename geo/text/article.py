@@ -168,10 +168,35 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
+#: A "<" and what follows up to the next "<" or ">" (quoted attribute values included): a tag when a ">" ends it.
+_TAG_START = re.compile(r"""<((?:[^<>"']|"[^"<]*"|'[^'<]*')*)(>?)""")
+
+
+def _bounded_markup(markup: str) -> str:
+    """``markup`` that :class:`html.parser.HTMLParser` reads in linear time.
+
+    The parser scans ahead from each unclosed ``<`` or ``<!--`` to the end of the text, so
+    60 KB of ``<a `` or ``<!--`` would take minutes. Here, in one pass each: comments are
+    removed (an unclosed one hides the rest, as in a browser), and a ``<`` that starts no
+    tag (no ``>`` before the next ``<``) becomes ``&lt;``, which the parser reads back as text.
+    """
+    parts, pos = [], 0
+    while (start := markup.find("<!--", pos)) >= 0:
+        parts.append(markup[pos:start])
+        end = markup.find("-->", start + 4)
+        if end < 0:
+            pos = len(markup)
+            break
+        pos = end + 3
+    parts.append(markup[pos:])
+    text = "".join(parts)
+    return _TAG_START.sub(lambda m: m.group() if m.group(2) else "&lt;" + m.group(1), text)
+
+
 def html_to_text(markup: str) -> str:
     """Return the visible text of an HTML document (no scripts, styles or tags)."""
     parser = _TextExtractor()
-    parser.feed(markup)
+    parser.feed(_bounded_markup(markup))
     parser.close()
     text = "".join(parser.parts)
     text = re.sub(r"[ \t\u00a0]+", " ", text)
@@ -180,14 +205,16 @@ def html_to_text(markup: str) -> str:
 
 def markdown_to_text(markup: str) -> str:
     """Strip Markdown syntax (links, emphasis, headings, images, code fences) from text."""
+    # Linear time on any text: no pattern scans past the next opener of its own kind ("[", "(", "**",
+    # "_" ...), so a long run of openers without closers costs one pass, not one pass per opener.
     text = re.sub(r"```.*?```", "", markup, flags=re.S)
-    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"^\s{0,3}#{1,6}\s*", "", text, flags=re.M)
-    text = re.sub(r"^\s{0,3}>\s?", "", text, flags=re.M)
-    text = re.sub(r"^\s*[-*+]\s+", "", text, flags=re.M)
-    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
-    text = re.sub(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])", r"\1", text)
+    text = re.sub(r"!\[([^\[\]]*)\]\([^()]*\)", r"\1", text)
+    text = re.sub(r"\[([^\[\]]+)\]\([^()]*\)", r"\1", text)
+    text = re.sub(r"^[ \t]{0,3}#{1,6}[ \t]*", "", text, flags=re.M)
+    text = re.sub(r"^[ \t]{0,3}>[ \t]?", "", text, flags=re.M)
+    text = re.sub(r"^[ \t]*[-*+][ \t]+", "", text, flags=re.M)
+    text = re.sub(r"(\*\*|__)((?:(?!\1).)+?)\1", r"\2", text)
+    text = re.sub(r"(?<![\w*])([*_])(?!\s)((?:(?!\1).)+?)(?<!\s)\1(?![\w*])", r"\2", text)
     text = re.sub(r"`([^`]*)`", r"\1", text)
     return html.unescape(text)
 

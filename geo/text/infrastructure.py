@@ -34,7 +34,9 @@ _PAIR_KINDS = (
     r"(?:rail(?:way|road)?\s+)?(?:link|line|section|route|connection|bridge|crossing)"
     r"|road|rail|railway\s+line|railroad\s+line|(?:border\s+)?crossing|checkpoint|border\s+crossing"
 )
-_WORD = r"[A-ZÀ-ÞА-ЯЁ][\w'’]*(?:-(?:on|na|e|de|ul|al|el)-?[A-Za-z]*)?"
+#: A capitalised word: it starts a word (never inside one, so a run of letters is tried once, not from
+#: each letter: linear time) and is at most 60 letters long.
+_WORD = r"(?<![\w'’])[A-ZÀ-ÞА-ЯЁ][\w'’]{0,60}(?:-(?:on|na|e|de|ul|al|el)-?[A-Za-z]{0,60})?"
 _NAME = rf"{_WORD}(?:(?:[ -]|\s+of\s+){_WORD}){{0,3}}"  # "Power of Siberia"
 _SEP = r"\s?[-–—]\s?"
 _PATTERN = re.compile(
