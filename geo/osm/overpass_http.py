@@ -8,7 +8,8 @@ cached as osmnx caches them (one JSON file per query, named by the SHA-1 of
 the GET-style URL, in ``osmnx.settings.cache_folder``), but only answers
 whose elements parse into frames and are not empty; a cache file failing that
 check is reported, deleted and asked for again. The wait for a free Overpass
-slot comes from osmnx's rate limiter. Unlike osmnx, which
+slot is read from the server's ``/status`` page as osmnx's rate limiter reads it,
+but within the network budget (:func:`_osmnx_pause`). Unlike osmnx, which
 retries HTTP 429 and 504 forever, every failure here is retried a bounded
 number of times (``settings.http_max_retries``, exponential backoff from
 ``settings.http_backoff_s``) and then reported as a :class:`NetworkError`.
