@@ -1,6 +1,7 @@
 """CPU time per KB of article for recognition, resolution and quoting, from 10 KB to 5 MB.
 
     python benchmarks/linear_bench.py [--sizes 10 100 1000 5000] [--no-stops]
+    python benchmarks/linear_bench.py --adversarial [--sizes 20 200 2000] [--only NAME ...]
 
 The articles are synthetic news-like text: varied sentences about corridors, ports and
 borders (written here, shuffled with a fixed seed) repeated up to each size. Each size
@@ -8,6 +9,12 @@ runs in its own process after a warm-up (spaCy model and gazetteer loaded), and 
 CPU seconds (``time.process_time``) for each step, CPU ms per KB and the peak memory
 of the process. Flat ms/KB from the smallest to the largest size means linear time.
 ``--no-stops`` drops every full stop, so each paragraph is one long sentence.
+
+``--adversarial`` times the text passes an article goes through before the language model
+(decoding, Markdown or HTML to text, invisible characters, the named-infrastructure
+pattern) on hostile inputs: long runs of one letter, of brackets, of markup openers
+(:data:`ADVERSARIAL`). Each input and size runs in its own process; flat ms/KB from 20 KB
+to 2 MB (within 2x) means linear time.
 """
 
 from __future__ import annotations
@@ -88,12 +95,69 @@ def run_one(kb: int, stops: bool) -> dict:
     return out
 
 
+#: Hostile inputs: name -> (file suffix, the unit repeated up to the size).
+ADVERSARIAL = {
+    "letters A": (".txt", "A"), "BakuBaku": (".txt", "Baku"), "A-A-": (".txt", "A-"), "Baku Baku": (".txt", "Baku "),
+    "md [": (".md", "["), "md _a": (".md", "_a "), "md **a": (".md", "**a "), "md [a](": (".md", "[a]("),
+    "html <a": (".html", "<a "), "html <!--": (".html", "<!--"), "html <": (".html", "<"),
+}
+
+
+def run_adversarial(name: str, kb: int) -> dict:
+    """CPU seconds of the text passes on ``kb`` KB of one hostile input (in this process)."""
+    import tempfile
+
+    from geo.text.article import read_article
+    from geo.text.infrastructure import find_infrastructure
+    from geo.text.invisible import visible
+
+    suffix, unit = ADVERSARIAL[name]
+    data = (unit * (kb * 1000 // len(unit) + 1))[: kb * 1000]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"article{suffix}"
+        path.write_text(data, encoding="utf-8")
+        t0 = time.process_time()
+        try:
+            text = read_article(path)
+        except Exception:  # noqa: BLE001 - an empty article (all markup) is refused: time the rest on the raw text
+            text = data
+        t1 = time.process_time()
+        clean = visible(text).text
+        find_infrastructure(clean)
+        t2 = time.process_time()
+    return {"kb": kb, "read": t1 - t0, "scan": t2 - t1,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def adversarial(sizes: list[int], only: list[str] | None) -> None:
+    """Print ms per KB of the text passes for each hostile input at each size."""
+    print(f"{'input':<12} {'KB':>6} {'read s':>8} {'scan s':>8} {'ms/KB':>8} {'peak MB':>8}")
+    for name in only or list(ADVERSARIAL):
+        for kb in sizes:
+            cmd = [sys.executable, __file__, "--adversarial-one", name, str(kb)]
+            r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=REPO).stdout)
+            total = r["read"] + r["scan"]
+            print(f"{name:<12} {kb:>6} {r['read']:>8.2f} {r['scan']:>8.2f} {1000 * total / kb:>8.3f} "
+                  f"{r['peak_mb']:>8.0f}", flush=True)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", nargs="+", type=int, default=[10, 100, 1000, 5000], help="article sizes in KB")
     ap.add_argument("--no-stops", action="store_true", help="no full stops: one sentence per paragraph")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: run one size, print JSON
+    ap.add_argument("--adversarial", action="store_true", help="hostile inputs through the text passes "
+                    "(default sizes 20 200 2000 KB)")
+    ap.add_argument("--only", nargs="+", choices=list(ADVERSARIAL), help="with --adversarial: these inputs only")
+    ap.add_argument("--adversarial-one", nargs=2, help=argparse.SUPPRESS)  # internal: one input and size
     args = ap.parse_args(argv)
+    if args.adversarial_one:
+        name, kb = args.adversarial_one
+        print(json.dumps(run_adversarial(name, int(kb))))
+        return 0
+    if args.adversarial:
+        adversarial(args.sizes if argv and "--sizes" in argv or "--sizes" in sys.argv else [20, 200, 2000], args.only)
+        return 0
     if args.one:
         print(json.dumps(run_one(args.one, not args.no_stops)))
         return 0

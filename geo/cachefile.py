@@ -101,7 +101,15 @@ def _open(path: Path, fmt: str, key: str):
 
 
 def _check(path: Path, f, fmt: str, key: str):
-    """:func:`_open` on the open file ``f``: the mapped buffer is hashed through ``f`` itself."""
+    """:func:`_open` on the open file ``f``: the mapped buffer is hashed through ``f`` itself.
+
+    A file another user owns or could write is never trusted, whatever its checksum.
+    """
+    info = os.fstat(f.fileno())
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        return _corrupt(path, "owned by another user")
+    if info.st_mode & 0o022:
+        return _corrupt(path, f"writable by other users (mode {info.st_mode & 0o777:o})")
     buffer = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(f.fileno()).st_size else b""
     end = buffer.find(b"\n")
     try:

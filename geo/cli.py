@@ -225,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
                     and (settings.progress_always or sys.stderr.isatty()))
     try:
         settings.check_environment()
+        files.cache_root()  # private (0700) from the first command; a file there is an error
         return COMMANDS[args.command](args)
     except CorridorMapError as exc:
         print(f"corridormap: error: {exc.message}", file=sys.stderr)

@@ -12,6 +12,8 @@ import errno
 import fcntl
 import hashlib
 import io
+import json
+import logging
 import os
 import re
 import shutil
@@ -27,6 +29,8 @@ from .errors import OutputError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 
 def prepare_dir(out_dir: str | Path) -> Path:
@@ -52,7 +56,9 @@ def prepare_dir(out_dir: str | Path) -> Path:
 def private_dir(path: str | Path) -> Path:
     """Create ``path`` if needed as a folder only the current user can enter (mode 0700), and check it.
 
-    Caches live in such folders, so no other user can plant entries in them.
+    Caches live in such folders, so no other user can plant entries in them. A folder of
+    ours that others could read is made private quietly; one that others could write is
+    made private with a warning, and the entries other users own in it are removed.
 
     Raises
     ------
@@ -62,19 +68,76 @@ def private_dir(path: str | Path) -> Path:
     folder = Path(path)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except FileExistsError:
+        pass  # a file or a dangling link: said below
+    except OSError as exc:
+        raise OutputError(f"cannot create cache folder {folder}: {exc.strerror or exc}; set CORRIDORMAP_CACHE to a "
+                          "writable folder") from None
+    try:
         info = os.lstat(folder)
         if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-            raise OutputError(f"cache folder {folder} is a link or not a folder: remove it, or set CORRIDORMAP_CACHE "
+            kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "a file"
+            raise OutputError(f"cache folder {folder} is {kind}, not a folder: remove it, or set CORRIDORMAP_CACHE "
                               "to a folder of your own")
         if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
             raise OutputError(f"cache folder {folder} belongs to another user: remove it, or set CORRIDORMAP_CACHE "
                               "to a folder of your own")
         if info.st_mode & 0o077:
             os.chmod(folder, 0o700)
+        if info.st_mode & 0o022:
+            removed = _remove_foreign(folder)
+            log.warning("cache folder %s was writable by other users (mode %o): made private (0700)%s", folder,
+                        stat.S_IMODE(info.st_mode),
+                        f", {removed} entries of other users removed" if removed else "")
     except OSError as exc:
-        raise OutputError(f"cannot create cache folder {folder}: {exc.strerror or exc}; set CORRIDORMAP_CACHE to a "
+        raise OutputError(f"cannot use cache folder {folder}: {exc.strerror or exc}; set CORRIDORMAP_CACHE to a "
                           "writable folder") from None
     return folder
+
+
+def _remove_foreign(folder: Path) -> int:
+    """Remove the entries of ``folder`` owned by another user; return how many."""
+    removed = 0
+    for entry in folder.iterdir():
+        info = os.lstat(entry)
+        if info.st_uid == os.geteuid():
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def cache_root() -> Path:
+    """The cache folder ``settings.cache_dir``, created private (0700) and checked (see :func:`private_dir`).
+
+    Raises
+    ------
+    OutputError
+        When it is a file or a link, or belongs to another user.
+    """
+    return private_dir(settings.cache_dir)
+
+
+def _in_cache(path: Path) -> bool:
+    """Whether ``path`` lies inside ``settings.cache_dir``."""
+    try:
+        path.absolute().relative_to(Path(settings.cache_dir).absolute())
+    except ValueError:
+        return False
+    return True
+
+
+def _private_parents(path: Path) -> None:
+    """Create the folders from ``settings.cache_dir`` down to ``path.parent``, each private (0700)."""
+    root = Path(settings.cache_dir).absolute()
+    chain = [path.absolute().parent]
+    while chain[-1] != root and chain[-1] != chain[-1].parent:
+        chain.append(chain[-1].parent)
+    for folder in reversed(chain):
+        private_dir(folder)
 
 
 def check_output_dir(out_dir: str | Path) -> Path:
@@ -107,12 +170,16 @@ def check_output_dir(out_dir: str | Path) -> Path:
 
 
 @contextmanager
-def staged_dir(out_dir: str | Path, keep_others: bool = True) -> Iterator[Path]:
+def staged_dir(out_dir: str | Path, keep_others: bool = True, manifest: str | None = None,
+               removed: list[str] | None = None) -> Iterator[Path]:
     """Stage a folder of outputs beside ``out_dir`` and swap it in whole when the block ends.
 
     Files written into the yielded folder replace those of ``out_dir`` all at once;
     with ``keep_others``, files of ``out_dir`` that the block did not write are kept
-    (hard-linked into the new folder), else the new folder replaces the old one. The swap runs under a lock
+    (hard-linked into the new folder), else the new folder replaces the old one. With
+    ``manifest`` (a file name, see :func:`write_manifest`), the files the previous build
+    listed in its manifest and this block did not write are not kept: the folder holds one
+    build, and the user's own files; their names go to ``removed``. The swap runs under a lock
     (in the cache folder, see :func:`lock_path`; nothing is left beside the folder), so
     two builds into one folder queue; one waiting longer than
     ``settings.build_lock_wait_s`` fails with a message. If the block raises, or the
@@ -137,7 +204,10 @@ def staged_dir(out_dir: str | Path, keep_others: bool = True) -> Iterator[Path]:
         with folder_lock(target):
             _remove_stale(target)
             if keep_others and target.is_dir():
-                _carry_over(target, stage)
+                earlier = read_manifest(target / manifest) if manifest else {}
+                dropped = _carry_over(target, stage, earlier)
+                if removed is not None:
+                    removed.extend(dropped)
             replace_dir(stage, target)
         completed.append(target)
     except OSError as exc:
@@ -223,11 +293,17 @@ def _alive(pid: int) -> bool:
 _TEMPORARY = re.compile(r"\..+\.tmp")  # a write_bytes temporary file left by a kill
 
 
-def _carry_over(old: Path, new: Path) -> None:
-    """Hard-link (or copy) into ``new`` every entry of ``old`` that ``new`` lacks."""
+def _carry_over(old: Path, new: Path, earlier: dict[str, str] | None = None) -> list[str]:
+    """Hard-link (or copy) into ``new`` every entry of ``old`` that ``new`` lacks, but the files an earlier
+    build wrote (``earlier``: SHA-256 by name) and nobody changed since; return the names left out, sorted."""
+    earlier = earlier or {}
+    dropped = []
     for entry in old.iterdir():
         dest = new / entry.name
         if dest.exists() or dest.is_symlink() or _TEMPORARY.fullmatch(entry.name):
+            continue
+        if entry.name in earlier and _unchanged(entry, earlier[entry.name]):
+            dropped.append(entry.name)
             continue
         if entry.is_symlink():
             os.symlink(os.readlink(entry), dest)
@@ -235,6 +311,57 @@ def _carry_over(old: Path, new: Path) -> None:
             shutil.copytree(entry, dest, symlinks=True, copy_function=_link_or_copy)
         else:
             _link_or_copy(entry, dest)
+    return sorted(dropped)
+
+
+#: The manifest a build writes into its output folder (:func:`write_manifest`).
+MANIFEST = "build.json"
+#: Largest manifest read back, in bytes.
+_MANIFEST_BYTES = 10_000_000
+
+
+def write_manifest(folder: str | Path, written: list[Path], inputs: dict, name: str = MANIFEST) -> Path:
+    """Write ``name`` into ``folder``: the build's files (names, sizes, SHA-256), its inputs and the version.
+
+    A later build into the same folder reads it back (:func:`read_manifest`) to remove the
+    files of this build it does not write again.
+    """
+    from . import __version__
+
+    entries = []
+    for path in sorted(written, key=lambda p: p.name):
+        data = Path(path).read_bytes()
+        entries.append({"name": Path(path).name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+    body = {"tool": "corridormap", "version": __version__, "files": entries, "inputs": inputs}
+    return write_text(Path(folder) / name, json.dumps(body, indent=1, ensure_ascii=False, default=str) + "\n")
+
+
+def read_manifest(path: str | Path) -> dict[str, str]:
+    """SHA-256 by file name of the files a build's manifest lists (plain names in the folder); empty
+    when there is no readable manifest (then no file counts as an earlier build's)."""
+    from .errors import CorridorMapError
+    from .reading import read_regular
+
+    try:
+        data = json.loads(read_regular(path, _MANIFEST_BYTES, "build manifest", OutputError))
+    except (CorridorMapError, ValueError, RecursionError):
+        return {}
+    if not isinstance(data, dict) or data.get("tool") != "corridormap" or not isinstance(data.get("files"), list):
+        return {}
+    return {f["name"]: f["sha256"] for f in data["files"]
+            if isinstance(f, dict) and isinstance(f.get("name"), str) and isinstance(f.get("sha256"), str)
+            and f["name"] not in ("", ".", "..") and "/" not in f["name"] and "\\" not in f["name"]}
+
+
+def _unchanged(path: Path, digest: str) -> bool:
+    """Whether ``path`` is a regular file whose content has SHA-256 ``digest``."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            sha.update(chunk)
+    return sha.hexdigest() == digest
 
 
 def _link_or_copy(src, dst) -> None:
@@ -250,9 +377,16 @@ def write_text(path: str | Path, text: str) -> Path:
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename)."""
+    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename).
+
+    Inside the cache folder (``settings.cache_dir``) the file is private (0600) and the
+    folders leading to it too (0700, :func:`private_dir`).
+    """
     path = Path(path)
+    private = _in_cache(path)
     try:
+        if private:
+            _private_parents(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
@@ -262,7 +396,7 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o600 if private else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException as exc:
         try:

@@ -282,14 +282,14 @@ def build(article_path: str | Path | None = None, out_dir: str | Path = "output"
     replay_key = replays.key(text, options)
     if replay_key is not None and replays.has(replay_key):
         return replays.replay(replay_key, out_dir, start)
-    report = _build(text, options, out_dir)
+    report = _build(text, options, out_dir, article_path)
     report.seconds = time.perf_counter() - start
     if replay_key is not None:
         replays.keep(replay_key, report)
     return report
 
 
-def _build(text: str | None, options: BuildOptions, out_dir: str | Path) -> BuildReport:
+def _build(text: str | None, options: BuildOptions, out_dir: str | Path, article_path=None) -> BuildReport:
     """The steps after the inputs are read and checked: find, resolve, choose, build layers, relate, draw, write."""
     mentions, resolved, place_rows = _find_and_resolve(text, options)
     layers, chosen, warnings = pick_layers(text, mentions, resolved, place_rows, layer_ids=options.layer_ids,
@@ -309,7 +309,8 @@ def _build(text: str | None, options: BuildOptions, out_dir: str | Path) -> Buil
         report.warnings.extend(result.warnings)
     drawing = _Drawing(_maps(results), place_rows, "" if place_rows is None or len(place_rows) else
                        "No places found in the article.", options.tiles)
-    _write_all(Path(out_dir), drawing, report, options, (unresolved, unlayered) if text is not None else None)
+    inputs = _manifest_inputs(article_path, text, results, options)
+    _write_all(Path(out_dir), drawing, report, options, (unresolved, unlayered) if text is not None else None, inputs)
     return report
 
 
@@ -367,15 +368,17 @@ class _Drawing:
 
 
 def _write_all(folder: Path, drawing: _Drawing, report: BuildReport, options: BuildOptions,
-               missing: tuple[list[str], dict[str, str]] | None) -> None:
-    """Draw and write every map with its GeoJSON (and embeds, PNGs), all into ``folder`` together.
+               missing: tuple[list[str], dict[str, str]] | None, inputs: dict) -> None:
+    """Draw and write every map with its GeoJSON (and embeds, PNGs), all into ``folder`` together, with the
+    build's manifest (:data:`geo.files.MANIFEST`: its files and ``inputs``).
 
     ``missing``: the names not resolved, and the infrastructure without a layer with why it is not drawn
-    (None without an article).
+    (None without an article). The maps an earlier build wrote into ``folder`` and this one does not are removed.
     """
     progress.step("drawing the maps")
     place_rows = drawing.place_rows
-    with files.staged_dir(folder) as stage:  # every file of this build, or none, replaces the folder's
+    removed: list[str] = []  # an earlier build's files this one does not write
+    with files.staged_dir(folder, manifest=files.MANIFEST, removed=removed) as stage:  # all of this build, or none
         written = []
         for name, (drawn, title, subtitle) in drawing.maps.items():
             drawing.not_drawn[name] = not_drawn(missing[0], place_rows, drawn, missing[1]) if missing else {}
@@ -387,7 +390,38 @@ def _write_all(folder: Path, drawing: _Drawing, report: BuildReport, options: Bu
                                   embed=options.embed, self_contained=options.self_contained, subtitle=subtitle)
         if options.png:
             written += _write_pngs(written, drawing, report)
+        written.append(files.write_manifest(stage, written, inputs))
+    report.warnings += _removed_note(folder, removed)
     report.files = [folder / path.name for path in written]
+
+
+_REMOVED = "removed from "
+
+
+def _removed_note(folder: Path, removed: list[str]) -> list[str]:
+    """The line saying which files of an earlier build in ``folder`` this build removed (none: no line)."""
+    if not removed:
+        return []
+    shown = ", ".join(removed[:8]) + (f" and {len(removed) - 8} more" if len(removed) > 8 else "")
+    return [f"{_REMOVED}{folder} {len(removed)} file{'s' if len(removed) > 1 else ''} an earlier build wrote and "
+            f"this one does not: {shown} (the folder holds one build; see {files.MANIFEST})"]
+
+
+def _manifest_inputs(article_path, text: str | None, results: list, options: BuildOptions) -> dict:
+    """What a build was made from, for its manifest (:func:`geo.files.write_manifest`)."""
+    article = None
+    if text is not None:
+        article = {"path": str(article_path), "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+    source = options.source
+    fixes = options.fixes
+    return {"article": article,
+            "layers": [{"id": r.layer.id, "source": r.source} for r in results],
+            "layer_files": [str(p) for p in options.layer_files],
+            "fixes": getattr(fixes, "source", None) or None,
+            "data_source": type(source).__name__ if source is not None else None,
+            "offline": source is None or not source.live,
+            "tiles": options.tiles, "embed": options.embed, "self_contained": options.self_contained,
+            "png": options.png}
 
 
 def _write_pngs(written: list[Path], drawing: _Drawing, report: BuildReport) -> list[Path]:
@@ -447,10 +481,12 @@ class ReplayCache:
         """Write the remembered build's files into ``out_dir``, all together (:func:`geo.files.staged_dir`)."""
         report, outputs = self._kept[key]
         folder = Path(out_dir)
-        with files.staged_dir(folder) as stage:
+        removed: list[str] = []
+        with files.staged_dir(folder, manifest=files.MANIFEST, removed=removed) as stage:
             for name, data in outputs:
                 files.write_bytes(stage / name, data)
-        return replace(report, files=[folder / name for name, _ in outputs], warnings=list(report.warnings),
+        warnings = [w for w in report.warnings if not w.startswith(_REMOVED)] + _removed_note(folder, removed)
+        return replace(report, files=[folder / name for name, _ in outputs], warnings=warnings,
                        seconds=time.perf_counter() - start)
 
     def clear(self) -> None:
@@ -460,6 +496,30 @@ class ReplayCache:
 
 #: This process's replay cache (:class:`ReplayCache`).
 replays = ReplayCache()
+
+
+_REMOVED = "removed from "
+
+
+def _removed_note(folder: Path, removed: list[str]) -> list[str]:
+    """The line saying which files of an earlier build in ``folder`` this build removed (none: no line)."""
+    if not removed:
+        return []
+    shown = ", ".join(removed[:8]) + (f" and {len(removed) - 8} more" if len(removed) > 8 else "")
+    return [f"{_REMOVED}{folder} {len(removed)} file{'s' if len(removed) > 1 else ''} an earlier build wrote and "
+            f"this one does not: {shown} (the folder holds one build; see {files.MANIFEST})"]
+
+
+def _manifest_inputs(article_path, text: str | None, results: list, layer_files, fixes, **options) -> dict:
+    """What a build was made from, for its manifest (:func:`geo.files.write_manifest`)."""
+    article = None
+    if text is not None:
+        article = {"path": str(article_path), "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+    return {"article": article,
+            "layers": [{"id": r.layer.id, "source": r.source} for r in results],
+            "layer_files": [str(p) for p in layer_files or ()],
+            "fixes": getattr(fixes, "source", None) or None,
+            **{k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()}}
 
 
 def _write_map(folder: Path, name: str, fmap, features: gpd.GeoDataFrame, report: BuildReport, results: list,

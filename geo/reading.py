@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
+from . import settings
 from .errors import CorridorMapError, InputError
 
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
@@ -47,11 +48,24 @@ def open_regular(path: str | Path, what: str = "file", error: type[CorridorMapEr
         if not stat.S_ISREG(mode):
             kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
             raise error(f"{what} {path} is {kind}, not a regular file: give the path of a file")
+        _check_cache_entry(path, os.fstat(fd), what, error)
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
+
+
+def _check_cache_entry(path: Path, info: os.stat_result, what: str, error: type[CorridorMapError]) -> None:
+    """Refuse a file inside the cache folder that another user owns or could write (it may be planted)."""
+    try:
+        Path(path).absolute().relative_to(Path(settings.cache_dir).absolute())
+    except ValueError:
+        return
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        raise error(f"{what} {path} belongs to another user: not trusted")
+    if info.st_mode & 0o022:
+        raise error(f"{what} {path} is writable by other users (mode {info.st_mode & 0o777:o}): not trusted")
 
 
 def read_regular(path: str | Path, limit: int, what: str = "file",

@@ -132,6 +132,11 @@ network_budget_s: float | str = os.environ.get("CORRIDORMAP_NETWORK_BUDGET_S", 1
 #: setting together.
 overpass_url: list[str] = [u.strip() for u in os.environ.get("CORRIDORMAP_OVERPASS_URL", "").split(",") if u.strip()]
 
+#: Overpass ``/status`` (the wait for a free slot): longest wait for the page, and how often a server
+#: that lists running queries and no free slot is asked again (both within the network budget).
+overpass_status_timeout_s = 15.0
+overpass_status_poll_s = 5.0
+
 #: Overpass: the station line is cut into pieces this long, one query each.
 overpass_piece_km = 200.0
 #: Overpass: a piece whose query runs out of memory or time is halved, at most this many times.
@@ -191,6 +196,15 @@ build_lock_wait_s = 600.0
 #: Largest layer file (``layers/*.toml``) and snapshot manifest read, in bytes.
 max_layer_file_bytes = 1_000_000
 max_manifest_bytes = 10_000_000
+#: Largest corrections file (``--fixes``) read, in bytes.
+max_fixes_bytes = 1_000_000
+#: Largest GeoNames id accepted in ``--fixes``: GeoNames numbers its places in order, and had
+#: assigned about 13 million ids by 2025, so a larger id is a typo.
+max_geonames_id = 50_000_000
+#: Largest answer read from one Overpass request, in bytes (a whole country's railways is ~200 MB).
+max_overpass_bytes = 500_000_000
+#: Largest ``/status`` page read from an Overpass server, in bytes (a busy one lists a few hundred slots).
+max_overpass_status_bytes = 100_000
 
 #: Geoparsing: spaCy model package, the pipes the recogniser does not need (never loaded: the
 #: dependency parser, the tag-to-POS attribute ruler and the lemmatizer) and the disabled pipes

@@ -284,3 +284,36 @@ def slow_server(mode: str, interval: float = 1.0) -> Iterator[str]:
         stop.set()
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def status_server(status: bytes | None) -> Iterator[str]:
+    """An Overpass stand-in on 127.0.0.1 whose ``/status`` page is ``status`` (None: it never answers)
+    and whose interpreter answers HTTP 504; yields its API base URL."""
+    stop = threading.Event()
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            request = self.request.recv(65536)
+            if request.startswith(b"GET") and b"/status" in request.split(b"\r\n", 1)[0]:
+                if status is None:
+                    stop.wait()
+                    return
+                head, body = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain", status
+            else:
+                head, body = b"HTTP/1.1 504 Gateway Timeout\r\nContent-Type: text/html", b"<html>busy</html>"
+            try:
+                self.request.sendall(head + b"\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+            except OSError:
+                return
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api"
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()

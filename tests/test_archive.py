@@ -271,3 +271,38 @@ def test_cli_jsonl_out_needs_one_file(tmp_path, capsys):
     (tmp_path / "in").mkdir()
     assert main(["geoparse", str(tmp_path / "in"), "--out", str(tmp_path / "pred.jsonl")]) == 2
     assert "give --out a folder" in capsys.readouterr().err
+
+
+def test_a_lone_surrogate_costs_only_its_own_document(cluster, corpus, reference, tmp_path, capsys):
+    good = corpus[0]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    bad = '{"id":"s","text":"Baku \\ud800 Moscow"}'
+    (folder / "one.jsonl").write_text(json.dumps(good) + "\n" + bad + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    for _ in range(2):  # a rerun gives the same answer
+        code = main(["geoparse", str(folder), "--out", str(out), "--scheduler", cluster[0]])
+        err = capsys.readouterr().err
+        assert code == EXIT_PARTIAL, err
+        assert "Traceback" not in err and "skipped" in err and "errors.csv" in err, err
+        errors = pd.read_csv(out / "errors.csv")
+        assert list(errors["id"]) == ["s"] and list(errors["line"]) == [2]
+        assert "lone surrogate" in errors["reason"][0] and "'\\ud800'" in errors["reason"][0]
+        assert _output(out).get(good["id"], []) == reference[good["id"]]
+
+
+def test_a_document_that_breaks_the_geoparser_costs_only_itself(monkeypatch):
+    from geo.archive import parse
+
+    def fragile(texts, batch_size=16):
+        texts = list(texts)
+        if any("BREAK" in t for t in texts):
+            raise ValueError("cannot parse this one")
+        return [([], []) for _ in texts]
+
+    monkeypatch.setattr(parse, "geoparse_texts", fragile)
+    monkeypatch.setattr(settings, "archive_batch_size", 4)
+    docs = [Document(k, str(k), "BREAK" if k == 3 else "Baku") for k in range(1, 7)]
+    results, failed = parse._geoparse_each(docs)
+    assert len(results) == 5 and set(failed) == {3}
+    assert failed[3] == "not geoparsed (ValueError: cannot parse this one)"

@@ -85,3 +85,47 @@ def test_decode_plain_utf8():
 
 def test_html_to_text_entities():
     assert html_to_text("<p>Samur&nbsp;&ndash;&nbsp;Yalama</p>") == "Samur – Yalama"
+
+
+# --- decoding that says what it did --------------------------------------------------------------------------
+
+
+def test_a_few_bad_bytes_keep_utf8_and_name_the_first_offset(tmp_path, caplog):
+    good = "The Ürümqi–Khorgos line and the Almaty–Bishkek road meet at Khorgos."
+    data = good.encode("utf-8")
+    broken = data[:3] + b"\xff" + data[3:] + b" \xc0"
+    path = tmp_path / "a.txt"
+    path.write_bytes(broken)
+    text = read_article(path)
+    assert "Ürümqi–Khorgos" in text and "Almaty–Bishkek" in text
+    assert text.count("\ufffd") == 2
+    assert "2 invalid UTF-8 byte sequences, the first at byte offset 3" in caplog.text
+
+
+def test_windows_1251_only_when_the_whole_file_fits_it(caplog):
+    assert decode_bytes("Поезд из Москвы в Баку.".encode("cp1251"), "a") == "Поезд из Москвы в Баку."
+    assert "read as Windows-1251" in caplog.text
+    caplog.clear()
+    sentence = "Поезд из Москвы идёт в Баку через Дербент. "
+    undefined = sentence.encode("cp1251") + b"\x98"  # 0x98 is no character of Windows-1251
+    assert decode_bytes(undefined, "b") == sentence + "\ufffd"
+    assert f"1 byte undefined there read as U+FFFD, the first at offset {len(sentence)}" in caplog.text
+
+
+def test_control_characters_anywhere_are_removed_with_a_warning(caplog):
+    text = decode_bytes(("Baku. " * 2000 + "Mos\x00cow and Der\x1bbent\x85.").encode("utf-8"), "c")
+    assert text.endswith("Moscow and Derbent.")
+    assert "3 control characters removed (the first, U+0000, at character 12003)" in caplog.text
+
+
+def test_tag_characters_and_variation_selectors_do_not_hide_places():
+    from geo.text.mentions import extract_mentions
+
+    text = ("Freight from Baku\U000e0041\U000e007f reaches Derbent\ufe0f by rail, and Mos\U000e0020cow "
+            "wants more.")
+    mentions = extract_mentions(text)
+    found = {m.text for m in mentions}
+    assert {"Baku", "Derbent"} <= found
+    assert any(m.text.startswith("Mos") and m.text.endswith("cow") for m in mentions)
+    for m in mentions:
+        assert text[m.start:m.end] == m.text

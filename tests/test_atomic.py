@@ -108,7 +108,7 @@ def test_concurrent_builds_into_one_folder_queue(tmp_path, run):
     for proc in procs:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err.decode()
-    _assert_one_build(out, ["index.geojson", "index.html", "ru-az-border.geojson", "ru-az-border.html"])
+    _assert_one_build(out, ["build.json", "index.geojson", "index.html", "ru-az-border.geojson", "ru-az-border.html"])
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == []  # no lock file beside it
 
 
@@ -207,3 +207,27 @@ def test_an_output_folder_behind_a_symlink_keeps_the_link(tmp_path):
         (stage / "index.html").write_text("<html></html>")
     assert link.is_symlink() and link.resolve() == real.resolve()
     assert sorted(p.name for p in real.iterdir()) == ["index.html", "old.html"]
+
+
+def test_a_shorter_build_leaves_no_maps_of_a_longer_one(tmp_path, capsys):
+    from geo import cli
+
+    out = tmp_path / "out"
+    base = ["build", "--offline", "--tiles", "none", "--out", str(out)]
+    assert cli.main([*base, "--layer", "bam", "--layer", "ru-az-border"]) == 0
+    assert {"bam.html", "bam.geojson", "ru-az-border.html", "index.html", "build.json"} <= {p.name for p in out.iterdir()}
+    (out / "notes.txt").write_text("mine")  # the user's own file
+    (out / "bam.geojson").write_text("edited by hand")  # a build's file someone changed since
+    capsys.readouterr()
+    assert cli.main([*base, "--layer", "ru-az-border"]) == 0
+    err = capsys.readouterr().err
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["bam.geojson", "build.json", "index.geojson", "index.html", "notes.txt",
+                     "ru-az-border.geojson", "ru-az-border.html"], names
+    assert "bam.html" in err and "an earlier build wrote" in err and "removed from" in err
+    manifest = json.loads((out / "build.json").read_text(encoding="utf-8"))
+    assert manifest["tool"] == "corridormap" and manifest["version"]
+    assert sorted(f["name"] for f in manifest["files"]) == ["index.geojson", "index.html", "ru-az-border.geojson",
+                                                            "ru-az-border.html"]
+    assert [layer["id"] for layer in manifest["inputs"]["layers"]] == ["ru-az-border"]
+    assert manifest["inputs"]["offline"] is True and manifest["inputs"]["article"] is None

@@ -99,7 +99,7 @@ def test_build_without_article_writes_the_corridor_maps(capsys, tmp_path, osm_di
     assert code == 0
     names = sorted(p.name for p in out.iterdir())
     every = [p.stem for p in sorted(settings.layers_dir.glob("*.toml"))] + ["index"]
-    assert names == sorted(f"{n}.{ext}" for n in every for ext in ("html", "geojson"))
+    assert names == sorted([f"{n}.{ext}" for n in every for ext in ("html", "geojson")] + ["build.json"])
     assert "bam: osm" in stdout
     index = json.loads((out / "index.geojson").read_text(encoding="utf-8"))
     kinds = {f["properties"]["kind"] for f in index["features"]}
@@ -203,7 +203,7 @@ def test_fixes_file_errors_are_one_line(capsys, tmp_path):
         code, _, err = run(capsys, "build", "--fixes", bad, "--out", tmp_path / "out")
         _assert_one_line_error(code, err, needle)
     code, _, err = run(capsys, "build", "--fixes", tmp_path / "none.toml", "--out", tmp_path / "out")
-    _assert_one_line_error(code, err, "not found")
+    _assert_one_line_error(code, err, "does not exist")
     assert not (tmp_path / "out").exists()  # refused before anything was written
 
 

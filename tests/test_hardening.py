@@ -462,3 +462,102 @@ def test_planted_nominatim_answers_are_not_used(tmp_path, monkeypatch):
     assert nominatim.lookup("Atlantis") is None and nominatim.lookup("Nowhere") is None
     assert asked == ["Atlantis", "Nowhere"], "the planted answers were asked again, not used"
     assert stat.S_IMODE(Path(settings.cache_dir).stat().st_mode) == 0o700
+
+
+# --------------------------------------------------------------------------- caches that are ours
+
+
+def _modes(folder: Path) -> tuple[set[int], set[int]]:
+    """The permission bits of every folder (the root included) and every file under ``folder``."""
+    dirs, names = {stat.S_IMODE(folder.stat().st_mode)}, set()
+    for path in folder.rglob("*"):
+        (dirs if path.is_dir() else names).add(stat.S_IMODE(path.lstat().st_mode))
+    return dirs, names
+
+
+def test_cache_folders_and_files_are_private_after_a_build(tmp_path, capsys):
+    os.umask(0o022)
+    code, _, err = run(capsys, *QUICK_BUILD, "--out", tmp_path / "out")
+    assert code == 0, err
+    root = Path(settings.cache_dir)
+    assert (root / "routes").is_dir()
+    dirs, names = _modes(root)
+    assert dirs == {0o700} and names <= {0o600}, (dirs, names)
+
+
+def test_cache_folder_is_private_after_mentions_alone(tmp_path, capsys):
+    article = tmp_path / "a.txt"
+    article.write_text("A train left Baku for Moscow.", encoding="utf-8")
+    code, out, err = run(capsys, "mentions", article)
+    assert code == 0, err
+    dirs, names = _modes(Path(settings.cache_dir))  # the gazetteer file, unless this process loaded it before
+    assert dirs == {0o700} and names <= {0o600}, (dirs, names)
+
+
+def test_a_world_writable_cache_folder_is_repaired_and_planted_entries_dropped(tmp_path, capsys, caplog):
+    from geo import cachefile
+
+    root = Path(settings.cache_dir)
+    root.mkdir()
+    os.chmod(root, 0o777)
+    path = root / "planted.bin"
+    cachefile.write(path, "test", "k", b"payload")
+    os.chmod(path, 0o666)  # what another user of a 0777 folder could have left
+    code, _, err = run(capsys, "layers")
+    assert code == 0, err
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    assert "writable by other users" in caplog.text
+    assert cachefile._open(path, "test", "k") is None and not path.exists()
+
+
+def test_a_cache_path_that_is_a_regular_file_is_an_error(tmp_path, capsys, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setattr(settings, "cache_dir", blocker)
+    code, _, err = run(capsys, "layers")
+    _error(code, err, str(blocker), "is a file, not a folder", "CORRIDORMAP_CACHE")
+
+
+# --------------------------------------------------------------------------- --fixes through the bounded reader
+
+
+def test_fixes_from_a_fifo_or_a_device_fail_at_once(tmp_path, capsys):
+    fifo = tmp_path / "fixes.toml"
+    os.mkfifo(fifo)
+    for path, kind in ((fifo, "named pipe"), ("/dev/zero", "character device")):
+        with deadline(10):
+            code, _, err = run(capsys, "build", "--fixes", path, "--out", tmp_path / "out")
+        _error(code, err, "corrections file", str(path), kind)
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_oversized_fixes_file_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(settings, "max_fixes_bytes", 1000)
+    big = tmp_path / "fixes.toml"
+    big.write_text('[[fix]]\nmention = "Baku"\ndrop = true\nnote = "' + "x" * 2000 + '"\n', encoding="utf-8")
+    code, _, err = run(capsys, "build", "--fixes", big, "--out", tmp_path / "out")
+    _error(code, err, "corrections file", "over the 1 KB limit")
+
+
+def test_a_deeply_nested_fixes_file(tmp_path, capsys):
+    deep = tmp_path / "fixes.toml"
+    deep.write_text("x = " + "[" * 50_000 + "]" * 50_000 + "\n", encoding="utf-8")
+    code, _, err = run(capsys, "build", "--fixes", deep, "--out", tmp_path / "out")
+    _error(code, err, str(deep), "nested too deeply")
+
+
+@pytest.mark.parametrize("gid", [-1, 0, 999_999_999, 2**70])
+def test_fixes_geonames_ids_out_of_range_name_the_key(tmp_path, capsys, gid):
+    fixes = tmp_path / "fixes.toml"
+    fixes.write_text(f'[[fix]]\nmention = "Baku"\ngeonames_id = {gid}\n', encoding="utf-8")
+    code, _, err = run(capsys, "build", "--fixes", fixes, "--out", tmp_path / "out")
+    line = _error(code, err, "fix #1 (Baku)", "'geonames_id'")
+    assert len(line) < 300
+
+
+def test_a_plausible_fixes_geonames_id_is_kept(tmp_path):
+    from geo.text.fixes import read_fixes
+
+    fixes = tmp_path / "fixes.toml"
+    fixes.write_text('[[fix]]\nmention = "Baku"\ngeonames_id = 587084\n', encoding="utf-8")
+    assert read_fixes(fixes).pins == {"baku": 587084}

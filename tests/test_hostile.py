@@ -66,3 +66,46 @@ def test_no_script_runs_in_a_browser(hostile_map, tmp_path):
     # the hostile markup is shown to the reader as text
     assert "<script>alert('script-tag')" in popups
     assert "${alert('template-literal')}" in popups
+
+
+# --------------------------------------------------------------------------- linear time on hostile text
+
+import time  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
+
+from geo.text.article import html_to_text, markdown_to_text  # noqa: E402
+from geo.text.infrastructure import find_infrastructure  # noqa: E402
+
+#: Openers that once cost a pass to the end of the text each, and what reads them.
+_HOSTILE_UNITS = ["A", "Baku", "A-", "[", "[a](", "_a ", "**a ", "*", "<a ", "<!--", "<", "</", "Baku Baku "]
+_READERS = {"infrastructure": find_infrastructure, "markdown": markdown_to_text, "html": html_to_text}
+
+
+def _ms_per_kb(read, unit: str, kb: int) -> float:
+    """Least CPU ms per KB of three runs of ``read`` on ``kb`` KB of ``unit`` repeated."""
+    text = (unit * (kb * 1000 // len(unit) + 1))[: kb * 1000]
+    best = float("inf")
+    for _ in range(3):
+        start = time.process_time()
+        read(text)
+        best = min(best, time.process_time() - start)
+    return 1000 * best / kb
+
+
+@hsettings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(unit=st.one_of(st.sampled_from(_HOSTILE_UNITS), st.text(alphabet="A<[_*-!( a]>`#", min_size=1, max_size=5)),
+       reader=st.sampled_from(sorted(_READERS)))
+def test_time_per_kb_stays_flat_on_hostile_runs(unit, reader):
+    read = _READERS[reader]
+    small, large = _ms_per_kb(read, unit, 4), _ms_per_kb(read, unit, 32)
+    # quadratic work is 8 times slower per KB at 8 times the size; allow 3 times for noise on a busy machine
+    assert large <= 3 * small + 0.05, f"{reader} on {unit!r}: {small:.3f} ms/KB at 4 KB, {large:.3f} at 32 KB"
+
+
+@pytest.mark.parametrize("reader, unit", [("infrastructure", "A"), ("infrastructure", "Baku"), ("markdown", "["),
+                                          ("markdown", "_a "), ("html", "<a "), ("html", "<!--")])
+def test_the_probes_hostile_inputs_take_linear_time(reader, unit):
+    read = _READERS[reader]
+    small, large = _ms_per_kb(read, unit, 4), _ms_per_kb(read, unit, 32)
+    assert large <= 3 * small + 0.05, f"{reader} on {unit!r}: {small:.3f} ms/KB at 4 KB, {large:.3f} at 32 KB"

@@ -769,3 +769,61 @@ def test_a_live_source_sends_to_its_own_endpoints_and_leaves_the_settings_alone(
     assert data.source == "osm" and fake.urls
     assert {u.split("/")[2] for u in fake.urls} == {"mine.invalid"}
     assert (list(settings.overpass_url), ox.settings.overpass_url) == before
+
+
+# ---------------------------------------------------------------------- bounded answers
+
+
+def test_an_answer_over_the_size_cap_is_refused_unread(server, monkeypatch):
+    monkeypatch.setattr(settings, "max_overpass_bytes", 200)
+    with pytest.raises(QueryTooLarge, match="more than 200 bytes"):
+        overpass_api.request(QUERY)
+    assert len(server.queries) == 1, "a size cap is not retried on the same query"
+
+
+def test_an_answer_nested_too_deep_is_a_data_error(server):
+    deep = b'{"osm3s": {}, "elements": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    server.script = [(200, {}, deep)]
+    with pytest.raises(DataError, match="nested too deeply"):
+        overpass_api.request(QUERY)
+
+
+# ---------------------------------------------------------------------- the budget covers /status
+
+_STATUS_HEAD = b"Connected as: 1\nCurrent time: 2026-01-01T00:00:00Z\nAnnounced endpoint: none\nRate limit: 2\n"
+
+
+@pytest.mark.parametrize("status, said", [
+    (None, "budget of 3 s for this build is spent"),  # the status page never answers
+    (_STATUS_HEAD + b"Currently running queries (pid, space limit, time limit, start time):\n",
+     "its /status kept listing running queries and no free slot"),
+    (_STATUS_HEAD + b"Slot available after: soon\nCurrently running queries:\n", "HTTP 504"),
+])
+def test_an_overpass_status_page_ends_within_the_budget(monkeypatch, status, said):
+    import time
+
+    from geo.osm.budget import network_budget
+
+    monkeypatch.setattr(ox.settings, "overpass_rate_limit", True)
+    monkeypatch.setattr(settings, "overpass_status_poll_s", 0.5)
+    monkeypatch.setattr(settings, "http_backoff_s", 0.2)
+    with rp.status_server(status) as url:
+        monkeypatch.setattr(settings, "overpass_url", [url])
+        start = time.monotonic()
+        with network_budget(3), pytest.raises(NetworkError) as info:
+            overpass_api.request(QUERY)
+        elapsed = time.monotonic() - start
+    assert elapsed < 4.0, elapsed
+    assert said in info.value.message
+
+
+def test_status_pages_are_read_as_osmnx_reads_them():
+    head = _STATUS_HEAD.decode()
+    assert overpass_api.status_wait_s(head + "2 slots available now.\nCurrently running queries:\n") == 0
+    assert overpass_api.status_wait_s(head + "Slot available after: 2026-01-01T00:00:12Z, in 12 seconds.\n"
+                                      "Slot available after: 2026-01-01T00:00:30Z, in 30 seconds.\n") == 12
+    assert overpass_api.status_wait_s(head.replace("Rate limit: 2", "Rate limit: 0")) == 0
+    assert overpass_api.status_wait_s(head + "Slot available after: soon\n") is None
+    assert overpass_api.status_wait_s("<html>Bad gateway</html>") is None
+    wait = overpass_api.status_wait_s(head + "Currently running queries (pid, space limit, time limit, start time):\n")
+    assert wait != wait  # nan: ask again later

@@ -100,8 +100,12 @@ def geoparse_shard(shard: str | Path, out_dir: str | Path) -> ShardResult:
     shard = Path(shard)
     items = list(read_shard(shard))
     docs = [d for d in items if isinstance(d, Document)]
+    parsed, failed = _geoparse_each(docs)
+    if failed:
+        items = [BadDocument(d.line, d.id, failed[d.line]) if isinstance(d, Document) and d.line in failed else d
+                 for d in items]
+        docs = [d for d in docs if d.line not in failed]
     rows, counts = [], {}
-    parsed = geoparse_texts((d.text for d in docs), batch_size=settings.archive_batch_size)
     for doc, (mentions, places) in zip(docs, parsed):
         counts[doc.line] = len(mentions)
         for record, place in zip(toponyms(mentions, places), places):
@@ -110,6 +114,29 @@ def geoparse_shard(shard: str | Path, out_dir: str | Path) -> ShardResult:
     output.write_parquet(topo_path, toponym_frame(rows))
     output.write_parquet(docs_path, document_frame(items, counts))
     return ShardResult(str(shard), len(docs), len(rows), len(items) - len(docs), time.perf_counter() - start)
+
+
+def _geoparse_each(docs: list[Document]) -> tuple[list, dict[int, str]]:
+    """(results of the documents geoparsed, in order; reason by line of those that failed).
+
+    The shard is geoparsed in batches; when a batch fails, its documents are geoparsed one
+    by one, so a document that breaks the geoparser costs only itself.
+    """
+    size = max(1, int(settings.archive_batch_size))
+    results, failed = [], {}
+    for k in range(0, len(docs), size):
+        batch = docs[k:k + size]
+        try:
+            results += list(geoparse_texts((d.text for d in batch), batch_size=size))
+            continue
+        except Exception:  # noqa: BLE001 - found out below, document by document
+            pass
+        for doc in batch:
+            try:
+                results += list(geoparse_texts([doc.text], batch_size=1))
+            except Exception as exc:  # noqa: BLE001 - the reason goes to errors.csv
+                failed[doc.line] = f"not geoparsed ({type(exc).__name__}: {str(exc)[:200]})"
+    return results, failed
 
 
 def toponym_row(doc: Document, record: dict, place: str | None) -> dict:

@@ -110,6 +110,8 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, dict | BadDocument]]:
                 record = json.loads(raw.decode("utf-8"))
             except UnicodeDecodeError:
                 yield line, BadDocument(line, None, "not UTF-8")
+            except RecursionError:
+                yield line, BadDocument(line, None, "nested too deeply to be a document")
             except ValueError as exc:
                 yield line, BadDocument(line, None, f"not JSON ({exc})")
             else:
@@ -146,12 +148,27 @@ def check_document(line: int, record) -> Document | BadDocument:
     text = record["text"]
     if not isinstance(text, str):
         return BadDocument(line, doc_id, f"'text' is {type(text).__name__}, not a string")
-    size = len(text.encode("utf-8", "surrogatepass"))
+    for key in ("id", "text", "url", "title"):
+        value = doc_id if key == "id" else record.get(key)
+        if isinstance(value, str) and (at := _lone_surrogate(value)) is not None:
+            return BadDocument(line, None if key == "id" else doc_id,
+                               f"'{key}' holds a lone surrogate ({value[at]!r} at character {at}), which is not "
+                               "text: fix the \\u escape")
+    size = len(text.encode("utf-8"))
     if size > settings.max_article_bytes:
         return BadDocument(line, doc_id, f"text too large ({size:,} bytes; limit settings.max_article_bytes = "
                                          f"{settings.max_article_bytes:,})")
     extra = {key: _text_or_none(record.get(key)) for key in ("url", "title")}
     return Document(line, doc_id, text, date=parse_date(record.get("date")), **extra)
+
+
+def _lone_surrogate(text: str) -> int | None:
+    """The offset of the first lone surrogate in ``text`` (not encodable as UTF-8), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
 
 
 def parse_date(value) -> pd.Timestamp | None:

@@ -8,7 +8,8 @@ cached as osmnx caches them (one JSON file per query, named by the SHA-1 of
 the GET-style URL, in ``osmnx.settings.cache_folder``), but only answers
 whose elements parse into frames and are not empty; a cache file failing that
 check is reported, deleted and asked for again. The wait for a free Overpass
-slot comes from osmnx's rate limiter. Unlike osmnx, which
+slot is read from the server's ``/status`` page as osmnx's rate limiter reads it,
+but within the network budget (:func:`_osmnx_pause`). Unlike osmnx, which
 retries HTTP 429 and 504 forever, every failure here is retried a bounded
 number of times (``settings.http_max_retries``, exponential backoff from
 ``settings.http_backoff_s``) and then reported as a :class:`NetworkError`.
@@ -27,6 +28,7 @@ import email.utils
 import html
 import json
 import logging
+import math
 import re
 import socket
 import threading
@@ -36,7 +38,6 @@ from datetime import datetime, timezone
 from hashlib import sha1
 from pathlib import Path
 from typing import Any, Sequence
-from urllib.parse import urlsplit
 
 import osmnx as ox
 import requests
@@ -47,6 +48,7 @@ from . import budget
 from ..errors import DataError, NetworkError, QueryError, QueryTooLarge
 from .elements import check_elements
 from .endpoint import normalise_endpoint, split_endpoints
+from ..reading import read_regular, size_text
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +152,7 @@ def read_cache(query: str, endpoint: str | None = None) -> dict[str, Any] | None
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(read_regular(path, settings.max_cache_bytes, "Overpass cache file", DataError))
         _check_elements(data, query)
         check_elements(data["elements"])
         if not data["elements"]:
@@ -263,6 +265,10 @@ def _ask_in_turn(urls: list[str], query: str, reasons: dict[str, str],
             tries[url] += 1
             try:
                 return url, _ask(url, query)
+            except _OutOfTime as exc:
+                if exc.args:
+                    reasons[url] = str(exc.args[0])
+                raise
             except _GiveUp as exc:
                 reasons[url] = str(exc)
                 live.remove(url)
@@ -366,6 +372,9 @@ def parse_response(response: requests.Response, body: bytes, query: str = "") ->
         raise QueryError(f"Overpass ({response.url}) refused the query with HTTP {status}: {text}", query, text)
     try:
         data = json.loads(body)
+    except RecursionError:
+        raise DataError(f"Overpass ({response.url}) sent JSON nested too deeply to read: not an Overpass answer; "
+                        "try another server (--overpass-url)") from None
     except ValueError:
         if said:
             _raise_runtime_error(" ".join(said), query, response.url)
@@ -447,8 +456,13 @@ def _exchange(url: str, query: str, deadline: float) -> tuple[requests.Response,
     try:
         with requests.post(url, data={"data": query}, timeout=timeout, headers=headers, stream=True,
                            **ox.settings.requests_kwargs) as response:
+            size, cap = 0, int(settings.max_overpass_bytes)
             while chunk := response.raw.read1(_CHUNK, decode_content=True):
                 chunks.append(chunk)
+                size += len(chunk)
+                if size > cap:
+                    raise QueryTooLarge(f"Overpass ({url}) sent more than {size_text(cap)} for one query (the "
+                                        "settings.max_overpass_bytes cap): a smaller query may fit", query)
                 if time.monotonic() > deadline:
                     raise _Retry(_late(allowed))
     except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError):
@@ -489,32 +503,109 @@ def _connection_reason(exc: BaseException) -> str:
 
 
 def _osmnx_pause(endpoint: str) -> float:
-    """Seconds to wait for a free Overpass slot, from osmnx's rate limiter.
+    """Seconds to wait for a free Overpass slot, from the server's ``/status`` page, within the network budget.
 
-    The one place corridormap uses osmnx internals (osmnx 2.x
-    ``_http._config_dns`` and ``_overpass._get_overpass_pause``): they pin the
-    Overpass host's IP address and read its ``/status`` slots, as osmnx does
-    before each query. Off when ``osmnx.settings.overpass_rate_limit`` is False.
+    Read as osmnx's rate limiter reads it (``N slots available now``: no wait; ``Slot
+    available after: <time>, in N seconds``: N), but bounded: the page is fetched with a
+    deadline (``settings.overpass_status_timeout_s``, at most the budget left) and at most
+    ``settings.max_overpass_status_bytes``; a server that lists running queries and no slot
+    is asked again every ``settings.overpass_status_poll_s`` only while the budget lasts
+    (:class:`_OutOfTime` after); a status that cannot be read (no answer, an unknown or
+    garbled line such as ``Slot available after: soon``) costs ``settings.http_backoff_s`` at
+    most, and the query itself then tells. Off when ``osmnx.settings.overpass_rate_limit``
+    is False.
     """
     if not ox.settings.overpass_rate_limit:
         return 0.0
-    try:
-        socket.gethostbyname(urlsplit(endpoint).hostname or "")
-    except OSError:  # osmnx would ask a DNS-over-HTTPS server; the POST reports the failure instead
-        return 0.0
-    try:
-        from osmnx import _http, _overpass
+    url = endpoint.rstrip("/") + "/status"
+    while True:
+        deadline = time.monotonic() + min(float(settings.overpass_status_timeout_s), budget.remaining())
+        try:
+            text = _get_status(url, deadline)
+        except _Retry as exc:  # unreachable, too slow or too large: the POST will tell
+            log.info("Overpass status %s unavailable (%s)", url, exc.reason)
+            return 0.0
+        wait = status_wait_s(text)
+        if wait is None:
+            log.warning("Overpass status %s not understood (%r); waiting %.1f s", url, _text_of(text.encode(), 120),
+                        settings.http_backoff_s)
+            return float(settings.http_backoff_s)
+        if not math.isnan(wait):
+            return wait
+        log.info("Overpass %s is running queries and lists no free slot; asking again in %.1f s", url,
+                 settings.overpass_status_poll_s)
+        try:
+            _pause(float(settings.overpass_status_poll_s))
+        except _OutOfTime:
+            raise _OutOfTime("its /status kept listing running queries and no free slot") from None
 
-        _http._config_dns(endpoint)
-        # default_pause=0: osmnx waits 60 s when /status is unreachable; the POST then fails
-        # at once and the bounded backoff here takes over, so an offline run ends quickly.
-        return float(_overpass._get_overpass_pause(endpoint, default_pause=0))
-    except (ImportError, AttributeError) as exc:  # osmnx moved its internals
-        log.warning("osmnx rate limiter unavailable (%s); waiting %.1f s", exc, settings.http_backoff_s)
-        return float(settings.http_backoff_s)
-    except (requests.RequestException, OSError) as exc:  # status endpoint unreachable: the POST will tell
-        log.info("Overpass status endpoint unavailable (%s)", exc)
+
+_SLOTS_FREE = re.compile(r"^(\d+) slots? available now", re.M)
+_SLOT_AFTER = re.compile(r"^Slot available after: (\S+), in (-?\d+) seconds?\.?\s*$", re.M)
+_RATE_LIMIT = re.compile(r"^Rate limit: (\d+)", re.M)
+
+
+def status_wait_s(text: str) -> float | None:
+    """Seconds to wait according to an Overpass ``/status`` page.
+
+    0 when a slot is free (or the server has no rate limit); the shortest ``Slot available
+    after`` wait (at least 1 s); ``nan`` when it lists running queries and no slot (ask
+    again later); None when the page cannot be read.
+    """
+    if _SLOTS_FREE.search(text):
         return 0.0
+    waits = [int(m.group(2)) for m in _SLOT_AFTER.finditer(text)]
+    if waits:
+        return float(max(1, min(waits)))
+    limit = _RATE_LIMIT.search(text)
+    if limit and int(limit.group(1)) == 0:
+        return 0.0
+    if "Slot available after" in text or not limit:
+        return None
+    return math.nan if "Currently running queries" in text else None
+
+
+def _get_status(url: str, deadline: float) -> str:
+    """The text of the status page ``url``, all of it in by ``deadline`` (``time.monotonic()``).
+
+    Like :func:`_post`: a worker thread reads it, so a server that never answers keeps
+    nobody past the deadline; more than ``settings.max_overpass_status_bytes`` is refused.
+    Failures are :class:`_Retry`.
+    """
+    allowed = deadline - time.monotonic()
+    outcome: list[Any] = []
+    done = threading.Event()
+
+    def fetch() -> None:
+        try:
+            timeout = max(0.001, allowed)
+            headers = {"User-Agent": settings.user_agent}
+            with requests.get(url, timeout=timeout, headers=headers, stream=True,
+                              **ox.settings.requests_kwargs) as response:
+                chunks, size = [], 0
+                while chunk := response.raw.read1(_CHUNK, decode_content=True):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > settings.max_overpass_status_bytes:
+                        raise _Retry(f"status page over {size_text(settings.max_overpass_status_bytes)}")
+                    if time.monotonic() > deadline:
+                        raise _Retry(_late(allowed))
+            outcome.append(b"".join(chunks).decode("utf-8", "replace"))
+        except _Retry as exc:
+            outcome.append(exc)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            outcome.append(_Retry(f"{type(exc).__name__}: {str(exc)[:160]}"))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=fetch, name="overpass-status", daemon=True).start()
+    if not done.wait(max(0.0, allowed)):
+        raise _Retry(_late(allowed))
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
 
 
 def _pause(seconds: float) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import html
+import logging
 import re
 import sys
 from html.parser import HTMLParser
@@ -15,6 +16,8 @@ from pathlib import Path
 from .. import settings
 from ..errors import InputError
 from ..reading import read_regular
+
+log = logging.getLogger(__name__)
 
 _HTML_HINT = re.compile(r"<\s*(html|body|p|div|article|h[1-6]|span|br|script|head)\b", re.I)
 _SKIP_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object"}
@@ -45,7 +48,12 @@ def read_article(path: str | Path) -> str:
 
 
 def decode_bytes(data: bytes, where: str = "input") -> str:
-    """Decode article bytes: UTF-8 (with or without BOM), UTF-16 (BOM) or Windows-1251.
+    """Decode article bytes: UTF-8 (with or without BOM), UTF-16 (BOM or clear byte pattern) or Windows-1251.
+
+    Says what it did, as a logged warning: UTF-8 with a few invalid bytes stays UTF-8,
+    each bad byte a U+FFFD, the first bad offset named; Windows-1251 is used only when the
+    bytes are not UTF-8 yet fit it whole (and they hold fewer valid UTF-8 characters than bad
+    bytes); control characters anywhere (C0 and C1, but tab, newlines and form feed) are removed.
 
     Raises
     ------
@@ -62,8 +70,33 @@ def decode_bytes(data: bytes, where: str = "input") -> str:
         raise InputError(f"{where} looks binary, not text: give a plain text, Markdown or HTML file")
     try:
         return _check_text(data.decode("utf-8"), where)
-    except UnicodeDecodeError:
-        return _check_text(data.decode("cp1251", errors="replace"), where)
+    except UnicodeDecodeError as exc:
+        first = exc.start
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode("utf-8"))
+    multibyte = sum(1 for ch in text if ord(ch) > 0x7F) - text.count("\ufffd")
+    if multibyte < bad:
+        try:
+            other = data.decode("cp1251")
+        except UnicodeDecodeError as exc:
+            other = data.decode("cp1251", errors="replace")
+            undefined = other.count("\ufffd") - text.count("\ufffd") + bad
+            if undefined < bad:  # still far closer to Windows-1251 than to UTF-8
+                log.warning("%s is not UTF-8 (an invalid byte at offset %d): read as Windows-1251 (Cyrillic), "
+                            "%d byte%s undefined there read as U+FFFD, the first at offset %d", where, first,
+                            undefined, "" if undefined == 1 else "s", exc.start)
+                return _check_text(other, where)
+        else:
+            log.warning("%s is not UTF-8 (an invalid byte at offset %d): read as Windows-1251 (Cyrillic); "
+                        "save it as UTF-8 if that is wrong", where, first)
+            return _check_text(other, where)
+    log.warning("%s: %d invalid UTF-8 byte sequence%s, the first at byte offset %d, read as U+FFFD (\ufffd)", where,
+                bad, "" if bad == 1 else "s", first)
+    return _check_text(text, where)
+
+
+#: Control characters removed from text (C0 and C1 controls but tab, line feed, carriage return, form feed).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 def _utf16_endianness(data: bytes) -> str | None:
@@ -89,6 +122,13 @@ def _utf16_endianness(data: bytes) -> str | None:
 
 
 def _check_text(text: str, where: str) -> str:
+    """``text`` with its control characters removed (with a warning) and its newlines made ``\\n``.
+
+    Raises
+    ------
+    InputError
+        When the start of the text is more than 5 % control or replacement characters (binary).
+    """
     sample = text[:8192]
     if not sample:
         return text
@@ -96,6 +136,12 @@ def _check_text(text: str, where: str) -> str:
     bad = sample.count("\ufffd") + controls
     if bad / len(sample) > 0.05:
         raise InputError(f"{where} looks binary, not text: give a plain text, Markdown or HTML file")
+    first = _CONTROLS.search(text)
+    if first is not None:
+        count = len(_CONTROLS.findall(text))
+        log.warning("%s: %d control character%s removed (the first, U+%04X, at character %d)", where, count,
+                    "" if count == 1 else "s", ord(first.group()), first.start())
+        text = _CONTROLS.sub("", text)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -122,10 +168,35 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
+#: A "<" and what follows up to the next "<" or ">" (quoted attribute values included): a tag when a ">" ends it.
+_TAG_START = re.compile(r"""<((?:[^<>"']|"[^"<]*"|'[^'<]*')*)(>?)""")
+
+
+def _bounded_markup(markup: str) -> str:
+    """``markup`` that :class:`html.parser.HTMLParser` reads in linear time.
+
+    The parser scans ahead from each unclosed ``<`` or ``<!--`` to the end of the text, so
+    60 KB of ``<a `` or ``<!--`` would take minutes. Here, in one pass each: comments are
+    removed (an unclosed one hides the rest, as in a browser), and a ``<`` that starts no
+    tag (no ``>`` before the next ``<``) becomes ``&lt;``, which the parser reads back as text.
+    """
+    parts, pos = [], 0
+    while (start := markup.find("<!--", pos)) >= 0:
+        parts.append(markup[pos:start])
+        end = markup.find("-->", start + 4)
+        if end < 0:
+            pos = len(markup)
+            break
+        pos = end + 3
+    parts.append(markup[pos:])
+    text = "".join(parts)
+    return _TAG_START.sub(lambda m: m.group() if m.group(2) else "&lt;" + m.group(1), text)
+
+
 def html_to_text(markup: str) -> str:
     """Return the visible text of an HTML document (no scripts, styles or tags)."""
     parser = _TextExtractor()
-    parser.feed(markup)
+    parser.feed(_bounded_markup(markup))
     parser.close()
     text = "".join(parser.parts)
     text = re.sub(r"[ \t\u00a0]+", " ", text)
@@ -134,14 +205,16 @@ def html_to_text(markup: str) -> str:
 
 def markdown_to_text(markup: str) -> str:
     """Strip Markdown syntax (links, emphasis, headings, images, code fences) from text."""
+    # Linear time on any text: no pattern scans past the next opener of its own kind ("[", "(", "**",
+    # "_" ...), so a long run of openers without closers costs one pass, not one pass per opener.
     text = re.sub(r"```.*?```", "", markup, flags=re.S)
-    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"^\s{0,3}#{1,6}\s*", "", text, flags=re.M)
-    text = re.sub(r"^\s{0,3}>\s?", "", text, flags=re.M)
-    text = re.sub(r"^\s*[-*+]\s+", "", text, flags=re.M)
-    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
-    text = re.sub(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])", r"\1", text)
+    text = re.sub(r"!\[([^\[\]]*)\]\([^()]*\)", r"\1", text)
+    text = re.sub(r"\[([^\[\]]+)\]\([^()]*\)", r"\1", text)
+    text = re.sub(r"^[ \t]{0,3}#{1,6}[ \t]*", "", text, flags=re.M)
+    text = re.sub(r"^[ \t]{0,3}>[ \t]?", "", text, flags=re.M)
+    text = re.sub(r"^[ \t]*[-*+][ \t]+", "", text, flags=re.M)
+    text = re.sub(r"(\*\*|__)((?:(?!\1).)+?)\1", r"\2", text)
+    text = re.sub(r"(?<![\w*])([*_])(?!\s)((?:(?!\1).)+?)(?<!\s)\1(?![\w*])", r"\2", text)
     text = re.sub(r"`([^`]*)`", r"\1", text)
     return html.unescape(text)
 

@@ -22,8 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import settings
 from ..errors import InputError
 from ..core.names import fold
+from ..reading import read_regular
 
 try:
     import tomllib
@@ -78,7 +80,11 @@ def parse_fixes(data: dict, source: str = "fixes") -> Fixes:
         if entry.get("drop") is True:
             drops.add(key)
         elif isinstance(entry.get("geonames_id"), int) and not isinstance(entry.get("geonames_id"), bool):
-            pins[key] = entry["geonames_id"]
+            gid = entry["geonames_id"]
+            if not 0 < gid <= settings.max_geonames_id:
+                raise InputError(f"{where} ({entry['mention']}): key 'geonames_id' is {_short(gid)}: give the "
+                                 f"place's GeoNames id (a number from 1 to {settings.max_geonames_id:,})")
+            pins[key] = gid
         elif all(isinstance(entry.get(k), (int, float)) for k in ("lat", "lon")):
             lat, lon = float(entry["lat"]), float(entry["lon"])
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
@@ -90,21 +96,33 @@ def parse_fixes(data: dict, source: str = "fixes") -> Fixes:
     return Fixes(pins, frozenset(drops), source)
 
 
+def _short(number: int) -> str:
+    """A number for a message, at most about 20 characters."""
+    text = str(number)
+    return text if len(text) <= 20 else f"{text[:8]}... ({len(text)} digits)"
+
+
 def read_fixes(path: str | Path) -> Fixes:
     """Read a corrections file (see the module docstring for the format).
+
+    The file is read through :func:`geo.reading.read_regular`: a regular file of at most
+    ``settings.max_fixes_bytes`` (a FIFO or a device is refused at once).
 
     Raises
     ------
     InputError
-        When the file is missing, not TOML, or an entry is malformed.
+        When the file is missing, not a regular file, too large, not UTF-8 TOML, nested
+        too deeply, or an entry is malformed.
     """
     path = Path(path)
+    raw = read_regular(path, settings.max_fixes_bytes, "corrections file", InputError,
+                       "a corrections file holds a few [[fix]] entries; check the --fixes path")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"corrections file {path} not found: check the --fixes path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read corrections file {path}: {exc}") from None
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"corrections file {path} is not UTF-8 text ({exc}): save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"corrections file {path} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"corrections file {path} is nested too deeply to read: use flat [[fix]] entries") from None
     return parse_fixes(data, str(path))

@@ -34,8 +34,10 @@ _PAIR_KINDS = (
     r"(?:rail(?:way|road)?\s+)?(?:link|line|section|route|connection|bridge|crossing|branch(?:\s+line)?)"
     r"|road|rail|railway\s+line|railroad\s+line|(?:border\s+)?crossing|checkpoint|border\s+crossing"
 )
-_WORD = r"[A-ZÀ-ÞА-ЯЁ][\w'’]*(?:-(?:on|na|e|de|ul|al|el)-?[A-Za-z]*)?"
-_NAME = rf"{_WORD}(?:(?:[ -]|\s+of\s+){_WORD}){{0,3}}"  # "Power of Siberia"
+#: A capitalised word: it starts a word (never inside one, so a run of letters is tried once, not from
+#: each letter: linear time) and is at most 60 letters long.
+_WORD = r"(?<![\w'’])[A-ZÀ-ÞА-ЯЁ][\w'’]{0,60}(?:-(?:on|na|e|de|ul|al|el)-?[A-Za-z]{0,60})?"
+_NAME = rf"{_WORD}(?:(?: |\s+of\s+){_WORD}){{0,3}}"  # "Power of Siberia"; a hyphen is a _SEP
 _SEP = r"\s?[-–—]\s?"
 #: Most named stops of one "A–B–C" chain ("Obskaya – Salekhard – Nadym – ... route").
 _MAX_ENDS = 8

@@ -1,21 +1,22 @@
 """Invisible characters: removed before recognition, with offsets mapped back to the original text.
 
-Zero-width spaces and joiners, soft hyphens, word joiners, byte-order marks and the
-bidirectional controls (LRM, RLM, ALM, embeddings, overrides and isolates) change
-nothing a reader sees but split a name for the tokenizer and the gazetteer
-("Baku\\u200b", "Derbent\\u200e", "\\u00adMoscow"). :func:`visible` drops them and keeps
-the way back, so mention spans still index the text as read.
+Every default ignorable code point (the Unicode property ``Default_Ignorable_Code_Point``:
+zero-width spaces and joiners, soft hyphens, word joiners, byte-order marks, the
+bidirectional controls, variation selectors such as U+FE0F, tag characters U+E0000-E007F
+...) changes nothing a reader sees but splits a name for the tokenizer and the gazetteer
+("Baku\\u200b", "Derbent\\u200e", "\\u00adMoscow", "Baku\\U000e0041"). :func:`visible` drops
+them and keeps the way back, so mention spans still index the text as read.
 """
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from ..core.names import INVISIBLE_CHARS
+import regex
 
-_INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]+")
+#: Runs of default ignorable code points, by the Unicode property (not a list that ages).
+_INVISIBLE = regex.compile(r"\p{Default_Ignorable_Code_Point}+")
 
 
 @dataclass(frozen=True)
