@@ -152,3 +152,31 @@ def test_rooms_import_one_way_only():
 def test_the_floor_check_sees_an_upward_import():
     assert _upward_imports({"geo.text.mentions": {"geo.corridors.build"}, "geo.corridors.build": {"geo.core.names"}}) \
         == ["geo.text.mentions (text) imports geo.corridors.build (corridors)"]
+
+
+MAX_FUNCTION_LINES = 80
+MAX_PARAMETERS = 10
+
+
+def _too_big(source: str, where: str) -> list[str]:
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = node.args
+            params = [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs if p.arg not in ("self", "cls")]
+            count = len(params) + bool(a.vararg) + bool(a.kwarg)
+            lines = node.end_lineno - node.lineno + 1
+            if lines > MAX_FUNCTION_LINES or count > MAX_PARAMETERS:
+                out.append(f"{where}:{node.lineno} {node.name}: {lines} lines, {count} parameters")
+    return out
+
+
+def test_no_function_over_80_lines_or_10_parameters():
+    found = [hit for path in sorted(PACKAGE.rglob("*.py"))
+             for hit in _too_big(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))]
+    assert found == []
+
+
+def test_the_size_check_sees_a_long_function():
+    body = "def f(a, b, c, d, e, f, g, h, i, j, k):\n" + "    x = 1\n" * 80
+    assert _too_big(body, "x.py") == ["x.py:1 f: 81 lines, 11 parameters"]
