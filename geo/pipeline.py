@@ -27,6 +27,7 @@ from .maps.bounds import layer_bounds, places_in
 from .maps import assets
 from .maps.coverage import not_drawn
 from .maps.draw import build_map
+from .maps.naming import with_article_names
 from .maps.legend import describe, embed_snippet
 from .maps.page import render_html
 from .osm.budget import budget_seconds, network_budget
@@ -310,7 +311,7 @@ def build(
     unresolved = [m.text for m, p in zip(mentions, resolved) if p is None]
     unresolved += [name for name in unlayered if name not in unresolved]
     if place_rows is not None:
-        place_rows = relate(place_rows, results)
+        place_rows = with_article_names(relate(place_rows, results), results)
     note = "" if place_rows is None or len(place_rows) else "No places found in the article."
     progress.step("drawing the maps")
     maps: dict[str, tuple[list, str, str]] = {r.layer.id: ([r], r.layer.title, r.layer.subtitle) for r in results}
