@@ -1,7 +1,8 @@
 """The page around the map (Leaflet templates) and stable HTML.
 
 * :class:`Chrome`: styles, the title box, attribution, zoom-dependent station labels, the label
-  declutter and the line decoder; a phone layout below :data:`NARROW_PX`.
+  declutter (no overlap, no label cut at the map's edge, one label per name) and the line decoder;
+  a phone layout below :data:`NARROW_PX`.
 * :class:`LegendControl`: the legend, behind a button on phones.
 * :class:`StoryView`: the opening view on the story, with a button for the whole extent.
 * :func:`slim`: only Leaflet from Folium's default assets (no jQuery, Bootstrap or Font Awesome).
@@ -157,7 +158,7 @@ class Chrome(Macro):
         return out; });
     }
     function cmDeclutter(map){
-      var c = map.getContainer(), view = c.getBoundingClientRect(), kept = [];
+      var c = map.getContainer(), view = c.getBoundingClientRect(), kept = [], said = {};
       var labels = Array.prototype.slice.call(c.querySelectorAll('.leaflet-tooltip.cm-label'));
       function num(el, prefix, dflt){ var m = el.className.match(new RegExp(prefix + '(\\\\d+)')); return m ? +m[1] : dflt; }
       labels.forEach(function(el, i){ el.classList.remove('cm-hidden'); el.style.translate = ''; el._cmOrder = i; });
@@ -168,6 +169,9 @@ class Chrome(Macro):
       labels.forEach(function(el){
         var r = el.getBoundingClientRect();
         if (!r.width || r.right < view.left || r.left > view.right || r.bottom < view.top || r.top > view.bottom) return;
+        var text = el.textContent.trim().toLowerCase();
+        if (said[text]) { el.classList.add('cm-hidden'); return; }  // one label per name on the screen
+        function fits(b){ return b.left >= view.left && b.right <= view.right && b.top >= view.top && b.bottom <= view.bottom; }
         var g = num(el, 'cm-gap-', 6), w = r.width, h = r.height;
         var right = el.classList.contains('leaflet-tooltip-right');
         var moves = right ? [[0, 0], [-(w + 2 * g), 0], [-(w / 2 + g), -(h / 2 + g)], [-(w / 2 + g), h / 2 + g]]
@@ -175,7 +179,8 @@ class Chrome(Macro):
         for (var m = 0; m < moves.length; m++) {
           var dx = moves[m][0], dy = moves[m][1];
           var moved = {left: r.left + dx, right: r.right + dx, top: r.top + dy, bottom: r.bottom + dy};
-          if (!hits(moved)) { if (dx || dy) el.style.translate = dx + 'px ' + dy + 'px'; kept.push(moved); return; }
+          if (!hits(moved) && fits(moved)) { if (dx || dy) el.style.translate = dx + 'px ' + dy + 'px';
+            kept.push(moved); said[text] = true; return; }
         }
         el.classList.add('cm-hidden');
       });
