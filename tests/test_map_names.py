@@ -96,3 +96,27 @@ def test_a_border_map_names_both_countries_in_short(layer_id, names):
     result = pipeline.build_layers([load_layer(layer_id)], offline=True)[0]
     html = draw.build_map([result], title="T").get_root().render()
     assert sorted(t for kind, t in labels(html) if kind == "country") == names
+
+
+def test_sources_in_plain_words():
+    from geo.maps.legend import source_words
+
+    assert source_words("bundled", "2026-04-17") == "OpenStreetMap, April 2026, bundled with corridormap"
+    assert source_words("live", "2025-11") == "OpenStreetMap, November 2025, fetched from Overpass"
+    assert source_words("extract", None) == "OpenStreetMap, from a local extract"
+
+
+def test_legend_of_a_bundled_map_has_no_path_nor_build_counts(border):
+    from geo.maps.legend import legend_html
+
+    result = pipeline.build_layers([load_layer("bam")], offline=True)[0]
+    text = re.sub(r"<[^>]+>", " ", legend_html([result, border], None))
+    assert "bundled with corridormap" in text and "2026" in text
+    assert "../" not in text and "files)" not in text and "OSM nodes" not in text and "Stations:" not in text
+
+
+def test_a_border_is_described_without_a_length(border):
+    from geo.maps.legend import describe
+
+    words = describe([border])
+    assert border.layer.title in words and " km" not in words

@@ -21,7 +21,7 @@ from .areas import area_labels
 from .basemap import KeepInside, add_basemap, basemap_area
 from .display import display_coords  # noqa: F401  (re-exported for notebooks)
 from .elements import DivIcon, EncodedLine, FeatureGroup, Label, Marker, Popup, Spread, compact
-from .legend import SCHEMATIC_WORDS, legend_html
+from .legend import SCHEMATIC_WORDS, legend_html, result_source_words, source_words
 from .naming import at_named_crossing, crossing_sides, label_key, with_article_names
 from .page import NARROW_PX, Chrome, LegendControl, StoryView, slim
 from .style import (CROSSING_ICONS, LABEL_PRIORITY, ROLE_RADIUS, SCHEMATIC_DASH,
@@ -154,8 +154,13 @@ def line_facts(layer, row, result) -> list[str]:
             facts.append(escape(row.note))
     else:
         facts.append(f"Length: {row.length_km:,.0f} km")
-    facts.append(f"Source: {escape(source_label(row.source, result))}")
+    facts.append(f"Source: {escape(row_source_words(row.source, result))}")
     return facts
+
+
+def row_source_words(source: str, result) -> str:
+    """Where one drawn line's data came from, in plain words (no paths, no counts)."""
+    return source_words(source) if source in ("schematic", "naturalearth") else result_source_words(result)
 
 
 def _draw_line(group, layer, row, result) -> None:
