@@ -85,3 +85,22 @@ def test_tiles_that_do_not_load_show_the_base_map_not_grey(built, tmp_path):
 def test_tiles_that_load_keep_the_base_map_off(built):
     with open_map(built / "north-south.html") as res:
         assert res.map_ready and res.count("path.cm-basemap-land") == 0
+
+
+UNCOVERED_JS = """() => {
+  const boxes = [...document.querySelectorAll('.cm-legend, .cm-title, .leaflet-control')]
+    .filter((e) => e.offsetParent !== null).map((e) => e.getBoundingClientRect());
+  return [...document.querySelectorAll('.leaflet-marker-pane .cm-mention')].map((e) => {
+    const r = e.getBoundingClientRect(), x = (r.left + r.right) / 2, y = (r.top + r.bottom) / 2;
+    const shown = x > 0 && y > 0 && x < innerWidth && y < innerHeight;
+    const covered = boxes.some((b) => x >= b.left && x <= b.right && y >= b.top && y <= b.bottom);
+    return {cls: e.className, shown, covered}; });
+}"""
+
+
+@pytest.mark.parametrize("size", [(1400, 900), (800, 600)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_story_opens_clear_of_title_legend_and_controls(built, size):
+    with open_map(built / "north-south.html", viewport={"width": size[0], "height": size[1]}) as res:
+        places = res.evaluate(UNCOVERED_JS)
+        assert len(places) >= 3
+        assert [p["cls"] for p in places if not p["shown"] or p["covered"]] == []

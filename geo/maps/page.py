@@ -47,10 +47,16 @@ class StoryView(Macro):
     {% macro script(this, kwargs) %}
     (function(map){
       var story = {{ this.story|tojson }}, whole = {{ this.whole|tojson }};
+      function size(sel){ var e = map.getContainer().querySelector(sel);
+        if (!e || !e.offsetParent) return {w: 0, h: 0};
+        var r = e.getBoundingClientRect(); return {w: r.width, h: r.height}; }
       function padding(){ var s = map.getSize();
         if (s.x < {{ this.narrow }}) return {paddingTopLeft: [44, 16], paddingBottomRight: [16, 40]};
-        return {paddingTopLeft: [Math.min(250, s.x * 0.22), Math.min(70, s.y * 0.1)],
-                paddingBottomRight: [Math.min(300, s.x * 0.25), Math.min(30, s.y * 0.05)]}; }
+        // the part of the map the controls (left), the title (top right) and the legend (bottom right) leave free
+        var left = size('.leaflet-top.leaflet-left').w + 12;
+        var right = Math.max(size('.cm-title').w, size('.cm-legend').w) + 16;
+        right = Math.min(right, s.x * 0.5 - left);
+        return {paddingTopLeft: [left, 16], paddingBottomRight: [Math.max(right, 16), 24]}; }
       var opts = padding(); opts.animate = false;
       {% if this.max_zoom %}opts.maxZoom = {{ this.max_zoom }};{% endif %}
       map.fitBounds(story, opts);
