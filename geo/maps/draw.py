@@ -23,7 +23,7 @@ from .display import display_coords  # noqa: F401  (re-exported for notebooks)
 from .elements import DivIcon, EncodedLine, FeatureGroup, Label, Marker, Popup, Spread, compact
 from .legend import SCHEMATIC_WORDS, legend_html, result_source_words, source_words
 from .naming import at_named_crossing, crossing_sides, label_key, with_article_names
-from .page import NARROW_PX, Chrome, LegendControl, StoryView, slim
+from .page import LAYERS_OPEN_PX, Chrome, LegendControl, StoryView, slim
 from .style import (CROSSING_ICONS, LABEL_PRIORITY, ROLE_RADIUS, SCHEMATIC_DASH,
                     SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL, escape, icon_svg, label_zoom, pinned, slug,
                     source_label)
@@ -398,6 +398,6 @@ def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: s
     fmap.add_child(StoryView(view.story, view.whole, view.max_zoom, whole))
     if outlines:  # after the opening view: Leaflet pans into new max bounds at once
         fmap.add_child(KeepInside(basemap_area(bounds)))
-    folium.LayerControl(collapsed=JsCode(f"document.documentElement.clientWidth < {NARROW_PX}"),
+    folium.LayerControl(collapsed=JsCode(f"document.documentElement.clientWidth < {LAYERS_OPEN_PX}"),
                         position="topleft").add_to(fmap)
     return fmap

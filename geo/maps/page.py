@@ -21,6 +21,8 @@ from .style import escape, icon_svg
 
 #: Below this map width (CSS px) the page switches to its phone layout.
 NARROW_PX = 600
+#: Below this map width (CSS px) the layer list starts closed, behind its button (it would hide the story).
+LAYERS_OPEN_PX = 1000
 #: Folium's default assets the maps need: Leaflet alone (markers are DivIcons with inline SVG,
 #: popups are bound as strings, so jQuery, Bootstrap, Font Awesome and awesome-markers go).
 KEEP_ASSETS = ("leaflet", "leaflet_css")
@@ -53,13 +55,14 @@ class StoryView(Macro):
       function padding(){ var s = map.getSize();
         if (s.x < {{ this.narrow }}) return {paddingTopLeft: [44, 16], paddingBottomRight: [16, 40]};
         // the part of the map the controls (left), the title (top right) and the legend (bottom right) leave free
-        var left = size('.leaflet-top.leaflet-left').w + 12;
-        var right = Math.max(size('.cm-title').w, size('.cm-legend').w) + 16;
-        right = Math.min(right, s.x * 0.5 - left);
-        return {paddingTopLeft: [left, 16], paddingBottomRight: [Math.max(right, 16), 24]}; }
-      var opts = padding(); opts.animate = false;
-      {% if this.max_zoom %}opts.maxZoom = {{ this.max_zoom }};{% endif %}
-      map.fitBounds(story, opts);
+        var left = size('.leaflet-top.leaflet-left').w + 12, top = size('.cm-title').h + 16;
+        var right = Math.min(size('.cm-legend').w + 16, s.x - left - 160);  // keep a strip free however wide
+        return {paddingTopLeft: [left, Math.min(top, s.y * 0.3)], paddingBottomRight: [Math.max(right, 16), 24]}; }
+      function open(){ var opts = padding(); opts.animate = false;
+        {% if this.max_zoom %}opts.maxZoom = {{ this.max_zoom }};{% endif %}
+        map.fitBounds(story, opts); }
+      open();
+      Promise.resolve().then(open);  // again once every control of the page is on it (the layer list comes later)
       var Whole = L.Control.extend({options: {position: 'topleft'}, onAdd: function(){
         var d = L.DomUtil.create('div', 'leaflet-bar cm-whole');
         var a = L.DomUtil.create('a', '', d); a.href = '#'; a.setAttribute('role', 'button');
