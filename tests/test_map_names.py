@@ -120,3 +120,13 @@ def test_a_border_is_described_without_a_length(border):
 
     words = describe([border])
     assert border.layer.title in words and " km" not in words
+
+
+def test_an_offline_build_says_its_pages_need_the_network(tmp_path):
+    from geo.cli import closing_lines
+
+    index = tmp_path / "index.html"
+    online, offline = closing_lines([index], False), closing_lines([index], False, offline=True)
+    assert "built offline" not in " ".join(online)
+    assert "built offline" in offline[1] and "--self-contained" in offline[1]
+    assert "Natural Earth" in closing_lines([index], True, offline=True)[1]
