@@ -130,3 +130,15 @@ def test_an_offline_build_says_its_pages_need_the_network(tmp_path):
     assert "built offline" not in " ".join(online)
     assert "built offline" in offline[1] and "--self-contained" in offline[1]
     assert "Natural Earth" in closing_lines([index], True, offline=True)[1]
+
+
+def test_an_area_named_by_an_adjective_keeps_its_name():
+    places = frame_of([("Asian", "Asia", "", 30.0, 90.0, "Asian markets grew.", "CONT")])
+    assert naming.with_article_names(places)["name"].tolist() == ["Asia"]
+
+
+def test_a_place_named_after_a_crossing_is_not_labelled_beside_it(border):
+    crossing = next(c for c in border.layer.crossings if len(c.names) == 2)
+    sides = naming.crossing_sides([border])
+    assert naming.at_named_crossing(f"{crossing.name} border crossing", crossing.lat, crossing.lon, sides)
+    assert not naming.at_named_crossing(f"{crossing.name} border crossing", crossing.lat + 2, crossing.lon, sides)

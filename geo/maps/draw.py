@@ -58,7 +58,8 @@ def new_map(title: str, subtitle: str = "", tiles: str | None = None) -> folium.
     """
     
     tiles = _tiles(tiles)
-    fmap = folium.Map(tiles=None, control_scale=True, zoom_start=4, location=(50, 80))
+    fmap = folium.Map(tiles=None, control_scale=True, zoom_start=4, location=(50, 80),
+                      zoom_snap=0.25)  # fractional zooms: the opening view fits the story, not the next power of two
     slim(fmap)
     if tiles != "none":
         for key, (provider, name) in TILES.items():

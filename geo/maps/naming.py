@@ -14,6 +14,7 @@ from collections import Counter
 import geopandas as gpd
 
 from ..core.names import fold, variant_key
+from ..core.place import is_area
 from ..geodesy import haversine_km
 
 #: A label within this distance of a crossing that names it (a side of the crossing) is not drawn again.
@@ -92,10 +93,14 @@ def place_name(row, station_names: dict[str, str] | None = None) -> str:
         short = country_name(getattr(row, "country", ""))
         if short:
             return short
-    spelled = article_spelling(surface_forms(row))
+    gazetteer = str(getattr(row, "gazetteer_name", None) or row.name)
+    forms = surface_forms(row)
+    if is_area(str(getattr(row, "feature_class", "")), code if isinstance(code, str) else ""):
+        # areas are often named by an adjective ("Asian markets"): only a spelling of the name itself
+        forms = Counter({f: n for f, n in forms.items() if variant_key(f) == variant_key(gazetteer)})
+    spelled = article_spelling(forms)
     if spelled:
         return spelled
-    gazetteer = str(getattr(row, "gazetteer_name", None) or row.name)
     station = (station_names or {}).get(variant_key(gazetteer))
     return station or ascii_name(gazetteer)
 
@@ -156,9 +161,11 @@ def _pair_parts(name: str) -> list[str]:
 
 
 def at_named_crossing(name: str, lat: float, lon: float, sides: list[tuple[set[str], float, float]]) -> bool:
-    """True when ``name`` at (lat, lon) names a side of a crossing drawn within :data:`SAME_SPOT_KM`."""
+    """True when ``name`` at (lat, lon) names a crossing drawn within :data:`SAME_SPOT_KM` or one of its
+    sides (or begins with such a name: "Samur-Yalama border crossing")."""
     key = variant_key(name)
-    return any(key in keys and haversine_km(lat, lon, clat, clon) <= SAME_SPOT_KM for keys, clat, clon in sides)
+    return any(any(key == k or key.startswith(k + " ") for k in keys)  # "Samur-Yalama border crossing"
+               and haversine_km(lat, lon, clat, clon) <= SAME_SPOT_KM for keys, clat, clon in sides)
 
 
 def label_key(name: str) -> str:
