@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import re
 from types import SimpleNamespace
 
@@ -142,3 +143,33 @@ def test_a_place_named_after_a_crossing_is_not_labelled_beside_it(border):
     sides = naming.crossing_sides([border])
     assert naming.at_named_crossing(f"{crossing.name} border crossing", crossing.lat, crossing.lon, sides)
     assert not naming.at_named_crossing(f"{crossing.name} border crossing", crossing.lat + 2, crossing.lon, sides)
+
+
+def test_a_schematic_leg_between_coastal_stations_stays_on_land():
+    """Astara – Rasht is drawn through the layer file's via points, not across the Caspian."""
+    from geo.corridors import borders
+
+    result = pipeline.build_layers([load_layer("north-south")], offline=True)[0]
+    frame = result.frame
+    leg = frame[(frame["kind"] == "segment") & (frame["name"] == "Astara – Rasht")].iloc[0]
+    assert leg["source"] == "schematic"
+    land = borders.country_shape("IR").union(borders.country_shape("AZ")).buffer(0.02)  # ~2 km slack at the shore
+    outside = leg.geometry.difference(land).length / leg.geometry.length
+    assert outside < 0.02, f"{outside:.0%} of the leg off land"
+
+
+def test_via_points_are_read_and_checked(tmp_path):
+    from geo.core import layers
+    from geo.errors import LayerError
+
+    text = (Path(layers.__file__).resolve().parents[2] / "layers" / "north-south.toml").read_text(encoding="utf-8")
+    layer = layers.read_layer(_write(tmp_path, text))
+    assert layer.segment("Rasht", "Astara").via[0] == (37.80, 48.91)
+    with pytest.raises(LayerError, match=r"segments\[1\]\.via\[0\]' is \[137\.8, 48\.91\]: give \[lat, lon\]"):
+        layers.read_layer(_write(tmp_path, text.replace("[[37.80, 48.91]", "[[137.8, 48.91]")))
+
+
+def _write(folder, text):
+    path = folder / "north-south.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
