@@ -86,7 +86,7 @@ def layer_sources(result) -> list[str]:
     out = []
     if result.layer.kind == "border":
         if (frame["kind"] == "border").any():
-            out.append("Border line: Natural Earth 1:10m, good to about a kilometre")
+            out.append("Border line: Natural Earth 1:10m, generalised: up to a few km off the true border")
         crossings = frame[frame["kind"] == "crossing"]
         if len(crossings):
             computed = (crossings["source"] != "layer file").any()
