@@ -190,10 +190,10 @@ def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float], unn
                                 class_name=f"cm-basemap cm-basemap-{key}", **style)
             if not shape.empty:
                 shape.add_to(group)
-    minx, miny, maxx, maxy = bounds
+    subject = set(borders.countries().loc[lambda f: f.geometry.intersects(shapely.box(*bounds)), "iso2"].str.upper())
     for row in frames["labels"].itertuples():
-        if row.iso2.upper() in unnamed or not (minx <= row.geometry.x <= maxx and miny <= row.geometry.y <= maxy):
-            continue  # named by the map itself, or far from what it is about
+        if row.iso2.upper() in unnamed or row.iso2.upper() not in subject:
+            continue  # named by the map itself, or not in the part of the world the map is about
         marker = Marker((row.geometry.y, row.geometry.x),
                                icon=DivIcon(html="", icon_size=(0, 0), class_name="cm-anchor"),
                                interactive=False)
