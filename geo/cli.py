@@ -275,19 +275,23 @@ def cmd_build(args) -> int:
     for name, snippet in report.embeds.items():
         print(f"\nembed snippet for {name}.html (the iframe loads {name}.html from the same folder):\n{snippet}", end="")
     print(f"done in {report.seconds:.1f} s")
-    for line in closing_lines(report.files, args.self_contained):
+    for line in closing_lines(report.files, args.self_contained, offline=bool(getattr(args, "offline", False))):
         print(line)
     return 0
 
 
-def closing_lines(written: list, self_contained: bool) -> list[str]:
-    """What to open, and how to get an offline file."""
+def closing_lines(written: list, self_contained: bool, offline: bool = False) -> list[str]:
+    """What to open, and how to get an offline file (said first when the build itself ran offline)."""
     index = next((p for p in written if p.name == "index.html"), None)
     if index is None:
         return []
     lines = [f"open {index} in a browser (one map per layer beside it)"]
     if self_contained:
-        lines.append("these HTML files are self-contained: they work offline and in CMSs that block outside scripts")
+        lines.append("these HTML files are self-contained: they work offline and in CMSs that block outside scripts; "
+                     "where map tiles do not load they show the Natural Earth base map")
+    elif offline:
+        lines.append("built offline, but these HTML files load Leaflet from a CDN: without a network they stay blank; "
+                     "add --self-contained for files that open offline")
     else:
         lines.append("these HTML files load Leaflet from a CDN; add --self-contained for files that work offline")
     return lines

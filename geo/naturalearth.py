@@ -17,7 +17,7 @@ import shapely
 from . import cachefile, settings
 from .errors import DataError
 
-COUNTRIES_FORMAT = "corridormap-natural-earth-countries/1"
+COUNTRIES_FORMAT = "corridormap-natural-earth-countries/2"
 _TEXT_COLUMNS = ("iso2", "name")
 _NUMBER_COLUMNS = ("label_x", "label_y", "min_label")
 
@@ -34,7 +34,7 @@ def natural_earth_path() -> Path:
 
 @lru_cache(maxsize=1)
 def countries() -> gpd.GeoDataFrame:
-    """All Natural Earth countries: ``iso2``, ``name``, label point (``label_x``, ``label_y``), ``min_label``
+    """All Natural Earth countries: ``iso2``, ``name`` (the short English name: "China"), label point (``label_x``, ``label_y``), ``min_label``
     (the zoom from which Natural Earth names the country) and polygon ``geometry`` (EPSG:4326).
 
     Read from the archive once, then from a checked file under ``settings.cache_dir``
@@ -59,8 +59,8 @@ def _read_natural_earth(source: Path) -> gpd.GeoDataFrame:
     import pyogrio  # GDAL: only when the cache file is missing
 
     frame = pyogrio.read_dataframe(
-        f"/vsizip/{source}", columns=["ISO_A2_EH", "NAME_EN", "LABEL_X", "LABEL_Y", "MIN_LABEL"], encoding="utf-8")
-    frame = frame.rename(columns={"ISO_A2_EH": "iso2", "NAME_EN": "name", "LABEL_X": "label_x", "LABEL_Y": "label_y",
+        f"/vsizip/{source}", columns=["ISO_A2_EH", "NAME", "LABEL_X", "LABEL_Y", "MIN_LABEL"], encoding="utf-8")
+    frame = frame.rename(columns={"ISO_A2_EH": "iso2", "NAME": "name", "LABEL_X": "label_x", "LABEL_Y": "label_y",
                                   "MIN_LABEL": "min_label"})
     return frame.set_crs(4326, allow_override=True)
 

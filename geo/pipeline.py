@@ -29,6 +29,7 @@ from .maps.bounds import layer_bounds, places_in
 from .maps import assets
 from .maps.coverage import not_drawn
 from .maps.draw import build_map
+from .maps.naming import with_article_names
 from .maps.legend import describe, embed_snippet
 from .maps.page import render_html
 from .osm.budget import budget_seconds, network_budget
@@ -302,7 +303,7 @@ def _build(text: str | None, options: BuildOptions, out_dir: str | Path, article
     unresolved = [m.text for m, p in zip(mentions, resolved) if p is None]
     unresolved += [name for name in unlayered if name not in unresolved]
     if place_rows is not None:
-        place_rows = relate(place_rows, results)
+        place_rows = with_article_names(relate(place_rows, results), results)
     for result in results:
         report.sources[result.layer.id] = result.source
         report.details[result.layer.id] = result.detail

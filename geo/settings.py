@@ -173,6 +173,9 @@ png_fetch_tiles = os.environ.get("CORRIDORMAP_PNG_TILES", "1") != "0"
 story_near_km = 100.0
 #: ... at this zoom at most (a story of two nearby towns still shows their surroundings).
 story_max_zoom = 9
+#: A place this close to one of a corridor's stations is that station in popups ("a station on the ..."),
+#: not a point "between" two stations.
+station_here_km = 5.0
 #: A border map opens on its crossings at this zoom at most (about 40 km across at 1,400 px, 41° N).
 border_open_zoom = 12
 

@@ -133,7 +133,7 @@ class BrowserResult:
         return self.page.evaluate(expression, arg)
 
 
-def _route_handler(result: BrowserResult, serve_assets: bool):
+def _route_handler(result: BrowserResult, serve_assets: bool, fail_tiles: bool = False):
     def handle(route: Any) -> None:
         url = route.request.url
         if not url.lower().startswith(("http://", "https://")):
@@ -144,7 +144,7 @@ def _route_handler(result: BrowserResult, serve_assets: bool):
             if local is not None:
                 route.fulfill(path=str(local))
                 return
-            if is_tile_url(url):
+            if is_tile_url(url) and not fail_tiles:
                 route.fulfill(status=200, content_type="image/png", body=BLANK_TILE)
                 return
         result.unrouted_requests.append(url)
@@ -184,6 +184,7 @@ def open_map(
     click_selector: str | None = None,
     serve_assets: bool = True,
     viewport: dict[str, int] | None = None,
+    fail_tiles: bool = False,
 ) -> Iterator[BrowserResult]:
     """Open a saved map in headless Chromium and collect what goes wrong.
 
@@ -201,6 +202,8 @@ def open_map(
         False, abort every http(s) request (to test self-contained HTML).
     viewport : dict, optional
         ``{"width": ..., "height": ...}`` in CSS pixels (default :data:`VIEWPORT`).
+    fail_tiles : bool, default False
+        Abort tile requests (as on a machine without network) while still serving CDN assets.
 
     Yields
     ------
@@ -215,7 +218,7 @@ def open_map(
         try:
             page = browser.new_page(viewport=viewport or VIEWPORT)
             result = BrowserResult(page=page)
-            page.route("**/*", _route_handler(result, serve_assets))
+            page.route("**/*", _route_handler(result, serve_assets, fail_tiles))
             page.on("console", _console_handler(result))
             page.on("pageerror", lambda err: result.page_errors.append(str(err)))
             page.on("dialog", _dialog_handler(result))

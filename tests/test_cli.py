@@ -350,7 +350,7 @@ def test_the_first_gazetteer_build_says_what_it_builds_and_that_it_happens_once(
     class Stop(Exception):
         pass
 
-    def build():
+    def build(layers=None):
         raise Stop
 
     monkeypatch.setattr(settings, "cache_dir", tmp_path / "empty-cache")

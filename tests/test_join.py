@@ -23,8 +23,15 @@ def test_derbent_is_on_the_north_south_corridor(results):
     assert derbent["distance_km"] < 3
     assert derbent["nearest_segment"] in ("Makhachkala – Derbent", "Derbent – Samur")
     assert derbent["nearest_station"] == "Derbent"
-    assert derbent["relation"].startswith("on the North–South Transport Corridor (western route)")
-    assert "between" in derbent["relation"]
+    # a station is not "between" two stations, one of them itself
+    assert derbent["relation"] == "a station on the North–South Transport Corridor (western route)"
+
+
+def test_a_town_off_the_stations_lies_between_two_of_them(results):
+    _, frame = pipeline.article_places("Officials in Lankaran met their guests from Moscow.")
+    row = join.relate(frame, results).set_index("name").loc["Lankaran"]
+    assert row["relation"].startswith("on the North–South Transport Corridor (western route)")
+    assert "between Alat and Astara" in row["relation"]
 
 
 def test_far_places_say_how_far(results):

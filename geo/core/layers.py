@@ -62,6 +62,8 @@ class Segment:
     end: str
     status: str = "rail"
     note: str = ""
+    #: Points (lat, lon) a schematic leg passes through from ``start`` to ``end`` (e.g. to stay on land).
+    via: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,8 @@ def _parse_layer(raw: dict[str, Any], path: Path) -> Layer:
                     f"{path}: segments[{i}].{key} names unknown station {name!r}: "
                     f"use one of the [[stations]] names ({', '.join(names)})"
                 )
-        segments.append(Segment(start, end, seg.choice("status", STATUSES, "rail"), seg.str("note", "")))
+        segments.append(Segment(start, end, seg.choice("status", STATUSES, "rail"), seg.str("note", ""),
+                                seg.points("via")))
     return Layer(stations=stations, crossings=crossings, segments=tuple(segments), **layer)
 
 
@@ -358,6 +361,19 @@ class _Getter:
             raise LayerError(f"{self.path}: key '{self.prefix}{key}' is {value!r}: give {what} in decimal degrees, "
                              f"between -{limit:g} and {limit:g}")
         return value
+
+    def points(self, key: str) -> tuple[tuple[float, float], ...]:
+        """A list of ``[lat, lon]`` pairs in decimal degrees (empty when the key is absent)."""
+        value = self._get(key, [], (list,), "a list of [lat, lon] pairs")
+        out = []
+        for i, pair in enumerate(value):
+            ok = (isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, (int, float))
+                  and not isinstance(v, bool) and math.isfinite(v) for v in pair))
+            if not ok or not (-90 <= pair[0] <= 90 and -180 <= pair[1] <= 180):
+                raise LayerError(f"{self.path}: key '{self.prefix}{key}[{i}]' is {pair!r}: give [lat, lon] in "
+                                 "decimal degrees, e.g. [37.8, 48.9]")
+            out.append((float(pair[0]), float(pair[1])))
+        return tuple(out)
 
     def bool(self, key: str, default: Any = _MISSING) -> Any:
         return self._get(key, default, (bool,), "true or false")

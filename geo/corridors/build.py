@@ -13,7 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import Point
+from shapely.geometry import LineString, Point
 from shapely.ops import linemerge
 
 from . import borders, route_cache
@@ -87,6 +87,21 @@ def station_frame(layer: Layer, points: gpd.GeoDataFrame | None = None, source: 
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
 
 
+def schematic_leg(a: tuple[float, float], b: tuple[float, float], facts, start: str) -> LineString:
+    """A schematic leg from ``a`` to ``b`` (lon, lat): great circles through the segment's ``via`` points
+    of the layer file (given from its ``from`` station), so that a leg between two coastal stations
+    can stay on land."""
+    via = [(lon, lat) for lat, lon in getattr(facts, "via", ()) or ()]
+    if via and facts.start != start:
+        via.reverse()
+    points = [a, *via, b]
+    coords: list = []
+    for (lon1, lat1), (lon2, lat2) in zip(points[:-1], points[1:]):
+        part = list(great_circle(lon1, lat1, lon2, lat2).coords)
+        coords += part[1:] if coords else part
+    return LineString(coords)
+
+
 def corridor_frame(layer: Layer, data: LayerData, stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Route the corridor over its rail data; legs without rail are drawn schematically."""
     from . import routing  # networkx (~0.4 s to import): only when a layer is routed, not read from the cache
@@ -103,7 +118,7 @@ def corridor_frame(layer: Layer, data: LayerData, stations: gpd.GeoDataFrame) ->
             geom, source, reason = leg.geometry, data.source, ""
             snaps = (leg.start_snap_km, leg.end_snap_km)
         else:
-            geom, source = great_circle(lon_a, lat_a, lon_b, lat_b), "schematic"
+            geom, source = schematic_leg((lon_a, lat_a), (lon_b, lat_b), facts, name_a), "schematic"
             reason = (leg.reason if leg is not None else "a sea crossing: drawn as a straight line" if facts.status == "ferry"
                       else "no OSM rail data for this layer")
             snaps = (None, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .. import settings
+
 import geopandas as gpd
 import numpy as np
 
@@ -59,12 +61,14 @@ def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
             continue
         dist, result, row = best
         stations = stations_of[id(result)]
-        station = None
+        station, station_km = None, float("inf")
         if len(stations):
             d = geodesic_distance_km(point.x, point.y, stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy())
-            station = stations["name"].iloc[int(np.argmin(d))]
+            station, station_km = stations["name"].iloc[int(np.argmin(d))], float(np.min(d))
         title = result.layer.title
-        if row.kind == "segment":
+        if station is not None and station_km <= settings.station_here_km:  # the place is a station: not "between"
+            relation = f"a station on the {title}"
+        elif row.kind == "segment":
             where = f"between {row.start} and {row.end}"
             relation = (f"on the {title}, {dist:.1f} km from the line, {where}" if dist <= 25
                         else f"{dist:,.0f} km from the {title} (nearest part: {where})")

@@ -136,15 +136,49 @@ class KeepInside(Macro):
         self.area = [[miny, minx], [maxy, maxx]]
 
 
-def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float], unnamed: frozenset = frozenset()) -> None:
+class TileFallback(Macro):
+    """Switch to the offline base map when the tiles do not load (no network, blocked tile server).
+
+    On the first tile error of a base tile layer, that layer goes and the Natural Earth group
+    (kept off the map until then) comes in, under everything else, on a sea-coloured background.
+    """
+
+    _template = Template("""
+    {% macro script(this, kwargs) %}
+    (function(map, group, tiles){
+      var done = false;
+      function fallback(){ if (done) return; done = true;
+        tiles.forEach(function(t){ if (map.hasLayer(t)) map.removeLayer(t); });
+        map.getContainer().style.background = {{ this.sea|tojson }};
+        group.addTo(map); group.eachLayer(function(l){ if (l.bringToBack) l.bringToBack(); });
+        map.getContainer().classList.add('cm-offline-base');
+        map.attributionControl.addAttribution({{ this.note|tojson }}); }
+      tiles.forEach(function(t){ t.on('tileerror', fallback); });
+    })({{ this._parent.get_name() }}, {{ this.group }}, [{{ this.tiles|join(', ') }}]);
+    {% endmacro %}
+    """)
+
+    def __init__(self, group: folium.FeatureGroup, tiles: list):
+        super().__init__()
+        self._name = "TileFallback"
+        self.group = group.get_name()
+        self.tiles = [t.get_name() for t in tiles]
+        self.sea = SEA
+        self.note = "Tiles did not load: base map from Natural Earth"
+
+
+def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float], unnamed: frozenset = frozenset(),
+                fallback_for: list | None = None) -> None:
     """Draw the offline base map for ``bounds`` under everything else on ``fmap``.
 
     Countries whose ISO code is in ``unnamed`` get no base-map name: the map names them itself
-    (the article's countries, :mod:`geo.maps.areas`).
+    (the article's countries, :mod:`geo.maps.areas`). With ``fallback_for`` (base tile layers of
+    ``fmap``), the base map stays off the map until one of those tile layers fails to load
+    (:class:`TileFallback`).
     """
     frames = basemap_frames(bounds)
-    zoom = basemap_zoom(bounds)
-    group = FeatureGroup(name="Base map (Natural Earth)", control=False)
+    zoom = basemap_zoom(bounds) - (1 if fallback_for else 0)  # a stand-in: one level coarser, half the bytes
+    group = FeatureGroup(name="Base map (Natural Earth)", control=False, show=not fallback_for)
     outline = {"stroke": True, "color": BORDER, "weight": 0.8} if frames["outlined"] else {"stroke": False}
     for key, style in (("land", {"fill": True, "fill_color": LAND, "fill_opacity": 1, **outline}),
                        ("lakes", {"fill": True, "fill_color": SEA, "fill_opacity": 1, "stroke": False}),
@@ -156,9 +190,10 @@ def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float], unn
                                 class_name=f"cm-basemap cm-basemap-{key}", **style)
             if not shape.empty:
                 shape.add_to(group)
+    subject = set(naturalearth.countries().loc[lambda f: f.geometry.intersects(shapely.box(*bounds)), "iso2"].str.upper())
     for row in frames["labels"].itertuples():
-        if row.iso2.upper() in unnamed:
-            continue
+        if row.iso2.upper() in unnamed or row.iso2.upper() not in subject:
+            continue  # named by the map itself, or not in the part of the world the map is about
         marker = Marker((row.geometry.y, row.geometry.x),
                                icon=DivIcon(html="", icon_size=(0, 0), class_name="cm-anchor"),
                                interactive=False)
@@ -167,29 +202,33 @@ def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float], unn
                                zoom=zoom, class_name=f"cm-label-{slug(row.name)}", interactive=False))
         marker.add_to(group)
     group.add_to(fmap)
+    if fallback_for:
+        fmap.add_child(TileFallback(group, fallback_for))
     fmap.get_root().header.add_child(folium.Element(
-        f"<style>.folium-map.leaflet-container{{background:{SEA}}}"
+        ("" if fallback_for else f"<style>.folium-map.leaflet-container{{background:{SEA}}}</style>") + "<style>"
         ".cm-label-basemap{font:500 11px system-ui,sans-serif;color:#8a8478;letter-spacing:.08em;"
         "text-transform:uppercase;cursor:default}</style>"), name="cm_basemap")
 
 
 def country_label_points(iso_codes, near: Point, reach_deg: float = 0.03) -> list[tuple[str, Point]]:
-    """(name, point) for each country, inside it and within ``reach_deg`` of ``near``.
+    """(name, point) for each country, inside it and within ``reach_deg`` of ``near`` (or the nearest
+    part of it, when none lies that close: a border map names both its countries).
 
     Used to name both sides of a border close to its crossings, where a view a few
     kilometres across still shows the names.
     """
-    box = (near.x - reach_deg * 1.4, near.y - reach_deg, near.x + reach_deg * 1.4, near.y + reach_deg)
     frame = naturalearth.countries()
     out = []
     for iso in iso_codes:
         match = frame[frame["iso2"] == str(iso).upper()]
         if match.empty:
             continue
-        inside = match.geometry.clip_by_rect(*box).union_all()  # clip first: a country is large
-        if inside.is_empty:
-            continue
-        out.append((str(match["name"].iloc[0]), shapely.ops.polylabel(_largest(inside), tolerance=reach_deg / 50)))
+        for reach in (reach_deg * 4 ** k for k in range(6)):  # widen until the country shows: both are named
+            box = (near.x - reach * 1.4, near.y - reach, near.x + reach * 1.4, near.y + reach)
+            inside = match.geometry.clip_by_rect(*box).union_all()  # clip first: a country is large
+            if not inside.is_empty:
+                out.append((str(match["name"].iloc[0]), shapely.ops.polylabel(_largest(inside), tolerance=reach / 50)))
+                break
     return out
 
 

@@ -93,5 +93,7 @@ def not_drawn_html(lists: dict[str, list[str]]) -> str:
     if not lists:
         return ""
     rows = "".join(f"<li><i>{escape(REASONS[key])}</i>: {escape(', '.join(names))}</li>" for key, names in lists.items())
-    return (f"<div class='cm-item cm-not-drawn'><small>Named in the article, not drawn as a point:"
-            f"<ul style='margin:2px 0 0 14px;padding:0'>{rows}</ul></small></div>")
+    count = sum(len(names) for names in lists.values())
+    return (f"<div class='cm-item cm-not-drawn'><details><summary><small>Named in the article, not drawn as a "
+            f"point ({count})</small></summary><small>"
+            f"<ul style='margin:2px 0 0 14px;padding:0'>{rows}</ul></small></details></div>")

@@ -16,14 +16,15 @@ from folium.utilities import JsCode
 
 from .. import settings
 from .bounds import layer_bounds, places_in
-from ..core.names import fold
+from ..core.names import fold, variant_key
 from ..corridors.article_infra import LINE_KIND as INFRA_LINE, POINT_KIND as INFRA_POINT
 from .areas import area_labels
 from .basemap import KeepInside, add_basemap, basemap_area
 from .display import display_coords  # noqa: F401  (re-exported for notebooks)
 from .elements import DivIcon, EncodedLine, FeatureGroup, Label, Marker, Popup, Spread, compact
-from .legend import SCHEMATIC_WORDS, legend_html
-from .page import NARROW_PX, Chrome, LegendControl, StoryView, slim
+from .legend import SCHEMATIC_WORDS, legend_html, result_source_words, source_words
+from .naming import at_named_crossing, crossing_sides, label_key, with_article_names
+from .page import LAYERS_OPEN_PX, Chrome, LegendControl, StoryView, slim
 from .style import (CROSSING_ICONS, LABEL_PRIORITY, ROLE_RADIUS, SCHEMATIC_DASH,
                     SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL, escape, icon_svg, label_zoom, pinned, slug,
                     source_label)
@@ -58,7 +59,8 @@ def new_map(title: str, subtitle: str = "", tiles: str | None = None) -> folium.
     """
     
     tiles = _tiles(tiles)
-    fmap = folium.Map(tiles=None, control_scale=True, zoom_start=4, location=(50, 80))
+    fmap = folium.Map(tiles=None, control_scale=True, zoom_start=4, location=(50, 80),
+                      zoom_snap=0.25)  # fractional zooms: the opening view fits the story, not the next power of two
     slim(fmap)
     if tiles != "none":
         for key, (provider, name) in TILES.items():
@@ -67,7 +69,14 @@ def new_map(title: str, subtitle: str = "", tiles: str | None = None) -> folium.
                          overlay=True, show=False, max_zoom=19).add_to(fmap)
     plugins.Fullscreen(position="topleft").add_to(fmap)
     fmap.add_child(Chrome(title, subtitle))
+    fmap.get_root().title = escape(title)  # the page's <title>: tabs, bookmarks, screen readers
     return fmap
+
+
+def base_tiles(fmap: folium.Map) -> list[folium.TileLayer]:
+    """The base tile layers of ``fmap`` (not overlays)."""
+    return [child for child in fmap._children.values()
+            if isinstance(child, folium.TileLayer) and not child.overlay]
 
 
 def _tiles(tiles: str | None) -> str:
@@ -86,31 +95,39 @@ def _marker(where, html: str, size: int, class_name: str) -> folium.Marker:
 
 
 def add_layer(fmap: folium.Map, result, show: bool = True, unlabelled: frozenset = frozenset(),
-              spread: list | None = None) -> folium.FeatureGroup:
+              spread: list | None = None, labels: set | None = None, sides: list | None = None
+              ) -> folium.FeatureGroup:
     """Draw one built layer (geo.corridors.build.LayerResult) as a toggleable feature group.
 
-    Station names in ``unlabelled`` (folded) get no label of their own: an article place of that
-    name is labelled instead. Port and crossing markers are appended to ``spread`` (markers that
-    spread apart when stacked, see :class:`geo.maps.elements.Spread`).
+    Station names in ``unlabelled`` (romanisation keys, :func:`geo.core.names.variant_key`) get no
+    label of their own: an article place of that name is labelled instead; nor do stations at a
+    crossing named after them (``sides``, :func:`geo.maps.naming.crossing_sides`). A label whose text
+    is in ``labels`` (:func:`geo.maps.naming.label_key`) is not drawn again; drawn ones are added.
+    Port and crossing markers are appended to ``spread`` (markers that spread apart when stacked,
+    see :class:`geo.maps.elements.Spread`).
     """
     spread = [] if spread is None else spread
+    labels = set() if labels is None else labels
+    sides = crossing_sides([result]) if sides is None else sides
     layer = result.layer
     group = FeatureGroup(name=escape(layer.title), show=show)
     frame = result.frame
     for row in frame[frame["kind"].isin(["segment", "border"])].itertuples():
         _draw_line(group, layer, row, result)
+    for row in frame[frame["kind"] == "crossing"].itertuples():
+        spread.append(_draw_crossing(group, layer, row, labelled=_first(labels, row.name)))
     for row in frame[frame["kind"] == "station"].itertuples():
-        marker = _draw_station(group, layer, row, labelled=fold(row.name) not in unlabelled)
+        labelled = (variant_key(row.name) not in unlabelled and fold(row.name) not in unlabelled
+                    and not at_named_crossing(row.name, row.geometry.y, row.geometry.x, sides))
+        marker = _draw_station(group, layer, row, labelled=labelled and _first(labels, row.name))
         if row.role == "port":  # a DivIcon marker (stations are circle markers, which cannot be spread)
             spread.append(marker)
-    for row in frame[frame["kind"] == "crossing"].itertuples():
-        spread.append(_draw_crossing(group, layer, row))
     for row in frame[frame["kind"].isin([INFRA_LINE, INFRA_POINT])].itertuples():
         marker = _draw_named_infrastructure(group, layer, row)
         if marker is not None:
             spread.append(marker)
     if layer.kind == "border":
-        _draw_country_names(group, layer, frame)
+        _draw_country_names(group, layer, frame, labels)
     group.add_to(fmap)
     return group
 
@@ -143,8 +160,13 @@ def line_facts(layer, row, result) -> list[str]:
             facts.append(escape(row.note))
     else:
         facts.append(f"Length: {row.length_km:,.0f} km")
-    facts.append(f"Source: {escape(source_label(row.source, result))}")
+    facts.append(f"Source: {escape(row_source_words(row.source, result))}")
     return facts
+
+
+def row_source_words(source: str, result) -> str:
+    """Where one drawn line's data came from, in plain words (no paths, no counts)."""
+    return source_words(source) if source in ("schematic", "naturalearth") else result_source_words(result)
 
 
 def _draw_line(group, layer, row, result) -> None:
@@ -224,7 +246,16 @@ def _draw_station(group, layer, row, labelled: bool = True):
     return marker.add_to(group)
 
 
-def _draw_crossing(group, layer, row) -> folium.Marker:
+def _first(labels: set, name: str) -> bool:
+    """True (and ``name`` noted in ``labels``) when no label of that text is on the map yet."""
+    key = label_key(name)
+    if key in labels:
+        return False
+    labels.add(key)
+    return True
+
+
+def _draw_crossing(group, layer, row, labelled: bool = True) -> folium.Marker:
     icon, color = CROSSING_ICONS.get(row.mode, ("question", "#575757"))
     body = [f"<b>{escape(row.name)}</b>"]
     if isinstance(row.side_names, str) and row.side_names:
@@ -237,12 +268,13 @@ def _draw_crossing(group, layer, row) -> folium.Marker:
     html = f"<span class='cm-pin' style='background:{escape(color)}'>{icon_svg(icon, 13)}</span>"
     marker = _marker((row.geometry.y, row.geometry.x), html, 26, f"cm-crossing cm-crossing-{slug(row.mode)}")
     marker.add_child(Popup("<br>".join(body)))
-    marker.add_child(Label(escape(row.name), kind="crossing", priority=LABEL_PRIORITY["crossing"], gap=15,
-                           class_name=f"cm-label-{slug(row.name)}"))
+    if labelled:
+        marker.add_child(Label(escape(row.name), kind="crossing", priority=LABEL_PRIORITY["crossing"], gap=15,
+                               class_name=f"cm-label-{slug(row.name)}"))
     return marker.add_to(group)
 
 
-def _draw_country_names(group, layer, frame) -> None:
+def _draw_country_names(group, layer, frame, labels: set | None = None) -> None:
     """The two countries of a border map, named on each side of its crossings."""
     from .basemap import country_label_points
 
@@ -250,7 +282,10 @@ def _draw_country_names(group, layer, frame) -> None:
     anchor = crossings if len(crossings) else frame[frame["kind"] == "border"]
     if not len(anchor) or not getattr(layer, "countries", None):
         return
+    labels = set() if labels is None else labels
     for name, point in country_label_points(layer.countries, anchor.geometry.union_all().centroid):
+        if not _first(labels, name):
+            continue
         marker = Marker((point.y, point.x), icon=DivIcon(html="", icon_size=(0, 0),
                                                                       class_name="cm-anchor"))
         marker.add_child(Label(escape(name), kind="country", priority=LABEL_PRIORITY["country"], gap=0,
@@ -264,10 +299,14 @@ def mention_radius(count: int) -> float:
 
 
 def add_mentions(fmap: folium.Map, places: gpd.GeoDataFrame, name: str = "Places in the article",
-                 spread: list | None = None) -> folium.FeatureGroup:
+                 spread: list | None = None, labels: set | None = None, sides: list | None = None
+                 ) -> folium.FeatureGroup:
     """Draw the article's towns and sites (:func:`geo.maps.style.pinned`): a dot sized by mention count
     (appended to ``spread``), a label, and a popup quoting the sentences. Countries and regions get no
-    circle: the legend lists them."""
+    circle: the legend lists them. A place at a crossing named after it (``sides``), or whose name is
+    already in ``labels``, keeps its dot but gets no second label."""
+    labels = set() if labels is None else labels
+    sides = sides or []
     group = FeatureGroup(name=name, show=True)
     shown = pinned(places)
     markers = [] if spread is None else spread
@@ -277,8 +316,9 @@ def add_mentions(fmap: folium.Map, places: gpd.GeoDataFrame, name: str = "Places
         marker = _marker((row.geometry.y, row.geometry.x), html, size, f"cm-mention cm-place-{slug(row.name)}")
         marker.options["zIndexOffset"] = 1000 + int(row.count)
         marker.add_child(Popup(mention_popup(row), max_width=420))
-        marker.add_child(Label(escape(row.name), kind="place", priority=LABEL_PRIORITY["place"], gap=size / 2 + 4,
-                               class_name=f"cm-place-{slug(row.name)}"))
+        if not at_named_crossing(row.name, row.geometry.y, row.geometry.x, sides) and _first(labels, row.name):
+            marker.add_child(Label(escape(row.name), kind="place", priority=LABEL_PRIORITY["place"],
+                                   gap=size / 2 + 4, class_name=f"cm-place-{slug(row.name)}"))
         marker.add_to(group)
         markers.append(marker)
     group.add_to(fmap)
@@ -286,9 +326,12 @@ def add_mentions(fmap: folium.Map, places: gpd.GeoDataFrame, name: str = "Places
 
 
 def add_areas(fmap: folium.Map, labels: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
-              name: str = "Countries, regions and seas in the article") -> folium.FeatureGroup | None:
+              name: str = "Countries, regions and seas in the article", seen: set | None = None
+              ) -> folium.FeatureGroup | None:
     """Name the article's areas (:func:`geo.maps.areas.area_labels`): a label each, whose click opens
-    the popup quoting the sentences."""
+    the popup quoting the sentences; none whose text is already in ``seen``."""
+    seen = set() if seen is None else seen
+    labels = labels[[_first(seen, n) for n in labels["name"]]] if len(labels) else labels
     if not len(labels):
         return None
     group = FeatureGroup(name=name, show=True)
@@ -367,23 +410,32 @@ def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: s
     """
     bounds = layer_bounds(results)
     outlines = _tiles(tiles) == "none"
+    places = with_article_names(places, results)
     fmap = new_map(title, subtitle, tiles)
     shown = None if places is None else places_in(places, bounds)
     view = opening_view(results, shown)
     labels = area_labels(places, bounds)
+    named = {str(iso).upper() for r in results if r.layer.kind == "border"
+             for iso in (getattr(r.layer, "countries", None) or ())}  # border maps name their two countries
+    unnamed = frozenset(labels.loc[labels["kind"] == "country", "country"].str.upper()) | named
     if outlines:
-        add_basemap(fmap, bounds, unnamed=frozenset(labels.loc[labels["kind"] == "country", "country"].str.upper()))
-    drawn = frozenset() if shown is None or not len(shown) else frozenset(fold(n) for n in pinned(shown)["name"])
+        add_basemap(fmap, bounds, unnamed=unnamed)
+    else:  # the same base map, shown when the tiles do not load (offline, blocked tile server)
+        add_basemap(fmap, bounds, unnamed=unnamed, fallback_for=base_tiles(fmap))
+    drawn = frozenset() if shown is None or not len(shown) else frozenset(
+        variant_key(n) for n in pinned(shown)["name"])
     spread: list = []
+    seen: set = set()  # one label per text on a map
+    sides = crossing_sides(results)
     for result in results:
-        add_layer(fmap, result, unlabelled=drawn, spread=spread)
+        add_layer(fmap, result, unlabelled=drawn, spread=spread, labels=seen, sides=sides)
     if shown is not None:
-        add_mentions(fmap, shown, spread=spread)
+        add_mentions(fmap, shown, spread=spread, labels=seen, sides=sides)
     areas = None
     if places is not None:
         named = {str(iso).upper() for r in results for iso in (getattr(r.layer, "countries", None) or ())}
         areas = add_areas(fmap, labels[~((labels["kind"] == "country") & labels["country"].str.upper().isin(named))],
-                          places)
+                          places, seen=seen)
     if spread:
         Spread(spread).add_to(fmap)
     add_legend(fmap, results, shown, note, outlines, not_drawn, title, subtitle, areas=areas is not None)
@@ -391,6 +443,6 @@ def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: s
     fmap.add_child(StoryView(view.story, view.whole, view.max_zoom, whole))
     if outlines:  # after the opening view: Leaflet pans into new max bounds at once
         fmap.add_child(KeepInside(basemap_area(bounds)))
-    folium.LayerControl(collapsed=JsCode(f"document.documentElement.clientWidth < {NARROW_PX}"),
+    folium.LayerControl(collapsed=JsCode(f"document.documentElement.clientWidth < {LAYERS_OPEN_PX}"),
                         position="topleft").add_to(fmap)
     return fmap

@@ -8,7 +8,7 @@ from .. import settings
 from ..corridors.article_infra import LINE_KIND, POINT_KIND
 from .coverage import not_drawn_html
 from .style import (CROSSING_ICONS, SCHEMATIC_DASH, SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL,
-                    escape, icon_svg, pinned, slug, source_label)
+                    escape, icon_svg, pinned, slug)
 
 #: What a schematic leg is, in legends, popups and the text alternative.
 SCHEMATIC_WORDS = "straight line between stations, not the track"
@@ -31,22 +31,70 @@ def length_words(frame: gpd.GeoDataFrame) -> str:
     return f"{track:,.0f} km of OSM track + {straight:,.0f} km {SCHEMATIC_WORDS}"
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def month_words(date: str | None) -> str:
+    """"2026-04-17" or "2026-04" -> "April 2026"; "2026" -> "2026"; "" when unknown."""
+    if not date:
+        return ""
+    parts = str(date).split("-")
+    if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
+        return f"{_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    return parts[0] if parts[0].isdigit() else ""
+
+
+#: What each kind of data source is called in legends and popups, before its date.
+SOURCE_KINDS = {
+    "bundled": ("OpenStreetMap", "bundled with corridormap"),
+    "snapshot": ("OpenStreetMap", "from a saved snapshot"),
+    "extract": ("OpenStreetMap", "from a local extract"),
+    "live": ("OpenStreetMap", "fetched from Overpass"),
+    "naturalearth": ("Natural Earth 1:10m", ""),
+    "schematic": ("No OpenStreetMap data: straight lines between stations", ""),
+}
+
+
+def source_words(kind: str, date: str | None = None) -> str:
+    """A data source in plain words, e.g. ``("bundled", "2026-04")`` -> "OpenStreetMap, April 2026, bundled
+    with corridormap". No paths, no counts; ``kind`` is a key of :data:`SOURCE_KINDS`."""
+    name, how = SOURCE_KINDS.get(kind, (str(kind), ""))
+    return ", ".join(part for part in (name, month_words(date), how) if part)
+
+
+def source_kind(result) -> tuple[str, str | None]:
+    """(kind for :func:`source_words`, data date) of one built layer, from its source and detail."""
+    from ..osm import bundle
+
+    source, detail = getattr(result, "source", ""), str(getattr(result, "detail", "") or "")
+    date = bundle.data_date(detail)
+    if source == "snapshot":
+        return ("bundled" if detail.startswith(bundle.DETAIL_PREFIX) else "snapshot"), date
+    if source in ("osm", "cache"):
+        return ("extract" if detail.startswith("local OSM extract") else "live"), date
+    return source, date
+
+
+def result_source_words(result) -> str:
+    """:func:`source_words` for one built layer."""
+    return source_words(*source_kind(result))
+
+
 def layer_sources(result) -> list[str]:
     """Plain-text source lines for one layer, per part (line, stations, border, crossings)."""
     frame = result.frame
     out = []
     if result.layer.kind == "border":
         if (frame["kind"] == "border").any():
-            out.append("Border line: Natural Earth 1:10m")
+            out.append("Border line: Natural Earth 1:10m, generalised: up to a few km off the true border")
         crossings = frame[frame["kind"] == "crossing"]
         if len(crossings):
-            parts = []
-            computed = crossings[crossings["source"] != "layer file"]
-            if len(computed):
-                parts.append(f"{len(computed)} computed from {source_label(result.source, result)} ways")
-            if (crossings["source"] == "layer file").any():
-                parts.append(f"{int((crossings['source'] == 'layer file').sum())} from the layer file")
-            out.append("Crossings: " + ", ".join(parts))
+            computed = (crossings["source"] != "layer file").any()
+            by_hand = (crossings["source"] == "layer file").any()
+            out.append("Crossings: " + "; ".join(
+                ([f"where roads and railways cross the border ({result_source_words(result)})"] if computed else [])
+                + (["placed from the layer file"] if by_hand else [])))
         return out
     named = frame[frame["kind"].isin([LINE_KIND, POINT_KIND])]
     if len(named):
@@ -56,19 +104,19 @@ def layer_sources(result) -> list[str]:
         out.append("Length: " + length_words(frame))
         schematic = segments[segments["source"] == "schematic"]
         if len(schematic) == len(segments):
-            out.append("Line: schematic (no OSM data)")
+            out.append("Line: " + source_words("schematic"))
         elif len(schematic):
-            out.append(f"Line: {source_label(result.source, result)}; schematic for "
-                       + ", ".join(schematic["name"]))
+            out.append(f"Line: {result_source_words(result)}; straight lines for " + _folded(list(schematic["name"])))
         else:
-            out.append(f"Line: {source_label(result.source, result)}")
-    stations = frame[frame["kind"] == "station"]
-    if len(stations):
-        from_osm = int((stations["source"] != "gazetteer").sum())
-        parts = ([f"{from_osm} at OSM nodes"] if from_osm else []) + (
-            [f"{len(stations) - from_osm} at GeoNames/layer-file points"] if from_osm < len(stations) else [])
-        out.append("Stations: " + ", ".join(parts))
+            out.append(f"Line: {result_source_words(result)}")
     return out
+
+
+def _folded(names: list[str], keep: int = 2) -> str:
+    """A list told in full when short, else its first ``keep`` names and how many more."""
+    if len(names) <= keep + 1:
+        return ", ".join(names)
+    return ", ".join(names[:keep]) + f" and {len(names) - keep} more legs"
 
 
 def _column(frame: gpd.GeoDataFrame, kind: str, column: str) -> list:
@@ -150,8 +198,7 @@ def describe(results: list, places: gpd.GeoDataFrame | None = None) -> str:
         if r.layer.kind == "border":
             crossings = frame[frame["kind"] == "crossing"]
             named = ", ".join(f"{n} ({m})" for n, m in zip(crossings["name"], crossings["mode"]))
-            length = frame.loc[frame["kind"] == "border", "length_km"].sum()
-            sentences.append(f"The {r.layer.title} ({length:,.0f} km)"
+            sentences.append(f"The {r.layer.title}"  # no length: a border is not a route
                              + (f" with {len(crossings)} crossings: {named}." if len(crossings) else "."))
             continue
         named = frame[frame["kind"].isin([LINE_KIND, POINT_KIND])]

@@ -1,7 +1,8 @@
 """The page around the map (Leaflet templates) and stable HTML.
 
 * :class:`Chrome`: styles, the title box, attribution, zoom-dependent station labels, the label
-  declutter and the line decoder; a phone layout below :data:`NARROW_PX`.
+  declutter (no overlap, no label cut at the map's edge, one label per name) and the line decoder;
+  a phone layout below :data:`NARROW_PX`.
 * :class:`LegendControl`: the legend, behind a button on phones.
 * :class:`StoryView`: the opening view on the story, with a button for the whole extent.
 * :func:`slim`: only Leaflet from Folium's default assets (no jQuery, Bootstrap or Font Awesome).
@@ -20,6 +21,8 @@ from .style import escape, icon_svg
 
 #: Below this map width (CSS px) the page switches to its phone layout.
 NARROW_PX = 600
+#: Below this map width (CSS px) the layer list starts closed, behind its button (it would hide the story).
+LAYERS_OPEN_PX = 1000
 #: Folium's default assets the maps need: Leaflet alone (markers are DivIcons with inline SVG,
 #: popups are bound as strings, so jQuery, Bootstrap, Font Awesome and awesome-markers go).
 KEEP_ASSETS = ("leaflet", "leaflet_css")
@@ -46,13 +49,20 @@ class StoryView(Macro):
     {% macro script(this, kwargs) %}
     (function(map){
       var story = {{ this.story|tojson }}, whole = {{ this.whole|tojson }};
+      function size(sel){ var e = map.getContainer().querySelector(sel);
+        if (!e || !e.offsetParent) return {w: 0, h: 0};
+        var r = e.getBoundingClientRect(); return {w: r.width, h: r.height}; }
       function padding(){ var s = map.getSize();
         if (s.x < {{ this.narrow }}) return {paddingTopLeft: [44, 16], paddingBottomRight: [16, 40]};
-        return {paddingTopLeft: [Math.min(250, s.x * 0.22), Math.min(70, s.y * 0.1)],
-                paddingBottomRight: [Math.min(300, s.x * 0.25), Math.min(30, s.y * 0.05)]}; }
-      var opts = padding(); opts.animate = false;
-      {% if this.max_zoom %}opts.maxZoom = {{ this.max_zoom }};{% endif %}
-      map.fitBounds(story, opts);
+        // the part of the map the controls (left), the title (top right) and the legend (bottom right) leave free
+        var left = size('.leaflet-top.leaflet-left').w + 12, top = size('.cm-title').h + 16;
+        var right = Math.min(size('.cm-legend').w + 16, s.x - left - 160);  // keep a strip free however wide
+        return {paddingTopLeft: [left, Math.min(top, s.y * 0.3)], paddingBottomRight: [Math.max(right, 16), 24]}; }
+      function open(){ var opts = padding(); opts.animate = false;
+        {% if this.max_zoom %}opts.maxZoom = {{ this.max_zoom }};{% endif %}
+        map.fitBounds(story, opts); }
+      open();
+      Promise.resolve().then(open);  // again once every control of the page is on it (the layer list comes later)
       var Whole = L.Control.extend({options: {position: 'topleft'}, onAdd: function(){
         var d = L.DomUtil.create('div', 'leaflet-bar cm-whole');
         var a = L.DomUtil.create('a', '', d); a.href = '#'; a.setAttribute('role', 'button');
@@ -157,7 +167,7 @@ class Chrome(Macro):
         return out; });
     }
     function cmDeclutter(map){
-      var c = map.getContainer(), view = c.getBoundingClientRect(), kept = [];
+      var c = map.getContainer(), view = c.getBoundingClientRect(), kept = [], said = {};
       var labels = Array.prototype.slice.call(c.querySelectorAll('.leaflet-tooltip.cm-label'));
       function num(el, prefix, dflt){ var m = el.className.match(new RegExp(prefix + '(\\\\d+)')); return m ? +m[1] : dflt; }
       labels.forEach(function(el, i){ el.classList.remove('cm-hidden'); el.style.translate = ''; el._cmOrder = i; });
@@ -168,6 +178,9 @@ class Chrome(Macro):
       labels.forEach(function(el){
         var r = el.getBoundingClientRect();
         if (!r.width || r.right < view.left || r.left > view.right || r.bottom < view.top || r.top > view.bottom) return;
+        var text = el.textContent.trim().toLowerCase();
+        if (said[text]) { el.classList.add('cm-hidden'); return; }  // one label per name on the screen
+        function fits(b){ return b.left >= view.left && b.right <= view.right && b.top >= view.top && b.bottom <= view.bottom; }
         var g = num(el, 'cm-gap-', 6), w = r.width, h = r.height;
         var right = el.classList.contains('leaflet-tooltip-right');
         var moves = right ? [[0, 0], [-(w + 2 * g), 0], [-(w / 2 + g), -(h / 2 + g)], [-(w / 2 + g), h / 2 + g]]
@@ -175,7 +188,8 @@ class Chrome(Macro):
         for (var m = 0; m < moves.length; m++) {
           var dx = moves[m][0], dy = moves[m][1];
           var moved = {left: r.left + dx, right: r.right + dx, top: r.top + dy, bottom: r.bottom + dy};
-          if (!hits(moved)) { if (dx || dy) el.style.translate = dx + 'px ' + dy + 'px'; kept.push(moved); return; }
+          if (!hits(moved) && fits(moved)) { if (dx || dy) el.style.translate = dx + 'px ' + dy + 'px';
+            kept.push(moved); said[text] = true; return; }
         }
         el.classList.add('cm-hidden');
       });
