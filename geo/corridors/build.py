@@ -45,6 +45,7 @@ class LayerResult:
     warnings: list[str] = field(default_factory=list)
     network_failed: bool = False
     query_error: QueryError | None = None
+    data_date: str | None = None  # the OSM data's date at its precision ("2026-04"), when known
 
     @property
     def length_km(self) -> float:
@@ -261,7 +262,8 @@ def build_layer(layer: Layer, source: Source | None = None, **source_options) ->
     key = layer_cache_key(layer, source)
     cached = route_cache.read(layer, key) if key is not None and not source.refresh else None
     if cached is not None:
-        return LayerResult(layer, cached.frame.copy(), cached.source, cached.detail, list(cached.warnings))
+        return LayerResult(layer, cached.frame.copy(), cached.source, cached.detail, list(cached.warnings),
+                           data_date=cached.data_date)
     data = source.read(layer, layer_points(layer))
     if layer.kind == "border":
         frame = border_frame(layer, data)
@@ -269,9 +271,11 @@ def build_layer(layer: Layer, source: Source | None = None, **source_options) ->
         stations = station_frame(layer, data.points, data.source)
         frame = pd.concat([corridor_frame(layer, data, stations), stations], ignore_index=True)
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
+    date = data.provenance.data_date.text if data.provenance.data_date is not None else None
     if key is not None and not data.network_failed and data.query_error is None:
-        route_cache.write(layer, key, frame, data.source, data.detail, data.warnings)
-    return LayerResult(layer, frame, data.source, data.detail, data.warnings, data.network_failed, data.query_error)
+        route_cache.write(layer, key, frame, data.source, data.detail, data.warnings, date)
+    return LayerResult(layer, frame, data.source, data.detail, data.warnings, data.network_failed, data.query_error,
+                       date)
 
 
 def named_route_result(name: str, lines: gpd.GeoDataFrame, detail: str) -> LayerResult:

@@ -27,7 +27,7 @@ import shapely
 from .. import cachefile, settings
 from ..core.layers import Layer
 
-FORMAT = "corridormap-route-cache/1"
+FORMAT = "corridormap-route-cache/2"
 #: Code whose behaviour shapes a built layer: a change to any of these files misses the cache.
 CODE = ("corridors/*.py", "osm/*.py", "geodesy.py", "geonames.py", "cachefile.py")
 
@@ -43,6 +43,7 @@ class CachedLayer:
     source: str
     detail: str
     warnings: tuple[str, ...]
+    data_date: str | None = None  # the OSM data's date (geo.osm.provenance.DataDate.text), when known
 
 
 def cache_path(layer: Layer) -> Path:
@@ -81,7 +82,9 @@ def read(layer: Layer, key: str) -> CachedLayer | None:
     arrays, meta = got
     try:
         frame = frame_from_arrays(arrays)
-        hit = CachedLayer(frame, str(meta["source"]), str(meta["detail"]), tuple(map(str, meta["warnings"])))
+        date = meta.get("data_date")
+        hit = CachedLayer(frame, str(meta["source"]), str(meta["detail"]), tuple(map(str, meta["warnings"])),
+                          None if date is None else str(date))
     except (KeyError, ValueError, TypeError, shapely.errors.ShapelyError):
         path.unlink(missing_ok=True)
         return None
@@ -89,12 +92,13 @@ def read(layer: Layer, key: str) -> CachedLayer | None:
     return hit
 
 
-def write(layer: Layer, key: str, frame: gpd.GeoDataFrame, source: str, detail: str, warnings: list[str]) -> None:
+def write(layer: Layer, key: str, frame: gpd.GeoDataFrame, source: str, detail: str, warnings: list[str],
+          data_date: str | None = None) -> None:
     """Cache a built layer (atomically; a read-only cache folder is skipped)."""
-    meta = {"layer": layer.id, "source": source, "detail": detail, "warnings": list(warnings)}
+    meta = {"layer": layer.id, "source": source, "detail": detail, "warnings": list(warnings), "data_date": data_date}
     path = cachefile.write_arrays(cache_path(layer), FORMAT, key, frame_to_arrays(frame), meta)
     if path is not None:
-        _memory[str(path)] = (key, _stamp(path), CachedLayer(frame.copy(), source, detail, tuple(warnings)))
+        _memory[str(path)] = (key, _stamp(path), CachedLayer(frame.copy(), source, detail, tuple(warnings), data_date))
 
 
 def _stamp(path: Path) -> tuple[int, int]:

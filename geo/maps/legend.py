@@ -65,12 +65,12 @@ def source_words(kind: str, date: str | None = None) -> str:
 
 def source_kind(result) -> tuple[str, str | None]:
     """(kind for :func:`source_words`, data date) of one built layer, from its source and detail."""
-    from ..osm import bundle
+    from ..osm.provenance import BUNDLED_DETAIL
 
     source, detail = getattr(result, "source", ""), str(getattr(result, "detail", "") or "")
-    date = bundle.data_date(detail)
+    date = getattr(result, "data_date", None)
     if source == "snapshot":
-        return ("bundled" if detail.startswith(bundle.DETAIL_PREFIX) else "snapshot"), date
+        return ("bundled" if detail.startswith(BUNDLED_DETAIL) else "snapshot"), date
     if source in ("osm", "cache"):
         return ("extract" if detail.startswith("local OSM extract") else "live"), date
     return source, date
