@@ -333,6 +333,7 @@ def _doc_mentions(doc, source: Visible | None, offset: int) -> list[Mention]:
     spans = _resolve_overlaps(spans, len(text))
     if settings.ruler_local_places:
         spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _local_places(doc, spans, ent_by_token), len(text))
+        spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _chain_places(doc, spans), len(text))
     spans = _without_names_of_other_things(text, _with_directions(text, spans))
     infra = [i for i in find_infrastructure(text) if not _names_something_else(text, i.start, i.end)]
     return _to_mentions(doc, _with_infrastructure(spans, infra, len(text)),
@@ -434,7 +435,9 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
     it names a GeoNames place in a first-level division the article puts on the map (a state,
     or a large city in it), or a town of at least ``settings.context_town_min_population`` in
     a country the article names ("Mariinsk" in an article about Russia), or any GeoNames place
-    after a place noun ("the port of Anzali", "the town of Kuryk"). The model's person label
+    after a place noun ("the port of Anzali", "the town of Kuryk"); a name before a site noun ("Naushki
+    station", "the Yalama-2 and Samur-2 stations") counts as listed with the article's places (any town of
+    its countries). The model's person label
     is overruled only after a place noun or a preposition of place ("near Anzali").
     """
     gaz = gazetteer.load()
@@ -458,8 +461,9 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
     for s, e, found, tok_start, tok_end in _rule_matches(doc, {}, lambda key: towns(key) or None, proper_only=True):
         if taken.overlaps(s, e) or gazetteer.fold(text[s:e]) in settings.generic_place_words:
             continue
-        cue = _place_cue(doc, tok_start) or _listed_with_places(doc, tok_start, taken, tok_end)
-        if cue != "noun" and not vouched(found, cue == "list"):
+        cue = (_place_cue(doc, tok_start) or _listed_with_places(doc, tok_start, taken, tok_end)
+               or _site_noun_after(doc, tok_end))
+        if cue != "noun" and not vouched(found, cue in ("list", "after")):
             continue
         covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
         covering.discard(None)
@@ -477,6 +481,103 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
         taken.take(s, e)  # the next name of a list may lean on this one, and on its division
         admins.add(max(found, key=lambda f: (f[1], f[0].population))[0].admin1)
     return out
+
+
+#: A chain of capitalised names joined by dashes or slashes, each maybe followed by a bracketed qualifier
+#: ("Altynkol (Kazakhstan)–Bolashak", "Zamyn-Uud – Erlian", "Poti/Batumi").
+_CHAIN_WORD = r"[A-Z][\w'’]*(?:-\d{1,2}\b)?"
+_CHAIN_LINK = rf"{_CHAIN_WORD}(?:[ -]{_CHAIN_WORD}){{0,3}}(?:[ \t]*\([^()\n]{{1,40}}\))?"
+_CHAIN = re.compile(rf"{_CHAIN_LINK}(?:[ \t]*[-–—/][ \t]*{_CHAIN_LINK})+")
+_WORD_IN_CHAIN = re.compile(_CHAIN_WORD)
+_NOT_IN_CHAIN = frozenset({"DATE", "TIME", "CARDINAL", "MONEY", "PERCENT", "QUANTITY", "NORP", "ORDINAL"})
+
+
+def _chain_places(doc, spans) -> list[tuple[int, int, str, str, int]]:
+    """Towns and stations in a chain or pair of names joined by dashes or slashes that the model missed.
+
+    In "Altynkol (Kazakhstan)–Bolashak–Serhetyaka (Turkmenistan)" or "Zamyn-Uud – Erlian", a part the
+    gazetteer knows as a town or station (OSM stations included) is a place when one of its candidates
+    lies within ``settings.chain_place_km`` of a candidate town or station of another part, or in a
+    country the chain names (a part tagged as a country, or a bracketed qualifier). Words of one part
+    are joined by spaces or hyphens ("Zamyn-Uud"); a part is the longest run of them the gazetteer knows.
+    A part the model calls a person counts only in a chain with a place the article already has.
+    """
+    from ..geodesy import haversine_km
+
+    text = doc.text
+    gaz = gazetteer.load()
+    taken = _Occupied(len(text))
+    for s, e, *_ in spans:
+        taken.take(s, e)
+    blocked = _Occupied(len(text))
+    people = _Occupied(len(text))
+    for ent in doc.ents:
+        if ent.label_ in _NOT_IN_CHAIN:
+            blocked.take(ent.start_char, ent.end_char)
+        elif ent.label_ == "PERSON":
+            people.take(ent.start_char, ent.end_char)
+    stop = nlp().Defaults.stop_words
+    out = []
+    for chain in _CHAIN.finditer(text):
+        parts = _chain_parts(text, chain.start(), chain.end())
+        if len(parts) < 2:
+            continue
+        known = []  # per part: (start, end, tagged, points of its towns and stations, its countries)
+        countries: set[str] = set()
+        for s, e in parts:
+            key = gazetteer.fold(text[s:e])
+            entries = [gaz.entries[i] for i, _ in gazetteer.candidates(text[s:e])]
+            if key in stop or key in settings.generic_place_words or key in settings.ruler_generic_words:
+                entries = []
+            countries |= {x.country for x in entries if x.feature_code in ("PCLI", "PCLH") and taken.overlaps(s, e)}
+            towns = [x for x in entries if x.feature_class in ("P", "S")]
+            known.append((s, e, taken.overlaps(s, e), towns))
+        for q in re.finditer(r"\(([^()\n]{1,40})\)", chain.group()):
+            hit = [gaz.entries[i] for i, _ in gazetteer.candidates(q.group(1))]
+            countries |= {x.country for x in hit if x.feature_code in ("PCLI", "PCLH")}
+        anchored = any(tagged for _, _, tagged, _ in known)
+        for k, (s, e, tagged, towns) in enumerate(known):
+            if tagged or not towns or blocked.overlaps(s, e) or not text[s].isupper():
+                continue
+            if not anchored and people.overlaps(s, e):  # "Jean-Pierre": a person, unless the chain has a place
+                continue
+            others = [t for j, (_, _, _, ts) in enumerate(known) if j != k for t in ts]
+            if any(t.country in countries for t in towns) or any(
+                    haversine_km(t.lat, t.lon, o.lat, o.lon) <= settings.chain_place_km for t in towns for o in others):
+                out.append((s, e, "GPE", "", 1))
+    return out
+
+
+def _chain_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The parts of a chain of names: words joined by a space stay together; names joined by a hyphen are
+    one part when the gazetteer knows them together ("Zamyn-Uud"), else two ("Bolashak-Serhetyaka")."""
+    free = [True] * (end - start)
+    for q in re.finditer(r"\([^()\n]*\)", text[start:end]):
+        free[q.start():q.end()] = [False] * (q.end() - q.start())
+    units: list[list[int]] = []  # [start, end] of runs of words joined by single spaces
+    links: list[bool] = []  # per unit after the first: joined to the one before by a bare hyphen
+    for m in _WORD_IN_CHAIN.finditer(text, start, end):
+        if not free[m.start() - start]:
+            continue
+        gap = text[units[-1][1]:m.start()] if units else None
+        if gap == " ":
+            units[-1][1] = m.end()
+        else:
+            if units:
+                links.append(gap in ("-", "‐"))
+            units.append([m.start(), m.end()])
+    parts = []
+    i = 0
+    while i < len(units):
+        j = i + 1
+        while j < len(units) and links[j - 1]:
+            j += 1
+        for k in range(j, i, -1):  # the longest hyphenated run the gazetteer knows, else the first unit
+            if k - i == 1 or gazetteer.candidates(text[units[i][0]:units[k - 1][1]]):
+                parts.append((units[i][0], units[k - 1][1]))
+                i = k
+                break
+    return parts
 
 
 def _listed_with_places(doc, tok_start: int, taken: "_Occupied", tok_end: int | None = None) -> str:
@@ -549,6 +650,23 @@ def _place_cue(doc, tok_start: int) -> str:
         first = _ROUTE_ENDS[prev]
         return "preposition" if any(t.lower_ == first for t in doc[max(0, tok_start - 6):tok_start - 1]) else ""
     return "preposition" if prev in _PLACE_PREPOSITIONS else ""
+
+
+#: Nouns after a name that make it a site ("Naushki station", "the Yalama-2 and Samur-2 stations").
+_SITE_NOUNS_AFTER = frozenset({"station", "stations", "halt", "halts", "junction", "settlement", "settlements",
+                               "village", "villages", "port", "ports", "checkpoint", "crossing"})
+
+
+def _site_noun_after(doc, tok_end: int) -> str:
+    """"after" when a site noun follows the name, maybe after more names of a list ("X and Y stations"), else ""."""
+    j = tok_end
+    while j < len(doc) and j - tok_end <= 6:
+        if doc[j].lower_ in _SITE_NOUNS_AFTER:
+            return "after"
+        if not (doc[j].text in (",", "and", "or") or doc[j].text[:1].isupper()):
+            return ""
+        j += 1
+    return ""
 
 
 def _big_place(key: str) -> bool:
