@@ -575,7 +575,7 @@ def read_places(path: Path) -> list[dict]:
 
 
 def _add_curated(b: _Builder) -> None:
-    codes = {"H": "SEA", "L": "RGN", "A": "PCLH", "INFRA": "INFRA"}
+    codes = {"H": "SEA", "L": "RGN", "A": "PCLH", "INFRA": "INFRA", "P": "PPL"}
     for path in places_files():
         for p in read_places(path):
             names = [p["name"], *p.get("aliases", [])]

@@ -452,10 +452,11 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
         return tuple((gaz.entries[i], official) for i, official in gazetteer.candidates(key)
                      if gaz.entries[i].feature_class == "P")
 
-    def vouched(found: tuple, listed: bool) -> bool:
+    def vouched(found: tuple, listed: bool, key: str) -> bool:
         least = 0 if listed else settings.context_town_min_population  # "Altynkol or Dostyk": any town of its country
-        return any((official and e.admin1 in admins) or (e.country in countries and e.population >= least)
-                   for e, official in found)
+        # in the article's division by its own name or its romanisation ("Severomuisk" for "Severomuysk")
+        return any(((official or variant_key(key) == variant_key(e.name)) and e.admin1 in admins)
+                   or (e.country in countries and e.population >= least) for e, official in found)
 
     out = []
     for s, e, found, tok_start, tok_end in _rule_matches(doc, {}, lambda key: towns(key) or None, proper_only=True):
@@ -463,12 +464,15 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
             continue
         cue = (_place_cue(doc, tok_start) or _listed_with_places(doc, tok_start, taken, tok_end)
                or _site_noun_after(doc, tok_end))
-        if cue != "noun" and not vouched(found, cue in ("list", "after")):
+        if cue != "noun" and not vouched(found, cue in ("list", "after"), gazetteer.fold(text[s:e])):
             continue
         covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
         covering.discard(None)
-        if any(c.label_ in ("DATE", "TIME", "CARDINAL", "MONEY", "NORP") for c in covering):
+        if any(c.label_ in ("DATE", "TIME", "CARDINAL", "MONEY") for c in covering):
             continue
+        if any(c.label_ == "NORP" for c in covering) and (
+                cue != "after" or gazetteer.fold(text[s:e]) in gaz.demonyms or doc[tok_end].lower_ not in _OF_NOUNS):
+            continue  # a people, unless a place noun follows its name at once ("Sian city")
         if any(c.label_ == "PERSON" for c in covering) and not cue:
             continue
         toks = doc[tok_start:tok_end]
@@ -605,7 +609,8 @@ def _article_divisions(gaz, text: str, spans) -> tuple[set[str], set[str]]:
         if label == "NORP" and key in gaz.demonyms:
             countries.add(gaz.entries[gaz.demonyms[key]].country)
             continue
-        ids = gaz.names.get(key, ())
+        ids = gaz.names.get(key, ()) or [i for i in gaz.alt_names.get(key, ())  # "Buryatia" for Buryatiya
+                                         if gaz.entries[i].feature_code == "ADM1"]
         cities = [gaz.entries[i] for i in ids if gaz.entries[i].feature_class == "P"]
         admins |= {gaz.entries[i].admin1 for i in ids if gaz.entries[i].feature_code in ("ADM1", "ADM2")}
         countries |= {gaz.entries[i].country for i in ids if gaz.entries[i].feature_code == "PCLI"}
@@ -637,6 +642,8 @@ def _place_cue(doc, tok_start: int) -> str:
     prev = doc[tok_start - 1].lower_ if tok_start >= 1 else ""
     if prev == "as" and tok_start >= 3 and doc[tok_start - 2].lower_ == "such":  # "ports such as Ust-Luga"
         return "noun" if doc[tok_start - 3].lower_ in _PLACE_PLURALS else ""
+    if prev == "as" and tok_start >= 3 and doc[tok_start - 3].lower_ == "such":  # "such cities as Edirne"
+        return "noun" if doc[tok_start - 2].lower_ in _PLACE_PLURALS else ""
     if prev == "of":
         return "noun" if tok_start >= 2 and doc[tok_start - 2].lower_ in _OF_NOUNS else ""
     if prev in (",", "and", "or"):  # "the ports of Sabetta and Pevek": the list's cue
@@ -654,7 +661,7 @@ def _place_cue(doc, tok_start: int) -> str:
 
 #: Nouns after a name that make it a site ("Naushki station", "the Yalama-2 and Samur-2 stations").
 _SITE_NOUNS_AFTER = frozenset({"station", "stations", "halt", "halts", "junction", "settlement", "settlements",
-                               "village", "villages", "port", "ports", "checkpoint", "crossing"})
+                               "village", "villages", "port", "ports", "checkpoint", "crossing", "city", "town"})
 
 
 def _site_noun_after(doc, tok_end: int) -> str:
