@@ -609,7 +609,7 @@ def _article_divisions(gaz, text: str, spans) -> tuple[set[str], set[str]]:
         if label == "NORP" and key in gaz.demonyms:
             countries.add(gaz.entries[gaz.demonyms[key]].country)
             continue
-        ids = gaz.names.get(key, ()) or [i for i in gaz.alt_names.get(key, ())  # "Buryatia" for Buryatiya
+        ids = gaz.names.get(key, ()) or [i for i, _ in gazetteer.candidates(key)  # "Buryatia" for Buryatiya
                                          if gaz.entries[i].feature_code == "ADM1"]
         cities = [gaz.entries[i] for i in ids if gaz.entries[i].feature_class == "P"]
         admins |= {gaz.entries[i].admin1 for i in ids if gaz.entries[i].feature_code in ("ADM1", "ADM2")}
