@@ -466,6 +466,8 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
                or _site_noun_after(doc, tok_end))
         if cue != "noun" and not vouched(found, cue in ("list", "after"), gazetteer.fold(text[s:e])):
             continue
+        if cue == "list" and not _near_list_partner(doc, tok_start, tok_end, [*spans, *out], found):
+            continue  # "Severomuisk and Razliv": not the Razliv 4,000 km away
         covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
         covering.discard(None)
         if any(c.label_ in ("DATE", "TIME", "CARDINAL", "MONEY") for c in covering):
@@ -487,6 +489,39 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
     return out
 
 
+def _likely_point(name: str) -> tuple[float, float] | None:
+    """The point of the most populous town or station named ``name``, if any."""
+    gaz = gazetteer.load()
+    towns = [gaz.entries[i] for i, _ in gazetteer.candidates(name) if gaz.entries[i].feature_class in ("P", "S")]
+    if not towns:
+        return None
+    best = max(towns, key=lambda x: x.population)
+    return best.lat, best.lon
+
+
+def _near_list_partner(doc, tok_start: int, tok_end: int, spans, found) -> bool:
+    """True when a town of ``found`` lies within ``settings.chain_place_km`` of the place it is listed with
+    (the name before or after it in "X, Y and Z", "X/Y"), or when that place is no town (a country, a region)."""
+    from ..geodesy import haversine_km
+
+    text = doc.text
+    neighbours = []
+    if tok_start >= 2:
+        neighbours.append(doc[tok_start - 2].idx)
+    if tok_end + 1 < len(doc):
+        neighbours.append(doc[tok_end + 1].idx)
+    points = []
+    for pos in neighbours:
+        for s, e, *_ in spans:
+            if s <= pos < e:
+                point = _likely_point(text[s:e])
+                if point is None:
+                    return True
+                points.append(point)
+    return not points or any(haversine_km(f.lat, f.lon, lat, lon) <= settings.chain_place_km
+                             for f, _ in found for lat, lon in points)
+
+
 #: A chain of capitalised names joined by dashes or slashes, each maybe followed by a bracketed qualifier
 #: ("Altynkol (Kazakhstan)–Bolashak", "Zamyn-Uud – Erlian", "Poti/Batumi").
 _CHAIN_WORD = r"[A-Z][\w'’]*(?:-\d{1,2}\b)?"
@@ -501,7 +536,7 @@ def _chain_places(doc, spans) -> list[tuple[int, int, str, str, int]]:
 
     In "Altynkol (Kazakhstan)–Bolashak–Serhetyaka (Turkmenistan)" or "Zamyn-Uud – Erlian", a part the
     gazetteer knows as a town or station (OSM stations included) is a place when one of its candidates
-    lies within ``settings.chain_place_km`` of a candidate town or station of another part, or in a
+    lies within ``settings.chain_place_km`` of another part's most populous town or station, or in a
     country the chain names (a part tagged as a country, or a bracketed qualifier). Words of one part
     are joined by spaces or hyphens ("Zamyn-Uud"); a part is the longest run of them the gazetteer knows.
     A part the model calls a person counts only in a chain with a place the article already has.
@@ -545,7 +580,8 @@ def _chain_places(doc, spans) -> list[tuple[int, int, str, str, int]]:
                 continue
             if not anchored and people.overlaps(s, e):  # "Jean-Pierre": a person, unless the chain has a place
                 continue
-            others = [t for j, (_, _, _, ts) in enumerate(known) if j != k for t in ts]
+            # the other parts where they most likely are: their most populous town or station
+            others = [max(ts, key=lambda x: x.population) for j, (_, _, _, ts) in enumerate(known) if j != k and ts]
             if any(t.country in countries for t in towns) or any(
                     haversine_km(t.lat, t.lon, o.lat, o.lon) <= settings.chain_place_km for t in towns for o in others):
                 out.append((s, e, "GPE", "", 1))
