@@ -539,7 +539,7 @@ def _chain_places(doc, spans) -> list[tuple[int, int, str, str, int]]:
     lies within ``settings.chain_place_km`` of another part's most populous town or station, or in a
     country the chain names (a part tagged as a country, or a bracketed qualifier). Words of one part
     are joined by spaces or hyphens ("Zamyn-Uud"); a part is the longest run of them the gazetteer knows.
-    A part the model calls a person counts only in a chain with a place the article already has.
+    A part the model calls a person counts only in a chain with another part that is a place.
     """
     from ..geodesy import haversine_km
 
@@ -575,16 +575,20 @@ def _chain_places(doc, spans) -> list[tuple[int, int, str, str, int]]:
             hit = [gaz.entries[i] for i, _ in gazetteer.candidates(q.group(1))]
             countries |= {x.country for x in hit if x.feature_code in ("PCLI", "PCLH")}
         anchored = any(tagged for _, _, tagged, _ in known)
-        for k, (s, e, tagged, towns) in enumerate(known):
+        # parts the model calls people last: they count once another part is a place ("Jean-Pierre" is none)
+        order = sorted(range(len(known)), key=lambda k: people.overlaps(known[k][0], known[k][1]))
+        for k in order:
+            s, e, tagged, towns = known[k]
             if tagged or not towns or blocked.overlaps(s, e) or not text[s].isupper():
                 continue
-            if not anchored and people.overlaps(s, e):  # "Jean-Pierre": a person, unless the chain has a place
+            if not anchored and people.overlaps(s, e):
                 continue
             # the other parts where they most likely are: their most populous town or station
             others = [max(ts, key=lambda x: x.population) for j, (_, _, _, ts) in enumerate(known) if j != k and ts]
             if any(t.country in countries for t in towns) or any(
                     haversine_km(t.lat, t.lon, o.lat, o.lon) <= settings.chain_place_km for t in towns for o in others):
                 out.append((s, e, "GPE", "", 1))
+                anchored = True
     return out
 
 
