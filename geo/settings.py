@@ -260,6 +260,11 @@ link_end_far_km = 1500.0
 #: and towns of at least context_town_min_population when it names their country.
 ruler_local_places = True
 context_town_min_population = 20_000
+#: Geoparsing: in a chain or pair of names joined by dashes or slashes ("Altynkol–Bolashak–Serhetyaka",
+#: "Zamyn-Uud – Erlian"), a town or station the gazetteer knows is a place when it lies within this
+#: distance of another place of the chain, or in a country the chain names; a town the model misses in a list
+#: ("Severomuisk and Razliv") must lie within this distance of the place it is listed with.
+chain_place_km = 600.0
 #: Geoparsing: keep a model's GPE/LOC/FAC entity only if the gazetteer knows the name. On the dev
 #: corpora most unknown ones are not places ("Dropbox"); set False to pass them on (e.g. to Nominatim).
 require_gazetteer_match = True

@@ -575,7 +575,7 @@ def read_places(path: Path) -> list[dict]:
 
 
 def _add_curated(b: _Builder) -> None:
-    codes = {"H": "SEA", "L": "RGN", "A": "PCLH", "INFRA": "INFRA"}
+    codes = {"H": "SEA", "L": "RGN", "A": "PCLH", "INFRA": "INFRA", "P": "PPL"}
     for path in places_files():
         for p in read_places(path):
             names = [p["name"], *p.get("aliases", [])]
@@ -796,12 +796,14 @@ _STRIP_SUFFIX = re.compile(r"\s+(city|town|province|region|oblast|state|republic
 
 
 _PORT = re.compile(r"^(?:port of (?P<a>.+)|(?P<b>.+) (?:sea port|seaport|port))$")
+#: A numbered station or halt named after its town or first station: "Yalama-2", "Obskaya 2".
+_NUMBERED = re.compile(r"^(?P<base>.*[a-z\u0400-\u04ff].*) \d{1,2}$")
 
 
 def name_keys(name: str) -> list[str]:
     """The keys tried for ``name``, most literal first.
 
-    Folded keys ("the", a generic suffix, "port of"/"port", a plural dropped), then their
+    Folded keys ("the", a generic suffix, "port of"/"port", a plural, a station's number dropped), then their
     romanisation keys (:func:`geo.core.names.variant_key`), then "Bandar X" for "X", "X port"
     and "port of X" (*bandar* is Persian for port: "Anzali port" is Bandar-e Anzali).
     """
@@ -818,6 +820,9 @@ def name_keys(name: str) -> list[str]:
         keys.append(base)
     if key.endswith("s") and len(key) > 4:
         keys.append(key[:-1])
+    numbered = _NUMBERED.match(key)
+    if numbered:
+        keys.append(numbered.group("base"))
     keys += [variant_key(k) for k in keys]
     if not base.startswith("bandar "):
         keys.append(variant_key("bandar " + base))

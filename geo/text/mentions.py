@@ -333,6 +333,7 @@ def _doc_mentions(doc, source: Visible | None, offset: int) -> list[Mention]:
     spans = _resolve_overlaps(spans, len(text))
     if settings.ruler_local_places:
         spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _local_places(doc, spans, ent_by_token), len(text))
+        spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _chain_places(doc, spans), len(text))
     spans = _without_names_of_other_things(text, _with_directions(text, spans))
     infra = [i for i in find_infrastructure(text) if not _names_something_else(text, i.start, i.end)]
     return _to_mentions(doc, _with_infrastructure(spans, infra, len(text)),
@@ -434,7 +435,9 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
     it names a GeoNames place in a first-level division the article puts on the map (a state,
     or a large city in it), or a town of at least ``settings.context_town_min_population`` in
     a country the article names ("Mariinsk" in an article about Russia), or any GeoNames place
-    after a place noun ("the port of Anzali", "the town of Kuryk"). The model's person label
+    after a place noun ("the port of Anzali", "the town of Kuryk"); a name before a site noun ("Naushki
+    station", "the Yalama-2 and Samur-2 stations") counts as listed with the article's places (any town of
+    its countries). The model's person label
     is overruled only after a place noun or a preposition of place ("near Anzali").
     """
     gaz = gazetteer.load()
@@ -449,22 +452,29 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
         return tuple((gaz.entries[i], official) for i, official in gazetteer.candidates(key)
                      if gaz.entries[i].feature_class == "P")
 
-    def vouched(found: tuple, listed: bool) -> bool:
+    def vouched(found: tuple, listed: bool, key: str) -> bool:
         least = 0 if listed else settings.context_town_min_population  # "Altynkol or Dostyk": any town of its country
-        return any((official and e.admin1 in admins) or (e.country in countries and e.population >= least)
-                   for e, official in found)
+        # in the article's division by its own name or its romanisation ("Severomuisk" for "Severomuysk")
+        return any(((official or variant_key(key) == variant_key(e.name)) and e.admin1 in admins)
+                   or (e.country in countries and e.population >= least) for e, official in found)
 
     out = []
     for s, e, found, tok_start, tok_end in _rule_matches(doc, {}, lambda key: towns(key) or None, proper_only=True):
         if taken.overlaps(s, e) or gazetteer.fold(text[s:e]) in settings.generic_place_words:
             continue
-        cue = _place_cue(doc, tok_start) or _listed_with_places(doc, tok_start, taken, tok_end)
-        if cue != "noun" and not vouched(found, cue == "list"):
+        cue = (_place_cue(doc, tok_start) or _listed_with_places(doc, tok_start, taken, tok_end)
+               or _site_noun_after(doc, tok_end))
+        if cue != "noun" and not vouched(found, cue in ("list", "after"), gazetteer.fold(text[s:e])):
             continue
+        if cue == "list" and not _near_list_partner(doc, tok_start, tok_end, [*spans, *out], found):
+            continue  # "Severomuisk and Razliv": not the Razliv 4,000 km away
         covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
         covering.discard(None)
-        if any(c.label_ in ("DATE", "TIME", "CARDINAL", "MONEY", "NORP") for c in covering):
+        if any(c.label_ in ("DATE", "TIME", "CARDINAL", "MONEY") for c in covering):
             continue
+        if any(c.label_ == "NORP" for c in covering) and (
+                cue != "after" or gazetteer.fold(text[s:e]) in gaz.demonyms or doc[tok_end].lower_ not in _OF_NOUNS):
+            continue  # a people, unless a place noun follows its name at once ("Sian city")
         if any(c.label_ == "PERSON" for c in covering) and not cue:
             continue
         toks = doc[tok_start:tok_end]
@@ -477,6 +487,141 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
         taken.take(s, e)  # the next name of a list may lean on this one, and on its division
         admins.add(max(found, key=lambda f: (f[1], f[0].population))[0].admin1)
     return out
+
+
+def _likely_point(name: str) -> tuple[float, float] | None:
+    """The point of the most populous town or station named ``name``, if any."""
+    gaz = gazetteer.load()
+    towns = [gaz.entries[i] for i, _ in gazetteer.candidates(name) if gaz.entries[i].feature_class in ("P", "S")]
+    if not towns:
+        return None
+    best = max(towns, key=lambda x: x.population)
+    return best.lat, best.lon
+
+
+def _near_list_partner(doc, tok_start: int, tok_end: int, spans, found) -> bool:
+    """True when a town of ``found`` lies within ``settings.chain_place_km`` of the place it is listed with
+    (the name before or after it in "X, Y and Z", "X/Y"), or when that place is no town (a country, a region)."""
+    from ..geodesy import haversine_km
+
+    text = doc.text
+    neighbours = []
+    if tok_start >= 2:
+        neighbours.append(doc[tok_start - 2].idx)
+    if tok_end + 1 < len(doc):
+        neighbours.append(doc[tok_end + 1].idx)
+    points = []
+    for pos in neighbours:
+        for s, e, *_ in spans:
+            if s <= pos < e:
+                point = _likely_point(text[s:e])
+                if point is None:
+                    return True
+                points.append(point)
+    return not points or any(haversine_km(f.lat, f.lon, lat, lon) <= settings.chain_place_km
+                             for f, _ in found for lat, lon in points)
+
+
+#: A chain of capitalised names joined by dashes or slashes, each maybe followed by a bracketed qualifier
+#: ("Altynkol (Kazakhstan)–Bolashak", "Zamyn-Uud – Erlian", "Poti/Batumi").
+_CHAIN_WORD = r"[A-Z][\w'’]*(?:-\d{1,2}\b)?"
+_CHAIN_LINK = rf"{_CHAIN_WORD}(?:[ -]{_CHAIN_WORD}){{0,3}}(?:[ \t]*\([^()\n]{{1,40}}\))?"
+_CHAIN = re.compile(rf"{_CHAIN_LINK}(?:[ \t]*[-–—/][ \t]*{_CHAIN_LINK})+")
+_WORD_IN_CHAIN = re.compile(_CHAIN_WORD)
+_NOT_IN_CHAIN = frozenset({"DATE", "TIME", "CARDINAL", "MONEY", "PERCENT", "QUANTITY", "NORP", "ORDINAL"})
+
+
+def _chain_places(doc, spans) -> list[tuple[int, int, str, str, int]]:
+    """Towns and stations in a chain or pair of names joined by dashes or slashes that the model missed.
+
+    In "Altynkol (Kazakhstan)–Bolashak–Serhetyaka (Turkmenistan)" or "Zamyn-Uud – Erlian", a part the
+    gazetteer knows as a town or station (OSM stations included) is a place when one of its candidates
+    lies within ``settings.chain_place_km`` of another part's most populous town or station, or in a
+    country the chain names (a part tagged as a country, or a bracketed qualifier). Words of one part
+    are joined by spaces or hyphens ("Zamyn-Uud"); a part is the longest run of them the gazetteer knows.
+    A part the model calls a person counts only in a chain with another part that is a place.
+    """
+    from ..geodesy import haversine_km
+
+    text = doc.text
+    gaz = gazetteer.load()
+    taken = _Occupied(len(text))
+    for s, e, *_ in spans:
+        taken.take(s, e)
+    blocked = _Occupied(len(text))
+    people = _Occupied(len(text))
+    for ent in doc.ents:
+        if ent.label_ in _NOT_IN_CHAIN:
+            blocked.take(ent.start_char, ent.end_char)
+        elif ent.label_ == "PERSON":
+            people.take(ent.start_char, ent.end_char)
+    stop = nlp().Defaults.stop_words
+    out = []
+    for chain in _CHAIN.finditer(text):
+        parts = _chain_parts(text, chain.start(), chain.end())
+        if len(parts) < 2:
+            continue
+        known = []  # per part: (start, end, tagged, points of its towns and stations, its countries)
+        countries: set[str] = set()
+        for s, e in parts:
+            key = gazetteer.fold(text[s:e])
+            entries = [gaz.entries[i] for i, _ in gazetteer.candidates(text[s:e])]
+            if key in stop or key in settings.generic_place_words or key in settings.ruler_generic_words:
+                entries = []
+            countries |= {x.country for x in entries if x.feature_code in ("PCLI", "PCLH") and taken.overlaps(s, e)}
+            towns = [x for x in entries if x.feature_class in ("P", "S")]
+            known.append((s, e, taken.overlaps(s, e), towns))
+        for q in re.finditer(r"\(([^()\n]{1,40})\)", chain.group()):
+            hit = [gaz.entries[i] for i, _ in gazetteer.candidates(q.group(1))]
+            countries |= {x.country for x in hit if x.feature_code in ("PCLI", "PCLH")}
+        anchored = any(tagged for _, _, tagged, _ in known)
+        # parts the model calls people last: they count once another part is a place ("Jean-Pierre" is none)
+        order = sorted(range(len(known)), key=lambda k: people.overlaps(known[k][0], known[k][1]))
+        for k in order:
+            s, e, tagged, towns = known[k]
+            if tagged or not towns or blocked.overlaps(s, e) or not text[s].isupper():
+                continue
+            if not anchored and people.overlaps(s, e):
+                continue
+            # the other parts where they most likely are: their most populous town or station
+            others = [max(ts, key=lambda x: x.population) for j, (_, _, _, ts) in enumerate(known) if j != k and ts]
+            if any(t.country in countries for t in towns) or any(
+                    haversine_km(t.lat, t.lon, o.lat, o.lon) <= settings.chain_place_km for t in towns for o in others):
+                out.append((s, e, "GPE", "", 1))
+                anchored = True
+    return out
+
+
+def _chain_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The parts of a chain of names: words joined by a space stay together; names joined by a hyphen are
+    one part when the gazetteer knows them together ("Zamyn-Uud"), else two ("Bolashak-Serhetyaka")."""
+    free = [True] * (end - start)
+    for q in re.finditer(r"\([^()\n]*\)", text[start:end]):
+        free[q.start():q.end()] = [False] * (q.end() - q.start())
+    units: list[list[int]] = []  # [start, end] of runs of words joined by single spaces
+    links: list[bool] = []  # per unit after the first: joined to the one before by a bare hyphen
+    for m in _WORD_IN_CHAIN.finditer(text, start, end):
+        if not free[m.start() - start]:
+            continue
+        gap = text[units[-1][1]:m.start()] if units else None
+        if gap == " ":
+            units[-1][1] = m.end()
+        else:
+            if units:
+                links.append(gap in ("-", "‐"))
+            units.append([m.start(), m.end()])
+    parts = []
+    i = 0
+    while i < len(units):
+        j = i + 1
+        while j < len(units) and links[j - 1]:
+            j += 1
+        for k in range(j, i, -1):  # the longest hyphenated run the gazetteer knows, else the first unit
+            if k - i == 1 or gazetteer.candidates(text[units[i][0]:units[k - 1][1]]):
+                parts.append((units[i][0], units[k - 1][1]))
+                i = k
+                break
+    return parts
 
 
 def _listed_with_places(doc, tok_start: int, taken: "_Occupied", tok_end: int | None = None) -> str:
@@ -504,7 +649,8 @@ def _article_divisions(gaz, text: str, spans) -> tuple[set[str], set[str]]:
         if label == "NORP" and key in gaz.demonyms:
             countries.add(gaz.entries[gaz.demonyms[key]].country)
             continue
-        ids = gaz.names.get(key, ())
+        ids = gaz.names.get(key, ()) or [i for i, _ in gazetteer.candidates(key)  # "Buryatia" for Buryatiya
+                                         if gaz.entries[i].feature_code == "ADM1"]
         cities = [gaz.entries[i] for i in ids if gaz.entries[i].feature_class == "P"]
         admins |= {gaz.entries[i].admin1 for i in ids if gaz.entries[i].feature_code in ("ADM1", "ADM2")}
         countries |= {gaz.entries[i].country for i in ids if gaz.entries[i].feature_code == "PCLI"}
@@ -536,6 +682,8 @@ def _place_cue(doc, tok_start: int) -> str:
     prev = doc[tok_start - 1].lower_ if tok_start >= 1 else ""
     if prev == "as" and tok_start >= 3 and doc[tok_start - 2].lower_ == "such":  # "ports such as Ust-Luga"
         return "noun" if doc[tok_start - 3].lower_ in _PLACE_PLURALS else ""
+    if prev == "as" and tok_start >= 3 and doc[tok_start - 3].lower_ == "such":  # "such cities as Edirne"
+        return "noun" if doc[tok_start - 2].lower_ in _PLACE_PLURALS else ""
     if prev == "of":
         return "noun" if tok_start >= 2 and doc[tok_start - 2].lower_ in _OF_NOUNS else ""
     if prev in (",", "and", "or"):  # "the ports of Sabetta and Pevek": the list's cue
@@ -549,6 +697,23 @@ def _place_cue(doc, tok_start: int) -> str:
         first = _ROUTE_ENDS[prev]
         return "preposition" if any(t.lower_ == first for t in doc[max(0, tok_start - 6):tok_start - 1]) else ""
     return "preposition" if prev in _PLACE_PREPOSITIONS else ""
+
+
+#: Nouns after a name that make it a site ("Naushki station", "the Yalama-2 and Samur-2 stations").
+_SITE_NOUNS_AFTER = frozenset({"station", "stations", "halt", "halts", "junction", "settlement", "settlements",
+                               "village", "villages", "port", "ports", "checkpoint", "crossing", "city", "town"})
+
+
+def _site_noun_after(doc, tok_end: int) -> str:
+    """"after" when a site noun follows the name, maybe after more names of a list ("X and Y stations"), else ""."""
+    j = tok_end
+    while j < len(doc) and j - tok_end <= 6:
+        if doc[j].lower_ in _SITE_NOUNS_AFTER:
+            return "after"
+        if not (doc[j].text in (",", "and", "or") or doc[j].text[:1].isupper()):
+            return ""
+        j += 1
+    return ""
 
 
 def _big_place(key: str) -> bool:
