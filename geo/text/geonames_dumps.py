@@ -233,24 +233,38 @@ class _Names:
     def __init__(self) -> None:
         self.names: dict[str, list[int]] = {}
         self.alt: dict[str, list[int]] = {}
+        self._folded: dict[str, str] = {}  # a country's places share many names: each is folded once
+        self._variants: dict[str, str] = {}
+
+    def _fold(self, name: str) -> str:
+        k = self._folded.get(name)
+        if k is None:
+            k = self._folded[name] = fold(name)
+        return k
+
+    def _variant(self, key: str) -> str:
+        v = self._variants.get(key)
+        if v is None:
+            v = self._variants[key] = variant_key(key)
+        return v
 
     def add(self, i: int, names: list[str], alt_names: list[str], populated: bool) -> None:
         seen: set[str] = set()
         for n in names:
-            k = fold(n)
+            k = self._fold(n)
             if k and k not in seen and (len(k) >= 3 or n.isupper()):
                 seen.add(k)
                 self.names.setdefault(k, []).append(i)
         for n in alt_names:
             if len(n) < 3 or (n.isupper() and len(n) <= 4 and populated):
                 continue
-            k = fold(n)
+            k = self._fold(n)
             if k and k not in seen and _ALLOWED_ALT.match(k):
                 seen.add(k)
                 self.alt.setdefault(k, []).append(i)
         for k in list(seen):
             if len(k) >= 4 and k.isascii():
-                v = variant_key(k)
+                v = self._variant(k)
                 if v != k and v not in seen:
                     seen.add(v)
                     self.alt.setdefault(v, []).append(i)
