@@ -248,7 +248,8 @@ def fetch_article_dumps(places: list, deadline: float | None = None) -> tuple[li
     if not todo:
         return [], []
     fetched, failed = fetch_dumps(todo, deadline)
-    messages = [f"fetched the GeoNames dump of {f.country} ({f.rows:,} places, {size_text(f.bytes)}) for the "
+    messages = [f"fetched the GeoNames dump of {f.country} ({f.rows:,} place{'s' if f.rows != 1 else ''}, "
+                f"{size_text(f.bytes)}) for the "
                 f"article's countries, cached in {f.path.parent} (GeoNames, CC BY 4.0; CORRIDORMAP_GEONAMES_AUTO=0 "
                 "turns this off)" for f in fetched]
     messages += [f"the GeoNames dump of {c} was not fetched ({exc.message}); a build tries again after "
