@@ -359,3 +359,11 @@ def test_an_online_build_reads_the_article_again_with_the_dumps_it_fetched(serve
     placed = {m.text: p for m, p in zip(mentions, places) if p is not None}
     assert haversine_km(placed[town[0]].lat, placed[town[0]].lon, town[1], town[2]) < 1.0
     assert "fetched the GeoNames dump of KZ" in notes[0] and len(server.requests) == 1
+
+
+def test_a_dump_whose_text_is_over_its_cap_is_refused(geonames, capsys, monkeypatch):
+    monkeypatch.setattr(settings, "max_geonames_text_bytes", 300)  # the text of GOOD_ROWS is longer (a zip bomb's is)
+    assert cli.main(["gazetteer", "--countries", FAKE]) == 2
+    err = capsys.readouterr().err
+    assert f"{FAKE}.txt in GeoNames dump" in err and "over the 300 bytes limit" in err, err
+    assert _nothing_cached()

@@ -167,7 +167,7 @@ def fetch_dumps(countries: list[str],
         progress.step(f"downloading the GeoNames dump of {country} from {dump_url(country)}")
         try:
             fetched.append(fetch_dump(country, deadline))
-        except (NetworkError, DataError) as exc:
+        except CorridorMapError as exc:  # unreachable, not a sound dump, or a cache that cannot be written
             failed[country] = exc
     return fetched, failed
 
