@@ -367,3 +367,22 @@ def test_a_dump_whose_text_is_over_its_cap_is_refused(geonames, capsys, monkeypa
     err = capsys.readouterr().err
     assert f"{FAKE}.txt in GeoNames dump" in err and "over the 300 bytes limit" in err, err
     assert _nothing_cached()
+
+
+def test_mentions_online_asks_nominatim_for_a_place_the_model_sees_and_nothing_offline_knows(fake_nominatim, tmp_path,
+                                                                                           capsys):
+    from geo.text.mentions import extract_mentions
+
+    text = "Freight trains from Moscow now run to Zyxtrograd in Russia every week.\n"
+    assert "Zyxtrograd" not in {m.text for m in extract_mentions(text)}
+    assert "Zyxtrograd" in {m.text for m in extract_mentions(text, keep_unknown=True)}
+    _nominatim_answers(fake_nominatim, {"Zyxtrograd": _answer("Zyxtrograd", 55.1, 61.4, "RU", "place", "town")})
+    article = tmp_path / "article.txt"
+    article.write_text(text, encoding="utf-8")
+    assert cli.main(["mentions", str(article), "--format", "json"]) == 0
+    assert "Zyxtrograd" not in {r["text"] for r in json.loads(capsys.readouterr().out)}
+    assert not fake_nominatim.requests, "offline: no request"
+    assert cli.main(["mentions", str(article), "--format", "json", "--online-geocoding"]) == 0
+    rows = {r["text"]: r for r in json.loads(capsys.readouterr().out)}
+    assert (rows["Zyxtrograd"]["lat"], rows["Zyxtrograd"]["country"]) == (55.1, "RU")
+    assert len(fake_nominatim.requests) == 1

@@ -141,6 +141,9 @@ def _folder_layers() -> tuple[Layer, ...]:
 def load() -> Gazetteer:
     """Return the gazetteer of the current layers, building it (and its disk cache) on first use.
 
+    The places of the cached GeoNames country dumps (``corridormap gazetteer``) are laid over it
+    (:func:`geo.text.geonames_dumps.with_dumps`); the base is never rebuilt for them.
+
     Raises
     ------
     DataError

@@ -159,11 +159,11 @@ def _resolve(mentions: list[Mention], text: str, overrides, online: bool) -> lis
             if id(scored) not in places:
                 places[id(scored)] = _place(gaz, scored, ctx)
             out.append(places[id(scored)])
-    if online:
-        out = _online(mentions, out, [k for k, m in enumerate(mentions) if not cand_lists[k] and keys[k] not in overrides])
     anchors = _layer_anchors(ctx.layers)
     out = reject_unsupported_stations(gaz, out, keys, anchors)
     out = reject_far_fetched(out, keys, anchors, _weak_picks(mentions, keys, names, scored_all, out))
+    if online:  # last: inside the countries of the places kept
+        out = _online(mentions, out, [k for k, m in enumerate(mentions) if not cand_lists[k] and keys[k] not in overrides])
     return place_infrastructure(mentions, out)
 
 
