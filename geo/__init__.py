@@ -31,6 +31,7 @@ _API = {
     "mention_frame": "text.mention_frame",
     "geoparse_texts": "text.geoparse",
     "geoparse_jsonl": "text.geoparse",
+    "fetch_gazetteer": "text.geonames_fetch",
     # corridors and OSM data
     "load_layer": "core.layers",
     "list_layers": "core.layers",

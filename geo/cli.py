@@ -58,6 +58,13 @@ EXAMPLES = {
   corridormap geoparse 'news/*.jsonl' --out parsed/ --workers 2
         an archive of shards on a local Dask cluster (reruns resume)
 """,
+    "gazetteer": """\
+  corridormap gazetteer --countries RU,KZ,TM,AZ
+        download the GeoNames dumps of these countries (every town, station, port, mine, district; CC BY 4.0)
+        into the cache; the place finder uses them from then on
+  corridormap gazetteer
+        list the countries whose dump is cached
+""",
     "atlas": """\
   corridormap atlas parsed/ --out atlas/
         aggregate a geoparsed archive and draw atlas/atlas.html
@@ -163,6 +170,13 @@ def _other_parsers(sub) -> None:
     geoparse.add_argument("--scheduler", metavar="ADDRESS",
                           help="run on an existing Dask cluster (e.g. tcp://10.0.0.5:8786) instead of a local one")
 
+    gaz = _command(sub, "gazetteer", help="download GeoNames country dumps (every populated place, station, port, "
+                   "mine and district) for the place finder; list the cached ones")
+    gaz.add_argument("--countries", metavar="CC,CC",
+                     help="ISO 3166-1 alpha-2 codes, comma-separated (e.g. RU,KZ,TM); without it, list the cached dumps")
+    gaz.add_argument("--network-budget", type=float, metavar="SECONDS",
+                     help=f"network time of all the downloads (default: {settings.geonames_deadline_s:g} s per dump)")
+
     atlas = _command(sub, "atlas", help="aggregate geoparsed parts per place, corridor segment and month; draw the atlas")
     atlas.add_argument("parts", nargs="+", help="the folder written by `geoparse ... --out FOLDER` (or its parts)")
     atlas.add_argument("--out", required=True, help="folder for atlas.html and the aggregates (CSV and Parquet)")
@@ -221,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s: %(message)s")
     if not args.debug:  # Dask reports cluster start and stop at INFO and WARNING; the CLI reports failed shards itself
         logging.getLogger("distributed").setLevel(logging.ERROR)
-    progress.enable(not args.quiet and args.command in ("build", "mentions", "snapshot")
+    progress.enable(not args.quiet and args.command in ("build", "mentions", "snapshot", "gazetteer")
                     and (settings.progress_always or sys.stderr.isatty()))
     try:
         settings.check_environment()
@@ -484,6 +498,28 @@ def cmd_atlas(args) -> int:
     return 0
 
 
+def cmd_gazetteer(args) -> int:
+    import time
+
+    from .osm.budget import budget_seconds
+    from .text import geonames_dumps, geonames_fetch
+
+    if not args.countries:
+        cached = geonames_dumps.cached_countries()
+        for country in cached:
+            path = geonames_dumps.dump_path(country)
+            print(f"{country}  {path}  {path.stat().st_size:,} bytes")
+        print(f"{len(cached)} GeoNames country dumps cached in {geonames_dumps.dumps_dir()}"
+              + ("" if cached else "; add some with --countries RU,KZ"))
+        return 0
+    deadline = None if args.network_budget is None else time.monotonic() + budget_seconds(args.network_budget)
+    for fetched in geonames_fetch.fetch_gazetteer(args.countries, deadline):
+        print(f"{fetched.country}: {fetched.rows:,} places, stations, ports, mines and districts "
+              f"({fetched.bytes:,} bytes) cached in {fetched.path}")
+    print("the place finder uses them from now on (GeoNames, CC BY 4.0: https://www.geonames.org/)")
+    return 0
+
+
 def cmd_snapshot(args) -> int:
     from .core.layers import list_layers
     from .errors import InputError
@@ -524,7 +560,7 @@ def cmd_snapshot(args) -> int:
 
 
 COMMANDS = {"snapshot": cmd_snapshot, "build": cmd_build, "mentions": cmd_mentions, "layers": cmd_layers, "geoparse": cmd_geoparse,
-            "atlas": cmd_atlas}
+            "atlas": cmd_atlas, "gazetteer": cmd_gazetteer}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,10 +32,12 @@ from .maps.draw import build_map
 from .maps.naming import with_article_names
 from .maps.legend import describe, embed_snippet
 from .maps.page import render_html
-from .osm.budget import budget_seconds, network_budget
+from .osm.budget import budget_seconds, network_budget, remaining, spending
 from .osm.source import Live, Source, data_source
 from .text.article import read_article
 from .text.fixes import Fixes, read_fixes
+from .text.geonames_dumps import dumps_key
+from .text.geonames_fetch import fetch_article_dumps
 from .text.mention_frame import mention_frame
 from .text.infrastructure import unlayered_infrastructure
 from .text.mentions import Mention, extract_mentions
@@ -109,7 +111,7 @@ def resolve_mentions(text: str, *, online: bool = False, overrides: dict | None 
     ``layers`` is the corridor vocabulary to find and place names with (default: the layer folder's).
     """
     progress.step("finding the places the article names (loads the language model)")
-    mentions = extract_mentions(text, layers)
+    mentions = extract_mentions(text, layers, keep_unknown=online)  # online: Nominatim may place the unknown ones
     if fixes:
         mentions = fixes.keep(mentions)
         overrides = {**fixes.pins, **(overrides or {})}
@@ -291,12 +293,19 @@ def build(article_path: str | Path | None = None, out_dir: str | Path = "output"
 
 
 def _build(text: str | None, options: BuildOptions, out_dir: str | Path, article_path=None) -> BuildReport:
-    """The steps after the inputs are read and checked: find, resolve, choose, build layers, relate, draw, write."""
-    mentions, resolved, place_rows = _find_and_resolve(text, options)
+    """The steps after the inputs are read and checked: find, resolve, choose, build layers, relate, draw, write.
+
+    One network budget covers them all (the GeoNames dumps an article needs and the layers' OSM data)."""
+    with network_budget(getattr(options.source, "network_budget_s", None)):
+        return _build_steps(text, options, out_dir, article_path)
+
+
+def _build_steps(text: str | None, options: BuildOptions, out_dir: str | Path, article_path=None) -> BuildReport:
+    mentions, resolved, place_rows, notes = _find_and_resolve(text, options)
     layers, chosen, warnings = pick_layers(text, mentions, resolved, place_rows, layer_ids=options.layer_ids,
                                            layer_files=options.layer_files, all_layers=options.all_layers)
     options.source.check([layer.id for layer in layers])
-    report = BuildReport(chosen=chosen, warnings=warnings)
+    report = BuildReport(chosen=chosen, warnings=notes + warnings)
     if text is not None:
         report.n_mentions, report.n_places = len(mentions), len(place_rows)
     results, unlayered = _build_all_layers(layers, options.source, mentions, resolved, report)
@@ -315,13 +324,26 @@ def _build(text: str | None, options: BuildOptions, out_dir: str | Path, article
     return report
 
 
-def _find_and_resolve(text: str | None, options: BuildOptions) -> tuple[list[Mention], list, gpd.GeoDataFrame | None]:
-    """The article's mentions, their places, and one row per place (none without an article)."""
+def _find_and_resolve(text: str | None,
+                      options: BuildOptions) -> tuple[list[Mention], list, gpd.GeoDataFrame | None, list[str]]:
+    """The article's mentions, their places, one row per place (none without an article), and what was fetched.
+
+    Online (and unless ``settings.geonames_auto_fetch`` is off), the GeoNames dumps of the countries the
+    article names that are not cached yet are fetched once, within the build's network budget, and the
+    article is read again with them (:func:`geo.text.geonames_fetch.fetch_article_dumps`).
+    """
     if text is None:
-        return [], [], None
-    mentions, resolved = resolve_mentions(text, online=options.online_geocoding, fixes=options.fixes,
-                                          layers=text_layers(options.layer_files))
-    return mentions, resolved, place_frame(mentions, resolved, options.fixes)
+        return [], [], None, []
+    layers = text_layers(options.layer_files)
+    mentions, resolved = resolve_mentions(text, online=options.online_geocoding, fixes=options.fixes, layers=layers)
+    notes: list[str] = []
+    if options.source.live and settings.geonames_auto_fetch:
+        with spending():
+            fetched, notes = fetch_article_dumps(resolved, time.monotonic() + remaining())
+        if fetched:
+            mentions, resolved = resolve_mentions(text, online=options.online_geocoding, fixes=options.fixes,
+                                                  layers=layers)
+    return mentions, resolved, place_frame(mentions, resolved, options.fixes), notes
 
 
 def _build_all_layers(layers: list[Layer], source: Source, mentions: list[Mention], resolved: list,
@@ -446,7 +468,7 @@ class ReplayCache:
     cell run twice) rewrites the same files without redoing the work.
 
     The key covers the article text, each candidate layer's file content, its data source fingerprint
-    (:meth:`geo.osm.source.Source.fingerprint`) and the options that change the output. No key (no replay)
+    (:meth:`geo.osm.source.Source.fingerprint`), the cached GeoNames dumps and the options that change the output. No key (no replay)
     when anything is fetched live, refreshed, geocoded online, corrected or photographed, or when a
     layer's data cannot be identified.
     """
@@ -466,7 +488,7 @@ class ReplayCache:
             return None
         layer_files = [hashlib.sha256(Path(layer.path).read_bytes()).hexdigest() for layer in candidates]
         chosen = [options.layer_ids, options.all_layers, options.tiles, options.embed, options.self_contained]
-        spec = json.dumps([text, layer_files, data_keys, repr(chosen)], sort_keys=True)
+        spec = json.dumps([text, layer_files, data_keys, repr(chosen), dumps_key()], sort_keys=True)
         return hashlib.sha256(spec.encode("utf-8")).hexdigest()
 
     def has(self, key: str) -> bool:

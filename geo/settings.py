@@ -119,6 +119,56 @@ http_deadline_s = 240.0
 #: cache or are drawn schematically. ``inf``: no budget.
 network_budget_s: float | str = os.environ.get("CORRIDORMAP_NETWORK_BUDGET_S", 120.0)
 
+#: GeoNames country dumps (``corridormap gazetteer --countries RU,KZ``): where ``XX.zip`` is downloaded from
+#: (env ``CORRIDORMAP_GEONAMES_URL``; tests point it at a local server). Data: GeoNames, CC BY 4.0.
+geonames_dump_url = os.environ.get("CORRIDORMAP_GEONAMES_URL", "https://download.geonames.org/export/dump").rstrip("/")
+#: An online build fetches, once, the dumps of the countries its article names that are not cached yet
+#: (env ``CORRIDORMAP_GEONAMES_AUTO=0``: never; ``corridormap gazetteer`` still does).
+geonames_auto_fetch = os.environ.get("CORRIDORMAP_GEONAMES_AUTO", "1") != "0"
+#: ... at most this many countries per build ...
+geonames_auto_max_countries = 4
+#: ... and a country whose fetch failed is not tried again by a build for this long (seconds).
+geonames_retry_after_s = 86_400.0
+#: Largest dump downloaded (the zip; the largest country, the US, is about 100 MB) and largest text inside it.
+max_geonames_zip_bytes = 300_000_000
+max_geonames_text_bytes = 1_500_000_000
+#: Longest wall-clock time of one dump's download, the whole body included (a build's network budget may cut it).
+geonames_deadline_s = 600.0
+#: A dump with more malformed rows than this share (or no good row) is refused.
+geonames_max_bad_share = 0.01
+#: The GeoNames features a dump adds to the gazetteer, by feature class: every populated place (P), divisions
+#: below the first level (A; countries and first-level divisions are in the base gazetteer), and by feature code
+#: stations, rail yards, border and customs posts, mines, ports and harbours.
+geonames_dump_codes = {
+    "P": None,
+    "A": frozenset({"ADM2", "ADM3", "ADM4", "ADM5", "ADMD"}),
+    "S": frozenset({"RSTN", "RSTNQ", "RSTP", "RSTPQ", "RYD", "PSTB", "PSTC", "MN", "MNAU", "MNC", "MNCR", "MNCU",
+                    "MNFE", "MNN", "MNQ", "MNQR", "MNSN"}),
+    "L": frozenset({"PRT", "MNA"}),
+    "H": frozenset({"HBR"}),
+}
+
+#: Nominatim (``--online-geocoding``), the last resort for a name nothing else places: its server
+#: (env ``CORRIDORMAP_NOMINATIM_URL``), at most this many names asked per article (cached answers are free),
+#: tries per name (waits between them grow from twice ``nominatim_min_delay_s``), and the OSM classes and
+#: types of an answer taken as a place (None: any type of that class).
+nominatim_url = os.environ.get("CORRIDORMAP_NOMINATIM_URL", "https://nominatim.openstreetmap.org").rstrip("/")
+nominatim_max_per_article = 10
+nominatim_tries = 3
+nominatim_timeout_s = 20.0
+nominatim_classes = {
+    "place": None,
+    "boundary": frozenset({"administrative"}),
+    "railway": frozenset({"station", "halt", "stop", "yard", "junction"}),
+    "landuse": frozenset({"port", "harbour", "industrial", "quarry", "railway"}),
+    "harbour": None,
+    "amenity": frozenset({"ferry_terminal"}),
+    "natural": None,
+    "waterway": None,
+    "aeroway": frozenset({"aerodrome"}),
+    "barrier": frozenset({"border_control"}),
+}
+
 #: Overpass: the endpoint, query timeout, memory and rate limiting are osmnx's
 #: (``osmnx.settings.overpass_url``, ``requests_timeout``, ``overpass_memory``,
 #: ``overpass_rate_limit``), and raw responses go to ``osmnx.settings.cache_folder``

@@ -109,6 +109,8 @@ def _isolated_cache(tmp_path, monkeypatch):
 
     monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
     monkeypatch.setattr(settings, "user_layers_dir", tmp_path / "user-layers")
+    # online builds against the test Overpass servers do not fetch GeoNames dumps (tests/test_geonames_online.py does)
+    monkeypatch.setattr(settings, "geonames_auto_fetch", False)
 
 
 @pytest.fixture

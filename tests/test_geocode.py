@@ -107,12 +107,15 @@ def test_online_uses_nominatim_only_when_asked(monkeypatch):
     from geo.text.mentions import Mention
 
     calls = []
-    monkeypatch.setattr(nominatim, "geocode", lambda name: calls.append(name) or Place(name, "", 1.0, 2.0, None, "P", score=0.5))
-    m = Mention("Qqqxxland", 0, 9, "Qqqxxland.", "GPE")
-    assert resolve([m], "Qqqxxland.") == [None]
+    monkeypatch.setattr(nominatim, "geocode", lambda name, countries: calls.append((name, countries))
+                        or Place(name, "RU", 1.0, 2.0, None, "P", score=0.5))
+    text = "Qqqxxland, Russia."
+    mentions = [Mention("Qqqxxland", 0, 9, text, "GPE"), Mention("Russia", 11, 17, text, "GPE")]
+    assert resolve(mentions, text)[0] is None
     assert calls == []
-    assert resolve([m], "Qqqxxland.", online=True)[0].lat == 1.0
-    assert calls == ["Qqqxxland"]
+    assert resolve(mentions, text, online=True)[0].lat == 1.0
+    assert calls == [("Qqqxxland", ["RU"])], "asked once, inside the article's countries"
+    assert resolve(mentions[:1], "Qqqxxland.", online=True) == [None], "asked nowhere when the article names no country"
 
 
 def test_nominatim_network_error_is_clear(monkeypatch, tmp_path):

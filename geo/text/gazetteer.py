@@ -61,6 +61,7 @@ from .. import geonames, progress, settings
 from ..errors import DataError, LayerError
 from ..reading import read_regular
 from . import gazetteer_store as store
+from . import geonames_dumps
 from .gazetteer_store import Entries, Gazetteer, NameIndex
 from ..core import names as names_module
 from ..core.layers import Layer, layer_files, list_layers
@@ -127,9 +128,9 @@ def current_layers() -> tuple[Layer, ...]:
 
 
 def current_key() -> str:
-    """A key for what depends on the current layers: "" for the layer folder's."""
+    """A key for what depends on the current layers (and the cached GeoNames dumps): "" for the layer folder's alone."""
     catalogue = _ACTIVE.get()
-    return "" if catalogue is None else catalogue.key
+    return ("" if catalogue is None else catalogue.key) + geonames_dumps.dumps_key()
 
 
 @functools.lru_cache(maxsize=1)
@@ -140,6 +141,9 @@ def _folder_layers() -> tuple[Layer, ...]:
 def load() -> Gazetteer:
     """Return the gazetteer of the current layers, building it (and its disk cache) on first use.
 
+    The places of the cached GeoNames country dumps (``corridormap gazetteer``) are laid over it
+    (:func:`geo.text.geonames_dumps.with_dumps`); the base is never rebuilt for them.
+
     Raises
     ------
     DataError
@@ -147,12 +151,19 @@ def load() -> Gazetteer:
     """
     catalogue = _ACTIVE.get()
     if catalogue is None:
-        return _load_folder()
+        return geonames_dumps.with_dumps(_load_folder(), _base_key(""))
     if catalogue.key not in _BUILT:
         if len(_BUILT) >= 2:
             _BUILT.clear()
         _BUILT[catalogue.key] = _load(cache_file(catalogue.layers), catalogue.layers)
-    return _BUILT[catalogue.key]
+    return geonames_dumps.with_dumps(_BUILT[catalogue.key], _base_key(catalogue.key))
+
+
+@functools.lru_cache(maxsize=4)
+def _base_key(catalogue_key: str) -> str:
+    """The key of the base gazetteer of the current catalogue (``catalogue_key``), for the GeoNames dumps' index."""
+    catalogue = _ACTIVE.get()
+    return cache_file(None if catalogue is None else catalogue.layers).stem.split("-", 1)[1]
 
 
 @functools.lru_cache(maxsize=1)

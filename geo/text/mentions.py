@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 
@@ -196,7 +197,12 @@ def _variants(catalogue_key: str) -> dict[str, tuple[int, str, str]]:
     return {v: (_STRONG, "GPE", "") for v in layer_vocabulary().values()}
 
 
-def extract_mentions(text: str, layers: Sequence[Layer] | None = None) -> list[Mention]:
+#: Within :func:`extract_mentions` with ``keep_unknown``: keep the model's GPE and LOC entities the gazetteer
+#: does not know (for Nominatim, ``--online-geocoding``).
+_KEEP_UNKNOWN: ContextVar[bool] = ContextVar("corridormap_keep_unknown", default=False)
+
+
+def extract_mentions(text: str, layers: Sequence[Layer] | None = None, *, keep_unknown: bool = False) -> list[Mention]:
     """Return the place mentions in ``text``.
 
     Invisible characters (zero-width, soft hyphens, direction marks; see
@@ -210,6 +216,8 @@ def extract_mentions(text: str, layers: Sequence[Layer] | None = None) -> list[M
         The article.
     layers : sequence of Layer, optional
         The corridor vocabulary (stations, crossings, named lines); default: the layer folder's.
+    keep_unknown : bool
+        Also keep the model's place names (GPE, LOC) the gazetteer does not know, for an online lookup.
 
     Returns
     -------
@@ -220,8 +228,12 @@ def extract_mentions(text: str, layers: Sequence[Layer] | None = None) -> list[M
     """
     if not text or not text.strip():
         return []
-    with gazetteer.using_layers(layers):
-        return _extract(visible(text))
+    token = _KEEP_UNKNOWN.set(keep_unknown)
+    try:
+        with gazetteer.using_layers(layers):
+            return _extract(visible(text))
+    finally:
+        _KEEP_UNKNOWN.reset(token)
 
 
 def _extract(source: Visible) -> list[Mention]:
@@ -285,7 +297,8 @@ def _doc_mentions(doc, source: Visible | None, offset: int) -> list[Mention]:
                 label = hit[1] if hit and (hit[1] in ("INFRA", "NORP") or ent.label_ == "NORP") else ent.label_
                 if hit and hit[1] == "INFRA":
                     spans.append((s, e, "INFRA", hit[2], 3))
-                elif hit or not settings.require_gazetteer_match or _known(text[s:e]):
+                elif (hit or not settings.require_gazetteer_match or _known(text[s:e])
+                      or (_KEEP_UNKNOWN.get() and ent.label_ in ("GPE", "LOC"))):
                     spans.append((s, e, label, "", 2))
             if len(spans) == before:
                 unknown.add(ent.start)

@@ -150,7 +150,7 @@ def _resolve(mentions: list[Mention], text: str, overrides, online: bool) -> lis
         if keys[k] in overrides:
             out.append(_override(gaz, m, overrides[keys[k]]))
         elif not cand_lists[k]:
-            out.append(_online(m.text) if online else None)
+            out.append(None)  # Nominatim's, online (below)
         elif gaz.entries[scored_all[k][0][1]].feature_class in ("P", "S") and _contradicted(
                 gaz, text, m.end, names[(keys[k], m.label, m.layer_id)]):
             out.append(None)
@@ -162,6 +162,8 @@ def _resolve(mentions: list[Mention], text: str, overrides, online: bool) -> lis
     anchors = _layer_anchors(ctx.layers)
     out = reject_unsupported_stations(gaz, out, keys, anchors)
     out = reject_far_fetched(out, keys, anchors, _weak_picks(mentions, keys, names, scored_all, out))
+    if online:  # last: inside the countries of the places kept
+        out = _online(mentions, out, [k for k, m in enumerate(mentions) if not cand_lists[k] and keys[k] not in overrides])
     return place_infrastructure(mentions, out)
 
 
@@ -683,6 +685,14 @@ def _override(gaz, m: Mention, value) -> Place | None:
     return Place(m.text, "", float(lat), float(lon), None, "P", score=1.0)
 
 
-def _online(name: str) -> Place | None:
-
-    return nominatim.geocode(name)
+def _online(mentions: list[Mention], places: list[Place | None], unplaced: list[int]) -> list[Place | None]:
+    """The places Nominatim gives the ``unplaced`` mentions, inside the countries of the article's other places
+    (:func:`geo.text.nominatim.place_names`: bounded, and only answers in those countries)."""
+    if not unplaced:
+        return places
+    countries = {p.country for p in places if p is not None and p.country}
+    found = nominatim.place_names([mentions[k].text for k in unplaced], countries)
+    out = list(places)
+    for k in unplaced:
+        out[k] = found.get(mentions[k].text)
+    return out
