@@ -109,8 +109,7 @@ def add_layer(fmap: folium.Map, result, show: bool = True, unlabelled: frozenset
         marker = _draw_named_infrastructure(group, layer, row)
         if marker is not None:
             spread.append(marker)
-    if layer.kind == "border":
-        _draw_country_names(group, layer, frame)
+    DRAWERS[layer.kind](group, layer, frame)
     group.add_to(fmap)
     return group
 
@@ -242,6 +241,10 @@ def _draw_crossing(group, layer, row) -> folium.Marker:
     return marker.add_to(group)
 
 
+def _draw_nothing_more(group, layer, frame) -> None:
+    """A corridor's drawing is its features' (lines, stations, ports): nothing more."""
+
+
 def _draw_country_names(group, layer, frame) -> None:
     """The two countries of a border map, named on each side of its crossings."""
     from .basemap import country_label_points
@@ -256,6 +259,13 @@ def _draw_country_names(group, layer, frame) -> None:
         marker.add_child(Label(escape(name), kind="country", priority=LABEL_PRIORITY["country"], gap=0,
                                direction="center", class_name=f"cm-label-{slug(name)}"))
         marker.add_to(group)
+
+
+#: What each layer kind's drawing adds to its features (see :mod:`geo.core.kinds`): ``(group, layer, frame)``.
+DRAWERS = {
+    "corridor": _draw_nothing_more,
+    "border": _draw_country_names,
+}
 
 
 def mention_radius(count: int) -> float:

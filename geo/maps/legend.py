@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 
 from .. import settings
+from ..core.kinds import kind_of
 from ..corridors.article_infra import LINE_KIND, POINT_KIND
 from .coverage import not_drawn_html
 from .style import (CROSSING_ICONS, SCHEMATIC_DASH, SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL,
@@ -35,7 +36,7 @@ def layer_sources(result) -> list[str]:
     """Plain-text source lines for one layer, per part (line, stations, border, crossings)."""
     frame = result.frame
     out = []
-    if result.layer.kind == "border":
+    if kind_of(result.layer).on_crossings:
         if (frame["kind"] == "border").any():
             out.append("Border line: Natural Earth 1:10m")
         crossings = frame[frame["kind"] == "crossing"]
@@ -147,7 +148,7 @@ def describe(results: list, places: gpd.GeoDataFrame | None = None) -> str:
     sentences = []
     for r in results:
         frame = r.frame
-        if r.layer.kind == "border":
+        if kind_of(r.layer).on_crossings:
             crossings = frame[frame["kind"] == "crossing"]
             named = ", ".join(f"{n} ({m})" for n, m in zip(crossings["name"], crossings["mode"]))
             length = frame.loc[frame["kind"] == "border", "length_km"].sum()
