@@ -164,8 +164,8 @@ def describe(results: list, places: gpd.GeoDataFrame | None = None) -> str:
         text = (f"The {r.layer.title} runs"
                 + (f" from {stations['name'].iloc[0]} to {stations['name'].iloc[-1]} through {len(stations)} stations"
                    if len(stations) > 1 else "")
-                + f": {length_words(frame)}")
-        unbuilt = segments[segments["status"].isin(["construction", "planned"])]
+                + (f": {length_words(frame)}" if len(segments) else ""))
+        unbuilt = segments[segments["status"].isin(["construction", "planned"])] if len(segments) else segments
         if len(unbuilt):
             text += "; " + "; ".join(f"{row.name} is {STATUS_LABEL[row.status]} ({row.length_km:,.0f} km"
                                      + (", drawn as a straight line)" if row.source == "schematic" else ")")
