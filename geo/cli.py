@@ -428,6 +428,7 @@ def offline_source(layer_id: str, manifest: dict) -> str:
 
 
 def cmd_layers(args) -> int:
+    from .core.kinds import kind_of
     from .core.layers import layer_files, read_layer
 
     manifest = _bundled_manifest()
@@ -435,7 +436,7 @@ def cmd_layers(args) -> int:
     rows = []
     for path in layer_files():
         layer = read_layer(path)
-        count = f"{len(layer.stations)} stations" if layer.kind == "corridor" else f"{len(layer.crossings)} crossings"
+        count = kind_of(layer).size(layer)
         offline = offline_source(layer.id, manifest) + (" (your file)" if path.parent == user else "")
         rows.append((layer.id, layer.kind, count, offline, layer.title, layer.subtitle))
     header = ("id", "kind", "size", "offline data", "title")

@@ -21,10 +21,10 @@ else:  # pragma: no cover
 
 from .. import settings
 from ..errors import LayerError
+from .kinds import KINDS
 from .selectors import filter_problem
 from ..reading import read_regular
 
-KINDS = ("corridor", "border")
 ROLES = ("terminus", "junction", "station", "port", "border", "anchor")
 STATUSES = ("rail", "construction", "planned", "ferry")
 MODES = ("rail", "road")
@@ -193,7 +193,7 @@ def _parse_layer(raw: dict[str, Any], path: Path) -> Layer:
     if layer_id in RESERVED_IDS:
         raise LayerError(f"{path}: the layer id {layer_id!r} is reserved ({layer_id}.html is the map of all "
                          "layers): rename the layer and its file")
-    kind = get.choice("kind", KINDS)
+    kind = get.choice("kind", tuple(KINDS))
     style = _Getter(get.table("style"), path, "style.")
     layer = dict(
         id=layer_id,
@@ -211,10 +211,9 @@ def _parse_layer(raw: dict[str, Any], path: Path) -> Layer:
     )
     stations = tuple(_parse_station(s, path, i) for i, s in enumerate(get.table_list("stations")))
     crossings = tuple(_parse_crossing(c, path, i, layer["countries"]) for i, c in enumerate(get.table_list("crossings")))
-    if kind == "corridor" and len(stations) < 2:
-        raise LayerError(f"{path}: a corridor needs at least two [[stations]] in route order: add them")
-    if kind == "border" and len(layer["countries"]) != 2:
-        raise LayerError(f"{path}: key 'countries' must list the two ISO codes of the border, e.g. [\"RU\", \"AZ\"]")
+    problem = KINDS[kind].problem(len(stations), len(layer["countries"]))
+    if problem:
+        raise LayerError(f"{path}: {problem}")
     names = [s.name for s in stations]
     segments = []
     for i, s in enumerate(get.table_list("segments")):

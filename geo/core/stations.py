@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import geonames
 from ..errors import LayerError
+from .kinds import kind_of
 from .layers import Layer, Station
 
 
@@ -28,7 +29,7 @@ def station_point(station: Station, layer: Layer | None = None) -> tuple[float, 
 
 
 def layer_points(layer: Layer) -> list[tuple[float, float]]:
-    """The layer's waypoints as (lon, lat), in order: corridor stations, or border crossings."""
-    if layer.kind == "border" or not layer.stations:
-        return [(c.lon, c.lat) for c in layer.crossings]
-    return [station_point(s, layer)[:2] for s in layer.stations]
+    """The layer's waypoints as (lon, lat), in order (its kind's :attr:`~geo.core.kinds.LayerKind.waypoints`):
+    corridor stations, or border crossings."""
+    return [station_point(item, layer)[:2] if isinstance(item, Station) else (item.lon, item.lat)
+            for item in kind_of(layer).waypoint_items(layer)]

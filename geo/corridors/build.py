@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -231,6 +232,21 @@ def _nearest(lon: float, lat: float, frame: gpd.GeoDataFrame, max_km: float, exc
     return None
 
 
+def corridor_features(layer: Layer, data: LayerData) -> gpd.GeoDataFrame:
+    """A corridor's features: its segments (OSM track or schematic legs) and its stations."""
+    stations = station_frame(layer, data.points, data.source)
+    frame = pd.concat([corridor_frame(layer, data, stations), stations], ignore_index=True)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
+
+
+#: Each layer kind's features from its OSM data (see :mod:`geo.core.kinds`): ``(layer, data) -> frame``
+#: with the feature columns (``layer``, ``kind``, ``name``, ``source``, ``geometry``...).
+BUILDERS: dict[str, Callable[[Layer, LayerData], gpd.GeoDataFrame]] = {
+    "corridor": corridor_features,
+    "border": border_frame,
+}
+
+
 def layer_cache_key(layer: Layer, source: Source) -> str | None:
     """The key :func:`build_layer` caches the layer under (see :mod:`geo.corridors.route_cache`).
 
@@ -265,12 +281,7 @@ def build_layer(layer: Layer, source: Source | None = None, **source_options) ->
         return LayerResult(layer, cached.frame.copy(), cached.source, cached.detail, list(cached.warnings),
                            data_date=cached.data_date)
     data = source.read(layer, layer_points(layer))
-    if layer.kind == "border":
-        frame = border_frame(layer, data)
-    else:
-        stations = station_frame(layer, data.points, data.source)
-        frame = pd.concat([corridor_frame(layer, data, stations), stations], ignore_index=True)
-        frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
+    frame = BUILDERS[layer.kind](layer, data)
     date = data.provenance.data_date.text if data.provenance.data_date is not None else None
     if key is not None and not data.network_failed and data.query_error is None:
         route_cache.write(layer, key, frame, data.source, data.detail, data.warnings, date)

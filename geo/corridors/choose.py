@@ -12,6 +12,7 @@ from .. import settings
 from ..geodesy import distance_to_line_km, geodesic_distance_km
 from ..core.place import is_area
 from ..core.layers import Layer, list_layers, load_layer, read_layer
+from ..core.kinds import kind_of
 from ..core.stations import layer_points
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def places_on(layer: Layer, places: gpd.GeoDataFrame, max_km: float | None = Non
     """
     max_km = settings.layer_place_km if max_km is None else max_km
     points = layer_points(layer)
-    line = LineString(points) if layer.kind == "corridor" and len(points) >= 2 else None
+    line = LineString(points) if kind_of(layer).station_line and len(points) >= 2 else None
     codes = places["feature_code"] if "feature_code" in places else [""] * len(places)
     out = []
     for name, fclass, code, geom in zip(places["name"], places["feature_class"], codes, places.geometry):
@@ -66,7 +67,7 @@ def choose_layers(layers: list[Layer], named: set[str], places: gpd.GeoDataFrame
         on = places_on(layer, places) if places is not None and len(places) else []
         if layer.id in named:
             out[layer.id] = "named in the article"
-        elif layer.kind == "border" and any(set(layer.countries) <= codes for codes in border_talk):
+        elif kind_of(layer).chosen_on_border_talk and any(set(layer.countries) <= codes for codes in border_talk):
             out[layer.id] = f"the article speaks of the border between {' and '.join(layer.countries)}"
         elif len(on) >= settings.layer_min_places:
             out[layer.id] = f"{len(on)} of the article's places lie on it ({', '.join(on)})"

@@ -16,6 +16,7 @@ from folium.utilities import JsCode
 
 from .. import settings
 from .bounds import layer_bounds, places_in
+from ..core.kinds import kind_of
 from ..core.names import fold, variant_key
 from ..corridors.article_infra import LINE_KIND as INFRA_LINE, POINT_KIND as INFRA_POINT
 from .areas import area_labels
@@ -126,8 +127,7 @@ def add_layer(fmap: folium.Map, result, show: bool = True, unlabelled: frozenset
         marker = _draw_named_infrastructure(group, layer, row)
         if marker is not None:
             spread.append(marker)
-    if layer.kind == "border":
-        _draw_country_names(group, layer, frame, labels)
+    DRAWERS[layer.kind](group, layer, frame, labels)
     group.add_to(fmap)
     return group
 
@@ -274,6 +274,10 @@ def _draw_crossing(group, layer, row, labelled: bool = True) -> folium.Marker:
     return marker.add_to(group)
 
 
+def _draw_nothing_more(group, layer, frame, labels: set | None = None) -> None:
+    """A corridor's drawing is its features' (lines, stations, ports): nothing more."""
+
+
 def _draw_country_names(group, layer, frame, labels: set | None = None) -> None:
     """The two countries of a border map, named on each side of its crossings."""
     from .basemap import country_label_points
@@ -291,6 +295,13 @@ def _draw_country_names(group, layer, frame, labels: set | None = None) -> None:
         marker.add_child(Label(escape(name), kind="country", priority=LABEL_PRIORITY["country"], gap=0,
                                direction="center", class_name=f"cm-label-{slug(name)}"))
         marker.add_to(group)
+
+
+#: What each layer kind's drawing adds to its features (see :mod:`geo.core.kinds`): ``(group, layer, frame)``.
+DRAWERS = {
+    "corridor": _draw_nothing_more,
+    "border": _draw_country_names,
+}
 
 
 def mention_radius(count: int) -> float:
@@ -415,7 +426,7 @@ def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: s
     shown = None if places is None else places_in(places, bounds)
     view = opening_view(results, shown)
     labels = area_labels(places, bounds)
-    named = {str(iso).upper() for r in results if r.layer.kind == "border"
+    named = {str(iso).upper() for r in results if kind_of(r.layer).on_crossings
              for iso in (getattr(r.layer, "countries", None) or ())}  # border maps name their two countries
     unnamed = frozenset(labels.loc[labels["kind"] == "country", "country"].str.upper()) | named
     if outlines:

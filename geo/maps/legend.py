@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 
 from .. import settings
+from ..core.kinds import kind_of
 from ..corridors.article_infra import LINE_KIND, POINT_KIND
 from .coverage import not_drawn_html
 from .style import (CROSSING_ICONS, SCHEMATIC_DASH, SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL,
@@ -85,7 +86,7 @@ def layer_sources(result) -> list[str]:
     """Plain-text source lines for one layer, per part (line, stations, border, crossings)."""
     frame = result.frame
     out = []
-    if result.layer.kind == "border":
+    if kind_of(result.layer).on_crossings:
         if (frame["kind"] == "border").any():
             out.append("Border line: Natural Earth 1:10m, generalised: up to a few km off the true border")
         crossings = frame[frame["kind"] == "crossing"]
@@ -195,7 +196,7 @@ def describe(results: list, places: gpd.GeoDataFrame | None = None) -> str:
     sentences = []
     for r in results:
         frame = r.frame
-        if r.layer.kind == "border":
+        if kind_of(r.layer).on_crossings:
             crossings = frame[frame["kind"] == "crossing"]
             named = ", ".join(f"{n} ({m})" for n, m in zip(crossings["name"], crossings["mode"]))
             sentences.append(f"The {r.layer.title}"  # no length: a border is not a route
@@ -210,8 +211,8 @@ def describe(results: list, places: gpd.GeoDataFrame | None = None) -> str:
         text = (f"The {r.layer.title} runs"
                 + (f" from {stations['name'].iloc[0]} to {stations['name'].iloc[-1]} through {len(stations)} stations"
                    if len(stations) > 1 else "")
-                + f": {length_words(frame)}")
-        unbuilt = segments[segments["status"].isin(["construction", "planned"])]
+                + (f": {length_words(frame)}" if len(segments) else ""))
+        unbuilt = segments[segments["status"].isin(["construction", "planned"])] if len(segments) else segments
         if len(unbuilt):
             text += "; " + "; ".join(f"{row.name} is {STATUS_LABEL[row.status]} ({row.length_km:,.0f} km"
                                      + (", drawn as a straight line)" if row.source == "schematic" else ")")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 
 from .. import settings
+from ..core.kinds import kind_of
 from .bounds import layer_bounds
 from ..geodesy import distance_to_line_km
 from .style import pinned
@@ -56,7 +57,7 @@ def opening_view(results: list, places: gpd.GeoDataFrame | None = None) -> View:
     * Otherwise on everything drawn.
     """
     whole = layer_bounds(results)
-    if results and all(r.layer.kind == "border" for r in results):
+    if results and all(kind_of(r.layer).on_crossings for r in results):
         crossings = [g for r in results for g in r.frame.loc[r.frame["kind"] == "crossing"].geometry]
         if crossings:
             return View(_bounds(crossings), whole, settings.border_open_zoom, "crossings")

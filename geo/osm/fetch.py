@@ -120,10 +120,7 @@ def fetch_layer(layer: Layer, area=None, refresh: bool = False,
     send = functools.partial(overpass_http.request, urls=endpoints)
     session = _Session(_forget_answers(send, refresh, endpoints[0] if endpoints else None))
     try:
-        if layer.kind == "border":
-            lines, points, note = fetch_border(layer, session)
-        else:
-            lines, points, note = fetch_corridor(layer, session, area)
+        lines, points, note = FETCHERS[layer.kind](layer, session, area)
     except QueryError as exc:
         raise type(exc)(refusal_message(layer, exc), exc.query, exc.server_text) from None
     except DataError as exc:  # a malformed answer, or no boundary: said with the layer
@@ -224,8 +221,9 @@ def fetch_corridor(layer: Layer, run: Callable[[str], list[dict]], area=None):
     return elements_to_frames([])[0], elements_to_frames([])[1], "; ".join(notes)
 
 
-def fetch_border(layer: Layer, run: Callable[[str], list[dict]]):
-    """A border's shared boundary ways, its border control nodes and the ways crossing it.
+def fetch_border(layer: Layer, run: Callable[[str], list[dict]], area=None):
+    """A border's shared boundary ways, its border control nodes and the ways crossing it (``area`` is
+    not used: the boundary found first bounds the second query).
 
     Returns
     -------
@@ -258,3 +256,11 @@ def fetch_border(layer: Layer, run: Callable[[str], list[dict]]):
     )
     note = f"{len(boundary)} boundary ways, {len(crossing)} crossing ways, {len(nodes)} border control nodes"
     return lines, nodes, note
+
+
+#: Each layer kind's live fetch (see :mod:`geo.core.kinds`): ``(layer, run, area) -> (lines, points, note)``,
+#: where ``run`` sends one Overpass query and returns its elements, and ``area`` bounds the query.
+FETCHERS: dict[str, Callable[..., tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]]] = {
+    "corridor": fetch_corridor,
+    "border": fetch_border,
+}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Callable, Sequence
 
 from shapely.geometry import LineString, Point, Polygon
 
@@ -18,17 +18,26 @@ NOT_TRACK = '["railway"!~"^(platform|platform_edge|station|halt|stop)$"]'
 
 
 def layer_queries(layer: Layer, points: Sequence[tuple[float, float]] | None = None) -> list[str]:
-    """The Overpass queries a live fetch of ``layer`` starts with (for manifests and review).
+    """The Overpass queries a live fetch of ``layer`` starts with (for manifests and review): its kind's
+    entry in :data:`QUERIES`.
 
     For a border, the second-stage query (around the boundary found by the
     first) is given with ``{poly}`` in place of its polygons.
     """
+    return QUERIES[layer.kind](layer, points)
+
+
+def border_queries(layer: Layer, points: Sequence[tuple[float, float]] | None = None) -> list[str]:
+    """A border's queries: its countries' shared boundary, then the crossings near it (``{poly}``)."""
+    osm = layer.osm
+    return [boundary_query(osm.get("boundary_filter", ""), layer.countries),
+            crossings_query(osm.get("crossing_node_filter", ""), osm.get("crossing_way_filters", []), None)]
+
+
+def corridor_queries(layer: Layer, points: Sequence[tuple[float, float]] | None = None) -> list[str]:
+    """A corridor's queries: its route relation, and its ways in pieces along ``points`` (its waypoints)."""
     osm = layer.osm
     out = []
-    if layer.kind == "border":
-        out.append(boundary_query(osm.get("boundary_filter", ""), layer.countries))
-        out.append(crossings_query(osm.get("crossing_node_filter", ""), osm.get("crossing_way_filters", []), None))
-        return out
     if osm.get("route_relation_name") or osm.get("route_relation_id"):
         out.append(relation_query(osm.get("route_relation_name"), osm.get("route_relation_id")))
     if osm.get("way_filter") and points:
@@ -162,3 +171,10 @@ def corridor_pieces(points: Sequence[tuple[float, float]], buffer_km: float, pie
         # vertices of a nearly straight piece are dropped; the buffer grows to cover them
         pieces.append(geodesy.buffer_km(geom, buffer_km, segment_km=0, simplify_m=200.0))
     return pieces
+
+
+#: Each layer kind's Overpass queries (see :mod:`geo.core.kinds`): ``(layer, waypoints) -> query texts``.
+QUERIES: dict[str, Callable[[Layer, Sequence[tuple[float, float]] | None], list[str]]] = {
+    "corridor": corridor_queries,
+    "border": border_queries,
+}

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .. import progress, settings
-from ..errors import CorridorMapError, DataError, NetworkError
+from ..errors import CorridorMapError, NetworkError
 from ..reading import size_text
 from . import geonames_dumps as dumps
 
