@@ -510,18 +510,6 @@ def _removed_note(folder: Path, removed: list[str]) -> list[str]:
             f"this one does not: {shown} (the folder holds one build; see {files.MANIFEST})"]
 
 
-def _manifest_inputs(article_path, text: str | None, results: list, layer_files, fixes, **options) -> dict:
-    """What a build was made from, for its manifest (:func:`geo.files.write_manifest`)."""
-    article = None
-    if text is not None:
-        article = {"path": str(article_path), "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
-    return {"article": article,
-            "layers": [{"id": r.layer.id, "source": r.source} for r in results],
-            "layer_files": [str(p) for p in layer_files or ()],
-            "fixes": getattr(fixes, "source", None) or None,
-            **{k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()}}
-
-
 def _write_map(folder: Path, name: str, fmap, features: gpd.GeoDataFrame, report: BuildReport, results: list,
                place_rows, *, embed: bool = False, self_contained: bool = False, subtitle: str = "") -> list[Path]:
     html = render_html(fmap)
