@@ -291,6 +291,8 @@ class _Builder:
         self.add_variants(i, [fold_(n) for n in names])
 
     def result(self) -> Gazetteer:
+        self._folded.clear()  # the memos are not needed any more: free them before the arrays are made
+        self._variants.clear()
         return Gazetteer(
             Entries.from_places(self.entries),
             NameIndex.from_dict(self.names),
