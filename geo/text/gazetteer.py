@@ -42,6 +42,7 @@ The built gazetteer is saved under ``settings.cache_dir`` in a compact, checked 
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import re
@@ -217,6 +218,12 @@ def places_files() -> list[Path]:
 
 
 class _Builder:
+    """The gazetteer under construction: entries and their name keys.
+
+    Folding and romanisation keys are memoised per build (the same names recur across GeoNames'
+    alternate names, divisions, layers and OSM nodes); the index made is the same as without.
+    """
+
     def __init__(self) -> None:
         self.entries: list[Place] = []
         self.names: dict[str, list[int]] = {}
@@ -226,46 +233,77 @@ class _Builder:
         self.admin1: dict[str, int] = {}
         self.dotted: set[str] = set()
         self.undotted: set[str] = set()
+        self._folded: dict[str, str] = {}
+        self._variants: dict[str, str] = {}
+
+    def fold(self, name: str) -> str:
+        """:func:`fold`, memoised."""
+        try:
+            return self._folded[name]
+        except KeyError:
+            k = self._folded[name] = fold(name)
+            return k
+
+    def variant(self, key: str) -> str:
+        """:func:`variant_key` of an already folded ASCII key, memoised."""
+        try:
+            return self._variants[key]
+        except KeyError:
+            v = self._variants[key] = _ascii_variant_key(key)
+            return v
 
     def add(self, entry: Place, names: list[str], alt_names: list[str] = ()) -> int:
         i = len(self.entries)
         self.entries.append(entry)
-        seen: set[str] = set()
-        names = [*names, *port_names(names[0])] if names else names
+        seen: dict[str, None] = {}
+        fold_ = self.fold
+        if names and fold_(names[0]).startswith("bandar"):
+            names = [*names, *port_names(names[0])]
+        dotted, undotted, index = self.dotted, self.undotted, self.names
         for n in names:
-            k = fold(n)
-            (self.dotted if n.endswith(".") else self.undotted).add(k)
+            k = fold_(n)
+            (dotted if n.endswith(".") else undotted).add(k)
             if k and k not in seen and (len(k) >= 3 or n.isupper()):
-                seen.add(k)
-                self.names.setdefault(k, []).append(i)
+                seen[k] = None
+                index.setdefault(k, []).append(i)
+        alt, allowed = self.alt, _ALLOWED_ALT.match
+        point = entry.feature_class == "P"
         for n in alt_names:
-            if len(n) < 3 or (n.isupper() and len(n) <= 4 and entry.feature_class == "P"):
+            if len(n) < 3 or (point and len(n) <= 4 and n.isupper()):
                 continue
-            k = fold(n)
-            if k and k not in seen and _ALLOWED_ALT.match(k):
-                seen.add(k)
-                self.alt.setdefault(k, []).append(i)
+            k = fold_(n)
+            if k and k not in seen and allowed(k):
+                seen[k] = None
+                alt.setdefault(k, []).append(i)
         self.add_variants(i, seen)
         return i
 
     def add_variants(self, i: int, keys) -> None:
         """Index entry ``i`` under the romanisation keys of its Latin name keys (as alternate names)."""
+        alt, variant = self.alt, self.variant
         for k in list(keys):
-            if len(k) < 4 or is_cyrillic(k) or not k.isascii():
+            if len(k) < 4 or not k.isascii():  # an ASCII key has no Cyrillic
                 continue
-            v = variant_key(k)
-            if v != k and i not in self.alt.get(v, ()):
-                self.alt.setdefault(v, []).append(i)
+            v = variant(k)
+            if v != k:
+                ids = alt.get(v)
+                if ids is None:
+                    alt[v] = [i]
+                elif i not in ids:
+                    ids.append(i)
 
     def add_names(self, i: int, names: list[str]) -> None:
+        fold_ = self.fold
         for n in names:
-            k = fold(n)
+            k = fold_(n)
             (self.dotted if n.endswith(".") else self.undotted).add(k)
             if k and (len(k) >= 2 or n.isupper()) and i not in self.names.get(k, ()):
                 self.names.setdefault(k, []).append(i)
-        self.add_variants(i, [fold(n) for n in names])
+        self.add_variants(i, [fold_(n) for n in names])
 
     def result(self) -> Gazetteer:
+        self._folded.clear()  # the memos are not needed any more: free them before the arrays are made
+        self._variants.clear()
         return Gazetteer(
             Entries.from_places(self.entries),
             NameIndex.from_dict(self.names),
@@ -277,8 +315,35 @@ class _Builder:
         )
 
 
+_BANDAR_E = re.compile(r"\bbandar e\b")
+#: :data:`geo.core.names._VARIANT_RULES` over a whole key: no rule matches across a space, so applying each
+#: to every word at once gives what applying them word by word gives.
+_WHOLE_KEY_RULES = tuple((re.compile(p.pattern.replace("$", "(?= |$)")), r) for p, r in names_module._VARIANT_RULES
+                         if p.pattern not in ("[ьъ]",))
+
+
+def _ascii_variant_key(key: str) -> str:
+    """:func:`variant_key` of a folded ASCII key (``fold(key) == key``), without folding it again."""
+    key = _BANDAR_E.sub("bandar", key)
+    for pattern, repl in _WHOLE_KEY_RULES:
+        key = pattern.sub(repl, key)
+    return key
+
+
 def build(layers: Sequence[Layer] | None = None) -> Gazetteer:
     """Build the gazetteer from the package data, curated files and ``layers`` (default: the layer folder's; slow: use :func:`load`)."""
+    # Some million short-lived strings and lists, none in a reference cycle: the cyclic collector would only
+    # walk them again and again (a third of the time), so it rests until the index is made.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(layers)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(layers: Sequence[Layer] | None) -> Gazetteer:
     b = _Builder()
     city_rows = list(geonames.cities())
     for row in progress.bar(city_rows, len(city_rows), "building the gazetteer (once)"):
@@ -709,7 +774,7 @@ def _add_osm_places(b: _Builder) -> None:
             continue
         near = None
         for n in names:
-            k = fold(n)
+            k = b.fold(n)
             for i in (*b.names.get(k, ()), *b.alt.get(k, ())):
                 e = b.entries[i]
                 if e.feature_class in ("P", "S") and e.feature_code not in ("PCLI",) and (

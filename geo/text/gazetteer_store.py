@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from hashlib import blake2b
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -37,6 +38,12 @@ def name_hash(key: str) -> int:
     return int.from_bytes(blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+def _hashes(keys: Sequence[str]) -> np.ndarray:
+    """:func:`name_hash` of every key, as one array."""
+    digests = b"".join(blake2b(k.encode("utf-8"), digest_size=8).digest() for k in keys)
+    return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
+
+
 class Texts(Sequence):
     """Strings kept as one UTF-8 blob and their end offsets; ``texts[i]`` decodes one on demand."""
 
@@ -47,7 +54,7 @@ class Texts(Sequence):
     @classmethod
     def from_list(cls, values: Sequence[str]) -> "Texts":
         raw = [v.encode("utf-8") for v in values]
-        return cls(b"".join(raw), np.cumsum([len(r) for r in raw], dtype=np.int64))
+        return cls(b"".join(raw), np.cumsum(np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))))
 
     def raw(self, i: int) -> bytes:
         """The UTF-8 bytes of string ``i``."""
@@ -183,12 +190,13 @@ class NameIndex(Mapping):
     def from_dict(cls, names: Mapping[str, Iterable[int]]) -> "NameIndex":
         """Index a ``{key: entry ids}`` mapping."""
         keys = list(names)
-        hashes = np.fromiter((name_hash(k) for k in keys), dtype=np.uint64, count=len(keys))
-        order = np.argsort(hashes, kind="stable")
+        hashes = _hashes(keys)
+        order = np.argsort(hashes, kind="stable").tolist()
         keys = [keys[k] for k in order]
-        id_lists = [tuple(names[k]) for k in keys]
-        return cls(hashes[order], np.cumsum([len(v) for v in id_lists], dtype=np.int64),
-                   np.fromiter((i for v in id_lists for i in v), dtype=np.int32), Texts.from_list(keys))
+        id_lists = [names[k] for k in keys]
+        lengths = np.fromiter(map(len, id_lists), dtype=np.int64, count=len(id_lists))
+        ids = np.fromiter(chain.from_iterable(id_lists), dtype=np.int32, count=int(lengths.sum()))
+        return cls(hashes[order], np.cumsum(lengths, dtype=np.int64), ids, Texts.from_list(keys))
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """The index as arrays whose names start with ``prefix``."""
