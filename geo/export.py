@@ -11,6 +11,7 @@ import shapely
 from . import settings
 from .maps.bounds import layer_bounds, places_in
 
+
 def layer_features(result, place_rows: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """A layer's features plus the article's places within its extent, for GeoJSON export."""
     frames = [result.frame]

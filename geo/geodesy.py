@@ -10,7 +10,7 @@ geometry, so "within 10 km" means 10 km anywhere on Earth.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import shapely

@@ -18,19 +18,21 @@ from pathlib import Path
 import geopandas as gpd
 
 from . import files, progress, settings
-from .corridors.article_infra import LAYER_ID as ARTICLE_LAYER, with_article_infrastructure
+from .core.layers import Layer, list_layers, load_layer, read_layer
+from .core.names import fold
+from .corridors.article_infra import LAYER_ID as ARTICLE_LAYER
+from .corridors.article_infra import with_article_infrastructure
 from .corridors.build import LayerResult, build_layers, named_route_result
 from .corridors.choose import pick_layers
-from .core.layers import Layer, list_layers, load_layer, read_layer
 from .corridors.relate import relate
 from .errors import DataError, NetworkError, QueryError
 from .export import concat, layer_features, to_geojson
-from .maps.bounds import layer_bounds, places_in
 from .maps import assets
+from .maps.bounds import layer_bounds, places_in
 from .maps.coverage import not_drawn
 from .maps.draw import build_map
-from .maps.naming import with_article_names
 from .maps.legend import describe, embed_snippet
+from .maps.naming import with_article_names
 from .maps.page import render_html
 from .osm.budget import budget_seconds, network_budget, remaining, spending
 from .osm.source import Live, Source, data_source
@@ -38,10 +40,9 @@ from .text.article import read_article
 from .text.fixes import Fixes, read_fixes
 from .text.geonames_dumps import dumps_key
 from .text.geonames_fetch import fetch_article_dumps
-from .text.mention_frame import mention_frame
 from .text.infrastructure import unlayered_infrastructure
+from .text.mention_frame import mention_frame
 from .text.mentions import Mention, extract_mentions
-from .core.names import fold
 from .text.resolve import resolve
 
 log = logging.getLogger(__name__)

@@ -284,7 +284,7 @@ ruler_generic_words = frozenset({
     "centre", "center", "coast", "islands", "island", "north east", "north west", "south east", "south west",
     "northeast", "northwest", "southeast", "southwest", "midlands", "lakes", "mountain", "mountains", "lower", "upper",
     "federal", "national", "city", "river", "valley", "plateau", "border", "interior", "highlands", "lowlands",
-    "orient", "oriental", "occidental", "littoral", "sud", "nord", "ouest", "est", "centre", "mayor", "president",
+    "orient", "oriental", "occidental", "littoral", "sud", "nord", "ouest", "est", "mayor", "president",
     "independence", "liberty", "victoria", "unity", "union", "progress", "hope", "paradise", "eden", "harmony",
 })
 #: Geoparsing: strength a ruler match needs inside an organisation's name ("Zimbabwe Tourism Authority").

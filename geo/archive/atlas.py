@@ -6,19 +6,20 @@ drawing (:mod:`geo.archive.atlas_map`) are functions of data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import folium
 import geopandas as gpd
 import pandas as pd
 
-from .. import files as output, settings
-from . import aggregate
+from .. import files as output
+from .. import settings
 from ..core.layers import list_layers, load_layer
-from . import atlas_map as drawing
 from ..maps.page import render_html
+from . import aggregate
+from . import atlas_map as drawing
 from .parse import read_toponyms
 
 

@@ -16,9 +16,9 @@ from branca.colormap import LinearColormap
 from folium import plugins
 
 from .. import settings
+from ..maps.basemap import add_basemap
 from ..maps.bounds import layer_bounds
 from ..maps.display import display_coords
-from ..maps.basemap import add_basemap
 from ..maps.draw import new_map
 from ..maps.page import LegendControl, StoryView
 from ..maps.style import MENTION_COLOR, escape

@@ -9,9 +9,9 @@ driver's :mod:`geo.settings`, so a worker geoparses with the same settings.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 from distributed import Client, LocalCluster, WorkerPlugin
 

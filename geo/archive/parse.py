@@ -19,15 +19,16 @@ from __future__ import annotations
 import glob
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from .. import files as output, settings
+from .. import files as output
+from .. import settings
 from ..errors import InputError
 from ..text.geoparse import geoparse_texts, toponyms
 from .shards import BadDocument, Document, list_shards, read_shard, shard_name

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import glob
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import pandas as pd
 

@@ -21,9 +21,9 @@ else:  # pragma: no cover
 
 from .. import settings
 from ..errors import LayerError
+from ..reading import read_regular
 from .kinds import KINDS
 from .selectors import filter_problem
-from ..reading import read_regular
 
 ROLES = ("terminus", "junction", "station", "port", "border", "anchor")
 STATUSES = ("rail", "construction", "planned", "ferry")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-
 #: Feature classes and codes of places that are areas or lines, not points: countries, first-level
 #: divisions, continents, regions, seas and rivers. They are named on the map by its outlines and in
 #: its list of places, never pinned at one point nor related to a corridor through one point.

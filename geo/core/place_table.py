@@ -34,7 +34,7 @@ KIND_TAGS = {
 }
 
 
-def read_places(snapshot_dir: str | Path) -> "pd.DataFrame | None":
+def read_places(snapshot_dir: str | Path) -> pd.DataFrame | None:
     """The place table of a snapshot folder, checked against its manifest, or None when it has none.
 
     Raises
@@ -86,7 +86,7 @@ def bundled_places_sha() -> str:
     return "" if folder is None else str(_manifest_places(Path(folder)).get("sha256", ""))
 
 
-def read_bundled_places() -> "pd.DataFrame | None":
+def read_bundled_places() -> pd.DataFrame | None:
     """The bundled snapshot's place table, or None when it is switched off or has none."""
     folder = settings.bundled_snapshot_dir
     return None if folder is None else read_places(folder)

@@ -13,11 +13,11 @@ from pathlib import Path
 import geopandas as gpd
 from shapely.geometry import LineString, Point
 
+from ..core.layers import Layer
+from ..core.names import fold
 from ..geodesy import densify, geodesic_length_km
 from ..text.infra_places import LINE, NAMED, POINT, placements
-from ..core.names import fold
 from .build import LayerResult
-from ..core.layers import Layer
 
 LAYER_ID = "article-infrastructure"
 LINE_KIND, POINT_KIND = "infrastructure-line", "infrastructure-point"

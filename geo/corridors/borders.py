@@ -8,6 +8,7 @@ from shapely.ops import linemerge
 
 from ..naturalearth import country_shape
 
+
 def shared_border(iso_a: str, iso_b: str):
     """The land border two countries share, as a (multi)line; empty if none."""
     a, b = country_shape(iso_a), country_shape(iso_b)

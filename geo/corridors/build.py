@@ -7,9 +7,9 @@ thing, with ``layer``, ``kind`` (segment, station, crossing, border),
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -17,17 +17,17 @@ import pandas as pd
 from shapely.geometry import LineString, Point
 from shapely.ops import linemerge
 
-from . import borders, route_cache
 from .. import progress
-from ..errors import QueryError
-from ..osm.budget import network_budget
-from ..geonames import country_name
-from ..geodesy import distance_to_line_km, geodesic_distance_km, geodesic_length_km, great_circle
-from ..osm.schema import apply_filter
-from ..core.names import fold
 from ..core.layers import Layer
+from ..core.names import fold
 from ..core.stations import layer_points, station_point
+from ..errors import QueryError
+from ..geodesy import distance_to_line_km, geodesic_distance_km, geodesic_length_km, great_circle
+from ..geonames import country_name
+from ..osm.budget import network_budget
+from ..osm.schema import apply_filter
 from ..osm.source import LayerData, Source, data_source
+from . import borders, route_cache
 
 #: How far an OSM station node may be from the gazetteer point to be taken as the station.
 STATION_MATCH_KM = 25.0

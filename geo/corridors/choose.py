@@ -9,11 +9,11 @@ import geopandas as gpd
 from shapely.geometry import LineString
 
 from .. import settings
-from ..geodesy import distance_to_line_km, geodesic_distance_km
-from ..core.place import is_area
-from ..core.layers import Layer, list_layers, load_layer, read_layer
 from ..core.kinds import kind_of
+from ..core.layers import Layer, list_layers, load_layer, read_layer
+from ..core.place import is_area
 from ..core.stations import layer_points
+from ..geodesy import distance_to_line_km, geodesic_distance_km
 
 if TYPE_CHECKING:
     from ..text.mentions import Mention

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from .. import settings
-
 import geopandas as gpd
 import numpy as np
 
-from ..geodesy import distance_to_line_km, geodesic_distance_km
+from .. import settings
 from ..core.place import is_area
+from ..geodesy import distance_to_line_km, geodesic_distance_km
 
 
 def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:

@@ -32,7 +32,7 @@ FORMAT = "corridormap-route-cache/2"
 CODE = ("corridors/*.py", "osm/*.py", "geodesy.py", "geonames.py", "cachefile.py")
 
 #: Layers read or written in this process: path -> (key, the file's size and mtime, the layer).
-_memory: dict[str, tuple[str, tuple[int, int], "CachedLayer"]] = {}
+_memory: dict[str, tuple[str, tuple[int, int], CachedLayer]] = {}
 
 
 @dataclass(frozen=True)

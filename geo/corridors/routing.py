@@ -6,8 +6,8 @@ Lengths are geodesic (WGS84 ellipsoid, :class:`pyproj.Geod`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import networkx as nx
 import numpy as np
@@ -16,6 +16,7 @@ from shapely.geometry import LineString, MultiLineString, Point
 
 from .. import settings
 from ..geodesy import KM_PER_DEG, geodesic_distance_km
+
 
 def _node(xy) -> tuple[float, float]:
     return (round(float(xy[0]), 6), round(float(xy[1]), 6))

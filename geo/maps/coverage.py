@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import geopandas as gpd
 
-from .bounds import layer_bounds, places_in
 from ..core.names import fold
 from ..core.place import is_area
 from ..corridors.article_infra import LAYER_ID as ARTICLE_LAYER
 from ..text.infra_places import LINE, POINT
 from .areas import FORMER_CODES, area_labels
+from .bounds import layer_bounds, places_in
 from .style import escape
 
 #: Why a mention is not a marker on a map, in the order the lists are shown.

@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from pypolyline.cutil import encode_coordinates
 import shapely
+from pypolyline.cutil import encode_coordinates
 
 #: Display geometry: the zoom level the map must look exact at, and the error allowed there.
 TARGET_ZOOM = 14

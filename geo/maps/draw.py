@@ -15,20 +15,33 @@ from folium import plugins
 from folium.utilities import JsCode
 
 from .. import settings
-from .bounds import layer_bounds, places_in
 from ..core.kinds import kind_of
 from ..core.names import fold, variant_key
-from ..corridors.article_infra import LINE_KIND as INFRA_LINE, POINT_KIND as INFRA_POINT
+from ..corridors.article_infra import LINE_KIND as INFRA_LINE
+from ..corridors.article_infra import POINT_KIND as INFRA_POINT
 from .areas import area_labels
 from .basemap import KeepInside, add_basemap, basemap_area
+from .bounds import layer_bounds, places_in
 from .display import display_coords  # noqa: F401  (re-exported for notebooks)
 from .elements import DivIcon, EncodedLine, FeatureGroup, Label, Marker, Popup, Spread, compact
 from .legend import SCHEMATIC_WORDS, legend_html, result_source_words, source_words
 from .naming import at_named_crossing, crossing_sides, label_key, with_article_names
 from .page import LAYERS_OPEN_PX, Chrome, LegendControl, StoryView, slim
-from .style import (CROSSING_ICONS, LABEL_PRIORITY, ROLE_RADIUS, SCHEMATIC_DASH,
-                    SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL, escape, icon_svg, label_zoom, pinned, slug,
-                    source_label)
+from .style import (
+    CROSSING_ICONS,
+    LABEL_PRIORITY,
+    ROLE_RADIUS,
+    SCHEMATIC_DASH,
+    SCHEMATIC_OPACITY,
+    STATUS_DASH,
+    STATUS_LABEL,
+    escape,
+    icon_svg,
+    label_zoom,
+    pinned,
+    slug,
+    source_label,
+)
 from .view import opening_view
 
 #: Base maps: key -> (xyzservices provider name, label in the layer control).
@@ -58,7 +71,7 @@ def new_map(title: str, subtitle: str = "", tiles: str | None = None) -> folium.
         see :mod:`geo.maps.basemap`). The chosen base map is shown; the other stays one click
         away in the layer control, with an OpenRailwayMap overlay.
     """
-    
+
     tiles = _tiles(tiles)
     fmap = folium.Map(tiles=None, control_scale=True, zoom_start=4, location=(50, 80),
                       zoom_snap=0.25)  # fractional zooms: the opening view fits the story, not the next power of two

@@ -20,8 +20,8 @@ import json
 
 import folium
 from branca.element import Element, MacroElement
-from folium.template import Template
 from folium import plugins
+from folium.template import Template
 from folium.vector_layers import path_options
 
 from .display import TARGET_ZOOM, encoded_parts

@@ -8,8 +8,17 @@ from .. import settings
 from ..core.kinds import kind_of
 from ..corridors.article_infra import LINE_KIND, POINT_KIND
 from .coverage import not_drawn_html
-from .style import (CROSSING_ICONS, SCHEMATIC_DASH, SCHEMATIC_OPACITY, STATUS_DASH, STATUS_LABEL,
-                    escape, icon_svg, pinned, slug)
+from .style import (
+    CROSSING_ICONS,
+    SCHEMATIC_DASH,
+    SCHEMATIC_OPACITY,
+    STATUS_DASH,
+    STATUS_LABEL,
+    escape,
+    icon_svg,
+    pinned,
+    slug,
+)
 
 #: What a schematic leg is, in legends, popups and the text alternative.
 SCHEMATIC_WORDS = "straight line between stations, not the track"

@@ -113,7 +113,7 @@ class Rendered:
 
 
 @contextmanager
-def browser_session(*, blank_tiles: bool = False, fetch_tiles: bool | None = None) -> Iterator["_Session"]:
+def browser_session(*, blank_tiles: bool = False, fetch_tiles: bool | None = None) -> Iterator[_Session]:
     """A headless Chromium that opens saved maps with assets served locally.
 
     Parameters

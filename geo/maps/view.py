@@ -12,8 +12,8 @@ import geopandas as gpd
 
 from .. import settings
 from ..core.kinds import kind_of
-from .bounds import layer_bounds
 from ..geodesy import distance_to_line_km
+from .bounds import layer_bounds
 from .style import pinned
 
 

@@ -23,8 +23,8 @@ from typing import Any
 import geopandas as gpd
 
 from .. import files, settings
-from ..errors import DataError
 from ..core.layers import Layer
+from ..errors import DataError
 from ..reading import read_regular
 from .provenance import DataDate, Provenance
 from .schema import COLUMNS, normalise

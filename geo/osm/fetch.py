@@ -23,8 +23,9 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -35,11 +36,18 @@ from ..core.layers import Layer
 from ..core.stations import layer_points
 from ..errors import DataError, LayerError, QueryError, QueryTooLarge
 from . import cache, overpass_http, split
-from .elements import elements_to_frames, assemble_route
+from .elements import assemble_route, elements_to_frames
 from .provenance import Provenance, overpass_provenance
-from .queries import (boundary_query, corridor_pieces, crossings_query, named_route_query, query_selectors,
-                      relation_query, render_filter,
-                      ways_query)
+from .queries import (
+    boundary_query,
+    corridor_pieces,
+    crossings_query,
+    named_route_query,
+    query_selectors,
+    relation_query,
+    render_filter,
+    ways_query,
+)
 from .schema import normalise
 
 log = logging.getLogger(__name__)

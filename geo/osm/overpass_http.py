@@ -34,21 +34,22 @@ import socket
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from hashlib import sha1
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import osmnx as ox
 import requests
 import urllib3
 
 from .. import files, settings
-from . import budget
 from ..errors import DataError, NetworkError, QueryError, QueryTooLarge
+from ..reading import read_regular, size_text
+from . import budget
 from .elements import check_elements
 from .endpoint import normalise_endpoint, split_endpoints
-from ..reading import read_regular, size_text
 
 log = logging.getLogger(__name__)
 

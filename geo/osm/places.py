@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from .. import settings
-from ..errors import DataError
 from ..core.place_table import KIND_TAGS
+from ..errors import DataError
 from ..reading import read_regular
 
 if TYPE_CHECKING:  # pandas and numpy are imported where a table is read or written: the cache key needs neither
@@ -42,7 +43,7 @@ def node_kind(props: dict[str, Any]) -> str | None:
     return None
 
 
-def read_place_nodes(dirs: Iterable[str | Path]) -> "tuple[pd.DataFrame, list[str]]":
+def read_place_nodes(dirs: Iterable[str | Path]) -> tuple[pd.DataFrame, list[str]]:
     """Read the named place nodes of the ``*.geojson`` files under ``dirs`` into one table.
 
     Parameters
@@ -98,7 +99,7 @@ def read_place_nodes(dirs: Iterable[str | Path]) -> "tuple[pd.DataFrame, list[st
     return frame.reset_index(drop=True), read
 
 
-def node_countries(lon: "np.ndarray", lat: "np.ndarray") -> "np.ndarray":
+def node_countries(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """ISO alpha-2 of the Natural Earth country each point lies in, else of the nearest one (ports, ferries)."""
     import warnings
 
@@ -123,7 +124,7 @@ def node_countries(lon: "np.ndarray", lat: "np.ndarray") -> "np.ndarray":
     return np.where(np.isin(out, ("-99", "-1")), "", out)
 
 
-def write_places(path: Path, frame: "pd.DataFrame") -> Path:
+def write_places(path: Path, frame: pd.DataFrame) -> Path:
     """Write the place table as Parquet (zstd), the compact columnar form the gazetteer reads."""
     import pyarrow as pa
     import pyarrow.parquet as pq

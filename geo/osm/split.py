@@ -9,7 +9,8 @@ words are passed on. Elements found in both halves are kept once later
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from shapely.geometry import Polygon, box
 

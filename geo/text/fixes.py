@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import settings
-from ..errors import InputError
 from ..core.names import fold
+from ..errors import InputError
 from ..reading import read_regular
 
 try:

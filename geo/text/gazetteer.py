@@ -59,19 +59,19 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .. import geonames, progress, settings
-from ..errors import DataError, LayerError
-from ..reading import read_regular
-from . import gazetteer_store as store
-from . import geonames_dumps
-from .gazetteer_store import Entries, Gazetteer, NameIndex
 from ..core import names as names_module
 from ..core.layers import Layer, layer_files, list_layers
 from ..core.names import fold, is_cyrillic, transliterate, variant_key
 from ..core.place import Place
-from . import romanise as romanise_module
 from ..core.place_table import bundled_places_sha, read_bundled_places
-from .romanise import english_spellings, romanisations, wikipedia_spelling
+from ..errors import DataError, LayerError
+from ..reading import read_regular
+from . import gazetteer_store as store
+from . import geonames_dumps
+from . import romanise as romanise_module
+from .gazetteer_store import Entries, Gazetteer, NameIndex
 from .regions import DIRECTION_BEFORE
+from .romanise import english_spellings, romanisations, wikipedia_spelling
 
 #: Bump when what the gazetteer holds changes (the file format is versioned by the store).
 FORMAT_VERSION = 6

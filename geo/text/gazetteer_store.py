@@ -52,7 +52,7 @@ class Texts(Sequence):
         self._fast: tuple[bytes, list[int]] | None = None  # the blob as bytes and offsets as a list, on first use
 
     @classmethod
-    def from_list(cls, values: Sequence[str]) -> "Texts":
+    def from_list(cls, values: Sequence[str]) -> Texts:
         raw = [v.encode("utf-8") for v in values]
         return cls(b"".join(raw), np.cumsum(np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))))
 
@@ -79,7 +79,7 @@ class Texts(Sequence):
         return {f"{prefix}blob": np.frombuffer(bytes(self._blob), dtype=np.uint8), f"{prefix}ends": self._ends}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> "Texts":
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> Texts:
         """Inverse of :meth:`to_arrays` (checks the offsets)."""
         blob, ends = arrays[f"{prefix}blob"], arrays[f"{prefix}ends"]
         if len(ends) and (ends[-1] != len(blob) or (np.diff(ends) < 0).any() or ends[0] < 0):
@@ -108,7 +108,7 @@ class Entries(Sequence):
             raise ValueError("entry columns differ in length")
 
     @classmethod
-    def from_places(cls, places: Sequence[Place]) -> "Entries":
+    def from_places(cls, places: Sequence[Place]) -> Entries:
         """Columns of ``places`` (their ``score`` and ``candidates`` are not kept)."""
         numbers = {"lat": [float(p.lat) for p in places], "lon": [float(p.lon) for p in places],
                    "geonames_id": [-1 if p.geonames_id is None else int(p.geonames_id) for p in places],
@@ -164,7 +164,7 @@ class Entries(Sequence):
         return arrays, {"vocab": self._vocab}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> "Entries":
+    def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Entries:
         """Inverse of :meth:`to_arrays` (checks codes and column lengths)."""
         numbers = {f: arrays[f] for f in ("lat", "lon", "population", "geonames_id")}
         vocab = {field: list(meta["vocab"][field]) for field in _CODED}
@@ -187,7 +187,7 @@ class NameIndex(Mapping):
         self._memo: dict[str, tuple[int, ...] | None] = {}
 
     @classmethod
-    def from_dict(cls, names: Mapping[str, Iterable[int]]) -> "NameIndex":
+    def from_dict(cls, names: Mapping[str, Iterable[int]]) -> NameIndex:
         """Index a ``{key: entry ids}`` mapping."""
         keys = list(names)
         hashes = _hashes(keys)
@@ -204,7 +204,7 @@ class NameIndex(Mapping):
                 **self._keys.to_arrays(f"{prefix}keys_")}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> "NameIndex":
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> NameIndex:
         """Inverse of :meth:`to_arrays`."""
         return cls(arrays[f"{prefix}hashes"], arrays[f"{prefix}ends"], arrays[f"{prefix}ids"],
                    Texts.from_arrays(arrays, f"{prefix}keys_"))

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .. import files, settings
+from ..core.place import Place
 from ..errors import InputError
 from ..reading import open_regular, size_text
 from .invisible import visible
-from ..core.place import Place
-from .resolve import resolve
 from .mentions import Mention, extract_mentions, mentions_from_doc, nlp
+from .resolve import resolve
 
 
 def geoparse_texts(texts: Iterable[str], batch_size: int = 16) -> Iterator[tuple[list[Mention], list[Place | None]]]:

@@ -22,12 +22,12 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from . import gazetteer
 from .. import settings
-from ..geodesy import great_circle, haversine_km
-from .infrastructure import infra_name, one_line_name
 from ..core.names import fold
 from ..core.place import Place
+from ..geodesy import great_circle, haversine_km
+from . import gazetteer
+from .infrastructure import infra_name, one_line_name
 
 #: Feature codes of placed infrastructure: a line between its ends, a point at its pair, at a place its name names.
 LINE, POINT, NAMED = "LINE", "POINT", "NAMED"

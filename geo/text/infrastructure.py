@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from . import gazetteer
 from .. import settings
 from ..core.names import fold, variant_key
+from . import gazetteer
 
 #: Kinds that name a line or structure on their own after a proper name ("Crimean Bridge").
 _NAMED_KINDS = (

@@ -16,15 +16,14 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-
-from . import gazetteer
-from .infrastructure import find_infrastructure
+from .. import settings
 from ..core.layers import Layer
 from ..core.names import variant_key
-from .regions import DIRECTION_BEFORE
-from .. import settings
 from ..errors import DataError
+from . import gazetteer
+from .infrastructure import find_infrastructure
 from .invisible import Visible, visible
+from .regions import DIRECTION_BEFORE
 
 PLACE_LABELS = ("GPE", "LOC", "FAC", "NORP")
 #: Fine-grained (Penn Treebank) tags of proper nouns and adjectives, as the tagger writes them: the
@@ -460,7 +459,7 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
     for s, e, *_ in spans:
         taken.take(s, e)
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def towns(key: str) -> tuple:
         return tuple((gaz.entries[i], official) for i, official in gazetteer.candidates(key)
                      if gaz.entries[i].feature_class == "P")
@@ -637,7 +636,7 @@ def _chain_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return parts
 
 
-def _listed_with_places(doc, tok_start: int, taken: "_Occupied", tok_end: int | None = None) -> str:
+def _listed_with_places(doc, tok_start: int, taken: _Occupied, tok_end: int | None = None) -> str:
     """"list" when the name follows a place in a list ("Qom, Kashan, Yazd and Bandar Abbas"), or is joined to
     a place by a slash or a dash on either side ("Poti/Batumi", "Tehran-Astara"), else ""."""
     if tok_start >= 2 and doc[tok_start - 1].text in (",", "and", "or", "/", "-", "–", "—"):

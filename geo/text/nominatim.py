@@ -22,10 +22,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import settings
+from ..core.place import Place
 from ..errors import DataError, NetworkError, OutputError
 from ..files import private_dir, write_text
 from ..reading import read_regular
-from ..core.place import Place
 
 log = logging.getLogger(__name__)
 

@@ -19,17 +19,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import gazetteer
 from .. import settings
+from ..core.layers import Layer
+from ..core.names import fold
+from ..core.place import Place
+from ..core.stations import layer_points
 from ..geodesy import haversine_km, haversine_matrix_km
+from . import gazetteer, nominatim
 from .gazetteer import candidates
 from .infra_places import place_infrastructure
 from .infrastructure import infra_name
-from ..core.layers import Layer
-from ..core.names import fold
-from ..core.stations import layer_points
-from . import nominatim
-from ..core.place import Place
 from .mentions import Mention
 
 
@@ -421,7 +420,7 @@ def _link_bonus(gaz, name: _Name, partners: list[Place]) -> tuple[tuple[int, flo
     return tuple(out)
 
 
-def _base_scores(gaz, name: _Name, ctx: "_Context", support: Counter) -> list[float]:
+def _base_scores(gaz, name: _Name, ctx: _Context, support: Counter) -> list[float]:
     """Each candidate's score from the article as a whole (prior, context, stations, anchors, coherence)."""
     own_countries, own_admin1 = ctx.own.get(name.key, (Counter(), Counter()))
     total = sum(ctx.countries.values()) - sum(own_countries.values()) + settings.country_share_prior
@@ -445,7 +444,7 @@ def _base_scores(gaz, name: _Name, ctx: "_Context", support: Counter) -> list[fl
     return scores
 
 
-def _proximity(ctx: "_Context", key: str, entries: list[Place]) -> np.ndarray:
+def _proximity(ctx: _Context, key: str, entries: list[Place]) -> np.ndarray:
     """Bonus of each candidate for lying near the article's certain places (not counting its own name)."""
     out = np.zeros(len(entries))
     lat, lon, owner = ctx.anchors
@@ -499,7 +498,7 @@ def _one_sense(keys: list[str], scored_all: list[list[tuple[float, int]]], best:
                 best[k] = merged[0][1]
 
 
-def _context_from_resolved(gaz, mentions: list[Mention], best: list[int | None]) -> "_Context":
+def _context_from_resolved(gaz, mentions: list[Mention], best: list[int | None]) -> _Context:
     countries: Counter = Counter()
     admin1: Counter = Counter()
     anchors: dict[tuple[float, float, str], None] = {}
@@ -661,7 +660,7 @@ def _qualifier_names(gaz, e: Place) -> frozenset[str]:
     return frozenset(n for n in _all_names(gaz, e) if len(n) > 1)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _long_names(idx: int) -> frozenset[str]:
     return frozenset(n for n in _division_names()[idx] if len(n) > 1)
 
