@@ -7,6 +7,7 @@ data and the sources of its facts. Adding a corridor means adding a file.
 
 from __future__ import annotations
 
+import builtins
 import math
 import re
 import sys
@@ -339,29 +340,29 @@ class _Getter:
     def str(self, key: str, default: Any = _MISSING) -> Any:
         return self._get(key, default, (str,), "a string")
 
-    def int(self, key: str, default: Any = _MISSING) -> Any:
+    def int(self, key: builtins.str, default: Any = _MISSING) -> Any:
         return self._get(key, default, (int,), "a whole number")
 
-    def float(self, key: str, default: Any = _MISSING) -> Any:
+    def float(self, key: builtins.str, default: Any = _MISSING) -> Any:
         value = self._get(key, default, (int, float), "a number")
         if value is not None and not math.isfinite(value):
             raise LayerError(f"{self.path}: key '{self.prefix}{key}' is {value!r}: give a finite number")
         return None if value is None else float(value)
 
-    def lat(self, key: str, default: Any = _MISSING) -> Any:
+    def lat(self, key: builtins.str, default: Any = _MISSING) -> Any:
         return self._degrees(key, default, 90.0, "a latitude")
 
-    def lon(self, key: str, default: Any = _MISSING) -> Any:
+    def lon(self, key: builtins.str, default: Any = _MISSING) -> Any:
         return self._degrees(key, default, 180.0, "a longitude")
 
-    def _degrees(self, key: str, default: Any, limit: float, what: str) -> Any:
+    def _degrees(self, key: builtins.str, default: Any, limit: builtins.float, what: builtins.str) -> Any:
         value = self.float(key, default)
         if value is not None and not -limit <= value <= limit:
             raise LayerError(f"{self.path}: key '{self.prefix}{key}' is {value!r}: give {what} in decimal degrees, "
                              f"between -{limit:g} and {limit:g}")
         return value
 
-    def points(self, key: str) -> tuple[tuple[float, float], ...]:
+    def points(self, key: builtins.str) -> tuple[tuple[builtins.float, builtins.float], ...]:
         """A list of ``[lat, lon]`` pairs in decimal degrees (empty when the key is absent)."""
         value = self._get(key, [], (list,), "a list of [lat, lon] pairs")
         out = []
@@ -374,22 +375,22 @@ class _Getter:
             out.append((float(pair[0]), float(pair[1])))
         return tuple(out)
 
-    def bool(self, key: str, default: Any = _MISSING) -> Any:
+    def bool(self, key: builtins.str, default: Any = _MISSING) -> Any:
         return self._get(key, default, (bool,), "true or false")
 
-    def table(self, key: str, default: Any = _MISSING) -> Any:
+    def table(self, key: builtins.str, default: Any = _MISSING) -> Any:
         return self._get(key, default, (dict,), "a table")
 
-    def table_list(self, key: str) -> list:
+    def table_list(self, key: builtins.str) -> list:
         return self._get(key, [], (list,), "an array of tables ([[...]])")
 
-    def str_list(self, key: str, default: Any = _MISSING) -> list[str]:
+    def str_list(self, key: builtins.str, default: Any = _MISSING) -> list[builtins.str]:
         value = self._get(key, default, (list,), "a list of strings")
         if not all(isinstance(v, str) for v in value):
             raise LayerError(f"{self.path}: key '{self.prefix}{key}' must be a list of strings: fix its items")
         return value
 
-    def choice(self, key: str, options: tuple[str, ...], default: Any = _MISSING) -> Any:
+    def choice(self, key: builtins.str, options: tuple[builtins.str, ...], default: Any = _MISSING) -> Any:
         value = self.str(key, default)
         if value not in options:
             raise LayerError(f"{self.path}: key '{self.prefix}{key}' is {value!r}: use one of {', '.join(options)}")

@@ -29,7 +29,7 @@ def filter_problem(selector: str) -> str | None:
     if not selector.strip() or rest:
         return f"{selector!r} is not a tag selector like '[\"railway\"=\"rail\"]'"
     for key, op, value in parse_filter(selector):
-        if op == "~":
+        if op == "~" and value is not None:
             try:
                 re.compile(value)
             except re.error as exc:
