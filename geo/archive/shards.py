@@ -127,8 +127,7 @@ def _parquet_records(path: Path) -> Iterator[tuple[int, dict | BadDocument]]:
         yield 0, BadDocument(0, None, f"not a readable Parquet file ({type(exc).__name__}: {exc})")
         return
     frame = frame.astype(object).where(frame.notna(), None)
-    for line, record in enumerate(frame.to_dict("records"), 1):
-        yield line, record
+    yield from enumerate(frame.to_dict("records"), 1)
 
 
 def check_document(line: int, record) -> Document | BadDocument:

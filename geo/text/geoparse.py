@@ -164,7 +164,7 @@ def geoparse_jsonl(in_path, out_path, progress: bool = True, errors: list[str] |
         Number of documents written.
     """
     docs, skipped = [], []
-    for where, got in read_documents(Path(in_path)):
+    for _where, got in read_documents(Path(in_path)):
         if isinstance(got, InputError):
             skipped.append(got.message + " (skipped)")
         else:

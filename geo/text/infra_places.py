@@ -20,7 +20,7 @@ how it was placed (:data:`LINE`, :data:`POINT`, :data:`NAMED`); :func:`placement
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import NamedTuple, TypeGuard
 
 from .. import settings
 from ..core.names import fold
@@ -98,24 +98,25 @@ def placements(mentions: list, places: list[Place | None]) -> dict[int, Placemen
     out: dict[int, Placement] = {}
     named_cache: dict[str, tuple[str, Place] | None] = {}
     for k, ends in infrastructure_ends(mentions).items():
-        m = mentions[k]
-        if m.layer_id or (places[k] is not None and places[k].feature_class != "INFRA"):
+        m, known = mentions[k], places[k]
+        if m.layer_id or (known is not None and known.feature_class != "INFRA"):
             continue  # a layer draws it, or the gazetteer knows it (a canal, a strait)
         following = next((n.text for n in mentions[k + 1:k + 2] if n.label == "INFRA"), "")
         line = one_line_name(m.text, m.sentence, following)
-        resolved = tuple((mentions[j].text, places[j]) for j in ends if _is_point(places[j]))
+        resolved = tuple((mentions[j].text, p) for j in ends if _is_point(p := places[j]))
         if len(resolved) >= 2:
             out[k] = Placement(POINT if _POINT_KIND.search(m.text) else LINE, resolved, line)
             continue
         name = infra_name(m.text)
         if name not in named_cache:
             named_cache[name] = _named_place(name, towns, mentions, places)
-        if named_cache[name] is not None:
-            out[k] = Placement(NAMED, (named_cache[name],), line)
+        named = named_cache[name]
+        if named is not None:
+            out[k] = Placement(NAMED, (named,), line)
     return out
 
 
-def _is_point(p: Place | None) -> bool:
+def _is_point(p: Place | None) -> TypeGuard[Place]:
     return p is not None and p.feature_class in ("P", "S")
 
 
@@ -157,14 +158,13 @@ def _drop_far_ends(mentions: list, places: list[Place | None]) -> list[Place | N
     """Unplace link ends read through another name of a place far from every other end of their link."""
     out = list(places)
     dropped: set[tuple[str, str, float, float]] = set()
-    for k, ends in infrastructure_ends(mentions).items():
-        points = [j for j in ends if _is_point(out[j])]
+    for ends in infrastructure_ends(mentions).values():
+        points = {j: p for j in ends if _is_point(p := out[j])}
         if len(points) < 2:
             continue
-        for j in points:
-            p = out[j]
-            far = all(haversine_km(p.lat, p.lon, out[o].lat, out[o].lon) > settings.link_end_far_km
-                      for o in points if o != j)
+        for j, p in points.items():
+            far = all(haversine_km(p.lat, p.lon, q.lat, q.lon) > settings.link_end_far_km
+                      for o, q in points.items() if o != j)
             if far and not _own_name(mentions[j].text, p):
                 dropped.add((fold(mentions[j].text), p.name, p.lat, p.lon))
     if dropped:
