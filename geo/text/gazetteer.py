@@ -252,7 +252,7 @@ class _Builder:
             v = self._variants[key] = _ascii_variant_key(key)
             return v
 
-    def add(self, entry: Place, names: list[str], alt_names: list[str] = ()) -> int:
+    def add(self, entry: Place, names: list[str], alt_names: Sequence[str] = ()) -> int:
         i = len(self.entries)
         self.entries.append(entry)
         seen: dict[str, None] = {}
@@ -692,14 +692,7 @@ def _add_layers(b: _Builder, layers: Sequence[Layer]) -> None:
         pts = []
         for s in layer.stations:
             names = station_names(s.name, s.local_name) + list(s.aliases)
-            if s.geonames_id in by_gid and s.lat is None:
-                i = by_gid[s.geonames_id]
-                hit = b.entries[i]
-                # the layers' own local names are curated: they win
-                b.entries[i] = hit._replace(local_name=s.local_name or hit.local_name, layer_id=hit.layer_id or layer.id)
-                b.add_names(i, names)
-                pts.append((hit.lat, hit.lon))
-            elif s.lat is not None:
+            if s.lat is not None and s.lon is not None:  # its own point (as in geo.core.stations.station_point)
                 key = (fold(s.name), round(s.lat, 2), round(s.lon, 2))  # one entry for a station of two layers
                 if key in own:
                     b.add_names(own[key], names)
@@ -707,6 +700,13 @@ def _add_layers(b: _Builder, layers: Sequence[Layer]) -> None:
                     own[key] = b.add(Place(s.name, s.country, s.lat, s.lon, s.geonames_id, "P", "STN", 0, "",
                                            s.local_name, layer_id=layer.id), names)
                 pts.append((s.lat, s.lon))
+            elif s.geonames_id in by_gid:
+                i = by_gid[s.geonames_id]
+                hit = b.entries[i]
+                # the layers' own local names are curated: they win
+                b.entries[i] = hit._replace(local_name=s.local_name or hit.local_name, layer_id=hit.layer_id or layer.id)
+                b.add_names(i, names)
+                pts.append((hit.lat, hit.lon))
         for c in layer.crossings:
             b.add(Place(c.name, "", c.lat, c.lon, None, "S", "PSTB", 0, "", c.names[0][1] if c.names else "",
                         layer_id=layer.id), crossing_names(c.name, [n for _, n in c.names]) + list(c.aliases))
@@ -847,8 +847,10 @@ def crossing_names(name: str, side_names: list[str]) -> list[str]:
         out.append(f"{parts[1]}-{parts[0]}")
     for side in side_names:
         out += station_names(side, side)[1:] if is_cyrillic(side) else [side]
-    seen: set[str] = set()
-    return [n for n in out if not (fold(n) in seen or seen.add(fold(n)))]
+    first: dict[str, str] = {}  # each folded name's first spelling, in order
+    for n in out:
+        first.setdefault(fold(n), n)
+    return list(first.values())
 
 
 def candidates(name: str, country: str | None = None) -> list[tuple[int, bool]]:

@@ -159,7 +159,8 @@ def fetch_dumps(countries: list[str],
     (fetched, failed)
         The dumps cached, and for each country not fetched, the error that says why.
     """
-    fetched, failed = [], {}
+    fetched: list[Fetched] = []
+    failed: dict[str, CorridorMapError] = {}
     for country in countries:
         if deadline is not None and time.monotonic() >= deadline:
             failed[country] = NetworkError("the network budget was spent before its download")

@@ -152,7 +152,8 @@ def _infra_span(text: str, start: int, name: str, end: int, kind: str, phrase: s
     if not name:
         return None
     ends = _ends(name)
-    bare = name[len(_PREFIX_WORD.match(name).group(0)):] if _PREFIX_WORD.match(name) else name
+    prefix = _PREFIX_WORD.match(name)
+    bare = name[len(prefix.group(0)):] if prefix else name
     if len(ends) < 2 and not re.fullmatch(_NAMED_KINDS, kind):
         return None
     if len(ends) < 2 and (_is_plain_word(bare) or name.endswith(("'s", "’s"))):

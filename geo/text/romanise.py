@@ -61,7 +61,7 @@ def romanisations(name: str) -> list[str]:
     if not _CYRILLIC.search(name):
         return []
     russian = name.translate(_TO_RUSSIAN)
-    out = [_WORD.sub(lambda m, k=k: _word(k, m.group(0)), russian) for k in range(len(_schemas()))]
+    out = [_WORD.sub(functools.partial(_word_of_match, k), russian) for k in range(len(_schemas()))]
     return list(dict.fromkeys(s for s in out if s and not _CYRILLIC.search(s)))
 
 
@@ -72,6 +72,11 @@ _WORD = re.compile(r"[\u0400-\u04FF]+")
 def _word(schema: int, word: str) -> str:
     """One Cyrillic word in one schema of :func:`_schemas` (words repeat across station names: memoised)."""
     return _schemas()[schema].translate(word).translate(_NO_APOSTROPHE)
+
+
+def _word_of_match(schema: int, match: re.Match[str]) -> str:
+    """The Cyrillic word ``match`` in one schema of :func:`_schemas` (a replacement for ``re.sub``)."""
+    return _word(schema, match.group(0))
 
 
 _NO_APOSTROPHE = str.maketrans({"’": "", "ʹ": "", "'": ""})
