@@ -14,13 +14,15 @@ fraction of a second.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from abc import abstractmethod
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence, Sized
 from hashlib import blake2b
 from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import cachefile
 from ..core.place import Place
@@ -84,10 +86,30 @@ class Texts(Sequence):
         blob, ends = arrays[f"{prefix}blob"], arrays[f"{prefix}ends"]
         if len(ends) and (ends[-1] != len(blob) or (np.diff(ends) < 0).any() or ends[0] < 0):
             raise ValueError(f"text column {prefix!r} is inconsistent")
-        return cls(memoryview(blob), ends)
+        return cls(blob.data, ends)
 
 
-class Entries(Sequence):
+class PlaceColumns(Sequence[Place]):
+    """The gazetteer's places (``entries[i]`` is a :class:`Place`) with whole columns and lookups by value."""
+
+    @abstractmethod
+    def column(self, field: str) -> np.ndarray:
+        """One field of every entry as an array (numbers numeric with missing ids -1, text as objects)."""
+
+    @abstractmethod
+    def where(self, field: str, value: object) -> list[int]:
+        """Ids of the entries whose ``field`` equals ``value`` (``geonames_id`` None matches nothing)."""
+
+
+class NameLookup(Mapping[str, tuple[int, ...]]):
+    """Folded name -> tuple of entry ids, and the keys that name given entries."""
+
+    @abstractmethod
+    def keys_for(self, ids: Iterable[int]) -> dict[int, list[str]]:
+        """For each entry id in ``ids``, the keys that name it."""
+
+
+class Entries(PlaceColumns):
     """The gazetteer's places by column; ``entries[i]`` is a :class:`Place`.
 
     Numbers and codes are kept as arrays (views of the mapped cache file when read from
@@ -95,25 +117,28 @@ class Entries(Sequence):
     vocabulary, names in a :class:`Texts` blob.
     """
 
-    def __init__(self, numbers: dict[str, Sequence], codes: dict[str, Sequence], vocab: dict[str, list[str]],
+    def __init__(self, numbers: Mapping[str, ArrayLike], codes: Mapping[str, ArrayLike], vocab: dict[str, list[str]],
                  texts: dict[str, Sequence[str]]):
-        numbers = {k: np.asarray(v, dtype=np.float64 if k in ("lat", "lon") else np.int64) for k, v in numbers.items()}
-        codes = {k: np.asarray(v, dtype=np.int32) for k, v in codes.items()}
-        self._numbers, self._codes, self._vocab, self._texts = numbers, codes, vocab, texts
-        self._lat, self._lon, self._gid, self._pop = (numbers[k] for k in ("lat", "lon", "geonames_id", "population"))
+        self._numbers = {k: np.asarray(v, dtype=np.float64 if k in ("lat", "lon") else np.int64)
+                         for k, v in numbers.items()}
+        self._codes = {k: np.asarray(v, dtype=np.int32) for k, v in codes.items()}
+        self._vocab, self._texts = vocab, texts
+        self._lat, self._lon, self._gid, self._pop = (self._numbers[k] for k in ("lat", "lon", "geonames_id", "population"))
         self._country, self._fclass, self._fcode, self._admin1, self._layer = (
-            (codes[k], vocab[k]) for k in _CODED)
+            (self._codes[k], vocab[k]) for k in _CODED)
         self._name, self._local = texts["name"], texts["local_name"]
-        if len({len(v) for v in (*numbers.values(), *codes.values(), *texts.values())}) != 1:
+        columns: list[Sized] = [*self._numbers.values(), *self._codes.values(), *texts.values()]
+        if len({len(v) for v in columns}) != 1:
             raise ValueError("entry columns differ in length")
 
     @classmethod
     def from_places(cls, places: Sequence[Place]) -> Entries:
         """Columns of ``places`` (their ``score`` and ``candidates`` are not kept)."""
-        numbers = {"lat": [float(p.lat) for p in places], "lon": [float(p.lon) for p in places],
+        numbers: dict[str, list[float] | list[int]] = {"lat": [float(p.lat) for p in places], "lon": [float(p.lon) for p in places],
                    "geonames_id": [-1 if p.geonames_id is None else int(p.geonames_id) for p in places],
                    "population": [int(p.population) for p in places]}
-        codes, vocab = {}, {}
+        codes: dict[str, list[int]] = {}
+        vocab: dict[str, list[str]] = {}
         for field in _CODED:
             values = [getattr(p, field) for p in places]
             vocab[field] = sorted(set(values))
@@ -142,7 +167,7 @@ class Entries(Sequence):
             return np.asarray(self._vocab[field], dtype=object)[self._codes[field]]
         return np.asarray(list(self._texts[field]), dtype=object)
 
-    def where(self, field: str, value) -> list[int]:
+    def where(self, field: str, value: object) -> list[int]:
         """Ids of the entries whose ``field`` equals ``value`` (``geonames_id`` None matches nothing)."""
         if field in self._codes:
             if value not in self._vocab[field]:
@@ -156,7 +181,7 @@ class Entries(Sequence):
 
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Arrays and JSON metadata to store the entries (see :meth:`from_arrays`)."""
-        arrays = dict(self._numbers)
+        arrays: dict[str, np.ndarray] = dict(self._numbers)
         arrays.update(self._codes)
         for field in _TEXT:
             texts = self._texts[field]
@@ -177,7 +202,7 @@ class Entries(Sequence):
         return cls(numbers, codes, vocab, {f: Texts.from_arrays(arrays, f"{f}_") for f in _TEXT})
 
 
-class NameIndex(Mapping):
+class NameIndex(NameLookup):
     """Folded name -> tuple of entry ids, over sorted 64-bit key hashes (see the module docstring)."""
 
     def __init__(self, hashes: np.ndarray, ends: np.ndarray, ids: np.ndarray, keys: Texts):
@@ -187,7 +212,7 @@ class NameIndex(Mapping):
         self._memo: dict[str, tuple[int, ...] | None] = {}
 
     @classmethod
-    def from_dict(cls, names: Mapping[str, Iterable[int]]) -> NameIndex:
+    def from_dict(cls, names: Mapping[str, Collection[int]]) -> NameIndex:
         """Index a ``{key: entry ids}`` mapping."""
         keys = list(names)
         hashes = _hashes(keys)
@@ -291,9 +316,9 @@ class NameIndex(Mapping):
 class Gazetteer(NamedTuple):
     """The loaded gazetteer: entries and name indexes (folded name -> entry ids)."""
 
-    entries: Entries
-    names: NameIndex  # official / ascii names
-    alt_names: NameIndex  # alternate names
+    entries: PlaceColumns  # Entries, or with the GeoNames dumps' entries chained
+    names: NameLookup  # official / ascii names (a NameIndex, or chained)
+    alt_names: NameLookup  # alternate names
     demonyms: dict[str, int]  # "russian" -> entry id of Russia
     countries: dict[str, int]  # "RU" -> entry id
     admin1: dict[str, int]  # "US.TX" -> entry id
@@ -301,7 +326,16 @@ class Gazetteer(NamedTuple):
 
 
 def write(path: Path, key: str, gaz: Gazetteer) -> Path | None:
-    """Save ``gaz`` as a checked file for ``key`` (None when the cache folder is not writable)."""
+    """Save ``gaz`` as a checked file for ``key`` (None when the cache folder is not writable).
+
+    Raises
+    ------
+    TypeError
+        When ``gaz`` has the GeoNames dumps laid over it (only a built gazetteer is stored).
+    """
+    if not (isinstance(gaz.entries, Entries) and isinstance(gaz.names, NameIndex)
+            and isinstance(gaz.alt_names, NameIndex)):
+        raise TypeError("only a built gazetteer is stored, not one with the GeoNames dumps laid over it")
     arrays, meta = gaz.entries.to_arrays()
     arrays.update(gaz.names.to_arrays("names_"))
     arrays.update(gaz.alt_names.to_arrays("alt_"))

@@ -26,7 +26,7 @@ import re
 import threading
 import time
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -38,7 +38,7 @@ from ..core.place import Place
 from ..errors import DataError
 from ..files import private_dir
 from ..reading import open_regular, size_text
-from .gazetteer_store import Entries, Gazetteer, NameIndex
+from .gazetteer_store import Entries, Gazetteer, NameIndex, NameLookup, PlaceColumns
 
 log = logging.getLogger(__name__)
 
@@ -361,10 +361,10 @@ def overlay(base: Gazetteer, base_key: str, countries: Sequence[str]) -> tuple[E
 # --------------------------------------------------------------------------- the gazetteer with its dumps
 
 
-class ChainedEntries(Sequence):
+class ChainedEntries(PlaceColumns):
     """The base gazetteer's entries followed by an overlay's: ids ``len(base)`` on are the overlay's."""
 
-    def __init__(self, base: Entries, extra: Entries):
+    def __init__(self, base: PlaceColumns, extra: PlaceColumns):
         self._base, self._extra, self._n = base, extra, len(base)
 
     def __len__(self) -> int:
@@ -386,10 +386,10 @@ class ChainedEntries(Sequence):
         return self._base.where(field, value) + [self._n + i for i in self._extra.where(field, value)]
 
 
-class ChainedIndex(Mapping):
+class ChainedIndex(NameLookup):
     """Two name indexes as one: a key's ids in the base, then in the overlay."""
 
-    def __init__(self, base: NameIndex, extra: NameIndex):
+    def __init__(self, base: NameLookup, extra: NameLookup):
         self._base, self._extra = base, extra
 
     def get(self, key, default=None):
