@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -88,7 +88,7 @@ class Ruler:
 
     _MEMO_LIMIT = 200_000
 
-    def __init__(self, gaz, demonyms, vocabulary):
+    def __init__(self, gaz, demonyms, vocabulary) -> None:
         self._gaz, self._demonyms, self._vocabulary = gaz, demonyms, vocabulary
         self._memo: dict[str, tuple[int, str, str] | None] = {}
 
@@ -273,12 +273,39 @@ def mentions_from_doc(doc, source: Visible | None = None, offset: int = 0,
         return _doc_mentions(doc, source, offset)
 
 
+#: A place span (start, end, label, layer id), and one ranked for :func:`_resolve_overlaps` (priority last).
+_Span = tuple[int, int, str, str]
+_RankedSpan = tuple[int, int, str, str, int]
+
+
 def _doc_mentions(doc, source: Visible | None, offset: int) -> list[Mention]:
     text = doc.text
     rules = ruler()
-    spans: list[tuple[int, int, str, str, int]] = []  # start, end, label, layer_id, priority
     ents = [e for e in doc.ents]
-    unknown = set()  # model place entities the gazetteer does not know: the ruler may look inside
+    ranked, unknown = _model_spans(text, ents, rules)
+    ent_by_token = {}
+    for ent in ents:
+        for t in range(ent.start, ent.end):
+            ent_by_token[t] = ent
+    ranked += _ruler_spans(doc, rules, ent_by_token, unknown)
+    spans: list[_Span] = _resolve_overlaps(ranked, len(text))
+    if settings.ruler_local_places:
+        spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _local_places(doc, spans, ent_by_token), len(text))
+        spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _chain_places(doc, spans), len(text))
+    spans = _without_names_of_other_things(text, _with_directions(text, spans))
+    infra = [i for i in find_infrastructure(text) if not _names_something_else(text, i.start, i.end)]
+    return _to_mentions(doc, _with_infrastructure(spans, infra, len(text)),
+                        source or Visible(text, text), offset)
+
+
+def _model_spans(text: str, ents: list, rules: Ruler) -> tuple[list[_RankedSpan], set[int]]:
+    """The model's entities the gazetteer backs, ranked, and the token starts of its place entities it does not know.
+
+    Compounds ("Russian-Azerbaijani", "Poti/Batumi") are split into their known parts; the ruler may
+    look inside the unknown place entities.
+    """
+    spans: list[_RankedSpan] = []  # start, end, label, layer_id, priority
+    unknown: set[int] = set()
     for ent in ents:
         start, end = _trim(text, ent.start_char, ent.end_char)
         if start >= end:
@@ -304,10 +331,13 @@ def _doc_mentions(doc, source: Visible | None, offset: int) -> list[Mention]:
         elif any(c in text[start:end] for c in "/()"):  # "Iran)-Tehran" tagged as one organisation
             parts = _split_compound(text, start, end, rules)
             spans += [(s, e, rules[gazetteer.fold(text[s:e])][1], "", 2) for s, e in parts if len(parts) > 1]
-    ent_by_token = {}
-    for ent in ents:
-        for t in range(ent.start, ent.end):
-            ent_by_token[t] = ent
+    return spans, unknown
+
+
+def _ruler_spans(doc, rules: Ruler, ent_by_token: dict, unknown: set[int]) -> list[_RankedSpan]:
+    """The ruler's matches kept against the model's entities over them (``ent_by_token``), ranked."""
+    text = doc.text
+    spans: list[_RankedSpan] = []
     dotted = gazetteer.load().dotted
     for s, e, (strength, label, layer_id), tok_start, tok_end in _rule_matches(doc, rules):
         key = gazetteer.fold(text[s:e])
@@ -315,41 +345,41 @@ def _doc_mentions(doc, source: Visible | None, offset: int) -> list[Mention]:
             if text[e - 1:e] != "." and text[e:e + 1] != ".":
                 continue
             e = e if text[e - 1] == "." else e + 1
-        covering = {ent_by_token.get(t) for t in range(tok_start, tok_end)}
-        covering.discard(None)
+        covering = {ent_by_token[t] for t in range(tok_start, tok_end) if t in ent_by_token}
         if label == "INFRA":
             spans.append((s, e, label, layer_id, 4))
-            continue
-        if not covering:
+        elif not covering:
             if strength >= settings.ruler_min_strength_free and _looks_like_name(doc, tok_start, tok_end, strength):
                 spans.append((s, e, label, layer_id, 1))
-            continue
-        bounds = [_trim(text, c.start_char, c.end_char) for c in covering]
-        if any(c.label_ in PLACE_LABELS for c in covering):
-            if all(c.start in unknown for c in covering) and strength >= settings.ruler_min_strength_embedded:
-                spans.append((s, e, label, layer_id, 1))  # "Asia-Pacific", "north west London"
-            elif strength >= _MEDIUM and all(s <= cs and ce <= e for cs, ce in bounds) and any(
-                    s < cs or ce < e for cs, ce in bounds):
-                spans.append((s, e, label, layer_id, 3))  # the name goes on past the model's place: "Mazar-i-Sharif"
-            continue
-        person = any(c.label_ == "PERSON" for c in covering)
-        if all(s <= cs and ce <= e for cs, ce in bounds):  # the rule covers the model's entities
-            # A person's name is a place only when it is a demonym ("Azerbaijani" soldiers) or a strong name.
-            wider = all(s < cs or ce < e for cs, ce in bounds)  # the name goes on past the entity: "Anzali port"
-            if strength >= _STRONG or (strength >= _MEDIUM and (not person or wider or label == "NORP" or _big_place(key))):
-                spans.append((s, e, label, layer_id, 3))
-        elif len(bounds) == 1 and bounds[0][0] <= s and e <= bounds[0][1] and not person:
-            # A place inside an organisation's name ("Zimbabwe Tourism Authority", "Nigerian Army").
-            if strength >= settings.ruler_min_strength_embedded:
-                spans.append((s, e, label, layer_id, 1))
-    spans = _resolve_overlaps(spans, len(text))
-    if settings.ruler_local_places:
-        spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _local_places(doc, spans, ent_by_token), len(text))
-        spans = _resolve_overlaps([(*sp, 2) for sp in spans] + _chain_places(doc, spans), len(text))
-    spans = _without_names_of_other_things(text, _with_directions(text, spans))
-    infra = [i for i in find_infrastructure(text) if not _names_something_else(text, i.start, i.end)]
-    return _to_mentions(doc, _with_infrastructure(spans, infra, len(text)),
-                        source or Visible(text, text), offset)
+        else:
+            priority = _covered_priority(text, s, e, strength, label, key, covering, unknown)
+            if priority:
+                spans.append((s, e, label, layer_id, priority))
+    return spans
+
+
+def _covered_priority(text: str, s: int, e: int, strength: int, label: str, key: str, covering: set,
+                      unknown: set[int]) -> int:
+    """The priority of a ruler match ``s:e`` over the model's entities ``covering`` (0: dropped)."""
+    bounds = [_trim(text, c.start_char, c.end_char) for c in covering]
+    if any(c.label_ in PLACE_LABELS for c in covering):
+        if all(c.start in unknown for c in covering) and strength >= settings.ruler_min_strength_embedded:
+            return 1  # "Asia-Pacific", "north west London"
+        if strength >= _MEDIUM and all(s <= cs and ce <= e for cs, ce in bounds) and any(
+                s < cs or ce < e for cs, ce in bounds):
+            return 3  # the name goes on past the model's place: "Mazar-i-Sharif"
+        return 0
+    person = any(c.label_ == "PERSON" for c in covering)
+    if all(s <= cs and ce <= e for cs, ce in bounds):  # the rule covers the model's entities
+        # A person's name is a place only when it is a demonym ("Azerbaijani" soldiers) or a strong name.
+        wider = all(s < cs or ce < e for cs, ce in bounds)  # the name goes on past the entity: "Anzali port"
+        if strength >= _STRONG or (strength >= _MEDIUM and (not person or wider or label == "NORP" or _big_place(key))):
+            return 3
+    elif len(bounds) == 1 and bounds[0][0] <= s and e <= bounds[0][1] and not person:
+        # A place inside an organisation's name ("Zimbabwe Tourism Authority", "Nigerian Army").
+        if strength >= settings.ruler_min_strength_embedded:
+            return 1
+    return 0
 
 
 _WORD_AFTER = re.compile(r"\s+([A-Za-z]+)")
@@ -383,7 +413,8 @@ def _names_something_else(text: str, start: int, end: int) -> bool:
     if m and m.group(1).lower() in settings.currency_words:
         return True
     # the capitalised name run after the place: "Caspian Shipping Company", "for Asia and the Pacific"
-    words, pos = [], end
+    words: list[str] = []
+    pos = end
     while len(words) < 8:
         m = _NAME_WORD.match(text, pos)
         if not m or "\n" in text[pos:m.start(1)]:
@@ -413,7 +444,7 @@ def _with_directions(text: str, spans: list[tuple[int, int, str, str]]) -> list[
     ("northern Tehran" is Tehran).
     """
     gaz = gazetteer.load()
-    out = []
+    out: list[_Span] = []
     for s, e, label, layer_id in spans:
         m = DIRECTION_BEFORE.search(text, max(0, s - 20), s) if label in ("GPE", "LOC") else None
         if m and (not out or out[-1][1] <= m.start()):
@@ -470,7 +501,7 @@ def _local_places(doc, spans, ent_by_token) -> list[tuple[int, int, str, str, in
         return any(((official or variant_key(key) == variant_key(e.name)) and e.admin1 in admins)
                    or (e.country in countries and e.population >= least) for e, official in found)
 
-    out = []
+    out: list[_RankedSpan] = []
     for s, e, found, tok_start, tok_end in _rule_matches(doc, {}, lambda key: towns(key) or None, proper_only=True):
         if taken.overlaps(s, e) or gazetteer.fold(text[s:e]) in settings.generic_place_words:
             continue
@@ -764,7 +795,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 _COMPOUND_PART = re.compile(r"[^-–—/()]+")
 
 
-def _split_compound(text: str, start: int, end: int, rules: dict) -> list[tuple[int, int]]:
+def _split_compound(text: str, start: int, end: int, rules: Ruler) -> list[tuple[int, int]]:
     """Split "Russian-Azerbaijani", "Poti/Batumi" or "(Iran)-Tehran" into its parts when each part is a known name."""
     span = text[start:end]
     parts = [(start + m.start(), start + m.end()) for m in _COMPOUND_PART.finditer(span) if m.group().strip()]
@@ -779,7 +810,7 @@ def _split_compound(text: str, start: int, end: int, rules: dict) -> list[tuple[
     return out
 
 
-def _rule_matches(doc, rules: dict, lookup=None, proper_only: bool = False):
+def _rule_matches(doc, rules: Ruler | Mapping[str, tuple[int, str, str]], lookup=None, proper_only: bool = False):
     """Yield ruler matches: longest first, left to right, starting at capitalised tokens.
 
     With ``proper_only``, only spans whose words (but stop words) are all capitalised
