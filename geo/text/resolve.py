@@ -13,8 +13,8 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,40 +109,7 @@ def _resolve(mentions: list[Mention], text: str, overrides, online: bool) -> lis
     keys = [fold(m.text) for m in mentions]
     names = _names(gaz, mentions, keys)
     cand_lists = [names[(keys[k], m.label, m.layer_id)].cands for k, m in enumerate(mentions)]
-    ctx = _context(gaz, mentions, cand_lists, text)
-    best: list[int | None] = [None] * len(mentions)
-    support = _admin1_support(gaz, keys, cand_lists)
-    scored_all: list[list[tuple[float, int]]] = [[] for _ in mentions]
-    partners = link_partners(mentions)
-    qualified: set[int] = set()  # mentions followed by their country or division: "Astara (Iran)"
-    for round_ in range(settings.resolve_rounds):
-        if round_:
-            ctx = _context_from_resolved(gaz, mentions, best)
-        base: dict[tuple, list[float]] = {}
-        rankings: dict[tuple, list[tuple[float, int]]] = {}
-        sentences = _SentenceCache()
-        for k, m in enumerate(mentions):
-            name = names[(keys[k], m.label, m.layer_id)]
-            if not name.cands or keys[k] in overrides:
-                continue
-            if name.id not in base:
-                base[name.id] = _base_scores(gaz, name, ctx, support.get(name.key, Counter()))
-            bonus = _mention_bonus(name, sentences.folded(m.sentence), _qualifier(text, m.end))
-            if any(extra >= _QUALIFIER_BONUS for _, extra in bonus):
-                qualified.add(k)
-            if round_ and k in partners:
-                bonus += _link_bonus(gaz, name, [gaz.entries[best[j]] for j in partners[k] if best[j] is not None])
-            scored = rankings.get((name.id, bonus))
-            if scored is None:
-                scores = list(base[name.id])
-                for pos, extra in bonus:
-                    scores[pos] += extra
-                scored = sorted(zip(scores, (i for i, _ in name.cands)), reverse=True)
-                rankings[(name.id, bonus)] = scored
-            scored_all[k] = scored
-            best[k] = scored[0][1]
-        if settings.one_sense_per_article:
-            _one_sense(keys, scored_all, best, qualified)
+    scored_all, ctx = _rank(gaz, mentions, text, keys, names, cand_lists, overrides)
     out: list[Place | None] = []
     places: dict[int, Place] = {}  # one Place per distinct ranking
     for k, m in enumerate(mentions):
@@ -166,8 +133,52 @@ def _resolve(mentions: list[Mention], text: str, overrides, online: bool) -> lis
     return place_infrastructure(mentions, out)
 
 
+def _rank(gaz, mentions: list[Mention], text: str, keys: list[str], names: dict, cand_lists: list,
+          overrides: dict) -> tuple[list[list[tuple[float, int]]], _Context]:
+    """Each mention's candidates as (score, entry id), best first, and the article's context they were scored in.
+
+    Scoring runs ``settings.resolve_rounds`` rounds, each in the context of the places the last one chose;
+    mentions of ``overrides`` (folded keys) are left unranked.
+    """
+    ctx = _context(gaz, mentions, cand_lists, text)
+    best: list[int | None] = [None] * len(mentions)
+    support = _admin1_support(gaz, keys, cand_lists)
+    scored_all: list[list[tuple[float, int]]] = [[] for _ in mentions]
+    partners = link_partners(mentions)
+    qualified: set[int] = set()  # mentions followed by their country or division: "Astara (Iran)"
+    for round_ in range(settings.resolve_rounds):
+        if round_:
+            ctx = _context_from_resolved(gaz, mentions, best)
+        base: dict[int, list[float]] = {}
+        rankings: dict[tuple[int, tuple[tuple[int, float], ...]], list[tuple[float, int]]] = {}
+        sentences = _SentenceCache()
+        for k, m in enumerate(mentions):
+            name = names[(keys[k], m.label, m.layer_id)]
+            if not name.cands or keys[k] in overrides:
+                continue
+            if name.id not in base:
+                base[name.id] = _base_scores(gaz, name, ctx, support.get(name.key, Counter()))
+            bonus = _mention_bonus(name, sentences.folded(m.sentence), _qualifier(text, m.end))
+            if any(extra >= _QUALIFIER_BONUS for _, extra in bonus):
+                qualified.add(k)
+            if round_ and k in partners:
+                bonus += _link_bonus(gaz, name, [gaz.entries[best[j]] for j in partners[k] if best[j] is not None])
+            scored = rankings.get((name.id, bonus))
+            if scored is None:
+                scores = list(base[name.id])
+                for pos, extra in bonus:
+                    scores[pos] += extra
+                scored = sorted(zip(scores, (i for i, _ in name.cands)), reverse=True)
+                rankings[(name.id, bonus)] = scored
+            scored_all[k] = scored
+            best[k] = scored[0][1]
+        if settings.one_sense_per_article:
+            _one_sense(keys, scored_all, best, qualified)
+    return scored_all, ctx
+
+
 def reject_unsupported_stations(gaz, places: list[Place | None], keys: list[str],
-                                anchors: list[tuple[float, float]] = ()) -> list[Place | None]:
+                                anchors: Sequence[tuple[float, float]] = ()) -> list[Place | None]:
     """Drop places known only from an OSM station node that nothing else in the article supports.
 
     Such a place (:func:`geo.text.gazetteer.is_osm_only`) is kept when it lies within
@@ -215,7 +226,7 @@ def _weak_picks(mentions, keys, names, scored_all, places) -> list[bool]:
 
 
 def reject_far_fetched(places: list[Place | None], keys: list[str],
-                       anchors: list[tuple[float, float]] = (), weak: list[bool] | None = None) -> list[Place | None]:
+                       anchors: Sequence[tuple[float, float]] = (), weak: list[bool] | None = None) -> list[Place | None]:
     """Drop low-confidence towns thousands of km from all the article's other places and corridors.
 
     A place is dropped when its confidence is below ``settings.far_fetched_score`` and it lies
@@ -466,7 +477,7 @@ def _layer_anchors(layer_ids: set) -> list[tuple[float, float]]:
 
 
 def _one_sense(keys: list[str], scored_all: list[list[tuple[float, int]]], best: list[int | None],
-               qualified: set[int] = frozenset()) -> None:
+               qualified: Collection[int] = frozenset()) -> None:
     """Give every mention of the same name in an article the same place (scores averaged).
 
     A mention followed by its country or division (``qualified``: "Astara (Iran)" beside
@@ -487,7 +498,7 @@ def _one_sense(keys: list[str], scored_all: list[list[tuple[float, int]]], best:
         for scored, count in distinct.values():
             for sc, i in scored:
                 total[i] += sc * count / len(ks)
-        merged = sorted(((sc, i) for i, sc in total.items()), reverse=True)
+        merged: list[tuple[float, int]] = sorted(((sc, i) for i, sc in total.items()), reverse=True)
         keep = {}
         for ident, (scored, _) in distinct.items():
             group_choice = next((sc for sc, i in scored if i == merged[0][1]), None)
@@ -499,16 +510,16 @@ def _one_sense(keys: list[str], scored_all: list[list[tuple[float, int]]], best:
 
 
 def _context_from_resolved(gaz, mentions: list[Mention], best: list[int | None]) -> _Context:
-    countries: Counter = Counter()
-    admin1: Counter = Counter()
+    countries: defaultdict[str, float] = defaultdict(float)
+    admin1: defaultdict[str, float] = defaultdict(float)
     anchors: dict[tuple[float, float, str], None] = {}
-    own: dict[str, tuple[Counter, Counter]] = {}
+    own: dict[str, tuple[defaultdict[str, float], defaultdict[str, float]]] = {}
     for k, i in enumerate(best):
         if i is None:
             continue
         e = gaz.entries[i]
         key = fold(mentions[k].text)
-        oc, oa = own.setdefault(key, (Counter(), Counter()))
+        oc, oa = own.setdefault(key, (defaultdict(float), defaultdict(float)))
         if e.country:
             countries[e.country] += 1.0
             oc[e.country] += 1.0
@@ -574,8 +585,8 @@ def _prior(e: Place, official: bool) -> float:
 
 @dataclass
 class _Context:
-    countries: Counter  # country code -> weight in the article
-    admin1: Counter  # admin1 key -> weight
+    countries: dict[str, float]  # country code -> weight in the article
+    admin1: dict[str, float]  # admin1 key -> weight
     anchors: tuple  # distinct certain places: arrays of lat, lon and the mention key that placed them ("" any)
     layers: set  # layer ids mentioned
     stations: dict  # geonames id -> layer id
@@ -583,8 +594,8 @@ class _Context:
 
 
 def _context(gaz: gazetteer.Gazetteer, mentions: list[Mention], cand_lists, text: str) -> _Context:
-    countries: Counter = Counter()
-    admin1: Counter = Counter()
+    countries: defaultdict[str, float] = defaultdict(float)
+    admin1: defaultdict[str, float] = defaultdict(float)
     anchors: dict[tuple[float, float, str], None] = {}
     layers = {m.layer_id for m in mentions if m.layer_id}
     best_of: dict[int, tuple[Place, bool]] = {}  # per distinct candidate list: its best entry, one country?
