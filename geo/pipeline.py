@@ -404,7 +404,7 @@ def _write_all(folder: Path, drawing: _Drawing, report: BuildReport, options: Bu
     removed: list[str] = []  # an earlier build's files this one does not write
     with files.staged_dir(folder, manifest=files.MANIFEST, removed=removed) as stage:  # all of this build, or none
         written = []
-        for name, (drawn, title, subtitle) in drawing.maps.items():
+        for name, (drawn, _title, subtitle) in drawing.maps.items():
             drawing.not_drawn[name] = not_drawn(missing[0], place_rows, drawn, missing[1]) if missing else {}
             report.not_drawn[name] = drawing.not_drawn[name]
             features = (layer_features(drawn[0], place_rows) if name != "index" else
