@@ -533,9 +533,11 @@ def cmd_snapshot(args) -> int:
     if args.bundled and args.osm_dir and not args.osm_date:
         raise InputError("snapshot --bundled --osm-dir: give --osm-date, the date of the extract's OSM data "
                          "(the bundled snapshot is dated)")
-    if args.bundled and settings.bundled_snapshot_dir is None:
-        raise InputError("snapshot --bundled: CORRIDORMAP_BUNDLED_SNAPSHOT is empty; set it to the folder to write")
-    out = settings.bundled_snapshot_dir if args.bundled else args.out
+    out = args.out
+    if args.bundled:
+        if settings.bundled_snapshot_dir is None:
+            raise InputError("snapshot --bundled: CORRIDORMAP_BUNDLED_SNAPSHOT is empty; set it to the folder to write")
+        out = settings.bundled_snapshot_dir
     source = _source(args)
     layer_ids = args.layers or [layer.id for layer in list_layers()]
     folder = snapshot_layers(

@@ -68,7 +68,7 @@ def _read_natural_earth(source: Path) -> gpd.GeoDataFrame:
 def _to_arrays(frame: gpd.GeoDataFrame) -> tuple[dict[str, np.ndarray], dict]:
     """Arrays (WKB blob and offsets, numbers) and metadata (texts) of the countries frame."""
     wkb = [shapely.to_wkb(g) for g in frame.geometry.values]
-    arrays = {"wkb": np.frombuffer(b"".join(wkb), dtype=np.uint8),
+    arrays: dict[str, np.ndarray] = {"wkb": np.frombuffer(b"".join(wkb), dtype=np.uint8),
               "wkb_ends": np.cumsum([len(b) for b in wkb], dtype=np.int64)}
     arrays.update({c: np.asarray(frame[c], dtype=np.float64) for c in _NUMBER_COLUMNS})
     return arrays, {c: [str(v) for v in frame[c]] for c in _TEXT_COLUMNS}
@@ -78,7 +78,7 @@ def _from_arrays(arrays: dict[str, np.ndarray], meta: dict) -> gpd.GeoDataFrame:
     blob, ends = arrays["wkb"].tobytes(), arrays["wkb_ends"].tolist()
     starts = [0, *ends[:-1]]
     geoms = shapely.from_wkb([blob[a:b] for a, b in zip(starts, ends)])
-    columns = {c: list(meta[c]) for c in _TEXT_COLUMNS}
+    columns: dict[str, list | np.ndarray] = {c: list(meta[c]) for c in _TEXT_COLUMNS}
     columns.update({c: np.array(arrays[c]) for c in _NUMBER_COLUMNS})
     if {len(v) for v in columns.values()} != {len(geoms)}:
         raise ValueError("columns differ in length")

@@ -305,11 +305,12 @@ def _build_steps(text: str | None, options: BuildOptions, out_dir: str | Path, a
     mentions, resolved, place_rows, notes = _find_and_resolve(text, options)
     layers, chosen, warnings = pick_layers(text, mentions, resolved, place_rows, layer_ids=options.layer_ids,
                                            layer_files=options.layer_files, all_layers=options.all_layers)
-    options.source.check([layer.id for layer in layers])
+    source, _ = _ready(options)
+    source.check([layer.id for layer in layers])
     report = BuildReport(chosen=chosen, warnings=notes + warnings)
-    if text is not None:
+    if text is not None and place_rows is not None:  # an article always has its place rows
         report.n_mentions, report.n_places = len(mentions), len(place_rows)
-    results, unlayered = _build_all_layers(layers, options.source, mentions, resolved, report)
+    results, unlayered = _build_all_layers(layers, source, mentions, resolved, report)
     unresolved = [m.text for m, p in zip(mentions, resolved) if p is None]
     unresolved += [name for name in unlayered if name not in unresolved]
     if place_rows is not None:
@@ -335,16 +336,31 @@ def _find_and_resolve(text: str | None,
     """
     if text is None:
         return [], [], None, []
+    source, fixes = _ready(options)
     layers = text_layers(options.layer_files)
-    mentions, resolved = resolve_mentions(text, online=options.online_geocoding, fixes=options.fixes, layers=layers)
+    mentions, resolved = resolve_mentions(text, online=options.online_geocoding, fixes=fixes, layers=layers)
     notes: list[str] = []
-    if options.source.live and settings.geonames_auto_fetch:
+    if source.live and settings.geonames_auto_fetch:
         with spending():
             fetched, notes = fetch_article_dumps(resolved, time.monotonic() + remaining())
         if fetched:
-            mentions, resolved = resolve_mentions(text, online=options.online_geocoding, fixes=options.fixes,
+            mentions, resolved = resolve_mentions(text, online=options.online_geocoding, fixes=fixes,
                                                   layers=layers)
-    return mentions, resolved, place_frame(mentions, resolved, options.fixes), notes
+    return mentions, resolved, place_frame(mentions, resolved, fixes), notes
+
+
+def _ready(options: BuildOptions) -> tuple[Source, Fixes | None]:
+    """The source and the corrections of options :func:`build` made ready (a :class:`Source`, read fixes).
+
+    Raises
+    ------
+    TypeError
+        When the options were not made ready: a bug, not a user's mistake.
+    """
+    source, fixes = options.source, options.fixes
+    if not isinstance(source, Source) or not (fixes is None or isinstance(fixes, Fixes)):
+        raise TypeError(f"build options not made ready by build(): source {source!r}, fixes {fixes!r}")
+    return source, fixes
 
 
 def _build_all_layers(layers: list[Layer], source: Source, mentions: list[Mention], resolved: list,
@@ -479,7 +495,7 @@ class ReplayCache:
 
     def key(self, text: str | None, options: BuildOptions) -> str | None:
         """The inputs' key, or None when the build cannot be replayed."""
-        source = options.source
+        source, _ = _ready(options)
         if options.png or options.online_geocoding or options.fixes or source.refresh or source.live:
             return None
         candidates = [load_layer(i) for i in options.layer_ids] if options.layer_ids else list_layers()

@@ -14,7 +14,7 @@ def shared_border(iso_a: str, iso_b: str):
     a, b = country_shape(iso_a), country_shape(iso_b)
     common = a.boundary.intersection(b.boundary.buffer(1e-6)).intersection(a.boundary)
     lines = [g for g in getattr(common, "geoms", [common]) if isinstance(g, (LineString, MultiLineString))]
-    parts = []
+    parts: list[LineString] = []
     for g in lines:
         parts.extend(getattr(g, "geoms", [g]))
     if not parts:

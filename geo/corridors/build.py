@@ -8,6 +8,7 @@ thing, with ``layer``, ``kind`` (segment, station, crossing, border),
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,8 +115,8 @@ def corridor_frame(layer: Layer, data: LayerData, stations: gpd.GeoDataFrame) ->
     rows = []
     for (name_a, lon_a, lat_a), (name_b, lon_b, lat_b) in zip(waypoints[:-1], waypoints[1:]):
         facts = layer.segment(name_a, name_b)
-        by_rail = network is not None and facts.status != "ferry"
-        leg = network.route((name_a, lon_a, lat_a), (name_b, lon_b, lat_b)) if by_rail else None
+        by_rail = facts.status != "ferry"
+        leg = network.route((name_a, lon_a, lat_a), (name_b, lon_b, lat_b)) if network is not None and by_rail else None
         if leg is not None and leg.geometry is not None:
             geom, source, reason = leg.geometry, data.source, ""
             snaps = (leg.start_snap_km, leg.end_snap_km)
@@ -219,7 +220,7 @@ def border_frame(layer: Layer, data: LayerData) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
 
 
-def _nearest(lon: float, lat: float, frame: gpd.GeoDataFrame, max_km: float, exclude: set[int] = frozenset()):
+def _nearest(lon: float, lat: float, frame: gpd.GeoDataFrame, max_km: float, exclude: AbstractSet[int] = frozenset()) -> int | None:
     """Row position of the point in ``frame`` nearest to (lon, lat) within ``max_km``, or None."""
     if frame.empty:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,7 @@ def places_on(layer: Layer, places: gpd.GeoDataFrame, max_km: float | None = Non
 
 
 def choose_layers(layers: list[Layer], named: set[str], places: gpd.GeoDataFrame | None,
-                  border_talk: list[set[str]] = ()) -> dict[str, str]:
+                  border_talk: Sequence[set[str]] = ()) -> dict[str, str]:
     """The layers an article is about, each with the reason it was chosen, in ``layers`` order.
 
     Parameters

@@ -18,12 +18,13 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import folium
 import geopandas as gpd
 import shapely
 import shapely.ops
-from branca.element import Template
+from branca.element import Figure, Template
 from shapely.geometry import Point
 
 from .. import naturalearth
@@ -204,7 +205,7 @@ def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float], unn
     group.add_to(fmap)
     if fallback_for:
         fmap.add_child(TileFallback(group, fallback_for))
-    fmap.get_root().header.add_child(folium.Element(
+    cast(Figure, fmap.get_root()).header.add_child(folium.Element(
         ("" if fallback_for else f"<style>.folium-map.leaflet-container{{background:{SEA}}}</style>") + "<style>"
         ".cm-label-basemap{font:500 11px system-ui,sans-serif;color:#8a8478;letter-spacing:.08em;"
         "text-transform:uppercase;cursor:default}</style>"), name="cm_basemap")

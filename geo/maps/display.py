@@ -83,7 +83,9 @@ def encoded_parts(geom, zoom: int = TARGET_ZOOM, ref_lat: float | None = None) -
     simple, decimals = display_geometry(geom, zoom, ref_lat)
     precision = _precision(decimals)
     parts = _rounded_parts(simple, precision)
-    return [encode_coordinates(part[:, ::-1], precision).decode("ascii") for part in parts], precision
+    # an ndarray is a buffer; pypolyline's hint does not say so
+    return [encode_coordinates(part[:, ::-1], precision).decode("ascii")  # type: ignore[arg-type]
+            for part in parts], precision
 
 
 def _linear_parts(geom) -> list:

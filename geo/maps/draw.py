@@ -8,9 +8,11 @@ Markers are inline HTML/SVG (no icon font), at least :data:`TAP_PX` wide to tap.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import folium
 import geopandas as gpd
+from branca.element import Figure
 from folium import plugins
 from folium.utilities import JsCode
 
@@ -83,7 +85,7 @@ def new_map(title: str, subtitle: str = "", tiles: str | None = None) -> folium.
                          overlay=True, show=False, max_zoom=19).add_to(fmap)
     plugins.Fullscreen(position="topleft").add_to(fmap)
     fmap.add_child(Chrome(title, subtitle))
-    fmap.get_root().title = escape(title)  # the page's <title>: tabs, bookmarks, screen readers
+    cast(Figure, fmap.get_root()).title = escape(title)  # the page's <title>: tabs, bookmarks, screen readers
     return fmap
 
 
@@ -245,7 +247,7 @@ def _draw_station(group, layer, row, labelled: bool = True):
         html = (f"<div class='cm-port-icon' style='color:{escape(layer.color)};border-color:{escape(layer.color)}'>"
                 f"{icon_svg('anchor', 12)}</div>")
         marker = _marker(where, html, 18, "cm-port")
-        gap = 11
+        gap: float = 11
     else:
         radius = ROLE_RADIUS.get(row.role, 3.5)
         marker = folium.CircleMarker(where, radius=radius, color=layer.color, fill=True, fill_color="#ffffff",
@@ -284,7 +286,8 @@ def _draw_crossing(group, layer, row, labelled: bool = True) -> folium.Marker:
     if labelled:
         marker.add_child(Label(escape(row.name), kind="crossing", priority=LABEL_PRIORITY["crossing"], gap=15,
                                class_name=f"cm-label-{slug(row.name)}"))
-    return marker.add_to(group)
+    marker.add_to(group)
+    return marker
 
 
 def _draw_nothing_more(group, layer, frame, labels: set | None = None) -> None:
@@ -467,6 +470,6 @@ def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: s
     fmap.add_child(StoryView(view.story, view.whole, view.max_zoom, whole))
     if outlines:  # after the opening view: Leaflet pans into new max bounds at once
         fmap.add_child(KeepInside(basemap_area(bounds)))
-    folium.LayerControl(collapsed=JsCode(f"document.documentElement.clientWidth < {LAYERS_OPEN_PX}"),
+    folium.LayerControl(collapsed=JsCode(f"document.documentElement.clientWidth < {LAYERS_OPEN_PX}"),  # type: ignore[arg-type]  # folium renders a JsCode option as code; its hint says bool
                         position="topleft").add_to(fmap)
     return fmap

@@ -145,7 +145,11 @@ def check_bundled(folder: str | Path | None = None) -> list[str]:
     checksum, every layer has a data date, the manifest states its attribution and licence, and the folder
     holds at most ``settings.bundled_max_bytes``.
     """
-    folder = Path(folder) if folder is not None else Path(settings.bundled_snapshot_dir)
+    if folder is None:
+        if settings.bundled_snapshot_dir is None:
+            return ["no bundled snapshot: CORRIDORMAP_BUNDLED_SNAPSHOT is empty"]
+        folder = settings.bundled_snapshot_dir
+    folder = Path(folder)
     try:
         manifest = snapshot.read_manifest(folder)
     except DataError as exc:

@@ -83,7 +83,7 @@ def fetch_named_route(name: str, send: Request | None = None,
     if lines.empty:
         return None
     relations = [e for e in elements if e.get("type") == "relation"]
-    top = relations[0] if relations else {"id": None, "tags": {"name": name}}
+    top: dict[str, Any] = relations[0] if relations else {"id": None, "tags": {"name": name}}
     rel_name = (top.get("tags") or {}).get("name", name)
     route = assemble_route(lines, top.get("id"), rel_name)
     note = f"route relation {top.get('id')} {rel_name!r}, found by the article's name {name!r}"
@@ -206,7 +206,7 @@ def fetch_corridor(layer: Layer, run: Callable[[str], list[dict]], area=None):
         lines, _ = elements_to_frames(elements)
         relations = [e for e in elements if e.get("type") == "relation"]
         if not lines.empty:
-            top = relations[0] if relations else {"id": rel_id, "tags": {"name": name}}
+            top: dict[str, Any] = relations[0] if relations else {"id": rel_id, "tags": {"name": name}}
             rel_name = (top.get("tags") or {}).get("name", name)
             route = assemble_route(lines, top.get("id"), rel_name)
             note = f"route relation {top.get('id')} {rel_name!r}: {len(lines)} member ways in {len(route)} parts"

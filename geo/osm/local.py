@@ -98,14 +98,14 @@ def osm_ids(values: pd.Series, path: Path | str) -> pd.Series:
     """
     values = values.astype(object)
     numbers = pd.to_numeric(values, errors="coerce")
-    out = []
+    out: list[int | None] = []
     for raw, number in zip(values, numbers):
         if raw is None or (isinstance(raw, float) and math.isnan(raw)):
             out.append(None)
         elif pd.notna(number) and float(number).is_integer() and not isinstance(raw, bool):
             out.append(int(number))
-        elif isinstance(raw, str) and _TYPED_ID.match(raw):
-            out.append(int(_TYPED_ID.match(raw).group(1)))
+        elif isinstance(raw, str) and (typed := _TYPED_ID.match(raw)):
+            out.append(int(typed.group(1)))
         else:
             raise DataError(f"OSM data file {path}: osm_id {str(raw)[:60]!r} is not an OSM id (a whole number, or "
                             "node/…, way/…, relation/… with one): fix the value or remove the file")
