@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -16,6 +17,9 @@ import shapely
 
 from . import cachefile, settings
 from .errors import DataError
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 COUNTRIES_FORMAT = "corridormap-natural-earth-countries/2"
 _TEXT_COLUMNS = ("iso2", "name")
@@ -85,7 +89,7 @@ def _from_arrays(arrays: dict[str, np.ndarray], meta: dict) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(columns, geometry=geoms, crs=4326)
 
 
-def country_shape(iso2: str):
+def country_shape(iso2: str) -> BaseGeometry:
     """The (multi)polygon of one country by ISO 3166-1 alpha-2 code."""
     frame = countries()
     match = frame[frame["iso2"] == iso2.upper()]

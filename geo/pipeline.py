@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
@@ -44,6 +45,9 @@ from .text.infrastructure import unlayered_infrastructure
 from .text.mention_frame import mention_frame
 from .text.mentions import Mention, extract_mentions
 from .text.resolve import resolve
+
+if TYPE_CHECKING:
+    import folium
 
 log = logging.getLogger(__name__)
 
@@ -400,7 +404,7 @@ class _Drawing:
     tiles: str | None
     not_drawn: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
-    def draw(self, name: str, tiles: str | None = None):
+    def draw(self, name: str, tiles: str | None = None) -> folium.Map:
         """The folium map ``name`` (on ``tiles``, default the build's)."""
         drawn, title, subtitle = self.maps[name]
         return build_map(drawn, self.place_rows, title=title, subtitle=subtitle, tiles=tiles or self.tiles,

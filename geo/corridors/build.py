@@ -11,6 +11,7 @@ from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -29,6 +30,9 @@ from ..osm.budget import network_budget
 from ..osm.schema import apply_filter
 from ..osm.source import LayerData, Source, data_source
 from . import borders, route_cache
+
+if TYPE_CHECKING:
+    from ..core.layers import Segment
 
 #: How far an OSM station node may be from the gazetteer point to be taken as the station.
 STATION_MATCH_KM = 25.0
@@ -90,7 +94,7 @@ def station_frame(layer: Layer, points: gpd.GeoDataFrame | None = None, source: 
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
 
 
-def schematic_leg(a: tuple[float, float], b: tuple[float, float], facts, start: str) -> LineString:
+def schematic_leg(a: tuple[float, float], b: tuple[float, float], facts: Segment, start: str) -> LineString:
     """A schematic leg from ``a`` to ``b`` (lon, lat): great circles through the segment's ``via`` points
     of the layer file (given from its ``from`` station), so that a leg between two coastal stations
     can stay on land."""

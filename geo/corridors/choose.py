@@ -84,8 +84,8 @@ def border_talk(mentions: list[Mention], resolved: list) -> list[set[str]]:
     return list(by_sentence.values())
 
 
-def pick_layers(text: str | None, mentions: list[Mention], resolved: list, place_rows, *, layer_ids=None,
-                layer_files=(), all_layers: bool = False) -> tuple[list[Layer], dict[str, str], list[str]]:
+def pick_layers(text: str | None, mentions: list[Mention], resolved: list, place_rows: gpd.GeoDataFrame | None, *,
+                layer_ids: list[str] | None = None, layer_files: Sequence[str | Path] = (), all_layers: bool = False) -> tuple[list[Layer], dict[str, str], list[str]]:
     """The layers to draw and why: by hand (``layer_ids``), all, or the ones the article is about.
 
     Returns

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import folium
 import geopandas as gpd
@@ -30,6 +30,9 @@ from shapely.geometry import Point
 from .. import naturalearth
 from .elements import DivIcon, EncodedLine, FeatureGroup, Label, Macro, Marker
 from .style import LABEL_PRIORITY, escape, slug
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 SEA = "#dbe7ef"
 LAND = "#f4f1ea"
@@ -211,7 +214,7 @@ def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float], unn
         "text-transform:uppercase;cursor:default}</style>"), name="cm_basemap")
 
 
-def country_label_points(iso_codes, near: Point, reach_deg: float = 0.03) -> list[tuple[str, Point]]:
+def country_label_points(iso_codes: Iterable[str], near: Point, reach_deg: float = 0.03) -> list[tuple[str, Point]]:
     """(name, point) for each country, inside it and within ``reach_deg`` of ``near`` (or the nearest
     part of it, when none lies that close: a border map names both its countries).
 

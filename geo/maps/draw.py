@@ -8,7 +8,7 @@ Markers are inline HTML/SVG (no icon font), at least :data:`TAP_PX` wide to tap.
 from __future__ import annotations
 
 import math
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 import folium
 import geopandas as gpd
@@ -45,6 +45,10 @@ from .style import (
     source_label,
 )
 from .view import opening_view
+
+if TYPE_CHECKING:
+    from ..core.layers import Layer
+    from ..corridors.build import LayerResult
 
 #: Base maps: key -> (xyzservices provider name, label in the layer control).
 TILES = {
@@ -110,7 +114,7 @@ def _marker(where, html: str, size: int, class_name: str) -> folium.Marker:
     return Marker(where, icon=icon)
 
 
-def add_layer(fmap: folium.Map, result, show: bool = True, unlabelled: frozenset = frozenset(),
+def add_layer(fmap: folium.Map, result: LayerResult, show: bool = True, unlabelled: frozenset = frozenset(),
               spread: list | None = None, labels: set | None = None, sides: list | None = None
               ) -> folium.FeatureGroup:
     """Draw one built layer (geo.corridors.build.LayerResult) as a toggleable feature group.
@@ -158,7 +162,7 @@ def _line_style(layer, row) -> dict:
     )
 
 
-def line_facts(layer, row, result) -> list[str]:
+def line_facts(layer: Layer, row: Any, result: LayerResult) -> list[str]:
     """Popup lines (escaped HTML) for one segment or border line: what it is, how long, and from where.
 
     A schematic leg says that its length is a straight line between stations, not the track.
@@ -179,7 +183,7 @@ def line_facts(layer, row, result) -> list[str]:
     return facts
 
 
-def row_source_words(source: str, result) -> str:
+def row_source_words(source: str, result: LayerResult) -> str:
     """Where one drawn line's data came from, in plain words (no paths, no counts)."""
     return source_words(source) if source in ("schematic", "naturalearth") else result_source_words(result)
 
@@ -195,7 +199,7 @@ def _draw_line(group, layer, row, result) -> None:
     line.add_to(group)
 
 
-def infrastructure_facts(row) -> list[str]:
+def infrastructure_facts(row: Any) -> list[str]:
     """Popup lines (escaped HTML) for a line or crossing the article names without a layer."""
     ends = list(row.ends) if isinstance(row.ends, (list, tuple)) else []
     what = "line" if row.kind == INFRA_LINE else "crossing or bridge"
@@ -375,7 +379,7 @@ def add_areas(fmap: folium.Map, labels: gpd.GeoDataFrame, places: gpd.GeoDataFra
     return group
 
 
-def mention_popup(row) -> str:
+def mention_popup(row: Any) -> str:
     """Popup HTML for one mentioned place: names, country, links, relation, quoted sentences."""
     head = f"<b>{escape(row.name)}</b>"
     if isinstance(row.local_name, str) and row.local_name and row.local_name != row.name:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 
 from .. import settings
@@ -19,6 +21,9 @@ from .style import (
     pinned,
     slug,
 )
+
+if TYPE_CHECKING:
+    from ..corridors.build import LayerResult
 
 #: What a schematic leg is, in legends, popups and the text alternative.
 SCHEMATIC_WORDS = "straight line between stations, not the track"
@@ -73,7 +78,7 @@ def source_words(kind: str, date: str | None = None) -> str:
     return ", ".join(part for part in (name, month_words(date), how) if part)
 
 
-def source_kind(result) -> tuple[str, str | None]:
+def source_kind(result: LayerResult) -> tuple[str, str | None]:
     """(kind for :func:`source_words`, data date) of one built layer, from its source and detail."""
     from ..osm.provenance import BUNDLED_DETAIL
 
@@ -86,12 +91,12 @@ def source_kind(result) -> tuple[str, str | None]:
     return source, date
 
 
-def result_source_words(result) -> str:
+def result_source_words(result: LayerResult) -> str:
     """:func:`source_words` for one built layer."""
     return source_words(*source_kind(result))
 
 
-def layer_sources(result) -> list[str]:
+def layer_sources(result: LayerResult) -> list[str]:
     """Plain-text source lines for one layer, per part (line, stations, border, crossings)."""
     frame = result.frame
     out = []

@@ -10,6 +10,7 @@ import math
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -17,6 +18,9 @@ from shapely.geometry import box
 
 from ..errors import DataError
 from .schema import COLUMNS, concat
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet")
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf")
@@ -137,7 +141,7 @@ def _read_pbf(path: Path) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)
 
 
-def read_local(osm_dir: str | Path, area=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def read_local(osm_dir: str | Path, area: BaseGeometry | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Read all lines and points under ``osm_dir``, clipped to ``area`` (a shapely geometry).
 
     Returns
