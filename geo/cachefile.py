@@ -77,7 +77,8 @@ def read_arrays(path: str | Path, fmt: str, key: str) -> tuple[dict[str, np.ndar
             count = int(np.prod(shape, dtype=np.int64))
             arrays[name] = np.frombuffer(buffer, dtype, count, start + int(offset)).reshape(shape)
     except (KeyError, ValueError, TypeError) as exc:  # checked, yet not what write_arrays writes: a bug
-        return _corrupt(path, f"unreadable arrays ({exc})")
+        _corrupt(path, f"unreadable arrays ({exc})")
+        return None
     return arrays, meta
 
 

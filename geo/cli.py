@@ -12,9 +12,16 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import files, progress, settings
 from .errors import CorridorMapError, InputError
+
+if TYPE_CHECKING:
+    from .core.place import Place
+    from .text.fixes import Fixes
+    from .text.infra_places import Placement
+    from .text.mentions import Mention
 
 EXIT_USAGE = 2
 #: ``geoparse`` of an archive finished, but some documents or shards were skipped (listed in errors.csv).
@@ -260,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def cmd_build(args) -> int:
+def cmd_build(args: argparse.Namespace) -> int:
+    """``corridormap build``: draw the maps of an article (or of the chosen layers); the exit status."""
     from .maps.coverage import summary_lines
     from .pipeline import build
 
@@ -311,7 +319,8 @@ def closing_lines(written: list, self_contained: bool, offline: bool = False) ->
     return lines
 
 
-def cmd_mentions(args) -> int:
+def cmd_mentions(args: argparse.Namespace) -> int:
+    """``corridormap mentions``: list the places an article names and how each was resolved; the exit status."""
     from .pipeline import resolve_mentions
     from .text.article import read_article
     from .text.fixes import read_fixes
@@ -341,7 +350,7 @@ def cmd_mentions(args) -> int:
     return 0
 
 
-def pick_flags(place, fixes=None, text: str = "") -> list[str]:
+def pick_flags(place: Place | None, fixes: Fixes | None = None, text: str = "") -> list[str]:
     """Why a reader should check a pick: ``set by hand``, ``unresolved``, ``low confidence``, ``ambiguous``.
 
     Low confidence: score under :data:`geo.settings.low_confidence`. Ambiguous: another candidate
@@ -360,7 +369,8 @@ def pick_flags(place, fixes=None, text: str = "") -> list[str]:
     return flags
 
 
-def mention_record(mention, place, fixes=None, placement=None) -> dict:
+def mention_record(mention: Mention, place: Place | None, fixes: Fixes | None = None,
+                   placement: Placement | None = None) -> dict:
     """One mention as the JSON record of ``corridormap mentions --format json``.
 
     Named infrastructure placed without a layer (``placement``, :class:`geo.text.infra_places.Placement`)
@@ -427,7 +437,8 @@ def offline_source(layer_id: str, manifest: dict) -> str:
     return "schematic"
 
 
-def cmd_layers(args) -> int:
+def cmd_layers(args: argparse.Namespace) -> int:
+    """``corridormap layers``: list the layer files; the exit status."""
     from .core.kinds import kind_of
     from .core.layers import layer_files, read_layer
 
@@ -450,7 +461,8 @@ def cmd_layers(args) -> int:
     return 0
 
 
-def cmd_geoparse(args) -> int:
+def cmd_geoparse(args: argparse.Namespace) -> int:
+    """``corridormap geoparse``: geoparse a JSON Lines file or an archive; the exit status."""
     from .archive.parse import geoparse_archive
     from .text.geoparse import geoparse_jsonl
 
@@ -485,7 +497,8 @@ def cmd_geoparse(args) -> int:
     return EXIT_PARTIAL
 
 
-def cmd_atlas(args) -> int:
+def cmd_atlas(args: argparse.Namespace) -> int:
+    """``corridormap atlas``: draw an archive's atlas; the exit status."""
     from .archive.atlas import atlas
 
     result = atlas(args.parts, args.out, layer_ids=args.layers, osm_dir=args.osm_dir, snapshot_dir=args.snapshot,
@@ -499,7 +512,8 @@ def cmd_atlas(args) -> int:
     return 0
 
 
-def cmd_gazetteer(args) -> int:
+def cmd_gazetteer(args: argparse.Namespace) -> int:
+    """``corridormap gazetteer``: fetch or list GeoNames dumps; the exit status."""
     import time
 
     from .osm.budget import budget_seconds
@@ -521,7 +535,8 @@ def cmd_gazetteer(args) -> int:
     return 0
 
 
-def cmd_snapshot(args) -> int:
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    """``corridormap snapshot``: write (and check) an OSM snapshot; the exit status."""
     from .core.layers import list_layers
     from .errors import InputError
     from .osm.bundle import check_bundled
@@ -533,9 +548,11 @@ def cmd_snapshot(args) -> int:
     if args.bundled and args.osm_dir and not args.osm_date:
         raise InputError("snapshot --bundled --osm-dir: give --osm-date, the date of the extract's OSM data "
                          "(the bundled snapshot is dated)")
-    if args.bundled and settings.bundled_snapshot_dir is None:
-        raise InputError("snapshot --bundled: CORRIDORMAP_BUNDLED_SNAPSHOT is empty; set it to the folder to write")
-    out = settings.bundled_snapshot_dir if args.bundled else args.out
+    out = args.out
+    if args.bundled:
+        if settings.bundled_snapshot_dir is None:
+            raise InputError("snapshot --bundled: CORRIDORMAP_BUNDLED_SNAPSHOT is empty; set it to the folder to write")
+        out = settings.bundled_snapshot_dir
     source = _source(args)
     layer_ids = args.layers or [layer.id for layer in list_layers()]
     folder = snapshot_layers(

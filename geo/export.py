@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -11,8 +12,11 @@ import shapely
 from . import settings
 from .maps.bounds import layer_bounds, places_in
 
+if TYPE_CHECKING:
+    from .corridors.build import LayerResult
 
-def layer_features(result, place_rows: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+
+def layer_features(result: LayerResult, place_rows: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """A layer's features plus the article's places within its extent, for GeoJSON export."""
     frames = [result.frame]
     if place_rows is not None and len(place_rows):

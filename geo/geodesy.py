@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -18,6 +19,10 @@ from pyproj import CRS, Geod, Transformer
 from shapely import affinity
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 from shapely.ops import nearest_points
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+    from shapely.geometry.base import BaseGeometry
 
 #: The WGS84 ellipsoid, for every geodesic computation.
 GEOD = Geod(ellps="WGS84")
@@ -33,7 +38,7 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def haversine_matrix_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+def haversine_matrix_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> np.ndarray:
     """:func:`haversine_km` from each point 1 (rows) to each point 2 (columns), as an array."""
     p1, l1 = np.radians(np.asarray(lat1, dtype=float))[:, None], np.radians(np.asarray(lon1, dtype=float))[:, None]
     p2, l2 = np.radians(np.asarray(lat2, dtype=float))[None, :], np.radians(np.asarray(lon2, dtype=float))[None, :]
@@ -41,21 +46,21 @@ def haversine_matrix_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
 
 
-def geodesic_distance_km(lon1, lat1, lon2, lat2):
+def geodesic_distance_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> np.ndarray:
     """Geodesic distance in km between points (scalars or arrays, broadcast)."""
     lon1, lat1, lon2, lat2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (lon1, lat1, lon2, lat2)))
     _, _, dist = GEOD.inv(lon1, lat1, lon2, lat2)
     return np.asarray(dist) / 1000.0
 
 
-def geodesic_length_km(geom) -> float:
+def geodesic_length_km(geom: BaseGeometry | None) -> float:
     """Geodesic length of a (multi)line in km (0 for None or empty)."""
     if geom is None or geom.is_empty:
         return 0.0
     return GEOD.geometry_length(geom) / 1000.0
 
 
-def distance_to_line_km(geom, lon: float, lat: float) -> float:
+def distance_to_line_km(geom: BaseGeometry, lon: float, lat: float) -> float:
     """Geodesic km from (lon, lat) to the nearest point of ``geom`` (found in a locally scaled plane)."""
     scale = max(np.cos(np.radians(lat)), 0.05)
     squeezed = affinity.scale(geom, xfact=scale, yfact=1.0, origin=(0, 0))
@@ -98,7 +103,7 @@ def chunk_line(coords: Sequence[tuple[float, float]], piece_km: float) -> list[l
     return chunks
 
 
-def buffer_km(geom, distance_km: float, *, segment_km: float = 20.0, simplify_m: float = 0.0) -> Polygon:
+def buffer_km(geom: BaseGeometry, distance_km: float, *, segment_km: float = 20.0, simplify_m: float = 0.0) -> Polygon:
     """Buffer ``geom`` by ``distance_km`` in an azimuthal equidistant projection centred on it.
 
     Parameters

@@ -33,6 +33,8 @@ def package_dir(module: str) -> Path:
         mod = __import__(module)
     except ImportError as exc:  # pragma: no cover - dependency missing
         raise DataError(f"the package {module!r} is missing: install the project's dependencies") from exc
+    if mod.__file__ is None:  # pragma: no cover - a namespace package has no file
+        raise DataError(f"the package {module!r} is not installed as files: reinstall the project's dependencies")
     return Path(mod.__file__).resolve().parent
 
 

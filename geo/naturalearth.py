@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -16,6 +17,9 @@ import shapely
 
 from . import cachefile, settings
 from .errors import DataError
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 COUNTRIES_FORMAT = "corridormap-natural-earth-countries/2"
 _TEXT_COLUMNS = ("iso2", "name")
@@ -68,7 +72,7 @@ def _read_natural_earth(source: Path) -> gpd.GeoDataFrame:
 def _to_arrays(frame: gpd.GeoDataFrame) -> tuple[dict[str, np.ndarray], dict]:
     """Arrays (WKB blob and offsets, numbers) and metadata (texts) of the countries frame."""
     wkb = [shapely.to_wkb(g) for g in frame.geometry.values]
-    arrays = {"wkb": np.frombuffer(b"".join(wkb), dtype=np.uint8),
+    arrays: dict[str, np.ndarray] = {"wkb": np.frombuffer(b"".join(wkb), dtype=np.uint8),
               "wkb_ends": np.cumsum([len(b) for b in wkb], dtype=np.int64)}
     arrays.update({c: np.asarray(frame[c], dtype=np.float64) for c in _NUMBER_COLUMNS})
     return arrays, {c: [str(v) for v in frame[c]] for c in _TEXT_COLUMNS}
@@ -78,14 +82,14 @@ def _from_arrays(arrays: dict[str, np.ndarray], meta: dict) -> gpd.GeoDataFrame:
     blob, ends = arrays["wkb"].tobytes(), arrays["wkb_ends"].tolist()
     starts = [0, *ends[:-1]]
     geoms = shapely.from_wkb([blob[a:b] for a, b in zip(starts, ends)])
-    columns = {c: list(meta[c]) for c in _TEXT_COLUMNS}
+    columns: dict[str, list | np.ndarray] = {c: list(meta[c]) for c in _TEXT_COLUMNS}
     columns.update({c: np.array(arrays[c]) for c in _NUMBER_COLUMNS})
     if {len(v) for v in columns.values()} != {len(geoms)}:
         raise ValueError("columns differ in length")
     return gpd.GeoDataFrame(columns, geometry=geoms, crs=4326)
 
 
-def country_shape(iso2: str):
+def country_shape(iso2: str) -> BaseGeometry:
     """The (multi)polygon of one country by ISO 3166-1 alpha-2 code."""
     frame = countries()
     match = frame[frame["iso2"] == iso2.upper()]

@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
@@ -44,6 +45,9 @@ from .text.infrastructure import unlayered_infrastructure
 from .text.mention_frame import mention_frame
 from .text.mentions import Mention, extract_mentions
 from .text.resolve import resolve
+
+if TYPE_CHECKING:
+    import folium
 
 log = logging.getLogger(__name__)
 
@@ -305,11 +309,12 @@ def _build_steps(text: str | None, options: BuildOptions, out_dir: str | Path, a
     mentions, resolved, place_rows, notes = _find_and_resolve(text, options)
     layers, chosen, warnings = pick_layers(text, mentions, resolved, place_rows, layer_ids=options.layer_ids,
                                            layer_files=options.layer_files, all_layers=options.all_layers)
-    options.source.check([layer.id for layer in layers])
+    source, _ = _ready(options)
+    source.check([layer.id for layer in layers])
     report = BuildReport(chosen=chosen, warnings=notes + warnings)
-    if text is not None:
+    if text is not None and place_rows is not None:  # an article always has its place rows
         report.n_mentions, report.n_places = len(mentions), len(place_rows)
-    results, unlayered = _build_all_layers(layers, options.source, mentions, resolved, report)
+    results, unlayered = _build_all_layers(layers, source, mentions, resolved, report)
     unresolved = [m.text for m, p in zip(mentions, resolved) if p is None]
     unresolved += [name for name in unlayered if name not in unresolved]
     if place_rows is not None:
@@ -335,16 +340,31 @@ def _find_and_resolve(text: str | None,
     """
     if text is None:
         return [], [], None, []
+    source, fixes = _ready(options)
     layers = text_layers(options.layer_files)
-    mentions, resolved = resolve_mentions(text, online=options.online_geocoding, fixes=options.fixes, layers=layers)
+    mentions, resolved = resolve_mentions(text, online=options.online_geocoding, fixes=fixes, layers=layers)
     notes: list[str] = []
-    if options.source.live and settings.geonames_auto_fetch:
+    if source.live and settings.geonames_auto_fetch:
         with spending():
             fetched, notes = fetch_article_dumps(resolved, time.monotonic() + remaining())
         if fetched:
-            mentions, resolved = resolve_mentions(text, online=options.online_geocoding, fixes=options.fixes,
+            mentions, resolved = resolve_mentions(text, online=options.online_geocoding, fixes=fixes,
                                                   layers=layers)
-    return mentions, resolved, place_frame(mentions, resolved, options.fixes), notes
+    return mentions, resolved, place_frame(mentions, resolved, fixes), notes
+
+
+def _ready(options: BuildOptions) -> tuple[Source, Fixes | None]:
+    """The source and the corrections of options :func:`build` made ready (a :class:`Source`, read fixes).
+
+    Raises
+    ------
+    TypeError
+        When the options were not made ready: a bug, not a user's mistake.
+    """
+    source, fixes = options.source, options.fixes
+    if not isinstance(source, Source) or not (fixes is None or isinstance(fixes, Fixes)):
+        raise TypeError(f"build options not made ready by build(): source {source!r}, fixes {fixes!r}")
+    return source, fixes
 
 
 def _build_all_layers(layers: list[Layer], source: Source, mentions: list[Mention], resolved: list,
@@ -384,7 +404,7 @@ class _Drawing:
     tiles: str | None
     not_drawn: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
-    def draw(self, name: str, tiles: str | None = None):
+    def draw(self, name: str, tiles: str | None = None) -> folium.Map:
         """The folium map ``name`` (on ``tiles``, default the build's)."""
         drawn, title, subtitle = self.maps[name]
         return build_map(drawn, self.place_rows, title=title, subtitle=subtitle, tiles=tiles or self.tiles,
@@ -404,7 +424,7 @@ def _write_all(folder: Path, drawing: _Drawing, report: BuildReport, options: Bu
     removed: list[str] = []  # an earlier build's files this one does not write
     with files.staged_dir(folder, manifest=files.MANIFEST, removed=removed) as stage:  # all of this build, or none
         written = []
-        for name, (drawn, title, subtitle) in drawing.maps.items():
+        for name, (drawn, _title, subtitle) in drawing.maps.items():
             drawing.not_drawn[name] = not_drawn(missing[0], place_rows, drawn, missing[1]) if missing else {}
             report.not_drawn[name] = drawing.not_drawn[name]
             features = (layer_features(drawn[0], place_rows) if name != "index" else
@@ -479,7 +499,7 @@ class ReplayCache:
 
     def key(self, text: str | None, options: BuildOptions) -> str | None:
         """The inputs' key, or None when the build cannot be replayed."""
-        source = options.source
+        source, _ = _ready(options)
         if options.png or options.online_geocoding or options.fixes or source.refresh or source.live:
             return None
         candidates = [load_layer(i) for i in options.layer_ids] if options.layer_ids else list_layers()

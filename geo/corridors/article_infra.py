@@ -8,6 +8,7 @@ have ``kind`` ``infrastructure-line`` or ``infrastructure-point`` and ``source``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,7 +26,7 @@ LINE_KIND, POINT_KIND = "infrastructure-line", "infrastructure-point"
 SCHEMATIC_REASON = "straight lines through the places the article names as its ends, not the track"
 
 
-def article_infrastructure(mentions: list, places: list, drawn: list[LayerResult] = ()) -> LayerResult | None:
+def article_infrastructure(mentions: list, places: list, drawn: Sequence[LayerResult] = ()) -> LayerResult | None:
     """A layer of the article's named lines and crossings that no layer or route relation draws, or None.
 
     Parameters
@@ -37,7 +38,8 @@ def article_infrastructure(mentions: list, places: list, drawn: list[LayerResult
         Layers already drawn (a route relation fetched for a name draws it instead).
     """
     titles = {fold(r.layer.title) for r in drawn}
-    rows, seen = [], set()
+    rows: list[dict] = []
+    seen: set[str] = set()
     for k, placement in sorted(placements(mentions, places).items()):
         name = mentions[k].text
         if placement.how not in (LINE, POINT) or fold(name) in titles | seen:

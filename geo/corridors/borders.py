@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 from shapely.geometry import LineString, MultiLineString, Point
 from shapely.ops import linemerge
 
 from ..naturalearth import country_shape
 
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
-def shared_border(iso_a: str, iso_b: str):
+
+def shared_border(iso_a: str, iso_b: str) -> BaseGeometry:
     """The land border two countries share, as a (multi)line; empty if none."""
     a, b = country_shape(iso_a), country_shape(iso_b)
     common = a.boundary.intersection(b.boundary.buffer(1e-6)).intersection(a.boundary)
     lines = [g for g in getattr(common, "geoms", [common]) if isinstance(g, (LineString, MultiLineString))]
-    parts = []
+    parts: list[LineString] = []
     for g in lines:
         parts.extend(getattr(g, "geoms", [g]))
     if not parts:
@@ -23,7 +28,7 @@ def shared_border(iso_a: str, iso_b: str):
     return merged
 
 
-def line_crossings(border, lines: gpd.GeoDataFrame, *, merge_km: float = 1.0) -> gpd.GeoDataFrame:
+def line_crossings(border: BaseGeometry, lines: gpd.GeoDataFrame, *, merge_km: float = 1.0) -> gpd.GeoDataFrame:
     """Points where ``lines`` cross ``border``, merged when closer than ``merge_km``.
 
     Returns

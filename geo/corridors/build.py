@@ -8,8 +8,10 @@ thing, with ``layer``, ``kind`` (segment, station, crossing, border),
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +30,9 @@ from ..osm.budget import network_budget
 from ..osm.schema import apply_filter
 from ..osm.source import LayerData, Source, data_source
 from . import borders, route_cache
+
+if TYPE_CHECKING:
+    from ..core.layers import Segment
 
 #: How far an OSM station node may be from the gazetteer point to be taken as the station.
 STATION_MATCH_KM = 25.0
@@ -89,7 +94,7 @@ def station_frame(layer: Layer, points: gpd.GeoDataFrame | None = None, source: 
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
 
 
-def schematic_leg(a: tuple[float, float], b: tuple[float, float], facts, start: str) -> LineString:
+def schematic_leg(a: tuple[float, float], b: tuple[float, float], facts: Segment, start: str) -> LineString:
     """A schematic leg from ``a`` to ``b`` (lon, lat): great circles through the segment's ``via`` points
     of the layer file (given from its ``from`` station), so that a leg between two coastal stations
     can stay on land."""
@@ -114,8 +119,8 @@ def corridor_frame(layer: Layer, data: LayerData, stations: gpd.GeoDataFrame) ->
     rows = []
     for (name_a, lon_a, lat_a), (name_b, lon_b, lat_b) in zip(waypoints[:-1], waypoints[1:]):
         facts = layer.segment(name_a, name_b)
-        by_rail = network is not None and facts.status != "ferry"
-        leg = network.route((name_a, lon_a, lat_a), (name_b, lon_b, lat_b)) if by_rail else None
+        by_rail = facts.status != "ferry"
+        leg = network.route((name_a, lon_a, lat_a), (name_b, lon_b, lat_b)) if network is not None and by_rail else None
         if leg is not None and leg.geometry is not None:
             geom, source, reason = leg.geometry, data.source, ""
             snaps = (leg.start_snap_km, leg.end_snap_km)
@@ -219,7 +224,7 @@ def border_frame(layer: Layer, data: LayerData) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
 
 
-def _nearest(lon: float, lat: float, frame: gpd.GeoDataFrame, max_km: float, exclude: set[int] = frozenset()):
+def _nearest(lon: float, lat: float, frame: gpd.GeoDataFrame, max_km: float, exclude: AbstractSet[int] = frozenset()) -> int | None:
     """Row position of the point in ``frame`` nearest to (lon, lat) within ``max_km``, or None."""
     if frame.empty:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,7 @@ def places_on(layer: Layer, places: gpd.GeoDataFrame, max_km: float | None = Non
 
 
 def choose_layers(layers: list[Layer], named: set[str], places: gpd.GeoDataFrame | None,
-                  border_talk: list[set[str]] = ()) -> dict[str, str]:
+                  border_talk: Sequence[set[str]] = ()) -> dict[str, str]:
     """The layers an article is about, each with the reason it was chosen, in ``layers`` order.
 
     Parameters
@@ -83,8 +84,8 @@ def border_talk(mentions: list[Mention], resolved: list) -> list[set[str]]:
     return list(by_sentence.values())
 
 
-def pick_layers(text: str | None, mentions: list[Mention], resolved: list, place_rows, *, layer_ids=None,
-                layer_files=(), all_layers: bool = False) -> tuple[list[Layer], dict[str, str], list[str]]:
+def pick_layers(text: str | None, mentions: list[Mention], resolved: list, place_rows: gpd.GeoDataFrame | None, *,
+                layer_ids: list[str] | None = None, layer_files: Sequence[str | Path] = (), all_layers: bool = False) -> tuple[list[Layer], dict[str, str], list[str]]:
     """The layers to draw and why: by hand (``layer_ids``), all, or the ones the article is about.
 
     Returns

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 
@@ -28,7 +30,7 @@ def relate(places: gpd.GeoDataFrame, layers: list) -> gpd.GeoDataFrame:
         Countries, divisions, regions, seas and rivers (:func:`geo.core.place.is_area`) get none.
     """
     out = places.copy()
-    cols = {"nearest_layer": [], "nearest_segment": [], "distance_km": [], "nearest_station": [], "relation": []}
+    cols: dict[str, list[Any]] = {"nearest_layer": [], "nearest_segment": [], "distance_km": [], "nearest_station": [], "relation": []}
     titles = {r.layer.id: r.layer.title for r in layers}
     infra = places["infra_layer"] if "infra_layer" in places else [""] * len(places)
     # Each layer's lines and stations, selected once (not once per place).

@@ -57,9 +57,9 @@ def rail_graph(lines: Iterable, *, join_gap_km: float | None = None) -> nx.Graph
                     ends.append(b)
     if not starts:
         return graph
-    a = np.array(starts)
-    b = np.array(ends)
-    lengths = geodesic_distance_km(a[:, 0], a[:, 1], b[:, 0], b[:, 1]) * 1000.0
+    start_xy = np.array(starts)
+    end_xy = np.array(ends)
+    lengths = geodesic_distance_km(start_xy[:, 0], start_xy[:, 1], end_xy[:, 0], end_xy[:, 1]) * 1000.0
     graph.add_edges_from((s, e, {"length_m": float(w)}) for s, e, w in zip(starts, ends, lengths))
     _join_gaps(graph, settings.join_gap_km if join_gap_km is None else join_gap_km)
     return graph

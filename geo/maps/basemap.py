@@ -18,17 +18,21 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import folium
 import geopandas as gpd
 import shapely
 import shapely.ops
-from branca.element import Template
+from branca.element import Figure, Template
 from shapely.geometry import Point
 
 from .. import naturalearth
 from .elements import DivIcon, EncodedLine, FeatureGroup, Label, Macro, Marker
 from .style import LABEL_PRIORITY, escape, slug
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 SEA = "#dbe7ef"
 LAND = "#f4f1ea"
@@ -204,13 +208,13 @@ def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float], unn
     group.add_to(fmap)
     if fallback_for:
         fmap.add_child(TileFallback(group, fallback_for))
-    fmap.get_root().header.add_child(folium.Element(
+    cast(Figure, fmap.get_root()).header.add_child(folium.Element(
         ("" if fallback_for else f"<style>.folium-map.leaflet-container{{background:{SEA}}}</style>") + "<style>"
         ".cm-label-basemap{font:500 11px system-ui,sans-serif;color:#8a8478;letter-spacing:.08em;"
         "text-transform:uppercase;cursor:default}</style>"), name="cm_basemap")
 
 
-def country_label_points(iso_codes, near: Point, reach_deg: float = 0.03) -> list[tuple[str, Point]]:
+def country_label_points(iso_codes: Iterable[str], near: Point, reach_deg: float = 0.03) -> list[tuple[str, Point]]:
     """(name, point) for each country, inside it and within ``reach_deg`` of ``near`` (or the nearest
     part of it, when none lies that close: a border map names both its countries).
 

@@ -14,7 +14,7 @@ def layer_bounds(results: list, pad_frac: float = 0.05) -> tuple[float, float, f
     return (minx - dx, miny - dy, maxx + dx, maxy + dy)
 
 
-def places_in(places: gpd.GeoDataFrame, bounds) -> gpd.GeoDataFrame:
+def places_in(places: gpd.GeoDataFrame, bounds: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
     """The places inside ``bounds`` (minx, miny, maxx, maxy)."""
     if places.empty:
         return places

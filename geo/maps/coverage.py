@@ -57,9 +57,11 @@ def not_drawn(unresolved: list[str], places: gpd.GeoDataFrame | None, results: l
         else:
             out["unlocatable"].add(text)
     if places is not None and len(places):
-        bounds = layer_bounds(results) if results else None
-        inside = set(places_in(places, bounds).index) if results else set(places.index)
-        labelled = set(area_labels(places, bounds).index) if results else set(places.index)
+        if results:
+            bounds = layer_bounds(results)
+            inside, labelled = set(places_in(places, bounds).index), set(area_labels(places, bounds).index)
+        else:
+            inside, labelled = set(places.index), set(places.index)
         codes = places["feature_code"] if "feature_code" in places else [""] * len(places)
         layers = places["infra_layer"] if "infra_layer" in places else [""] * len(places)
         for (idx, row), code, layer in zip(places.iterrows(), codes, layers):

@@ -6,10 +6,14 @@ Lines travel to the page as Google encoded polylines (the ``polyline`` package),
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 from pypolyline.cutil import encode_coordinates
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 #: Display geometry: the zoom level the map must look exact at, and the error allowed there.
 TARGET_ZOOM = 14
@@ -31,7 +35,8 @@ def display_tolerance(max_abs_lat: float, zoom: int = TARGET_ZOOM) -> tuple[floa
     return SIMPLIFY_PX * px, decimals
 
 
-def display_geometry(geom, zoom: int = TARGET_ZOOM, ref_lat: float | None = None):
+def display_geometry(geom: BaseGeometry | None, zoom: int = TARGET_ZOOM,
+                     ref_lat: float | None = None) -> tuple[BaseGeometry | None, int]:
     """``geom`` simplified (topology-preserving) and rounded for display at ``zoom``.
 
     The pixel size is taken at the geometry's highest latitude, or at ``ref_lat`` when given
@@ -49,7 +54,7 @@ def display_geometry(geom, zoom: int = TARGET_ZOOM, ref_lat: float | None = None
     return shapely.simplify(geom, tolerance, preserve_topology=True), decimals
 
 
-def display_coords(geom, zoom: int = TARGET_ZOOM) -> list[list[tuple[float, float]]]:
+def display_coords(geom: BaseGeometry | None, zoom: int = TARGET_ZOOM) -> list[list[tuple[float, float]]]:
     """(lat, lon) lists, one per part, of a line simplified and rounded for ``zoom``."""
     simple, decimals = display_geometry(geom, zoom)
     return [[(lat, lon) for lat, lon in part.tolist()] for part in _rounded_parts(simple, _precision(decimals))]
@@ -75,7 +80,7 @@ def _rounded_parts(simple, decimals: int) -> list[np.ndarray]:
     return parts
 
 
-def encoded_parts(geom, zoom: int = TARGET_ZOOM, ref_lat: float | None = None) -> tuple[list[str], int]:
+def encoded_parts(geom: BaseGeometry | None, zoom: int = TARGET_ZOOM, ref_lat: float | None = None) -> tuple[list[str], int]:
     """A line (or a polygon's rings) as encoded polylines, one per part, and their precision in decimals.
 
     Decoding gives exactly the coordinates of :func:`display_coords`.
@@ -83,7 +88,9 @@ def encoded_parts(geom, zoom: int = TARGET_ZOOM, ref_lat: float | None = None) -
     simple, decimals = display_geometry(geom, zoom, ref_lat)
     precision = _precision(decimals)
     parts = _rounded_parts(simple, precision)
-    return [encode_coordinates(part[:, ::-1], precision).decode("ascii") for part in parts], precision
+    # an ndarray is a buffer; pypolyline's hint does not say so
+    return [encode_coordinates(part[:, ::-1], precision).decode("ascii")  # type: ignore[arg-type]
+            for part in parts], precision
 
 
 def _linear_parts(geom) -> list:

@@ -8,9 +8,11 @@ Markers are inline HTML/SVG (no icon font), at least :data:`TAP_PX` wide to tap.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any, cast
 
 import folium
 import geopandas as gpd
+from branca.element import Figure
 from folium import plugins
 from folium.utilities import JsCode
 
@@ -43,6 +45,10 @@ from .style import (
     source_label,
 )
 from .view import opening_view
+
+if TYPE_CHECKING:
+    from ..core.layers import Layer
+    from ..corridors.build import LayerResult
 
 #: Base maps: key -> (xyzservices provider name, label in the layer control).
 TILES = {
@@ -83,7 +89,7 @@ def new_map(title: str, subtitle: str = "", tiles: str | None = None) -> folium.
                          overlay=True, show=False, max_zoom=19).add_to(fmap)
     plugins.Fullscreen(position="topleft").add_to(fmap)
     fmap.add_child(Chrome(title, subtitle))
-    fmap.get_root().title = escape(title)  # the page's <title>: tabs, bookmarks, screen readers
+    cast(Figure, fmap.get_root()).title = escape(title)  # the page's <title>: tabs, bookmarks, screen readers
     return fmap
 
 
@@ -108,7 +114,7 @@ def _marker(where, html: str, size: int, class_name: str) -> folium.Marker:
     return Marker(where, icon=icon)
 
 
-def add_layer(fmap: folium.Map, result, show: bool = True, unlabelled: frozenset = frozenset(),
+def add_layer(fmap: folium.Map, result: LayerResult, show: bool = True, unlabelled: frozenset = frozenset(),
               spread: list | None = None, labels: set | None = None, sides: list | None = None
               ) -> folium.FeatureGroup:
     """Draw one built layer (geo.corridors.build.LayerResult) as a toggleable feature group.
@@ -156,7 +162,7 @@ def _line_style(layer, row) -> dict:
     )
 
 
-def line_facts(layer, row, result) -> list[str]:
+def line_facts(layer: Layer, row: Any, result: LayerResult) -> list[str]:
     """Popup lines (escaped HTML) for one segment or border line: what it is, how long, and from where.
 
     A schematic leg says that its length is a straight line between stations, not the track.
@@ -177,7 +183,7 @@ def line_facts(layer, row, result) -> list[str]:
     return facts
 
 
-def row_source_words(source: str, result) -> str:
+def row_source_words(source: str, result: LayerResult) -> str:
     """Where one drawn line's data came from, in plain words (no paths, no counts)."""
     return source_words(source) if source in ("schematic", "naturalearth") else result_source_words(result)
 
@@ -193,7 +199,7 @@ def _draw_line(group, layer, row, result) -> None:
     line.add_to(group)
 
 
-def infrastructure_facts(row) -> list[str]:
+def infrastructure_facts(row: Any) -> list[str]:
     """Popup lines (escaped HTML) for a line or crossing the article names without a layer."""
     ends = list(row.ends) if isinstance(row.ends, (list, tuple)) else []
     what = "line" if row.kind == INFRA_LINE else "crossing or bridge"
@@ -245,7 +251,7 @@ def _draw_station(group, layer, row, labelled: bool = True):
         html = (f"<div class='cm-port-icon' style='color:{escape(layer.color)};border-color:{escape(layer.color)}'>"
                 f"{icon_svg('anchor', 12)}</div>")
         marker = _marker(where, html, 18, "cm-port")
-        gap = 11
+        gap: float = 11
     else:
         radius = ROLE_RADIUS.get(row.role, 3.5)
         marker = folium.CircleMarker(where, radius=radius, color=layer.color, fill=True, fill_color="#ffffff",
@@ -284,7 +290,8 @@ def _draw_crossing(group, layer, row, labelled: bool = True) -> folium.Marker:
     if labelled:
         marker.add_child(Label(escape(row.name), kind="crossing", priority=LABEL_PRIORITY["crossing"], gap=15,
                                class_name=f"cm-label-{slug(row.name)}"))
-    return marker.add_to(group)
+    marker.add_to(group)
+    return marker
 
 
 def _draw_nothing_more(group, layer, frame, labels: set | None = None) -> None:
@@ -372,7 +379,7 @@ def add_areas(fmap: folium.Map, labels: gpd.GeoDataFrame, places: gpd.GeoDataFra
     return group
 
 
-def mention_popup(row) -> str:
+def mention_popup(row: Any) -> str:
     """Popup HTML for one mentioned place: names, country, links, relation, quoted sentences."""
     head = f"<b>{escape(row.name)}</b>"
     if isinstance(row.local_name, str) and row.local_name and row.local_name != row.name:
@@ -467,6 +474,6 @@ def build_map(results: list, places: gpd.GeoDataFrame | None = None, *, title: s
     fmap.add_child(StoryView(view.story, view.whole, view.max_zoom, whole))
     if outlines:  # after the opening view: Leaflet pans into new max bounds at once
         fmap.add_child(KeepInside(basemap_area(bounds)))
-    folium.LayerControl(collapsed=JsCode(f"document.documentElement.clientWidth < {LAYERS_OPEN_PX}"),
+    folium.LayerControl(collapsed=JsCode(f"document.documentElement.clientWidth < {LAYERS_OPEN_PX}"),  # type: ignore[arg-type]  # folium renders a JsCode option as code; its hint says bool
                         position="topleft").add_to(fmap)
     return fmap

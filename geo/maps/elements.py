@@ -55,7 +55,7 @@ class Verbatim(Element):
 class Macro(MacroElement):
     """A ``MacroElement`` whose ``header``, ``html`` and ``script`` macros are rendered once, into :class:`Verbatim`."""
 
-    def render(self, **kwargs) -> None:
+    def render(self, **kwargs) -> None:  # type: ignore[override]  # branca's MacroElement.render returns None too
         figure = self.get_root()
         module = self._template.module.__dict__
         for part in ("header", "html", "script"):
@@ -66,7 +66,7 @@ class Macro(MacroElement):
             element.render(**kwargs)
 
 
-class Marker(folium.Marker, Macro):
+class Marker(folium.Marker, Macro):  # type: ignore[misc]  # folium's and branca's render hints disagree
     """``folium.Marker``, rendered as :class:`Macro` (with its icon setter)."""
 
     class SetIcon(folium.Marker.SetIcon, Macro):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 
 from .. import settings
@@ -19,6 +21,9 @@ from .style import (
     pinned,
     slug,
 )
+
+if TYPE_CHECKING:
+    from ..corridors.build import LayerResult
 
 #: What a schematic leg is, in legends, popups and the text alternative.
 SCHEMATIC_WORDS = "straight line between stations, not the track"
@@ -73,7 +78,7 @@ def source_words(kind: str, date: str | None = None) -> str:
     return ", ".join(part for part in (name, month_words(date), how) if part)
 
 
-def source_kind(result) -> tuple[str, str | None]:
+def source_kind(result: LayerResult) -> tuple[str, str | None]:
     """(kind for :func:`source_words`, data date) of one built layer, from its source and detail."""
     from ..osm.provenance import BUNDLED_DETAIL
 
@@ -86,12 +91,12 @@ def source_kind(result) -> tuple[str, str | None]:
     return source, date
 
 
-def result_source_words(result) -> str:
+def result_source_words(result: LayerResult) -> str:
     """:func:`source_words` for one built layer."""
     return source_words(*source_kind(result))
 
 
-def layer_sources(result) -> list[str]:
+def layer_sources(result: LayerResult) -> list[str]:
     """Plain-text source lines for one layer, per part (line, stations, border, crossings)."""
     frame = result.frame
     out = []
@@ -141,14 +146,10 @@ def _legend_line(style: dict, label: str) -> str:
     return f"<div class='cm-item'>{svg} {label}</div>"
 
 
-def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", outlines: bool = False,
-                not_drawn: dict[str, list[str]] | None = None, areas: bool = False) -> str:
-    """The legend's HTML: only the symbols this map uses, each layer's data sources, and the places not drawn
-    (``not_drawn``: reason -> names, see :func:`geo.maps.coverage.not_drawn`); ``areas`` when the map labels
-    countries, regions or seas the article names."""
+def _layer_items(results: list) -> tuple[list[str], set[tuple]]:
+    """Each layer's swatch and data sources, and the (status, schematic) line styles its segments use."""
     items = []
     styles_seen: set[tuple] = set()
-    grey = {"color": "#555", "weight": 3, "opacity": 0.9}
     for r in results:
         lines = [f"<small>{escape(s)}</small>" for s in layer_sources(r)]
         items.append(f"<div class='cm-layer'><span class='cm-swatch' style='background:{escape(r.layer.color)}'></span>"
@@ -156,12 +157,25 @@ def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", 
         for row in r.frame[r.frame["kind"] == "segment"].itertuples():
             key = (row.status, row.source == "schematic" and row.status == "rail")
             styles_seen.add(key)
+    return items, styles_seen
+
+
+def _line_items(styles_seen: set[tuple]) -> list[str]:
+    """The legend lines for the line styles ``styles_seen`` (see :func:`_layer_items`)."""
+    items = []
+    grey = {"color": "#555", "weight": 3, "opacity": 0.9}
     for status in ("rail", "construction", "planned", "ferry"):
         if (status, False) in styles_seen:
             items.append(_legend_line({**grey, "dash_array": STATUS_DASH[status]}, escape(STATUS_LABEL[status])))
     if ("rail", True) in styles_seen:
         items.append(_legend_line({**grey, "weight": 2, "opacity": SCHEMATIC_OPACITY, "dash_array": SCHEMATIC_DASH},
                                   f"schematic: no OSM geometry; {SCHEMATIC_WORDS}"))
+    return items
+
+
+def _symbol_items(results: list) -> list[str]:
+    """The legend items for the stations, ports and border crossings the layers of ``results`` draw."""
+    items = []
     roles = {role for r in results for role in _column(r.frame, "station", "role")}
     if roles - {"port"}:
         items.append("<div class='cm-item'><span class='cm-dot'></span> station (names appear as you zoom in)</div>")
@@ -172,25 +186,43 @@ def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", 
         icon, color = CROSSING_ICONS.get(mode, ("question", "#575757"))
         items.append(f"<div class='cm-item'><span class='cm-pin' style='background:{escape(color)}'>"
                      f"{icon_svg(icon, 12)}</span> {escape(mode)} border crossing</div>")
+    return items
+
+
+def _place_items(results: list, places: gpd.GeoDataFrame, note: str, areas: bool) -> list[str]:
+    """The legend items for the places named in the article (pinned, area labels, infrastructure named)."""
+    items = []
+    shown = pinned(places)
+    if len(shown):
+        items.append("<div class='cm-item'><span class='cm-circle'></span> place named in the article "
+                     "(size: number of mentions; click it or its name for the sentences)</div>")
+    elif not len(places) and not note:
+        items.append("<div class='cm-item'><i>No place named in the article lies in this map's area.</i></div>")
+    if areas:
+        items.append("<div class='cm-item'><span class='cm-legend-area'>Country</span> "
+                     "<span class='cm-legend-area cm-legend-region'>region, sea</span> named in the article "
+                     "(click the name for the sentences)</div>")
+    infra = places[~places.index.isin(shown.index)] if len(places) else places
+    if "infra_layer" in infra:
+        infra = infra[infra["infra_layer"].isin([r.layer.id for r in results])]
+    if len(infra):
+        named = ", ".join(f"{escape(r.name)} ({int(r.count)}×)" for r in infra.itertuples())
+        items.append(f"<div class='cm-item'><small>Also named in the article: {named}</small></div>")
+    return items
+
+
+def legend_html(results: list, places: gpd.GeoDataFrame | None, note: str = "", outlines: bool = False,
+                not_drawn: dict[str, list[str]] | None = None, areas: bool = False) -> str:
+    """The legend's HTML: only the symbols this map uses, each layer's data sources, and the places not drawn
+    (``not_drawn``: reason -> names, see :func:`geo.maps.coverage.not_drawn`); ``areas`` when the map labels
+    countries, regions or seas the article names."""
+    items, styles_seen = _layer_items(results)
+    items += _line_items(styles_seen)
+    items += _symbol_items(results)
     if outlines:
         items.append("<div class='cm-item'><small>Base map: Natural Earth 1:10m land, lakes and borders</small></div>")
     if places is not None:
-        shown = pinned(places)
-        if len(shown):
-            items.append("<div class='cm-item'><span class='cm-circle'></span> place named in the article "
-                         "(size: number of mentions; click it or its name for the sentences)</div>")
-        elif not len(places) and not note:
-            items.append("<div class='cm-item'><i>No place named in the article lies in this map's area.</i></div>")
-        if areas:
-            items.append("<div class='cm-item'><span class='cm-legend-area'>Country</span> "
-                         "<span class='cm-legend-area cm-legend-region'>region, sea</span> named in the article "
-                         "(click the name for the sentences)</div>")
-        infra = places[~places.index.isin(shown.index)] if len(places) else places
-        if "infra_layer" in infra:
-            infra = infra[infra["infra_layer"].isin([r.layer.id for r in results])]
-        if len(infra):
-            named = ", ".join(f"{escape(r.name)} ({int(r.count)}×)" for r in infra.itertuples())
-            items.append(f"<div class='cm-item'><small>Also named in the article: {named}</small></div>")
+        items += _place_items(results, places, note, areas)
     if note:
         items.append(f"<div class='cm-item'><small>{escape(note)}</small></div>")
     if not_drawn:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from typing import Any
 
 import geopandas as gpd
 
@@ -37,7 +38,7 @@ def _clean(form: str) -> str:
     return form
 
 
-def surface_forms(row) -> Counter:
+def surface_forms(row: Any) -> Counter:
     """How often the article writes each form of a place: one count per quoted sentence, else per form."""
     counts: Counter = Counter()
     quotes = getattr(row, "quotes", None)
@@ -78,7 +79,7 @@ def country_name(iso: str) -> str | None:
     return str(match.iloc[0]) if len(match) else None
 
 
-def place_name(row, station_names: dict[str, str] | None = None) -> str:
+def place_name(row: Any, station_names: dict[str, str] | None = None) -> str:
     """The name a map shows for one of the article's places.
 
     Parameters

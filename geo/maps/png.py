@@ -223,5 +223,7 @@ def render_pngs(html_paths: list[Path], offline_html: Callable[[Path], Path] | N
                 rendered = session.render(offline_html(html_path), png_path, **options)
             if not rendered.legend_inside and warn:
                 warn(f"{png_path.name}: the legend does not fit in the image; see the HTML map for all of it")
+            if rendered.path is None:  # a PNG path was given: only a page without tiles writes none
+                raise RenderError(f"{png_path.name}: no image was written")
             written.append(rendered.path)
     return written

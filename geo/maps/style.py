@@ -5,11 +5,15 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
 from ..core.place import is_area
+
+if TYPE_CHECKING:
+    from ..corridors.build import LayerResult
 
 #: Dash pattern per segment status: in service solid, under construction dashed, planned short dashes.
 STATUS_DASH = {"rail": None, "construction": "10 7", "planned": "3 7", "ferry": "1 8"}
@@ -48,19 +52,19 @@ LABEL_PRIORITY = {"place": 0, "crossing": 1, "country": 2, "station": 3, "area":
 UNPINNED_CLASSES = ("INFRA",)
 
 
-def escape(text) -> str:
+def escape(text: object) -> str:
     """Escape untrusted text for HTML that Folium puts inside a JS template literal."""
     out = html.escape("" if text is None else str(text), quote=True)
     return out.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;").replace("{", "&#123;").replace("}", "&#125;")
 
 
-def slug(text) -> str:
+def slug(text: object) -> str:
     """A CSS-class-safe ASCII slug of a name (``"Komsomolsk-on-Amur"`` -> ``"komsomolsk-on-amur"``)."""
     folded = unicodedata.normalize("NFKD", str(text or "")).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "place"
 
 
-def source_label(source: str, result=None, short: bool = False) -> str:
+def source_label(source: str, result: LayerResult | None = None, short: bool = False) -> str:
     """Where a feature's data came from, for legends and popups."""
     if source == "schematic":
         return "schematic" if short else "schematic (drawn through the stations, not from OSM data)"
@@ -76,7 +80,7 @@ def source_label(source: str, result=None, short: bool = False) -> str:
     return source
 
 
-def label_zoom(row) -> int:
+def label_zoom(row: Any) -> int:
     """The zoom from which a station's name is shown (``label_zoom`` in its layer file)."""
     return int(row.label_zoom)
 

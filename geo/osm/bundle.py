@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -24,6 +25,11 @@ from ..errors import DataError
 from ..geodesy import KM_PER_DEG
 from . import snapshot
 from .provenance import BUNDLED_DETAIL, Provenance
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from shapely.geometry.base import BaseGeometry
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +114,7 @@ def reduce_frame(
     return out[keep_rows].reset_index(drop=True)
 
 
-def shared_vertices(lines) -> set[tuple[float, float]]:
+def shared_vertices(lines: Iterable[BaseGeometry]) -> set[tuple[float, float]]:
     """Vertices (rounded to 1e-6 degrees, as the rail graph's nodes) that occur in more than one line."""
     xy, index = shapely.get_coordinates(lines, return_index=True)
     keys = pd.DataFrame({"x": np.round(xy[:, 0], 6), "y": np.round(xy[:, 1], 6), "line": index}).drop_duplicates()
@@ -145,7 +151,11 @@ def check_bundled(folder: str | Path | None = None) -> list[str]:
     checksum, every layer has a data date, the manifest states its attribution and licence, and the folder
     holds at most ``settings.bundled_max_bytes``.
     """
-    folder = Path(folder) if folder is not None else Path(settings.bundled_snapshot_dir)
+    if folder is None:
+        if settings.bundled_snapshot_dir is None:
+            return ["no bundled snapshot: CORRIDORMAP_BUNDLED_SNAPSHOT is empty"]
+        folder = settings.bundled_snapshot_dir
+    folder = Path(folder)
     try:
         manifest = snapshot.read_manifest(folder)
     except DataError as exc:

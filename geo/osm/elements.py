@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import geopandas as gpd
 from shapely.geometry import LineString, MultiLineString, Point
@@ -100,11 +100,16 @@ def element_coords(el: Any) -> list[tuple[float, float]]:
     return [_lon_lat(g, f"{name}, vertex {i}") for i, g in enumerate(geometry) if g is not None]
 
 
+def _finite_number(v: Any) -> TypeGuard[float]:
+    """True when ``v`` is a finite int or float (not a bool)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
 def _lon_lat(point: Any, name: str) -> tuple[float, float]:
     """``point``'s (lon, lat), numbers within range; DataError naming ``name`` otherwise."""
     if isinstance(point, dict):
         lon, lat = point.get("lon"), point.get("lat")
-        if all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (lon, lat)):
+        if _finite_number(lon) and _finite_number(lat):
             if -180 <= lon <= 180 and -90 <= lat <= 90:
                 return float(lon), float(lat)
         point = {"lat": lat, "lon": lon}

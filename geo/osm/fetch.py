@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -49,6 +49,9 @@ from .queries import (
     ways_query,
 )
 from .schema import normalise
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +86,7 @@ def fetch_named_route(name: str, send: Request | None = None,
     if lines.empty:
         return None
     relations = [e for e in elements if e.get("type") == "relation"]
-    top = relations[0] if relations else {"id": None, "tags": {"name": name}}
+    top: dict[str, Any] = relations[0] if relations else {"id": None, "tags": {"name": name}}
     rel_name = (top.get("tags") or {}).get("name", name)
     route = assemble_route(lines, top.get("id"), rel_name)
     note = f"route relation {top.get('id')} {rel_name!r}, found by the article's name {name!r}"
@@ -91,7 +94,7 @@ def fetch_named_route(name: str, send: Request | None = None,
 
 
 
-def fetch_layer(layer: Layer, area=None, refresh: bool = False,
+def fetch_layer(layer: Layer, area: BaseGeometry | None = None, refresh: bool = False,
                 endpoints: Sequence[str] = ()) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Provenance]:
     """Fetch a layer's OSM data live from Overpass and cache it.
 
@@ -191,7 +194,8 @@ class _Session:
         return data["elements"]
 
 
-def fetch_corridor(layer: Layer, run: Callable[[str], list[dict]], area=None):
+def fetch_corridor(layer: Layer, run: Callable[[str], list[dict]], area: BaseGeometry | None = None,
+                   ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
     """Lines of a corridor: its route relation, else ways near its stations.
 
     Returns
@@ -206,7 +210,7 @@ def fetch_corridor(layer: Layer, run: Callable[[str], list[dict]], area=None):
         lines, _ = elements_to_frames(elements)
         relations = [e for e in elements if e.get("type") == "relation"]
         if not lines.empty:
-            top = relations[0] if relations else {"id": rel_id, "tags": {"name": name}}
+            top: dict[str, Any] = relations[0] if relations else {"id": rel_id, "tags": {"name": name}}
             rel_name = (top.get("tags") or {}).get("name", name)
             route = assemble_route(lines, top.get("id"), rel_name)
             note = f"route relation {top.get('id')} {rel_name!r}: {len(lines)} member ways in {len(route)} parts"
@@ -229,7 +233,8 @@ def fetch_corridor(layer: Layer, run: Callable[[str], list[dict]], area=None):
     return elements_to_frames([])[0], elements_to_frames([])[1], "; ".join(notes)
 
 
-def fetch_border(layer: Layer, run: Callable[[str], list[dict]], area=None):
+def fetch_border(layer: Layer, run: Callable[[str], list[dict]], area: BaseGeometry | None = None,
+                 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
     """A border's shared boundary ways, its border control nodes and the ways crossing it (``area`` is
     not used: the boundary found first bounds the second query).
 

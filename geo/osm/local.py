@@ -10,6 +10,7 @@ import math
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -17,6 +18,9 @@ from shapely.geometry import box
 
 from ..errors import DataError
 from .schema import COLUMNS, concat
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet")
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf")
@@ -98,14 +102,14 @@ def osm_ids(values: pd.Series, path: Path | str) -> pd.Series:
     """
     values = values.astype(object)
     numbers = pd.to_numeric(values, errors="coerce")
-    out = []
+    out: list[int | None] = []
     for raw, number in zip(values, numbers):
         if raw is None or (isinstance(raw, float) and math.isnan(raw)):
             out.append(None)
         elif pd.notna(number) and float(number).is_integer() and not isinstance(raw, bool):
             out.append(int(number))
-        elif isinstance(raw, str) and _TYPED_ID.match(raw):
-            out.append(int(_TYPED_ID.match(raw).group(1)))
+        elif isinstance(raw, str) and (typed := _TYPED_ID.match(raw)):
+            out.append(int(typed.group(1)))
         else:
             raise DataError(f"OSM data file {path}: osm_id {str(raw)[:60]!r} is not an OSM id (a whole number, or "
                             "node/…, way/…, relation/… with one): fix the value or remove the file")
@@ -137,7 +141,7 @@ def _read_pbf(path: Path) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)
 
 
-def read_local(osm_dir: str | Path, area=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def read_local(osm_dir: str | Path, area: BaseGeometry | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Read all lines and points under ``osm_dir``, clipped to ``area`` (a shapely geometry).
 
     Returns

@@ -89,7 +89,12 @@ def poly_string(polygon: Polygon) -> str:
 
 def relation_query(name: str | None = None, relation_id: int | None = None) -> str:
     """Member ways (with geometry) of a ``route=railway`` relation and its child routes."""
-    top = f"rel({int(relation_id)})" if relation_id else f'rel["route"="railway"]["name"={quote(name)}]'
+    if relation_id:
+        top = f"rel({int(relation_id)})"
+    elif name:
+        top = f'rel["route"="railway"]["name"={quote(name)}]'
+    else:
+        raise ValueError("relation_query needs a relation name or id")
     return (
         f"{overpass_http.query_header()};"
         f"{top}->.top;"

@@ -7,6 +7,7 @@ lines and points, in EPSG:4326 with exactly :data:`COLUMNS`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..core.selectors import parse_filter
@@ -63,6 +64,11 @@ def normalise(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
+def _regex_test(rx: re.Pattern[str]) -> Callable[[Any], bool]:
+    """A test that a cell is a string ``rx`` finds something in."""
+    return lambda v: isinstance(v, str) and rx.search(v) is not None
+
+
 def apply_filter(frame: gpd.GeoDataFrame, selector: str) -> gpd.GeoDataFrame:
     """Keep the rows that match an Overpass tag selector.
 
@@ -84,8 +90,7 @@ def apply_filter(frame: gpd.GeoDataFrame, selector: str) -> gpd.GeoDataFrame:
         elif op == "!=":
             cond = col != value
         else:
-            rx = re.compile(value)
-            cond = col.map(lambda v: isinstance(v, str) and rx.search(v) is not None)
+            cond = col.map(_regex_test(re.compile(value or "")))  # op "~" always carries a value
         # rows of files that carry no such tag at all are kept
         untagged = frame.groupby("file")[key].transform(lambda s: s.isna().all()) if "file" in frame else False
         mask &= cond.fillna(False) | untagged

@@ -227,17 +227,18 @@ class Live(Source):
         except DataError as exc:
             warnings.append(exc.message)
             cached = None
-        newer = cached is not None and (bundled is None or cached.provenance.newer_than(bundled[2]))
-        if newer and not cached.expired and not self.refresh:
-            return LayerData(cached.lines, cached.points, cached.provenance, warnings)
+        # the cached copy when it is newer than the bundled snapshot's
+        newer = cached if cached is not None and (bundled is None or cached.provenance.newer_than(bundled[2])) else None
+        if newer is not None and not newer.expired and not self.refresh:
+            return LayerData(newer.lines, newer.points, newer.provenance, warnings)
         got, network_failed, problem = self._fetch(layer, points, warnings), False, ""
         if isinstance(got, LayerData):
             return got
         if got is not None:
             network_failed, problem = got
-        if newer:  # expired, or --refresh: the old copy when no new one came
-            warnings.append(_stale_warning(layer, cached, problem))
-            return LayerData(cached.lines, cached.points, cached.provenance, warnings, network_failed=network_failed)
+        if newer is not None:  # expired, or --refresh: the old copy when no new one came
+            warnings.append(_stale_warning(layer, newer, problem))
+            return LayerData(newer.lines, newer.points, newer.provenance, warnings, network_failed=network_failed)
         if problem:
             warnings.append(f"{problem}; {_instead(bundled)}")
         if bundled is not None:
@@ -430,7 +431,7 @@ def _snapshot_places(out_dir, dirs: list, osm_date: str | None, note: str):
     if (Path(out_dir) / snapshot.MANIFEST).is_file():
         old = snapshot.read_manifest(out_dir).get("places")
         frame = read_places(out_dir)
-        if frame is not None:
+        if frame is not None and old is not None:  # read_places finds a table only where the manifest has one
             keep = ("sources", "files", "osm_date", "osm_date_note", "attribution", "license")
             return frame, {k: old[k] for k in keep if k in old}
     return None

@@ -29,7 +29,7 @@ def halves(polygon: Polygon) -> list[Polygon]:
     else:
         mid = (miny + maxy) / 2
         cuts = [box(minx, miny, maxx, mid), box(minx, mid, maxx, maxy)]
-    out = []
+    out: list[Polygon] = []
     for cut in cuts:
         part = polygon.intersection(cut)
         out.extend(g for g in getattr(part, "geoms", [part]) if isinstance(g, Polygon) and not g.is_empty)
