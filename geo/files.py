@@ -245,7 +245,7 @@ def folder_lock(target: str | Path) -> Iterator[Path]:
     target = Path(target)
     lock_file = lock_path(target)
     try:
-        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)  # in the private cache folder: ours alone
     except OSError as exc:
         raise OutputError(f"cannot create the lock file {lock_file}: {exc.strerror or exc}") from None
     try:

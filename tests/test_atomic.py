@@ -15,6 +15,8 @@ import pytest
 from geo import files as output
 from geo.errors import OutputError
 
+pytestmark = pytest.mark.slow  # a browser, a Dask cluster, notebooks or a live server: minutes
+
 
 #: How many kill -9 and concurrent-build runs (the issue's loops are 20 and 10: CORRIDORMAP_KILL_RUNS=20).
 RUNS = int(os.environ.get("CORRIDORMAP_KILL_RUNS", "3"))

@@ -13,6 +13,8 @@ from geo.maps.assets import inline_assets
 from tests import browser as harness
 from tests.browser import BLANK_TILE, is_tile_url, open_map, require_browser
 
+pytestmark = pytest.mark.slow  # a browser, a Dask cluster, notebooks or a live server: minutes
+
 POPUP_TEXT = "Port of Gdansk terminal"
 
 

@@ -23,6 +23,8 @@ from geo.maps import draw, style
 from geo import export
 from tests.browser import open_map, require_browser
 
+pytestmark = pytest.mark.slow  # a browser, a Dask cluster, notebooks or a live server: minutes
+
 DERBENT_SENTENCE = "Freight trains from Moscow now reach Derbent in two days."
 HOSTILE = '<script>alert("x")</script> `${document.title}` <img src=x onerror=alert(1)>'
 ARTICLE = f"""{DERBENT_SENTENCE} At Derbent, the line runs between the mountains and the Caspian Sea.
@@ -116,7 +118,8 @@ def test_clicking_derbent_quotes_its_sentence(built, name):
         text = popup.inner_text()
         assert DERBENT_SENTENCE in text and "Дербент" in text and "mentioned 2×" in text
         assert popup.locator("mark").first.inner_text() == "Derbent"
-        assert "North–South Transport Corridor" in text and "km from the line" in text
+        assert "North–South Transport Corridor" in text
+        assert "km from the line" in text or "A station on the North–South" in text
         assert popup.locator("a[href^='https://www.geonames.org/']").count() == 1
         assert res.console_errors == [] and res.page_errors == []
 
@@ -136,8 +139,8 @@ def test_hostile_article_text_is_shown_not_run(built):
 
 def test_hostile_markup_in_mentions_is_shown_not_run(osm_dir, tmp_path):
     require_browser()
-    sentence = f"In Baku, {HOSTILE} said no one."
-    mention = SimpleNamespace(text="Baku", sentence=sentence, layer_id="")
+    sentence = f"In Baku <b>x</b>, {HOSTILE} said no one."  # the article's spelling of the name is untrusted too
+    mention = SimpleNamespace(text="Baku <b>x</b>", sentence=sentence, layer_id="")
     place = SimpleNamespace(name="Baku <b>x</b>", country="AZ", lat=40.4093, lon=49.8671, geonames_id=587084,
                             feature_class="P", score=1.0, local_name="Bakı")
     frame = places.mention_frame([mention], [place])

@@ -16,6 +16,8 @@ from geo import pipeline
 from tests.browser import open_map, require_browser
 from tests.test_browser_maps import VISIBLE_LABELS_JS
 
+pytestmark = pytest.mark.slow  # a browser, a Dask cluster, notebooks or a live server: minutes
+
 ARTICLE = """Freight from Moscow to Khachmaz now takes four days, and lorries queue at Samur for hours.
 Officials in Astara said the new yard at Astara will open in May. The missing link from Astara to Rasht is
 still being built. On the Baikal-Amur Mainline, Severobaikalsk and Tynda saw record traffic this year,

@@ -212,7 +212,7 @@ def test_readme_first_command_builds_real_geometry_offline(readme_build):
         assert (out / f"{name}.html").is_file() and (out / f"{name}.geojson").is_file()
     assert "bam: snapshot (bundled with corridormap: OSM data as of 2026-04" in stdout
     # the map says which source it used and the data date
-    assert "OSM snapshot (bundled with corridormap: OSM data as of 2026-04" in (out / "bam.html").read_text(encoding="utf-8")
+    assert "OpenStreetMap, April 2026, bundled with corridormap" in (out / "bam.html").read_text(encoding="utf-8")
     segments = _bam_segments(out)
     assert {s["properties"]["source"] for s in segments} == {"snapshot"}
     assert 4100 <= sum(s["properties"]["length_km"] for s in segments) <= 4500

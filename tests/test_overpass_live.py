@@ -29,6 +29,8 @@ from geo.osm import cache as layercache, fetch, overpass_http
 from geo.osm.source import Live
 from geo.core.stations import layer_points
 
+pytestmark = pytest.mark.slow  # a browser, a Dask cluster, notebooks or a live server: minutes
+
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ("bam", "north-south", "ru-az-border")
 #: A regular expression Python accepts (so the layer file passes its own checks) but the server's POSIX one refuses.

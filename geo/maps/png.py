@@ -54,6 +54,7 @@ LEGEND_INSIDE_JS = """() => {
   return r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth;
 }"""
 #: Tile images that loaded (a map whose tiles all failed falls back to the offline base map).
+FELL_BACK_JS = "() => !!document.querySelector('.cm-offline-base')"  # see geo.maps.basemap.TileFallback
 TILES_LOADED_JS = """() => {
   const tiles = [...document.querySelectorAll('.leaflet-tile-pane img')];
   return [tiles.length, tiles.filter((i) => i.complete && i.naturalWidth > 0).length];
@@ -184,7 +185,8 @@ class _Session:
             except PlaywrightError:
                 pass  # slow or unreachable tile server: judged below by the tiles that arrived
             requested, loaded = page.evaluate(TILES_LOADED_JS)
-            if requested and not loaded:
+            fell_back = page.evaluate(FELL_BACK_JS)  # the page swapped its failing tiles for its own base map
+            if (requested and not loaded) or fell_back:
                 return Rendered(None, seconds, errors, tiles_failed=True)
             page.evaluate(FIT_LEGEND_JS)
             legend_inside = page.evaluate(LEGEND_INSIDE_JS)
