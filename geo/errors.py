@@ -34,6 +34,10 @@ class NetworkError(CorridorMapError):
     """A live fetch (Overpass, Nominatim) failed after its retries."""
 
 
+class NetworkUnreachable(NetworkError):
+    """No network, or the server cannot be reached at all: the build's other requests would fail the same way."""
+
+
 class QueryError(CorridorMapError):
     """An Overpass server refused a query (HTTP 400, or a runtime error it reports).
 

@@ -40,7 +40,7 @@ from .osm.source import Live, Source, data_source
 from .text.article import read_article
 from .text.fixes import Fixes, read_fixes
 from .text.geonames_dumps import dumps_key
-from .text.geonames_fetch import fetch_article_dumps
+from .text.geonames_fetch import UNREACHABLE_NOTE, fetch_article_dumps
 from .text.infrastructure import unlayered_infrastructure
 from .text.mention_frame import mention_frame
 from .text.mentions import Mention, extract_mentions
@@ -307,6 +307,8 @@ def _build(text: str | None, options: BuildOptions, out_dir: str | Path, article
 
 def _build_steps(text: str | None, options: BuildOptions, out_dir: str | Path, article_path=None) -> BuildReport:
     mentions, resolved, place_rows, notes = _find_and_resolve(text, options)
+    if any(note.startswith(UNREACHABLE_NOTE) for note in notes):  # no network: the layers come offline at once
+        options = replace(options, source=_ready(options)[0].without_network())
     layers, chosen, warnings = pick_layers(text, mentions, resolved, place_rows, layer_ids=options.layer_ids,
                                            layer_files=options.layer_files, all_layers=options.all_layers)
     source, _ = _ready(options)

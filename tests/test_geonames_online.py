@@ -385,3 +385,29 @@ def test_mentions_online_asks_nominatim_for_a_place_the_model_sees_and_nothing_o
     rows = {r["text"]: r for r in json.loads(capsys.readouterr().out)}
     assert (rows["Zyxtrograd"]["lat"], rows["Zyxtrograd"]["country"]) == (55.1, "RU")
     assert len(fake_nominatim.requests) == 1
+
+
+def test_without_a_network_one_dump_is_tried_and_the_build_goes_on_offline(monkeypatch):
+    """A refused connection ends the dumps' downloads at the first country, notes no failure against the countries
+    (a build tries them again once online), and says the build goes on offline."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(settings, "geonames_dump_url", f"http://127.0.0.1:{port}/dump")
+    geonames_dumps.forget()
+    tried = []
+    real = geonames_fetch.fetch_dump
+    monkeypatch.setattr(geonames_fetch, "fetch_dump", lambda country, deadline=None: tried.append(country)
+                        or real(country, deadline))
+    fetched, failed = geonames_fetch.fetch_dumps(["KZ", "TM", "UZ"])
+    assert fetched == [] and tried == ["KZ"] and set(failed) == {"KZ", "TM", "UZ"}
+    assert not geonames_fetch.recently_failed("KZ")
+    text = "Kazakhstan and Turkmenistan plan a railway."
+    from geo.text.mentions import Mention
+    from geo.text.resolve import resolve
+
+    places = resolve([Mention("Kazakhstan", 0, 10, text, "GPE"), Mention("Turkmenistan", 15, 27, text, "GPE")], text)
+    _, notes = geonames_fetch.fetch_article_dumps(places)
+    assert len(notes) == 1 and notes[0].startswith(geonames_fetch.UNREACHABLE_NOTE) and "offline" in notes[0]

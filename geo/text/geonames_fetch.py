@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .. import progress, settings
-from ..errors import CorridorMapError, NetworkError
+from ..errors import CorridorMapError, NetworkError, NetworkUnreachable
 from ..reading import size_text
 from . import geonames_dumps as dumps
 
@@ -81,7 +81,7 @@ def fetch_dump(country: str, deadline: float | None = None) -> Fetched:
         return Fetched(country, target, size, rows)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        if isinstance(exc, CorridorMapError):
+        if isinstance(exc, CorridorMapError) and not isinstance(exc, NetworkUnreachable):  # no network: not the dump's fault
             _note_failure(country, exc.message)
         raise
 
@@ -134,7 +134,10 @@ def _exchange(url: str, out: BinaryIO, end: float, stop: threading.Event) -> int
                 if stop.is_set() or time.monotonic() > end:
                     raise NetworkError(_late(url))
                 out.write(chunk)
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+    except (requests.ConnectionError, urllib3.exceptions.NewConnectionError, OSError) as exc:
+        raise NetworkUnreachable(f"cannot reach {url} ({type(exc).__name__}): check the network, or retry later "
+                                 "(`--offline` does without)") from None
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         raise NetworkError(f"cannot download {url} ({type(exc).__name__}): check the network, or retry later "
                            "(`--offline` does without)") from None
     return size
@@ -168,7 +171,10 @@ def fetch_dumps(countries: list[str],
         progress.step(f"downloading the GeoNames dump of {country} from {dump_url(country)}")
         try:
             fetched.append(fetch_dump(country, deadline))
-        except CorridorMapError as exc:  # unreachable, not a sound dump, or a cache that cannot be written
+        except NetworkUnreachable as exc:  # no network: the other countries are not tried
+            failed.update({c: exc for c in countries if c not in failed and c not in {f.country for f in fetched}})
+            break
+        except CorridorMapError as exc:  # not a sound dump, or a cache that cannot be written
             failed[country] = exc
     return fetched, failed
 
@@ -229,6 +235,10 @@ def fetch_gazetteer(countries: str | list[str], deadline: float | None = None) -
     return fetched
 
 
+#: How the note of a build that found no network starts (the build then goes on offline).
+UNREACHABLE_NOTE = "no network: "
+
+
 def fetch_article_dumps(places: list, deadline: float | None = None) -> tuple[list[Fetched], list[str]]:
     """Fetch, once, the dumps of the countries an article names (places resolved to a country) that are not cached.
 
@@ -253,7 +263,11 @@ def fetch_article_dumps(places: list, deadline: float | None = None) -> tuple[li
                 f"{size_text(f.bytes)}) for the "
                 f"article's countries, cached in {f.path.parent} (GeoNames, CC BY 4.0; CORRIDORMAP_GEONAMES_AUTO=0 "
                 "turns this off)" for f in fetched]
+    down = [c for c, exc in failed.items() if isinstance(exc, NetworkUnreachable)]
+    if down:
+        messages.append(f"{UNREACHABLE_NOTE}the GeoNames dumps of {', '.join(down)} were not fetched "
+                        f"({failed[down[0]].message}); the build goes on offline")
     messages += [f"the GeoNames dump of {c} was not fetched ({exc.message}); a build tries again after "
                  f"{settings.geonames_retry_after_s / 3600:g} h, or run `corridormap gazetteer --countries {c}`"
-                 for c, exc in failed.items()]
+                 for c, exc in failed.items() if c not in down]
     return fetched, messages
