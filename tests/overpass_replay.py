@@ -245,6 +245,20 @@ def bam_relation(osm_dir: Path, vertices_per_way: int = 250) -> tuple[list[dict]
 
 
 @contextmanager
+def _serve(handler: type, stop: threading.Event) -> Iterator[str]:
+    """Serve ``handler`` on a free port of 127.0.0.1 in a thread; yield its API base URL; ``stop`` ends its waits."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api"
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
 def slow_server(mode: str, interval: float = 1.0) -> Iterator[str]:
     """An HTTP server on 127.0.0.1 that answers too slowly; yields its API base URL.
 
@@ -274,16 +288,8 @@ def slow_server(mode: str, interval: float = 1.0) -> Iterator[str]:
                 except OSError:  # the client gave up
                     return
 
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api"
-    finally:
-        stop.set()
-        server.shutdown()
-        server.server_close()
+    with _serve(Handler, stop) as url:
+        yield url
 
 
 @contextmanager
@@ -307,13 +313,5 @@ def status_server(status: bytes | None) -> Iterator[str]:
             except OSError:
                 return
 
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api"
-    finally:
-        stop.set()
-        server.shutdown()
-        server.server_close()
+    with _serve(Handler, stop) as url:
+        yield url

@@ -27,7 +27,7 @@ from ..core.stations import layer_points
 from ..geodesy import haversine_km, haversine_matrix_km
 from . import gazetteer, nominatim
 from .gazetteer import candidates
-from .infra_places import place_infrastructure
+from .infra_places import infrastructure_ends, place_infrastructure
 from .infrastructure import infra_name
 from .mentions import Mention
 
@@ -396,15 +396,7 @@ def link_partners(mentions: list[Mention]) -> dict[int, list[int]]:
     mention holding the place mentions of its ends), each end is the other's partner.
     """
     out: dict[int, list[int]] = {}
-    for k, m in enumerate(mentions):
-        if m.label != "INFRA":
-            continue
-        ends = []
-        for j in range(k + 1, len(mentions)):
-            if mentions[j].start >= m.end or mentions[j].label == "INFRA":
-                break
-            if mentions[j].end <= m.end:
-                ends.append(j)
+    for ends in infrastructure_ends(mentions).values():
         for j in ends if len(ends) >= 2 else ():
             out[j] = [o for o in ends if o != j]
     return out
