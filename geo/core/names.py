@@ -32,7 +32,9 @@ _TRANSLIT = dict(zip(
 #: Letters of Azerbaijani, Turkish and Kazakh Latin spellings that NFKD does not reduce to ASCII.
 _LATIN_EXTRA = str.maketrans({"ə": "a", "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe"})
 
-#: Romanisation rules of :func:`variant_key`, in order, on each folded word.
+_BANDAR_E = re.compile(r"\bbandar e\b")
+#: Romanisation rules of :func:`variant_key`, in order, over the whole folded key: no rule matches across a
+#: space, and ``(?= |$)`` ends a word, so they act on each word.
 _VARIANT_RULES = (
     (re.compile(r"[ьъ]"), ""),  # soft and hard signs
     (re.compile(r"y[oe]"), "e"),  # yo/e (ё), ye/e (Yekaterinburg/Ekaterinburg), -oye/-oe
@@ -41,7 +43,7 @@ _VARIANT_RULES = (
     (re.compile(r"sh"), "s"),  # sh/s (Turkish and Turkmen ş: Türkmenbaşy/Turkmenbashi)
     (re.compile(r"ow"), "o"),  # ow/o (Nowshahr/Noshahr)
     (re.compile(r"y"), "i"),  # y/i, ay/ai (Severobaykalsk/Severobaikalsk)
-    (re.compile(r"oie$"), "oe"),  # -oie/-oe (Nizhneleninskoie)
+    (re.compile(r"oie(?= |$)"), "oe"),  # -oie/-oe (Nizhneleninskoie)
     (re.compile(r"(.)\1+"), r"\1"),  # doubled letters (Ussuriysk/Usuriisk)
 )
 
@@ -98,13 +100,16 @@ def variant_key(name: str) -> str:
     key = fold(name)
     if not key.isascii():
         key = fold(transliterate(key)).translate(_LATIN_EXTRA)
-    key = re.sub(r"\bbandar e\b", "bandar", key)
-    words = []
-    for word in key.split():
-        for pattern, repl in _VARIANT_RULES:
-            word = pattern.sub(repl, word)
-        words.append(word)
-    return " ".join(words)
+    return folded_variant_key(key)
+
+
+def folded_variant_key(key: str) -> str:
+    """:func:`variant_key` of a key :func:`fold` already made and in Latin letters, without folding it again
+    (the gazetteer's build calls this for every name)."""
+    key = _BANDAR_E.sub("bandar", key)
+    for pattern, repl in _VARIANT_RULES:
+        key = pattern.sub(repl, key)
+    return key
 
 
 def is_cyrillic(name: str) -> bool:

@@ -61,7 +61,7 @@ else:  # pragma: no cover
 from .. import geonames, progress, settings
 from ..core import names as names_module
 from ..core.layers import Layer, layer_files, list_layers
-from ..core.names import fold, is_cyrillic, transliterate, variant_key
+from ..core.names import fold, folded_variant_key, is_cyrillic, transliterate, variant_key
 from ..core.place import Place
 from ..core.place_table import bundled_places_sha, read_bundled_places
 from ..errors import DataError, LayerError
@@ -249,7 +249,7 @@ class _Builder:
         try:
             return self._variants[key]
         except KeyError:
-            v = self._variants[key] = _ascii_variant_key(key)
+            v = self._variants[key] = folded_variant_key(key)
             return v
 
     def add(self, entry: Place, names: list[str], alt_names: Sequence[str] = ()) -> int:
@@ -313,21 +313,6 @@ class _Builder:
             self.admin1,
             frozenset(self.dotted - self.undotted),
         )
-
-
-_BANDAR_E = re.compile(r"\bbandar e\b")
-#: :data:`geo.core.names._VARIANT_RULES` over a whole key: no rule matches across a space, so applying each
-#: to every word at once gives what applying them word by word gives.
-_WHOLE_KEY_RULES = tuple((re.compile(p.pattern.replace("$", "(?= |$)")), r) for p, r in names_module._VARIANT_RULES
-                         if p.pattern not in ("[ьъ]",))
-
-
-def _ascii_variant_key(key: str) -> str:
-    """:func:`variant_key` of a folded ASCII key (``fold(key) == key``), without folding it again."""
-    key = _BANDAR_E.sub("bandar", key)
-    for pattern, repl in _WHOLE_KEY_RULES:
-        key = pattern.sub(repl, key)
-    return key
 
 
 def build(layers: Sequence[Layer] | None = None) -> Gazetteer:
