@@ -16,6 +16,7 @@ import json
 import logging
 import mmap
 import os
+from collections.abc import Sequence
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -31,14 +32,20 @@ _ALIGN = 16
 _KINDS = "biuf"  # bool, signed and unsigned integers, floats: never objects
 
 
-def write(path: str | Path, fmt: str, key: str, payload: bytes, meta: dict[str, Any] | None = None) -> Path | None:
-    """Write a checked cache file atomically; return its path, or None when the cache folder is not writable."""
-    header = {"format": fmt, "key": key, "bytes": len(payload), "sha256": sha256(payload).hexdigest(),
-              "meta": meta or {}}
+def write(path: str | Path, fmt: str, key: str, payload: bytes | Sequence[bytes | memoryview],
+          meta: dict[str, Any] | None = None) -> Path | None:
+    """Write a checked cache file atomically (``payload``: bytes, or chunks that make it, never joined in memory);
+    return its path, or None when the cache folder is not writable."""
+    chunks = [payload] if isinstance(payload, (bytes, bytearray, memoryview)) else list(payload)
+    digest = sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    header = {"format": fmt, "key": key, "bytes": sum(memoryview(c).nbytes for c in chunks),
+              "sha256": digest.hexdigest(), "meta": meta or {}}
     head = json.dumps(header, ensure_ascii=False).encode("utf-8")
     head += b" " * (-(len(head) + 1) % _ALIGN)  # the payload starts aligned, so arrays map in place
     try:
-        return files.write_bytes(path, head + b"\n" + payload)
+        return files.write_bytes(path, [head + b"\n", *chunks])
     except OutputError as exc:  # a read-only cache: keep going without it
         log.info("not caching %s: %s", path, exc.message)
         return None
@@ -47,7 +54,8 @@ def write(path: str | Path, fmt: str, key: str, payload: bytes, meta: dict[str, 
 def write_arrays(path: str | Path, fmt: str, key: str, arrays: dict[str, np.ndarray],
                  meta: dict[str, Any] | None = None) -> Path | None:
     """Write numeric NumPy arrays as a checked cache file (see :func:`read_arrays`)."""
-    parts, specs, offset = [], [], 0
+    parts: list[bytes | memoryview] = []
+    specs, offset = [], 0
     for name, array in arrays.items():
         array = np.ascontiguousarray(array)
         if array.dtype.kind not in _KINDS:
@@ -56,9 +64,9 @@ def write_arrays(path: str | Path, fmt: str, key: str, arrays: dict[str, np.ndar
         parts.append(b"\0" * pad)
         offset += pad
         specs.append([name, array.dtype.str, list(array.shape), offset])
-        parts.append(array.tobytes())
+        parts.append(array.reshape(-1).view(np.uint8).data)  # the array's own bytes: no copy
         offset += array.nbytes
-    return write(path, fmt, key, b"".join(parts), {**(meta or {}), "arrays": specs})
+    return write(path, fmt, key, parts, {**(meta or {}), "arrays": specs})
 
 
 def read_arrays(path: str | Path, fmt: str, key: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:

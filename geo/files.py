@@ -20,7 +20,7 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -377,8 +377,9 @@ def write_text(path: str | Path, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
-def write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename).
+def write_bytes(path: str | Path, data: bytes | Sequence[bytes | memoryview]) -> Path:
+    """Write ``data`` (bytes, or chunks written one after another) to ``path`` atomically (temporary file, fsync,
+    rename).
 
     Inside the cache folder (``settings.cache_dir``) the file is private (0600) and the
     folders leading to it too (0700, :func:`private_dir`).
@@ -394,7 +395,8 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}; check the output folder") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o600 if private else 0o666 & ~_umask())
