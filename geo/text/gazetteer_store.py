@@ -386,22 +386,43 @@ def _compact_index(index: NameIndex, prefix: str) -> dict[str, np.ndarray]:
 
 
 def _index_from_compact(arrays: Mapping[str, np.ndarray], prefix: str) -> NameIndex:
-    """Inverse of :func:`_compact_index`: hashes made, keys put in hash order."""
-    blob = arrays[f"{prefix}keys"].tobytes().decode("utf-8")
-    keys = blob.split("\n") if blob else []
+    """Inverse of :func:`_compact_index`: hashes made, keys put in hash order (bytes moved by NumPy, no str per key)."""
+    blob = np.asarray(arrays[f"{prefix}keys"], dtype=np.uint8)
     counts = arrays[f"{prefix}counts"].astype(np.int64)
     ids = np.asarray(arrays[f"{prefix}ids"], dtype=np.int32)
-    if len(counts) != len(keys) or int(counts.sum()) != len(ids):
+    breaks = np.flatnonzero(blob == 10)  # the newlines between keys (a folded key holds none)
+    key_starts = np.concatenate([[0], breaks + 1]) if len(blob) else np.zeros(0, dtype=np.int64)
+    key_lengths = np.concatenate([breaks, [len(blob)]]) - key_starts if len(blob) else key_starts
+    if len(counts) != len(key_starts) or int(counts.sum()) != len(ids):
         raise ValueError(f"shipped index {prefix!r} is inconsistent")
-    hashes = _hashes(keys)
+    hashes = _hashes_of_lines(blob.tobytes())
     order = np.argsort(hashes, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    new_blob, new_key_ends = _gather(blob, key_starts, key_lengths, order)
     new_counts = counts[order]
     new_ends = np.cumsum(new_counts)
-    # each id's position in the old array: its key's old start plus its rank within the key
-    gather = np.repeat(starts[order] - (new_ends - new_counts), new_counts) + np.arange(int(new_ends[-1]) if len(
-        new_ends) else 0)
-    return NameIndex(hashes[order], new_ends, ids[gather], Texts.from_list([keys[k] for k in order.tolist()]))
+    id_starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    new_ids = ids[_gather_positions(id_starts[order], new_counts)]
+    keys = Texts(new_blob.tobytes(), new_key_ends)
+    return NameIndex(hashes[order], new_ends, new_ids, keys)
+
+
+def _hashes_of_lines(blob: bytes) -> np.ndarray:
+    """:func:`name_hash` of each newline-separated UTF-8 key in ``blob``."""
+    digests = b"".join(blake2b(k, digest_size=8).digest() for k in blob.split(b"\n")) if blob else b""
+    return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
+
+
+def _gather_positions(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Positions ``starts[0]..starts[0]+lengths[0]-1``, then those of the next run, ...: one array."""
+    total = int(lengths.sum())
+    run_ends = np.cumsum(lengths)
+    return np.repeat(starts - (run_ends - lengths), lengths) + np.arange(total, dtype=np.int64)
+
+
+def _gather(blob: np.ndarray, starts: np.ndarray, lengths: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The runs of ``blob`` in ``order``, end to end, and their end offsets."""
+    new_lengths = lengths[order]
+    return blob[_gather_positions(starts[order], new_lengths)], np.cumsum(new_lengths, dtype=np.int64)
 
 
 def write_shipped(path: Path, key: str, gaz: Gazetteer) -> int:
