@@ -125,7 +125,7 @@ FLOORS = {
     "archive": {"util", "core", "osm", "text", "corridors", "maps"},
     "top": {"util", "core", "osm", "text", "corridors", "maps", "archive"},
 }
-UTIL = {"settings", "errors", "reading", "files", "cachefile", "geodesy", "geonames", "naturalearth", "progress"}
+UTIL = {"settings", "errors", "reading", "files", "cachefile", "deadline", "geodesy", "geonames", "naturalearth", "progress"}
 
 
 def _room(module: str) -> str:

@@ -31,7 +31,6 @@ import logging
 import math
 import re
 import socket
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -45,6 +44,7 @@ import requests
 import urllib3
 
 from .. import files, settings
+from ..deadline import Late, run_by
 from ..errors import DataError, NetworkError, QueryError, QueryTooLarge
 from ..reading import read_regular, size_text
 from . import budget
@@ -428,23 +428,10 @@ def _post(url: str, query: str, deadline: float) -> tuple[requests.Response, byt
     Failures become :class:`_Retry` (:class:`_GiveUp` for DNS).
     """
     allowed = deadline - time.monotonic()
-    outcome: list[Any] = []
-    done = threading.Event()
-
-    def exchange() -> None:
-        try:
-            outcome.append(_exchange(url, query, deadline))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-            outcome.append(exc)
-        finally:
-            done.set()
-
-    threading.Thread(target=exchange, name="overpass-request", daemon=True).start()
-    if not done.wait(max(0.0, allowed)):
-        raise _Retry(_late(allowed))
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
+    try:
+        return run_by(lambda: _exchange(url, query, deadline), deadline, name="overpass-request")
+    except Late:
+        raise _Retry(_late(allowed)) from None
 
 
 def _exchange(url: str, query: str, deadline: float) -> tuple[requests.Response, bytes]:
@@ -574,39 +561,29 @@ def _get_status(url: str, deadline: float) -> str:
     Failures are :class:`_Retry`.
     """
     allowed = deadline - time.monotonic()
-    outcome: list[Any] = []
-    done = threading.Event()
+    try:
+        return run_by(lambda: _read_status(url, deadline, allowed), deadline, name="overpass-status")
+    except Late:
+        raise _Retry(_late(allowed)) from None
 
-    def fetch() -> None:
-        try:
-            timeout = max(0.001, allowed)
-            headers = {"User-Agent": settings.user_agent}
-            with requests.get(url, timeout=timeout, headers=headers, stream=True,
-                              **ox.settings.requests_kwargs) as response:
-                chunks, size = [], 0
-                while chunk := response.raw.read1(_CHUNK, decode_content=True):
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > settings.max_overpass_status_bytes:
-                        raise _Retry(f"status page over {size_text(settings.max_overpass_status_bytes)}")
-                    if time.monotonic() > deadline:
-                        raise _Retry(_late(allowed))
-            outcome.append(b"".join(chunks).decode("utf-8", "replace"))
-        except _Retry as exc:
-            outcome.append(exc)
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            outcome.append(_Retry(f"{type(exc).__name__}: {str(exc)[:160]}"))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-            outcome.append(exc)
-        finally:
-            done.set()
 
-    threading.Thread(target=fetch, name="overpass-status", daemon=True).start()
-    if not done.wait(max(0.0, allowed)):
-        raise _Retry(_late(allowed))
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
+def _read_status(url: str, deadline: float, allowed: float) -> str:
+    """:func:`_get_status`'s exchange, in the worker thread; failures are :class:`_Retry`."""
+    try:
+        headers = {"User-Agent": settings.user_agent}
+        with requests.get(url, timeout=max(0.001, allowed), headers=headers, stream=True,
+                          **ox.settings.requests_kwargs) as response:
+            chunks, size = [], 0
+            while chunk := response.raw.read1(_CHUNK, decode_content=True):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > settings.max_overpass_status_bytes:
+                    raise _Retry(f"status page over {size_text(settings.max_overpass_status_bytes)}")
+                if time.monotonic() > deadline:
+                    raise _Retry(_late(allowed))
+        return b"".join(chunks).decode("utf-8", "replace")
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        raise _Retry(f"{type(exc).__name__}: {str(exc)[:160]}") from None
 
 
 def _pause(seconds: float) -> None:

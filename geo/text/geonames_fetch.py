@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .. import progress, settings
+from ..deadline import Late, run_by
 from ..errors import CorridorMapError, NetworkError, NetworkUnreachable
 from ..reading import size_text
 from . import geonames_dumps as dumps
@@ -92,25 +93,12 @@ def _download(url: str, out: BinaryIO, end: float) -> int:
     The exchange runs in a worker thread, so a server that never answers or sends a byte now and then
     keeps nobody past ``end``; the worker stops at ``end`` too.
     """
-    outcome: list = []
-    done = threading.Event()
     stop = threading.Event()
-
-    def work() -> None:
-        try:
-            outcome.append(_exchange(url, out, end, stop))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-            outcome.append(exc)
-        finally:
-            done.set()
-
-    threading.Thread(target=work, name="geonames-download", daemon=True).start()
-    if not done.wait(max(0.0, end - time.monotonic()) + 0.5):
-        stop.set()
-        raise NetworkError(_late(url))
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
+    try:
+        return run_by(lambda: _exchange(url, out, end, stop), end, name="geonames-download", grace=0.5,
+                      on_late=stop.set)
+    except Late:
+        raise NetworkError(_late(url)) from None
 
 
 def _exchange(url: str, out: BinaryIO, end: float, stop: threading.Event) -> int:
