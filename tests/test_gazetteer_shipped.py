@@ -96,3 +96,84 @@ def test_the_shipped_geonames_points_are_those_of_the_geonames_file(tmp_path):
     fresh = geonames._read_shipped_points(geonames._points_key(), tmp_path / "points.npz.xz")
     for a, b in zip(shipped, fresh):
         assert np.array_equal(a, b)
+
+
+LAYER_FILE = '''
+id = "test-steppe-line"
+kind = "corridor"
+title = "Steppe Test Railway"
+aliases = ["Steppe Test Line"]
+countries = ["KZ"]
+
+[style]
+color = "#e08214"
+weight = 4
+
+[osm]
+way_filter = '["railway"~"^(rail|construction)$"]'
+query_buffer_km = 15
+clip_buffer_km = 60
+
+[[stations]]
+name = "Testovo Halt"
+aliases = ["Testovo"]
+country = "KZ"
+lat = 48.512
+lon = 61.237
+role = "station"
+
+[[stations]]
+name = "Ganja"
+aliases = ["Elisabethpol Junction"]
+geonames_id = 586523
+country = "AZ"
+role = "station"
+'''
+
+
+def _layers_with(tmp_path):
+    from geo.pipeline import text_layers
+
+    path = tmp_path / "test-steppe-line.toml"
+    path.write_text(LAYER_FILE, encoding="utf-8")
+    return text_layers([path])
+
+
+def test_a_layer_file_is_added_to_the_gazetteer_without_rebuilding_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+    layers = _layers_with(tmp_path)
+    monkeypatch.setattr(gazetteer, "build", lambda *a, **k: pytest.fail("rebuilt the gazetteer for one layer file"))
+    gazetteer._load_folder.cache_clear()
+    gazetteer._BUILT.clear()
+    try:
+        with gazetteer.using_layers(layers):
+            gaz = gazetteer.load()
+            halt = [gaz.entries[i] for i in gaz.names["testovo halt"]]
+            assert [(p.layer_id, round(p.lat, 3), round(p.lon, 3)) for p in halt] == [("test-steppe-line", 48.512, 61.237)]
+            ganja = gaz.names["ganja"]
+            assert set(gaz.names["elisabethpol junction"]) <= set(ganja)  # the town's own entry, not a new one
+            line = [gaz.entries[i] for i in gaz.names["steppe test line"]]
+            assert [(p.feature_class, p.layer_id) for p in line] == [("INFRA", "test-steppe-line")]
+            assert "derbent" in gaz.names  # the base is all there
+        assert "testovo halt" not in gazetteer.load().names  # the folder's catalogue does not know it
+    finally:
+        gazetteer._load_folder.cache_clear()
+        gazetteer._BUILT.clear()
+
+
+@pytest.mark.slow
+def test_a_layer_file_added_finds_what_a_whole_build_with_it_finds(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+    layers = _layers_with(tmp_path)
+    gazetteer._load_folder.cache_clear()
+    try:
+        added = gazetteer.with_layers(gazetteer._load_folder(), [x for x in layers if x.id == "test-steppe-line"])
+        whole = gazetteer.build(layers)
+        for key in ("testovo halt", "testovo", "elisabethpol junction", "steppe test railway",
+                    "ganja", "derbent"):
+            assert sorted({(p.name, p.feature_code, p.layer_id, round(p.lat, 4), round(p.lon, 4)) for p in
+                           (added.entries[i] for i in added.names.get(key, ()) + added.alt_names.get(key, ()))}) == \
+                sorted({(p.name, p.feature_code, p.layer_id, round(p.lat, 4), round(p.lon, 4)) for p in
+                        (whole.entries[i] for i in whole.names.get(key, ()) + whole.alt_names.get(key, ()))}), key
+    finally:
+        gazetteer._load_folder.cache_clear()

@@ -156,8 +156,23 @@ def load() -> Gazetteer:
     if catalogue.key not in _BUILT:
         if len(_BUILT) >= 2:
             _BUILT.clear()
-        _BUILT[catalogue.key] = _load(cache_file(catalogue.layers), catalogue.layers)
+        extra = _beyond_folder(catalogue.layers)
+        _BUILT[catalogue.key] = (_load(cache_file(catalogue.layers), catalogue.layers) if extra is None
+                                 else with_layers(_load_folder(), extra) if extra else _load_folder())
     return geonames_dumps.with_dumps(_BUILT[catalogue.key], _base_key(catalogue.key))
+
+
+def _beyond_folder(layers: Sequence[Layer]) -> list[Layer] | None:
+    """The layers of ``layers`` the layer folder lacks, when it has all its own among them unchanged; else None
+    (then the catalogue's gazetteer is built whole)."""
+    def ident(layer: Layer) -> tuple[str, str, str]:
+        return layer.id, layer.path.name, repr(layer)
+
+    folder = {ident(x) for x in _folder_layers()}
+    mine = {ident(x) for x in layers}
+    if not folder <= mine:
+        return None
+    return [x for x in layers if ident(x) not in folder]
 
 
 @functools.lru_cache(maxsize=4)
@@ -268,6 +283,7 @@ class _Builder:
         self.undotted: set[str] = set()
         self._folded: dict[str, str] = {}
         self._variants: dict[str, str] = {}
+        self._first = 0  # the id of this builder's first entry
 
     def fold(self, name: str) -> str:
         """:func:`fold`, memoised."""
@@ -285,8 +301,27 @@ class _Builder:
             v = self._variants[key] = folded_variant_key(key)
             return v
 
+    def entry(self, i: int) -> Place:
+        """Entry ``i``."""
+        return self.entries[i]
+
+    def set_entry(self, i: int, place: Place) -> None:
+        """Replace entry ``i``."""
+        self.entries[i] = place
+
+    def towns_by_geonames_id(self) -> dict[int, int]:
+        """GeoNames id -> entry id of every populated place with one."""
+        return {e.geonames_id: i for i, e in enumerate(self.entries) if e.feature_class == "P" and e.geonames_id}
+
+    def station_at(self, key: tuple[str, float, float]) -> int | None:
+        """A layer station entry already made for (folded name, rounded lat, rounded lon) by another source: none here."""
+        return None
+
+    def _indexed(self, index: dict[str, list[int]], key: str, i: int) -> bool:
+        return i in index.get(key, ())
+
     def add(self, entry: Place, names: list[str], alt_names: Sequence[str] = ()) -> int:
-        i = len(self.entries)
+        i = self._first + len(self.entries)
         self.entries.append(entry)
         seen: dict[str, None] = {}
         fold_ = self.fold
@@ -318,19 +353,15 @@ class _Builder:
             if len(k) < 4 or not k.isascii():  # an ASCII key has no Cyrillic
                 continue
             v = variant(k)
-            if v != k:
-                ids = alt.get(v)
-                if ids is None:
-                    alt[v] = [i]
-                elif i not in ids:
-                    ids.append(i)
+            if v != k and not self._indexed(alt, v, i):
+                alt.setdefault(v, []).append(i)
 
     def add_names(self, i: int, names: list[str]) -> None:
         fold_ = self.fold
         for n in names:
             k = fold_(n)
             (self.dotted if n.endswith(".") else self.undotted).add(k)
-            if k and (len(k) >= 2 or n.isupper()) and i not in self.names.get(k, ()):
+            if k and (len(k) >= 2 or n.isupper()) and not self._indexed(self.names, k, i):
                 self.names.setdefault(k, []).append(i)
         self.add_variants(i, [fold_(n) for n in names])
 
@@ -346,6 +377,65 @@ class _Builder:
             self.admin1,
             frozenset(self.dotted - self.undotted),
         )
+
+
+class _Overlay(_Builder):
+    """Layers added to a built gazetteer without rebuilding it: new entries after the base's, base entries
+    patched, their new names in a small index chained after the base's (:class:`ChainedIndex`)."""
+
+    def __init__(self, base: Gazetteer) -> None:
+        super().__init__()
+        self.base = base
+        self._first = len(base.entries)
+        self.patches: dict[int, Place] = {}
+
+    def entry(self, i: int) -> Place:
+        if i >= self._first:
+            return self.entries[i - self._first]
+        return self.patches[i] if i in self.patches else self.base.entries[i]
+
+    def set_entry(self, i: int, place: Place) -> None:
+        if i >= self._first:
+            self.entries[i - self._first] = place
+        else:
+            self.patches[i] = place
+
+    def towns_by_geonames_id(self) -> dict[int, int]:
+        import numpy as np
+
+        gids = self.base.entries.column("geonames_id")
+        towns = np.flatnonzero((self.base.entries.column("feature_class") == "P") & (gids > 0))
+        return dict(zip(gids[towns].tolist(), towns.tolist()))
+
+    def station_at(self, key: tuple[str, float, float]) -> int | None:
+        for i in self.base.names.get(key[0], ()):
+            e = self.entry(i)
+            if e.feature_code == "STN" and e.layer_id and (round(e.lat, 2), round(e.lon, 2)) == key[1:]:
+                return i
+        return None
+
+    def _indexed(self, index: dict[str, list[int]], key: str, i: int) -> bool:
+        base = self.base.names if index is self.names else self.base.alt_names
+        return i in index.get(key, ()) or i in base.get(key, ())
+
+    def result(self) -> Gazetteer:
+        base = self.base
+        taken = {k for k in self.undotted if k in base.names or k in base.alt_names}
+        dotted = (base.dotted | {k for k in self.dotted if k not in taken}) - self.undotted
+        return base._replace(entries=store.ChainedEntries(base.entries, Entries.from_places(self.entries), self.patches),
+                             names=store.ChainedIndex(base.names, NameIndex.from_dict(self.names)),
+                             alt_names=store.ChainedIndex(base.alt_names, NameIndex.from_dict(self.alt)),
+                             dotted=frozenset(dotted))
+
+
+def with_layers(base: Gazetteer, layers: Sequence[Layer]) -> Gazetteer:
+    """``base`` with the corridor vocabulary of ``layers`` added (their stations, crossings and names), not rebuilt.
+
+    What a build with those layers among its own would find; a station of two layers may keep two entries.
+    """
+    b = _Overlay(base)
+    _add_layers(b, layers)
+    return b.result()
 
 
 def build(layers: Sequence[Layer] | None = None) -> Gazetteer:
@@ -704,7 +794,7 @@ def _add_aliases(b: _Builder) -> None:
 
 def _add_layers(b: _Builder, layers: Sequence[Layer]) -> None:
     """Corridor vocabulary: named infrastructure, stations, ports and crossings of every layer."""
-    by_gid = {e.geonames_id: i for i, e in enumerate(b.entries) if e.feature_class == "P" and e.geonames_id}
+    by_gid = b.towns_by_geonames_id()
     own: dict[tuple[str, float, float], int] = {}
     for layer in layers:
         pts = []
@@ -712,17 +802,19 @@ def _add_layers(b: _Builder, layers: Sequence[Layer]) -> None:
             names = station_names(s.name, s.local_name) + list(s.aliases)
             if s.lat is not None and s.lon is not None:  # its own point (as in geo.core.stations.station_point)
                 key = (fold(s.name), round(s.lat, 2), round(s.lon, 2))  # one entry for a station of two layers
-                if key in own:
-                    b.add_names(own[key], names)
+                known = own.get(key, b.station_at(key))
+                if known is not None:
+                    b.add_names(known, names)
                 else:
                     own[key] = b.add(Place(s.name, s.country, s.lat, s.lon, s.geonames_id, "P", "STN", 0, "",
                                            s.local_name, layer_id=layer.id), names)
                 pts.append((s.lat, s.lon))
             elif s.geonames_id in by_gid:
                 i = by_gid[s.geonames_id]
-                hit = b.entries[i]
+                hit = b.entry(i)
                 # the layers' own local names are curated: they win
-                b.entries[i] = hit._replace(local_name=s.local_name or hit.local_name, layer_id=hit.layer_id or layer.id)
+                b.set_entry(i, hit._replace(local_name=s.local_name or hit.local_name,
+                                            layer_id=hit.layer_id or layer.id))
                 b.add_names(i, names)
                 pts.append((hit.lat, hit.lon))
         for c in layer.crossings:

@@ -313,6 +313,80 @@ class NameIndex(NameLookup):
             yield self._key(pos).decode("utf-8"), i, value
 
 
+class ChainedEntries(PlaceColumns):
+    """The base gazetteer's entries followed by an overlay's: ids ``len(base)`` on are the overlay's.
+
+    ``patches`` replace base entries (an overlay's layer marks a GeoNames town as its station).
+    """
+
+    def __init__(self, base: PlaceColumns, extra: PlaceColumns, patches: Mapping[int, Place] | None = None):
+        self._base, self._extra, self._n = base, extra, len(base)
+        self._patches = dict(patches or {})
+
+    def __len__(self) -> int:
+        return self._n + len(self._extra)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if i < self._n:
+            return self._patches[i] if i in self._patches else self._base[i]
+        return self._extra[i - self._n]
+
+    def column(self, field: str) -> np.ndarray:
+        """One field of every entry (see :meth:`Entries.column`)."""
+        column = np.concatenate([self._base.column(field), self._extra.column(field)])
+        for i, place in self._patches.items():
+            value = getattr(place, field)
+            column[i] = -1 if value is None and column.dtype.kind in "iu" else value
+        return column
+
+    def where(self, field: str, value) -> list[int]:
+        """Ids of the entries whose ``field`` equals ``value``."""
+        base = [i for i in self._base.where(field, value) if i not in self._patches]
+        patched = [i for i, place in self._patches.items() if value is not None and getattr(place, field) == value]
+        return sorted(base + patched) + [self._n + i for i in self._extra.where(field, value)]
+
+
+class ChainedIndex(NameLookup):
+    """Two name indexes as one: a key's ids in the base, then in the overlay."""
+
+    def __init__(self, base: NameLookup, extra: NameLookup):
+        self._base, self._extra = base, extra
+
+    def get(self, key, default=None):
+        a, b = self._base.get(key), self._extra.get(key)
+        if a is None and b is None:
+            return default
+        return (a or ()) + (b or ())
+
+    def __getitem__(self, key: str) -> tuple[int, ...]:
+        hit = self.get(key)
+        if hit is None:
+            raise KeyError(key)
+        return hit
+
+    def __contains__(self, key) -> bool:
+        return key in self._base or key in self._extra
+
+    def __len__(self) -> int:
+        return len(self._base) + sum(1 for k in self._extra if k not in self._base)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._base
+        yield from (k for k in self._extra if k not in self._base)
+
+    def keys_for(self, ids: Iterable[int]) -> dict[int, list[str]]:
+        """For each entry id in ``ids``, the keys that name it."""
+        ids = list(ids)
+        out = self._base.keys_for(ids)
+        for i, keys in self._extra.keys_for(ids).items():
+            out.setdefault(i, []).extend(keys)
+        return out
+
+
 class Gazetteer(NamedTuple):
     """The loaded gazetteer: entries and name indexes (folded name -> entry ids)."""
 

@@ -38,7 +38,7 @@ from ..core.place import Place
 from ..errors import DataError
 from ..files import private_dir
 from ..reading import open_regular, size_text
-from .gazetteer_store import Entries, Gazetteer, NameIndex, NameLookup, PlaceColumns
+from .gazetteer_store import ChainedEntries, ChainedIndex, Entries, Gazetteer, NameIndex
 
 log = logging.getLogger(__name__)
 
@@ -359,68 +359,6 @@ def overlay(base: Gazetteer, base_key: str, countries: Sequence[str]) -> tuple[E
 
 
 # --------------------------------------------------------------------------- the gazetteer with its dumps
-
-
-class ChainedEntries(PlaceColumns):
-    """The base gazetteer's entries followed by an overlay's: ids ``len(base)`` on are the overlay's."""
-
-    def __init__(self, base: PlaceColumns, extra: PlaceColumns):
-        self._base, self._extra, self._n = base, extra, len(base)
-
-    def __len__(self) -> int:
-        return self._n + len(self._extra)
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        return self._base[i] if i < self._n else self._extra[i - self._n]
-
-    def column(self, field: str) -> np.ndarray:
-        """One field of every entry (see :meth:`Entries.column`)."""
-        return np.concatenate([self._base.column(field), self._extra.column(field)])
-
-    def where(self, field: str, value) -> list[int]:
-        """Ids of the entries whose ``field`` equals ``value``."""
-        return self._base.where(field, value) + [self._n + i for i in self._extra.where(field, value)]
-
-
-class ChainedIndex(NameLookup):
-    """Two name indexes as one: a key's ids in the base, then in the overlay."""
-
-    def __init__(self, base: NameLookup, extra: NameLookup):
-        self._base, self._extra = base, extra
-
-    def get(self, key, default=None):
-        a, b = self._base.get(key), self._extra.get(key)
-        if a is None and b is None:
-            return default
-        return (a or ()) + (b or ())
-
-    def __getitem__(self, key: str) -> tuple[int, ...]:
-        hit = self.get(key)
-        if hit is None:
-            raise KeyError(key)
-        return hit
-
-    def __contains__(self, key) -> bool:
-        return key in self._base or key in self._extra
-
-    def __len__(self) -> int:
-        return len(self._base) + sum(1 for k in self._extra if k not in self._base)
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._base
-        yield from (k for k in self._extra if k not in self._base)
-
-    def keys_for(self, ids: Iterable[int]) -> dict[int, list[str]]:
-        """For each entry id in ``ids``, the keys that name it."""
-        ids = list(ids)
-        out = self._base.keys_for(ids)
-        for i, keys in self._extra.keys_for(ids).items():
-            out.setdefault(i, []).extend(keys)
-        return out
 
 
 _LOCK = threading.Lock()
