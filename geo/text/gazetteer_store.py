@@ -108,6 +108,16 @@ class NameLookup(Mapping[str, tuple[int, ...]]):
     def keys_for(self, ids: Iterable[int]) -> dict[int, list[str]]:
         """For each entry id in ``ids``, the keys that name it."""
 
+    @abstractmethod
+    def get(self, key, default=None):
+        """The ids named ``key``, or ``default``."""
+
+    def __getitem__(self, key: str) -> tuple[int, ...]:
+        hit = self.get(key)
+        if hit is None:
+            raise KeyError(key)
+        return hit
+
 
 class Entries(PlaceColumns):
     """The gazetteer's places by column; ``entries[i]`` is a :class:`Place`.
@@ -269,12 +279,6 @@ class NameIndex(NameLookup):
             hit = self._memo[key] = self._find(key)
         return default if hit is None else hit
 
-    def __getitem__(self, key: str) -> tuple[int, ...]:
-        hit = self.get(key)
-        if hit is None:
-            raise KeyError(key)
-        return hit
-
     def __contains__(self, key) -> bool:
         return self.get(key) is not None
 
@@ -361,12 +365,6 @@ class ChainedIndex(NameLookup):
         if a is None and b is None:
             return default
         return (a or ()) + (b or ())
-
-    def __getitem__(self, key: str) -> tuple[int, ...]:
-        hit = self.get(key)
-        if hit is None:
-            raise KeyError(key)
-        return hit
 
     def __contains__(self, key) -> bool:
         return key in self._base or key in self._extra
