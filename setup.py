@@ -13,7 +13,7 @@ setup(
     packages=find_packages(include=["geo", "geo.*"]) + list(MAPPED),
     package_dir=MAPPED,
     package_data={
-        "geo": ["py.typed", "data/README.md", "data/gazetteer.npz.xz", "data/geonames-points.npz.xz", "data/snapshot/*.gpkg", "data/snapshot/places.parquet", "data/snapshot/manifest.json"],
+        "geo": ["py.typed", "data/README.md", "data/gazetteer.npz.zst", "data/geonames-points.npz.zst", "data/snapshot/*.gpkg", "data/snapshot/places.parquet", "data/snapshot/manifest.json"],
         "geo.layers": ["*.toml"],
         "geo.layers.gazetteer": ["*.toml"],
         "geo.examples": ["*.txt"],

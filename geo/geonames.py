@@ -105,13 +105,12 @@ def _points_key() -> str:
 
 def shipped_points_file() -> Path:
     """The GeoNames points shipped in the package (see :func:`ship_points`)."""
-    return Path(__file__).resolve().parent / "data" / "geonames-points.npz.xz"
+    return Path(__file__).resolve().parent / "data" / "geonames-points.npz.zst"
 
 
 def ship_points(path: Path | None = None) -> tuple[Path, int]:
-    """Write :func:`cities`' ids and positions, LZMA-compressed, where the package ships them; (path, bytes)."""
+    """Write :func:`cities`' ids and positions, compressed (:func:`geo.cachefile.pack`), where the package ships them; (path, bytes)."""
     import io
-    import lzma
 
     from . import files
 
@@ -119,7 +118,7 @@ def ship_points(path: Path | None = None) -> tuple[Path, int]:
     buffer = io.BytesIO()
     np.savez(buffer, ids=np.diff(ids, prepend=0), lon=lon, lat=lat,
              key=np.frombuffer(_points_key().encode("utf-8"), dtype=np.uint8))
-    payload = lzma.compress(buffer.getvalue(), preset=9)
+    payload = cachefile.pack(buffer.getvalue())
     target = shipped_points_file() if path is None else Path(path)
     files.write_bytes(target, payload)
     return target, len(payload)
@@ -128,16 +127,17 @@ def ship_points(path: Path | None = None) -> tuple[Path, int]:
 def _read_shipped_points(key: str, path: Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(ids, lon, lat) shipped for ``key``; None when absent, for other inputs or unreadable."""
     import io
-    import lzma
     import zipfile
 
     try:
-        raw = lzma.decompress((shipped_points_file() if path is None else path).read_bytes())
+        raw = cachefile.unpack((shipped_points_file() if path is None else path).read_bytes())
+        if raw is None:
+            return None
         with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             if npz["key"].tobytes().decode("utf-8") != key:
                 return None
             ids, lon, lat = np.cumsum(npz["ids"], dtype=np.int64), npz["lon"], npz["lat"]
-    except (OSError, lzma.LZMAError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile):
+    except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile):
         return None
     if not (len(ids) == len(lon) == len(lat)) or (np.diff(ids) <= 0).any():
         return None

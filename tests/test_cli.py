@@ -355,7 +355,7 @@ def test_the_first_gazetteer_build_says_what_it_builds_and_that_it_happens_once(
 
     monkeypatch.setattr(settings, "cache_dir", tmp_path / "empty-cache")
     monkeypatch.setattr(gazetteer, "build", build)
-    monkeypatch.setattr(gazetteer, "shipped_file", lambda: tmp_path / "none.npz.xz")  # inputs the shipped one lacks
+    monkeypatch.setattr(gazetteer, "shipped_file", lambda: tmp_path / "none.npz.zst")  # inputs the shipped one lacks
     gazetteer._load_folder.cache_clear()  # an earlier test of this process may have loaded the gazetteer
     progress.enable(True)
     try:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import lzma
-
 import pytest
 
-from geo import settings
+from geo import cachefile, settings
 from geo.text import gazetteer
 from geo.text import gazetteer_store as store
 
@@ -14,7 +12,7 @@ from .test_gazetteer_store import PLACES, small_gazetteer
 
 
 def test_compact_form_reads_back_the_same(tmp_path):
-    path = tmp_path / "g.npz.xz"
+    path = tmp_path / "g.npz.zst"
     size = store.write_shipped(path, "k", small_gazetteer())
     assert 0 < size == path.stat().st_size
     assert store.shipped_key(path) == "k"
@@ -27,14 +25,14 @@ def test_compact_form_reads_back_the_same(tmp_path):
 
 
 def test_compact_form_for_other_inputs_or_damaged_is_not_used(tmp_path):
-    path = tmp_path / "g.npz.xz"
+    path = tmp_path / "g.npz.zst"
     store.write_shipped(path, "k", small_gazetteer())
     assert store.read_shipped(path, "other") is None
     raw = bytearray(path.read_bytes())
     raw[len(raw) // 2] ^= 0xFF
     path.write_bytes(bytes(raw))
-    assert store.read_shipped(path, "k") is None  # LZMA's check refuses it: rebuilt, never trusted
-    path.write_bytes(lzma.compress(b"not arrays"))
+    assert store.read_shipped(path, "k") is None  # its checksum refuses it: rebuilt, never trusted
+    path.write_bytes(cachefile.pack(b"not arrays"))
     assert store.read_shipped(path, "k") is None
     assert store.read_shipped(tmp_path / "absent.xz", "k") is None
 
@@ -44,7 +42,7 @@ def test_the_shipped_gazetteer_is_for_the_shipped_layers_and_code():
     assert shipped.is_file(), f"{shipped} is missing: run  python -c 'from geo.text import gazetteer; gazetteer.ship()'"
     assert store.shipped_key(shipped) == gazetteer.cache_file().stem.split("-", 1)[1], (
         "the shipped gazetteer is stale (the layers, gazetteer files, name rules or data packages changed): "
-        "run  python -c 'from geo.text import gazetteer; gazetteer.ship()'  and commit geo/data/gazetteer.npz.xz")
+        "run  python -c 'from geo.text import gazetteer; gazetteer.ship()'  and commit geo/data/gazetteer.npz.zst")
 
 
 def test_a_first_run_reads_the_shipped_gazetteer_without_building(tmp_path, monkeypatch):
@@ -92,8 +90,8 @@ def test_the_shipped_geonames_points_are_those_of_the_geonames_file(tmp_path):
     from geo import geonames
 
     shipped = geonames._read_shipped_points(geonames._points_key())
-    geonames.ship_points(tmp_path / "points.npz.xz")  # from the GeoNames file
-    fresh = geonames._read_shipped_points(geonames._points_key(), tmp_path / "points.npz.xz")
+    geonames.ship_points(tmp_path / "points.npz.zst")  # from the GeoNames file
+    fresh = geonames._read_shipped_points(geonames._points_key(), tmp_path / "points.npz.zst")
     for a, b in zip(shipped, fresh):
         assert np.array_equal(a, b)
 

@@ -65,7 +65,7 @@ def test_planted_pickle_is_never_loaded(tmp_path, monkeypatch):
     path.write_bytes(pickle.dumps(Planted(marker)))
     path.with_suffix(".pkl").write_bytes(pickle.dumps(Planted(marker)))  # the old cache's name
     monkeypatch.setattr(gazetteer, "build", small_gazetteer)
-    monkeypatch.setattr(gazetteer, "shipped_file", lambda: tmp_path / "none.npz.xz")  # built, not the shipped one
+    monkeypatch.setattr(gazetteer, "shipped_file", lambda: tmp_path / "none.npz.zst")  # built, not the shipped one
     gaz = gazetteer._load_folder.__wrapped__()  # the loader itself, past the per-process memo
     assert not marker.exists()
     assert gaz.names["baku"] == (1,)
@@ -75,7 +75,7 @@ def test_planted_pickle_is_never_loaded(tmp_path, monkeypatch):
 @pytest.mark.parametrize("damage", ["flip", "truncate", "other format"])
 def test_damaged_gazetteer_file_is_rebuilt(tmp_path, monkeypatch, damage):
     monkeypatch.setattr(gazetteer, "build", small_gazetteer)
-    monkeypatch.setattr(gazetteer, "shipped_file", lambda: tmp_path / "none.npz.xz")  # built, not the shipped one
+    monkeypatch.setattr(gazetteer, "shipped_file", lambda: tmp_path / "none.npz.zst")  # built, not the shipped one
     path = gazetteer.cache_file()
     store.write(path, path.stem.split("-", 1)[1], small_gazetteer())
     raw = path.read_bytes()

@@ -204,7 +204,7 @@ def _load(path: Path, layers: Sequence[Layer] | None) -> Gazetteer:
 
 def shipped_file() -> Path:
     """The gazetteer shipped prebuilt in the package, for the shipped layers and settings (see :func:`ship`)."""
-    return Path(__file__).resolve().parents[1] / "data" / "gazetteer.npz.xz"
+    return Path(__file__).resolve().parents[1] / "data" / "gazetteer.npz.zst"
 
 
 def ship(path: Path | None = None) -> tuple[Path, int]:

@@ -436,7 +436,7 @@ def read(path: Path, key: str) -> Gazetteer | None:
         return None
 
 
-#: The shipped (prebuilt) gazetteer's format: LZMA-compressed NumPy arrays without what is cheap to derive.
+#: The shipped (prebuilt) gazetteer's format: compressed NumPy arrays without what is cheap to derive.
 SHIPPED_FORMAT = "corridormap-gazetteer-shipped/1"
 
 
@@ -500,12 +500,11 @@ def _gather(blob: np.ndarray, starts: np.ndarray, lengths: np.ndarray, order: np
 def write_shipped(path: Path, key: str, gaz: Gazetteer) -> int:
     """Write ``gaz`` (a built gazetteer) for ``key`` in the compact shipped form; return its size in bytes.
 
-    Everything derivable (key hashes, offsets) is left out and the rest is LZMA-compressed, so the
-    file is a fifth of the cache file's size; :func:`read_shipped` makes the cache form back.
+    Everything derivable (key hashes, offsets) is left out and the rest is compressed
+    (:func:`geo.cachefile.pack`), so the file is a sixth of the cache file's size; :func:`read_shipped` makes the cache form back.
     """
     import io
     import json
-    import lzma
 
     from .. import files
 
@@ -520,7 +519,7 @@ def write_shipped(path: Path, key: str, gaz: Gazetteer) -> int:
     arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False, sort_keys=True).encode("utf-8"), np.uint8)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    payload = lzma.compress(buffer.getvalue(), preset=9 | lzma.PRESET_EXTREME)
+    payload = cachefile.pack(buffer.getvalue())
     files.write_bytes(path, payload)
     return len(payload)
 
@@ -534,15 +533,16 @@ def shipped_key(path: Path) -> str | None:
 def _open_shipped(path: Path) -> tuple[Mapping[str, np.ndarray], dict[str, Any]] | None:
     import io
     import json
-    import lzma
     import zipfile
 
     try:
-        raw = lzma.decompress(Path(path).read_bytes())
+        raw = cachefile.unpack(Path(path).read_bytes())
+        if raw is None:
+            return None
         with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
         meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
-    except (OSError, lzma.LZMAError, ValueError, KeyError, zipfile.BadZipFile):
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
         return None
     if not isinstance(meta, dict) or meta.get("format") != SHIPPED_FORMAT:
         return None
