@@ -24,8 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from hashlib import sha256
 from pathlib import Path
-
-import geopandas as gpd
+from typing import TYPE_CHECKING
 
 from .. import settings
 from ..core.layers import Layer
@@ -36,6 +35,9 @@ from .budget import budget_seconds
 from .endpoint import split_endpoints
 from .provenance import SOURCES, Provenance, schematic
 from .schema import empty_frame
+
+if TYPE_CHECKING:  # a data source's fingerprint needs no geopandas; reading its data imports it
+    import geopandas as gpd
 
 log = logging.getLogger(__name__)
 
