@@ -27,16 +27,16 @@ from .text.article import read_article
 from .text.fixes import Fixes, read_fixes
 from .text.geonames_dumps import dumps_key
 from .text.geonames_fetch import UNREACHABLE_NOTE, fetch_article_dumps
-from .text.mentions import Mention, extract_mentions
-from .text.resolve import resolve
 
-# Drawing, layers and export are imported where they are used: a warm build whose pages are cached
-# (geo.page_cache) writes them again without loading folium, geopandas or the routing code.
+# Finding places, drawing, layers and export are imported where they are used: a warm build whose pages are
+# cached (geo.page_cache) writes them again without loading folium, geopandas or the routing code, and
+# without an article, without the text room's models either.
 if TYPE_CHECKING:
     import folium
     import geopandas as gpd
 
     from .corridors.build import LayerResult
+    from .text.mentions import Mention
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,9 @@ def resolve_mentions(text: str, *, online: bool = False, overrides: dict | None 
 
     ``layers`` is the corridor vocabulary to find and place names with (default: the layer folder's).
     """
+    from .text.mentions import extract_mentions
+    from .text.resolve import resolve
+
     progress.step("finding the places the article names (loads the language model)")
     mentions = extract_mentions(text, layers, keep_unknown=online)  # online: Nominatim may place the unknown ones
     if fixes:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from .. import settings
 from ..errors import DataError
-from ..geodesy import KM_PER_DEG
 from . import snapshot
 from .provenance import BUNDLED_DETAIL, Provenance
 
@@ -98,6 +97,8 @@ def reduce_frame(
     import geopandas as gpd
     import numpy as np
     import shapely
+
+    from ..geodesy import KM_PER_DEG
 
     if frame.empty:
         return frame
