@@ -19,6 +19,7 @@ import functools
 import hashlib
 import json
 import os
+import sys
 import types
 from dataclasses import dataclass
 from importlib import metadata
@@ -62,17 +63,19 @@ def page_key(inputs: list) -> str:
     str
         A SHA-256 of ``inputs``, the package's code and versions and every setting.
     """
-    spec = json.dumps([FORMAT, code_fingerprint(), settings_fingerprint(), inputs], sort_keys=True, default=repr)
+    spec = json.dumps([FORMAT, code_fingerprint(), settings_fingerprint(), layers_fingerprint(), inputs],
+                      sort_keys=True, default=repr)
     return hashlib.sha256(spec.encode("utf-8")).hexdigest()
 
 
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """corridormap's version, a hash of every Python file of the package and the versions of :data:`LIBRARIES`."""
+    """corridormap's version, a hash of every Python file of the package, Python's version and the versions of
+    :data:`LIBRARIES`."""
     from . import __version__
 
     root = Path(__file__).resolve().parent
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256(f"{__version__}|{sys.version_info[:2]}".encode())
     for path in sorted(root.rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
@@ -101,6 +104,19 @@ def _stable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_stable(item) for item in value]
     return repr(value)
+
+
+def layers_fingerprint() -> str:
+    """A hash of every file in the layer folders (``settings.layers_dir``, ``settings.user_layers_dir``): the
+    layers, and the curated gazetteer files beside them."""
+    digest = hashlib.sha256()
+    for folder in (settings.layers_dir, settings.user_layers_dir):
+        if not folder or not Path(folder).is_dir():
+            continue
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+            digest.update(f"{path.relative_to(folder)}\0".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def read(key: str) -> CachedPages | None:

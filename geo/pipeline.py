@@ -308,8 +308,9 @@ def _build_steps(text: str | None, options: BuildOptions, out_dir: str | Path, a
         options = replace(options, source=_ready(options)[0].without_network())
     pages_key = _pages_key(text, article_path, options, mentions, resolved)
     cached = page_cache.read(pages_key) if pages_key is not None else None
-    if cached is not None:  # the same inputs drew these pages before: write them again, draw nothing
-        return _write_outputs(Path(out_dir), _report_from(cached.report), cached.files)
+    kept = _report_from(cached.report) if cached is not None else None
+    if cached is not None and kept is not None:  # the same inputs drew these pages before: write them again
+        return _write_outputs(Path(out_dir), kept, cached.files)
     place_rows = place_frame(mentions, resolved, _ready(options)[1]) if text is not None else None
     report = _draw_and_write(text, options, out_dir, article_path, (mentions, resolved, place_rows), notes)
     if pages_key is not None:
@@ -610,17 +611,12 @@ def _report_record(report: BuildReport) -> dict:
     return record
 
 
-def _report_from(record: dict) -> BuildReport:
-    """The report :func:`_report_record` recorded (its files to be placed by :func:`_write_outputs`).
-
-    Raises
-    ------
-    DataError
-        When the record lacks a field of the report: a damaged cache entry.
-    """
+def _report_from(record: dict) -> BuildReport | None:
+    """The report :func:`_report_record` recorded (its files to be placed by :func:`_write_outputs`); None when
+    the record lacks a field of the report (an entry another version wrote: the build runs in full)."""
     known = {f.name for f in fields(BuildReport)}
     if not known <= set(record):
-        raise DataError(f"a cached build report lacks {sorted(known - set(record))}; delete {page_cache.folder()}")
+        return None
     return BuildReport(**{name: record[name] for name in known})
 
 

@@ -107,7 +107,7 @@ def test_warm_build_with_an_article_writes_the_same_bytes_and_prints_the_same(la
     assert "Yalama" in (tmp_path / "warm" / "ru-az-border.html").read_text(encoding="utf-8")
 
 
-def test_a_changed_input_draws_the_page_anew(layers_dir, osm, work, tmp_path):
+def test_a_changed_input_draws_the_page_anew(layers_dir, osm, work, tmp_path, monkeypatch):
     article = tmp_path / "samur.txt"
     article.write_text(ARTICLE, encoding="utf-8")
     _build(article, tmp_path / "a", osm)
@@ -116,6 +116,9 @@ def test_a_changed_input_draws_the_page_anew(layers_dir, osm, work, tmp_path):
     _build(article, tmp_path / "tiles", osm, tiles="none")  # another option
     assert len(work["drawn"]) > drawn
     assert (tmp_path / "tiles" / "ru-az-border.html").read_bytes() != page
+    monkeypatch.setattr(settings, "border_open_zoom", settings.border_open_zoom - 3)  # another setting
+    _build(article, tmp_path / "zoom", osm)
+    assert (tmp_path / "zoom" / "ru-az-border.html").read_bytes() != page
     layer_file = layers_dir / "ru-az-border.toml"
     layer_file.write_text(layer_file.read_text(encoding="utf-8").replace(
         'title = "Russia–Azerbaijan border"', 'title = "Samur frontier"'), encoding="utf-8")
