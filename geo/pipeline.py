@@ -25,8 +25,6 @@ from .osm.budget import budget_seconds, network_budget, remaining, spending
 from .osm.source import Live, Source, data_source
 from .text.article import read_article
 from .text.fixes import Fixes, read_fixes
-from .text.geonames_dumps import dumps_key
-from .text.geonames_fetch import UNREACHABLE_NOTE, fetch_article_dumps
 
 # Finding places, drawing, layers and export are imported where they are used: a warm build whose pages are
 # cached (geo.page_cache) writes them again without loading folium, geopandas or the routing code, and
@@ -304,7 +302,7 @@ def _build(text: str | None, options: BuildOptions, out_dir: str | Path, article
 
 def _build_steps(text: str | None, options: BuildOptions, out_dir: str | Path, article_path=None) -> BuildReport:
     mentions, resolved, notes = _find_places(text, options)
-    if any(note.startswith(UNREACHABLE_NOTE) for note in notes):  # no network: the layers come offline at once
+    if notes and _unreachable(notes):  # no network: the layers come offline at once
         options = replace(options, source=_ready(options)[0].without_network())
     pages_key = _pages_key(text, article_path, options, mentions, resolved)
     cached = page_cache.read(pages_key) if pages_key is not None else None
@@ -349,6 +347,13 @@ def _draw_and_write(text: str | None, options: BuildOptions, out_dir: str | Path
     return report
 
 
+def _unreachable(notes: list[str]) -> bool:
+    """Whether the notes of :func:`_find_places` say the network is unreachable."""
+    from .text.geonames_fetch import UNREACHABLE_NOTE
+
+    return any(note.startswith(UNREACHABLE_NOTE) for note in notes)
+
+
 def _find_and_resolve(text: str | None,
                       options: BuildOptions) -> tuple[list[Mention], list, gpd.GeoDataFrame | None, list[str]]:
     """The article's mentions, their places, one row per place (none without an article), and what was fetched
@@ -367,6 +372,8 @@ def _find_places(text: str | None, options: BuildOptions) -> tuple[list[Mention]
     """
     if text is None:
         return [], [], []
+    from .text.geonames_fetch import fetch_article_dumps
+
     source, fixes = _ready(options)
     layers = text_layers(options.layer_files)
     mentions, resolved = resolve_mentions(text, online=options.online_geocoding, fixes=fixes, layers=layers)
@@ -583,6 +590,10 @@ def _input_parts(text: str | None, options: BuildOptions) -> list | None:
         return None
     layer_files = [hashlib.sha256(Path(layer.path).read_bytes()).hexdigest() for layer in candidates]
     chosen = [options.layer_ids, options.all_layers, options.tiles, options.embed, options.self_contained]
+    if text is None:  # the GeoNames dumps only place an article's names
+        return [text, layer_files, data_keys, repr(chosen), None]
+    from .text.geonames_dumps import dumps_key
+
     return [text, layer_files, data_keys, repr(chosen), dumps_key()]
 
 
