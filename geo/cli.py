@@ -269,7 +269,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """``corridormap build``: draw the maps of an article (or of the chosen layers); the exit status."""
-    from .maps.coverage import summary_lines
     from .pipeline import build
 
     report = build(
@@ -287,7 +286,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"{layer_id}: {source} ({report.details[layer_id]})" + (f"; drawn because: {why}" if why else ""))
     if args.article is not None:
         print("not drawn as a point on the maps:" if report.not_drawn.get("index") else "every place is on the maps")
-        for line in summary_lines(report.not_drawn.get("index", {})):
+        for line in report.not_drawn_lines:
             print(f"  {line}")
         for name, lists in report.not_drawn.items():
             if name != "index" and lists.get("outside"):

@@ -5,6 +5,7 @@ I/O happens here and in the readers; the steps in between are pure functions.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import json
@@ -12,42 +13,28 @@ import logging
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import geopandas as gpd
-
-from . import files, progress, settings
+from . import files, page_cache, progress, settings
 from .core.layers import Layer, list_layers, load_layer, read_layer
 from .core.names import fold
-from .corridors.article_infra import LAYER_ID as ARTICLE_LAYER
-from .corridors.article_infra import with_article_infrastructure
-from .corridors.build import LayerResult, build_layers, named_route_result
-from .corridors.choose import pick_layers
-from .corridors.relate import relate
 from .errors import DataError, NetworkError, QueryError
-from .export import concat, layer_features, to_geojson
-from .maps import assets
-from .maps.bounds import layer_bounds, places_in
-from .maps.coverage import not_drawn
-from .maps.draw import build_map
-from .maps.legend import describe, embed_snippet
-from .maps.naming import with_article_names
-from .maps.page import render_html
 from .osm.budget import budget_seconds, network_budget, remaining, spending
 from .osm.source import Live, Source, data_source
 from .text.article import read_article
 from .text.fixes import Fixes, read_fixes
-from .text.geonames_dumps import dumps_key
-from .text.geonames_fetch import UNREACHABLE_NOTE, fetch_article_dumps
-from .text.infrastructure import unlayered_infrastructure
-from .text.mention_frame import mention_frame
-from .text.mentions import Mention, extract_mentions
-from .text.resolve import resolve
 
+# Finding places, drawing, layers and export are imported where they are used: a warm build whose pages are
+# cached (geo.page_cache) writes them again without loading folium, geopandas or the routing code, and
+# without an article, without the text room's models either.
 if TYPE_CHECKING:
     import folium
+    import geopandas as gpd
+
+    from .corridors.build import LayerResult
+    from .text.mentions import Mention
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +56,8 @@ class BuildReport:
     chosen: dict[str, str] = field(default_factory=dict)
     #: Map name -> the article's mentions it draws no marker for, by reason (:func:`geo.maps.coverage.not_drawn`).
     not_drawn: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    #: The index map's :attr:`not_drawn`, one line per reason (:func:`geo.maps.coverage.summary_lines`).
+    not_drawn_lines: list[str] = field(default_factory=list)
 
 
 def article_places(text: str, *, online: bool = False, overrides: dict | None = None,
@@ -93,6 +82,8 @@ def article_places(text: str, *, online: bool = False, overrides: dict | None = 
 
 def place_frame(mentions: list, resolved: list, fixes: Fixes | None = None) -> gpd.GeoDataFrame:
     """:func:`geo.text.mention_frame.mention_frame`, with ``set_by_hand`` when corrections were applied."""
+    from .text.mention_frame import mention_frame
+
     frame = mention_frame(mentions, resolved)
     if fixes and len(frame):
         frame["set_by_hand"] = [fixes.set_by_hand(texts) for texts in frame["texts"]]
@@ -115,6 +106,9 @@ def resolve_mentions(text: str, *, online: bool = False, overrides: dict | None 
 
     ``layers`` is the corridor vocabulary to find and place names with (default: the layer folder's).
     """
+    from .text.mentions import extract_mentions
+    from .text.resolve import resolve
+
     progress.step("finding the places the article names (loads the language model)")
     mentions = extract_mentions(text, layers, keep_unknown=online)  # online: Nominatim may place the unknown ones
     if fixes:
@@ -142,6 +136,7 @@ def fetch_unlayered(names: list[str], *, online: bool,
     (results, reasons, warnings)
         A layer per relation found; for each name not drawn, why; warnings for stderr.
     """
+    from .corridors.build import named_route_result
     from .osm.fetch import fetch_named_route
 
     results, reasons, warnings = [], {}, []
@@ -306,9 +301,29 @@ def _build(text: str | None, options: BuildOptions, out_dir: str | Path, article
 
 
 def _build_steps(text: str | None, options: BuildOptions, out_dir: str | Path, article_path=None) -> BuildReport:
-    mentions, resolved, place_rows, notes = _find_and_resolve(text, options)
-    if any(note.startswith(UNREACHABLE_NOTE) for note in notes):  # no network: the layers come offline at once
+    mentions, resolved, notes = _find_places(text, options)
+    if notes and _unreachable(notes):  # no network: the layers come offline at once
         options = replace(options, source=_ready(options)[0].without_network())
+    pages_key = _pages_key(text, article_path, options, mentions, resolved)
+    cached = page_cache.read(pages_key) if pages_key is not None else None
+    kept = _report_from(cached.report) if cached is not None else None
+    if cached is not None and kept is not None:  # the same inputs drew these pages before: write them again
+        return _write_outputs(Path(out_dir), kept, cached.files)
+    place_rows = place_frame(mentions, resolved, _ready(options)[1]) if text is not None else None
+    report = _draw_and_write(text, options, out_dir, article_path, (mentions, resolved, place_rows), notes)
+    if pages_key is not None:
+        page_cache.write(pages_key, report.files, _report_record(report))
+    return report
+
+
+def _draw_and_write(text: str | None, options: BuildOptions, out_dir: str | Path, article_path,
+                    found: tuple[list[Mention], list, gpd.GeoDataFrame | None], notes: list[str]) -> BuildReport:
+    """The steps after the article's places are found: choose, build layers, relate, draw, write."""
+    from .corridors.choose import pick_layers
+    from .corridors.relate import relate
+    from .maps.naming import with_article_names
+
+    mentions, resolved, place_rows = found
     layers, chosen, warnings = pick_layers(text, mentions, resolved, place_rows, layer_ids=options.layer_ids,
                                            layer_files=options.layer_files, all_layers=options.all_layers)
     source, _ = _ready(options)
@@ -332,16 +347,33 @@ def _build_steps(text: str | None, options: BuildOptions, out_dir: str | Path, a
     return report
 
 
+def _unreachable(notes: list[str]) -> bool:
+    """Whether the notes of :func:`_find_places` say the network is unreachable."""
+    from .text.geonames_fetch import UNREACHABLE_NOTE
+
+    return any(note.startswith(UNREACHABLE_NOTE) for note in notes)
+
+
 def _find_and_resolve(text: str | None,
                       options: BuildOptions) -> tuple[list[Mention], list, gpd.GeoDataFrame | None, list[str]]:
-    """The article's mentions, their places, one row per place (none without an article), and what was fetched.
+    """The article's mentions, their places, one row per place (none without an article), and what was fetched
+    (:func:`_find_places`)."""
+    mentions, resolved, notes = _find_places(text, options)
+    place_rows = place_frame(mentions, resolved, _ready(options)[1]) if text is not None else None
+    return mentions, resolved, place_rows, notes
+
+
+def _find_places(text: str | None, options: BuildOptions) -> tuple[list[Mention], list, list[str]]:
+    """The article's mentions, their places (none without an article), and what was fetched.
 
     Online (and unless ``settings.geonames_auto_fetch`` is off), the GeoNames dumps of the countries the
     article names that are not cached yet are fetched once, within the build's network budget, and the
     article is read again with them (:func:`geo.text.geonames_fetch.fetch_article_dumps`).
     """
     if text is None:
-        return [], [], None, []
+        return [], [], []
+    from .text.geonames_fetch import fetch_article_dumps
+
     source, fixes = _ready(options)
     layers = text_layers(options.layer_files)
     mentions, resolved = resolve_mentions(text, online=options.online_geocoding, fixes=fixes, layers=layers)
@@ -352,7 +384,7 @@ def _find_and_resolve(text: str | None,
         if fetched:
             mentions, resolved = resolve_mentions(text, online=options.online_geocoding, fixes=fixes,
                                                   layers=layers)
-    return mentions, resolved, place_frame(mentions, resolved, fixes), notes
+    return mentions, resolved, notes
 
 
 def _ready(options: BuildOptions) -> tuple[Source, Fixes | None]:
@@ -372,6 +404,11 @@ def _ready(options: BuildOptions) -> tuple[Source, Fixes | None]:
 def _build_all_layers(layers: list[Layer], source: Source, mentions: list[Mention], resolved: list,
                       report: BuildReport) -> tuple[list[LayerResult], dict[str, str]]:
     """The chosen layers and the railways the article names without one (online); the names not drawn, and why."""
+    from .corridors.article_infra import LAYER_ID as ARTICLE_LAYER
+    from .corridors.article_infra import with_article_infrastructure
+    from .corridors.build import build_layers
+    from .text.infrastructure import unlayered_infrastructure
+
     with network_budget(getattr(source, "network_budget_s", None)):  # one budget for the layers and the named routes
         results = build_layers(layers, source)
         live = source.live and not any(r.network_failed for r in results)
@@ -408,6 +445,8 @@ class _Drawing:
 
     def draw(self, name: str, tiles: str | None = None) -> folium.Map:
         """The folium map ``name`` (on ``tiles``, default the build's)."""
+        from .maps.draw import build_map
+
         drawn, title, subtitle = self.maps[name]
         return build_map(drawn, self.place_rows, title=title, subtitle=subtitle, tiles=tiles or self.tiles,
                          note=self.note, not_drawn=self.not_drawn[name])
@@ -421,6 +460,10 @@ def _write_all(folder: Path, drawing: _Drawing, report: BuildReport, options: Bu
     ``missing``: the names not resolved, and the infrastructure without a layer with why it is not drawn
     (None without an article). The maps an earlier build wrote into ``folder`` and this one does not are removed.
     """
+    from .export import concat, layer_features
+    from .maps.bounds import layer_bounds, places_in
+    from .maps.coverage import not_drawn, summary_lines
+
     progress.step("drawing the maps")
     place_rows = drawing.place_rows
     removed: list[str] = []  # an earlier build's files this one does not write
@@ -437,6 +480,7 @@ def _write_all(folder: Path, drawing: _Drawing, report: BuildReport, options: Bu
         if options.png:
             written += _write_pngs(written, drawing, report)
         written.append(files.write_manifest(stage, written, inputs))
+    report.not_drawn_lines = summary_lines(report.not_drawn.get("index", {}))
     report.warnings += _removed_note(folder, removed)
     report.files = [folder / path.name for path in written]
 
@@ -483,6 +527,8 @@ def _write_pngs(written: list[Path], drawing: _Drawing, report: BuildReport) -> 
 
 def _offline_html(drawing: _Drawing, scratch: Path, html_path: Path) -> Path:
     """The map of ``html_path`` drawn on the offline base map (``tiles="none"``), written into ``scratch``."""
+    from .maps.page import render_html
+
     return files.write_text(scratch / html_path.name, render_html(drawing.draw(html_path.stem, tiles="none")))
 
 
@@ -501,18 +547,10 @@ class ReplayCache:
 
     def key(self, text: str | None, options: BuildOptions) -> str | None:
         """The inputs' key, or None when the build cannot be replayed."""
-        source, _ = _ready(options)
-        if options.png or options.online_geocoding or options.fixes or source.refresh or source.live:
+        parts = _input_parts(text, options)
+        if parts is None:
             return None
-        candidates = [load_layer(i) for i in options.layer_ids] if options.layer_ids else list_layers()
-        candidates += [read_layer(Path(p)) for p in options.layer_files]
-        data_keys = [source.fingerprint(layer) for layer in candidates]
-        if None in data_keys:
-            return None
-        layer_files = [hashlib.sha256(Path(layer.path).read_bytes()).hexdigest() for layer in candidates]
-        chosen = [options.layer_ids, options.all_layers, options.tiles, options.embed, options.self_contained]
-        spec = json.dumps([text, layer_files, data_keys, repr(chosen), dumps_key()], sort_keys=True)
-        return hashlib.sha256(spec.encode("utf-8")).hexdigest()
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
 
     def has(self, key: str) -> bool:
         """Whether the last build had these inputs."""
@@ -526,14 +564,7 @@ class ReplayCache:
     def replay(self, key: str, out_dir: str | Path, start: float) -> BuildReport:
         """Write the remembered build's files into ``out_dir``, all together (:func:`geo.files.staged_dir`)."""
         report, outputs = self._kept[key]
-        folder = Path(out_dir)
-        removed: list[str] = []
-        with files.staged_dir(folder, manifest=files.MANIFEST, removed=removed) as stage:
-            for name, data in outputs:
-                files.write_bytes(stage / name, data)
-        warnings = [w for w in report.warnings if not w.startswith(_REMOVED)] + _removed_note(folder, removed)
-        return replace(report, files=[folder / name for name, _ in outputs], warnings=warnings,
-                       seconds=time.perf_counter() - start)
+        return replace(_write_outputs(Path(out_dir), report, outputs), seconds=time.perf_counter() - start)
 
     def clear(self) -> None:
         """Forget the last build."""
@@ -544,8 +575,81 @@ class ReplayCache:
 replays = ReplayCache()
 
 
+def _input_parts(text: str | None, options: BuildOptions) -> list | None:
+    """What a build's files depend on before the article is read for places: the article text, each candidate
+    layer's file content and data source fingerprint (:meth:`geo.osm.source.Source.fingerprint`), the cached
+    GeoNames dumps and the options that change the output. None when nothing may be reused: anything fetched
+    live, refreshed, geocoded online, corrected or photographed, or a layer's data that cannot be identified."""
+    source, _ = _ready(options)
+    if options.png or options.online_geocoding or options.fixes or source.refresh or source.live:
+        return None
+    candidates = [load_layer(i) for i in options.layer_ids] if options.layer_ids else list_layers()
+    candidates += [read_layer(Path(p)) for p in options.layer_files]
+    data_keys = [source.fingerprint(layer) for layer in candidates]
+    if None in data_keys:
+        return None
+    layer_files = [hashlib.sha256(Path(layer.path).read_bytes()).hexdigest() for layer in candidates]
+    chosen = [options.layer_ids, options.all_layers, options.tiles, options.embed, options.self_contained]
+    if text is None:  # the GeoNames dumps only place an article's names
+        return [text, layer_files, data_keys, repr(chosen), None]
+    from .text.geonames_dumps import dumps_key
+
+    return [text, layer_files, data_keys, repr(chosen), dumps_key()]
+
+
+def _pages_key(text: str | None, article_path, options: BuildOptions, mentions: list[Mention],
+               resolved: list) -> str | None:
+    """The key of the build's pages in :mod:`geo.page_cache` (None: not cached, see :func:`_input_parts`).
+
+    Beside the inputs, the key holds the article's path as given (the manifest names it), the mentions found
+    and the places they resolved to (so a changed gazetteer or language model misses), the layer files given
+    with ``--layer-file`` as named, the kind of data source, and for the OSM cache of live fetches the day
+    (its data expires)."""
+    parts = _input_parts(text, options)
+    if parts is None:
+        return None
+    source, _ = _ready(options)
+    day = datetime.date.today().isoformat() if isinstance(source, Live) else None
+    return page_cache.page_key(parts + [None if text is None else str(article_path), [repr(m) for m in mentions],
+                                        [repr(p) for p in resolved], [str(p) for p in options.layer_files],
+                                        type(source).__name__, day])
+
+
+def _report_record(report: BuildReport) -> dict:
+    """``report`` as JSON data for :mod:`geo.page_cache` (its files by name)."""
+    record = {f.name: getattr(report, f.name) for f in fields(BuildReport)}
+    record["files"] = [path.name for path in report.files]
+    return record
+
+
+def _report_from(record: dict) -> BuildReport | None:
+    """The report :func:`_report_record` recorded (its files to be placed by :func:`_write_outputs`); None when
+    the record lacks a field of the report (an entry another version wrote: the build runs in full)."""
+    known = {f.name for f in fields(BuildReport)}
+    if not known <= set(record):
+        return None
+    return BuildReport(**{name: record[name] for name in known})
+
+
+def _write_outputs(folder: Path, report: BuildReport, outputs: list[tuple[str, bytes]]) -> BuildReport:
+    """Write a build's files again into ``folder``, all together (:func:`geo.files.staged_dir`); its report
+    with the files placed there and the note of an earlier build's files removed."""
+    removed: list[str] = []
+    with files.staged_dir(folder, manifest=files.MANIFEST, removed=removed) as stage:
+        for name, data in outputs:
+            files.write_bytes(stage / name, data)
+    warnings = [w for w in report.warnings if not w.startswith(_REMOVED)] + _removed_note(folder, removed)
+    return replace(report, files=[folder / name for name, _ in outputs], warnings=warnings)
+
+
 def _write_map(folder: Path, name: str, fmap, features: gpd.GeoDataFrame, report: BuildReport, results: list,
                place_rows, *, embed: bool = False, self_contained: bool = False, subtitle: str = "") -> list[Path]:
+    from .export import to_geojson
+    from .maps import assets
+    from .maps.bounds import layer_bounds, places_in
+    from .maps.legend import describe, embed_snippet
+    from .maps.page import render_html
+
     html = render_html(fmap)
     if self_contained:
         html, missing = assets.inline_assets(html)
@@ -560,3 +664,12 @@ def _write_map(folder: Path, name: str, fmap, features: gpd.GeoDataFrame, report
         report.embeds[name] = snippet
         written.append(files.write_text(folder / f"{name}.embed.html", snippet))
     return written
+
+
+def __getattr__(name: str):
+    """``build_layers`` and ``LayerResult`` (:mod:`geo.corridors.build`), imported when first asked for."""
+    if name in ("build_layers", "LayerResult"):
+        from .corridors import build as corridors_build
+
+        return getattr(corridors_build, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

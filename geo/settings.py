@@ -244,6 +244,9 @@ max_article_bytes = 5_000_000
 cache_max_age_days = _env_number("CORRIDORMAP_CACHE_MAX_AGE_DAYS", 7.0, 0.0, 3650.0)
 #: Largest cache file read, in bytes.
 max_cache_bytes = 1_000_000_000
+#: Sets of written pages a warm build may write again without drawing (geo.page_cache); the least recently
+#: used go first.
+page_cache_entries = 16
 #: Longest wait, in seconds, for another build writing the same output folder to finish.
 build_lock_wait_s = 600.0
 #: Largest layer file (``layers/*.toml``) and snapshot manifest read, in bytes.

@@ -15,20 +15,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
-
 from .. import settings
 from ..errors import DataError
-from ..geodesy import KM_PER_DEG
 from . import snapshot
 from .provenance import BUNDLED_DETAIL, Provenance
 
+# geopandas, pandas, NumPy and shapely are imported where geometry is reduced: finding the bundled snapshot
+# and its manifest (a data source's fingerprint) needs none of them.
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    import geopandas as gpd
     from shapely.geometry.base import BaseGeometry
 
 log = logging.getLogger(__name__)
@@ -97,6 +94,12 @@ def reduce_frame(
     zoom = settings.bundled_zoom if zoom is None else zoom
     decimals = settings.bundled_decimals if decimals is None else decimals
     max_gap_km = settings.bundled_max_gap_km if max_gap_km is None else max_gap_km
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from ..geodesy import KM_PER_DEG
+
     if frame.empty:
         return frame
     geoms = np.array(frame.geometry.values, dtype=object)
@@ -116,6 +119,10 @@ def reduce_frame(
 
 def shared_vertices(lines: Iterable[BaseGeometry]) -> set[tuple[float, float]]:
     """Vertices (rounded to 1e-6 degrees, as the rail graph's nodes) that occur in more than one line."""
+    import numpy as np
+    import pandas as pd
+    import shapely
+
     xy, index = shapely.get_coordinates(lines, return_index=True)
     keys = pd.DataFrame({"x": np.round(xy[:, 0], 6), "y": np.round(xy[:, 1], 6), "line": index}).drop_duplicates()
     counts = keys.groupby(["x", "y"]).size()
@@ -124,6 +131,9 @@ def shared_vertices(lines: Iterable[BaseGeometry]) -> set[tuple[float, float]]:
 
 def _reduce_line(geom, pixel_deg: float, keep: set[tuple[float, float]], gap_deg: float):
     """Simplify each part between kept vertices; a vertex at least every ``gap_deg``."""
+    import numpy as np
+    import shapely
+
     parts = []
     for part in shapely.get_parts(geom):
         coords = shapely.get_coordinates(part)

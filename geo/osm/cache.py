@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
-
-import geopandas as gpd
+from typing import TYPE_CHECKING, Any
 
 from .. import files, settings
 from ..core.layers import Layer
@@ -28,6 +26,10 @@ from ..errors import DataError
 from ..reading import read_regular
 from .provenance import DataDate, Provenance
 from .schema import COLUMNS, normalise
+
+# geopandas is imported where an entry's frames are read: its checksum (a data source's fingerprint) needs none.
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 FORMAT = "corridormap-layer-cache/1"
 
@@ -57,6 +59,8 @@ def frame_to_geojson(frame: gpd.GeoDataFrame) -> dict[str, Any]:
 
 def frame_from_geojson(collection: dict[str, Any]) -> gpd.GeoDataFrame:
     """Inverse of :func:`frame_to_geojson`."""
+    import geopandas as gpd
+
     features = collection.get("features")
     if not isinstance(features, list):
         raise ValueError("feature collection without 'features'")

@@ -12,14 +12,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import geopandas as gpd
-import pandas as pd
-from shapely.geometry import box
-
 from ..errors import DataError
 from .schema import COLUMNS, concat
 
+# geopandas, pandas and shapely are imported by the readers: listing and fingerprinting the files of
+# --osm-dir (a warm build whose pages are cached does only that) needs none of them.
 if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
     from shapely.geometry.base import BaseGeometry
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet")
@@ -53,6 +53,8 @@ def _is_osm_file(path: Path) -> bool:
 @lru_cache(maxsize=64)
 def _read_file(path: Path, mtime: float) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Read one file into (lines, points) frames; cached per path and mtime."""
+    import geopandas as gpd
+    import pandas as pd
     import pyogrio  # GDAL: loaded only when a file is read
 
     name = path.name.lower()
@@ -100,6 +102,8 @@ def osm_ids(values: pd.Series, path: Path | str) -> pd.Series:
     DataError
         Naming the file and the first value that is not an OSM id.
     """
+    import pandas as pd
+
     values = values.astype(object)
     numbers = pd.to_numeric(values, errors="coerce")
     out: list[int | None] = []
@@ -126,6 +130,8 @@ def _read_osm_xml(path: Path) -> gpd.GeoDataFrame:
 
 
 def _read_pbf(path: Path) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+    import pandas as pd
     import pyogrio
 
     frames = []
@@ -148,6 +154,8 @@ def read_local(osm_dir: str | Path, area: BaseGeometry | None = None) -> tuple[g
     -------
     (lines, points) : tuple of GeoDataFrame
     """
+    from shapely.geometry import box
+
     lines, points = [], []
     for path in osm_files(osm_dir):
         file_lines, file_points = _read_file(path, path.stat().st_mtime)

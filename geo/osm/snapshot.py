@@ -19,16 +19,19 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
-
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .. import files, settings
 from ..errors import DataError, OutputError
 from ..reading import open_regular, read_regular
 from .provenance import DataDate, Provenance
 from .schema import COLUMNS, normalise
+
+# pandas and geopandas are imported by the readers and writers: the manifest and the files' checksums
+# (a data source's fingerprint) need neither.
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
 
 FORMAT = "corridormap-snapshot/1"
 MANIFEST = "manifest.json"
@@ -38,7 +41,7 @@ TABLES = ("lines", "points")
 _TEXT_COLUMNS = [c for c in COLUMNS if c not in ("osm_id", "geometry")]
 
 #: A layer's data as a snapshot holds it: lines, points and where they came from.
-LayerTuple = tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Provenance]
+LayerTuple = tuple["gpd.GeoDataFrame", "gpd.GeoDataFrame", Provenance]
 
 
 def write_snapshot(
@@ -251,6 +254,8 @@ def file_sha256(path: Path) -> str:
 
 def _typed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """:data:`geo.COLUMNS` with stable types: ``osm_id`` Int64 (or text), the rest text."""
+    import pandas as pd
+
     frame = normalise(frame)
     ids = pd.to_numeric(frame["osm_id"], errors="coerce")
     numeric = ids.notna() | frame["osm_id"].isna()

@@ -24,18 +24,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from hashlib import sha256
 from pathlib import Path
-
-import geopandas as gpd
+from typing import TYPE_CHECKING
 
 from .. import settings
 from ..core.layers import Layer
 from ..errors import DataError, InputError, NetworkError, QueryError
-from ..geodesy import line_buffer_km
 from . import bundle, cache, local, snapshot
 from .budget import budget_seconds
 from .endpoint import split_endpoints
 from .provenance import SOURCES, Provenance, schematic
 from .schema import empty_frame
+
+if TYPE_CHECKING:  # a data source's fingerprint needs no geopandas; reading its data imports it
+    import geopandas as gpd
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,8 @@ class Source:
 
 def _area(layer: Layer, points: list[tuple[float, float]]):
     """The layer's clip area: a buffer of ``[osm] clip_buffer_km`` (default 50) around its points."""
+    from ..geodesy import line_buffer_km  # shapely and pyproj: not needed to identify a source's data
+
     return line_buffer_km(points, float(layer.osm.get("clip_buffer_km", 50)))
 
 
