@@ -141,6 +141,7 @@ def test_a_layer_file_is_added_to_the_gazetteer_without_rebuilding_it(tmp_path, 
     monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
     layers = _layers_with(tmp_path)
     monkeypatch.setattr(gazetteer, "build", lambda *a, **k: pytest.fail("rebuilt the gazetteer for one layer file"))
+    gazetteer._folder_layers.cache_clear()  # an earlier test may have read another layer folder
     gazetteer._load_folder.cache_clear()
     gazetteer._BUILT.clear()
     try:
