@@ -276,9 +276,11 @@ def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float], unn
         "text-transform:uppercase;cursor:default}</style>"), name="cm_basemap")
 
 
-def country_label_points(iso_codes: Iterable[str], near: Point, reach_deg: float = 0.03) -> list[tuple[str, Point]]:
+def country_label_points(iso_codes: Iterable[str], near: Point, reach_deg: float = 0.03,
+                         clear_deg: float = 0.0) -> list[tuple[str, Point]]:
     """(name, point) for each country, inside it and within ``reach_deg`` of ``near`` (or the nearest
-    part of it, when none lies that close: a border map names both its countries).
+    part of it, when none lies that close: a border map names both its countries), and no closer
+    than ``clear_deg`` to ``near`` where the country has room beyond (the crossings' own names are there).
 
     Used to name both sides of a border close to its crossings, where a view a few
     kilometres across still shows the names.
@@ -293,6 +295,8 @@ def country_label_points(iso_codes: Iterable[str], near: Point, reach_deg: float
             box = (near.x - reach * 1.4, near.y - reach, near.x + reach * 1.4, near.y + reach)
             inside = match.geometry.clip_by_rect(*box).union_all()  # clip first: a country is large
             if not inside.is_empty:
+                clear = inside.difference(near.buffer(clear_deg)) if clear_deg > 0 else inside
+                inside = clear if not clear.is_empty else inside
                 out.append((str(match["name"].iloc[0]), shapely.ops.polylabel(_largest(inside), tolerance=reach / 50)))
                 break
     return out

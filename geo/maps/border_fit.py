@@ -43,6 +43,13 @@ def accurate_zoom(accuracy_m: float, lat: float, error_px: float | None = None) 
     return max(0, math.floor(math.log2(error_px * metres_per_px_z0 / max(accuracy_m, 1e-3))))
 
 
+def opening_zoom(frame: gpd.GeoDataFrame, lat: float) -> int:
+    """The closest a map of this border layer's ``frame`` may open at ``lat``: :data:`geo.settings.border_open_zoom`,
+    and no closer than its least accurate border line is good for (:func:`accurate_zoom`)."""
+    zooms = [accurate_zoom(border_accuracy_m(source), lat) for source in border_rows(frame)["source"]]
+    return min([settings.border_open_zoom, *zooms])
+
+
 def accuracy_words(metres: float) -> str:
     """``"about 1 km"``, ``"about 10 m"``: an accuracy in plain words."""
     if metres >= 1000:

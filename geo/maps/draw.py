@@ -23,7 +23,7 @@ from ..corridors.article_infra import LINE_KIND as INFRA_LINE
 from ..corridors.article_infra import POINT_KIND as INFRA_POINT
 from .areas import area_labels
 from .basemap import KeepInside, add_basemap, basemap_area
-from .border_fit import border_rows, position_words, snap_crossings
+from .border_fit import border_rows, opening_zoom, position_words, snap_crossings
 from .bounds import layer_bounds, places_in
 from .display import display_coords  # noqa: F401  (re-exported for notebooks)
 from .elements import DivIcon, EncodedLine, FeatureGroup, Label, Marker, Popup, Spread, compact
@@ -304,6 +304,11 @@ def _draw_nothing_more(group, layer, frame, labels: set | None = None) -> None:
     """A corridor's drawing is its features' (lines, stations, ports): nothing more."""
 
 
+#: A border map names its two countries about this far from its crossings when it opens at
+#: :data:`geo.settings.border_open_zoom` (about 90 px), and as many pixels away when it opens farther out.
+COUNTRY_NAME_REACH_DEG = 0.03
+
+
 def _draw_country_names(group, layer, frame, labels: set | None = None) -> None:
     """The two countries of a border map, named on each side of its crossings."""
     from .basemap import country_label_points
@@ -313,7 +318,9 @@ def _draw_country_names(group, layer, frame, labels: set | None = None) -> None:
     if not len(anchor) or not getattr(layer, "countries", None):
         return
     labels = set() if labels is None else labels
-    for name, point in country_label_points(layer.countries, anchor.geometry.union_all().centroid):
+    near = anchor.geometry.union_all().centroid
+    reach = COUNTRY_NAME_REACH_DEG * 2 ** (settings.border_open_zoom - opening_zoom(frame, near.y))  # the same pixels
+    for name, point in country_label_points(layer.countries, near, reach_deg=reach, clear_deg=reach / 2):
         if not _first(labels, name):
             continue
         marker = Marker((point.y, point.x), icon=DivIcon(html="", icon_size=(0, 0),

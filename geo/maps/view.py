@@ -13,7 +13,7 @@ import geopandas as gpd
 from .. import settings
 from ..core.kinds import kind_of
 from ..geodesy import distance_to_line_km
-from .border_fit import accurate_zoom, border_accuracy_m, border_rows
+from .border_fit import opening_zoom
 from .bounds import layer_bounds
 from .style import pinned
 
@@ -50,10 +50,8 @@ def _bounds(geoms) -> tuple[float, float, float, float]:
 
 def border_zoom(results: list, lat: float) -> int:
     """The closest a border map may open: :data:`geo.settings.border_open_zoom`, and no closer than its
-    least accurate border line is good for at ``lat`` (:func:`geo.maps.border_fit.accurate_zoom`)."""
-    sources = [row.source for r in results for row in border_rows(r.frame).itertuples()]
-    zooms = [accurate_zoom(border_accuracy_m(source), lat) for source in sources]
-    return min([settings.border_open_zoom, *zooms])
+    least accurate border line is good for at ``lat`` (:func:`geo.maps.border_fit.opening_zoom`)."""
+    return min([settings.border_open_zoom, *(opening_zoom(r.frame, lat) for r in results)])
 
 
 def opening_view(results: list, places: gpd.GeoDataFrame | None = None) -> View:
