@@ -181,7 +181,7 @@ class TileFallback(Macro):
 DETAIL_PAD = 0.5
 FAR_COARSE = 4.0
 #: Version of the cached base-map shapes: bump when :func:`basemap_shapes` draws otherwise.
-SHAPES_FORMAT = "corridormap-basemap-shapes/2"
+SHAPES_FORMAT = "corridormap-basemap-shapes/3"
 #: The layers of the base map, as drawn: name of the Natural Earth file, and whether it is filled.
 SHAPE_LAYERS = (("land", "land", True), ("lakes", "lakes", True), ("borders", "admin_0_boundary_lines_land", False))
 

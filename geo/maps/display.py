@@ -133,7 +133,7 @@ def screen_parts(geoms: np.ndarray, zoom: int, *, polygon: bool, min_px: float =
     less than ``min_px`` square pixels and lines shorter than ``min_px`` are dropped (nothing a
     reader could see), the rest are simplified by :data:`SIMPLIFY_PX` without preserving topology
     (a ring that would collapse is simplified topology-preserving instead, so no visible island
-    goes), and coordinates are rounded to a quarter pixel at the highest latitude drawn.
+    goes), and coordinates are rounded to half a pixel at the highest latitude drawn.
 
     Parameters
     ----------
@@ -177,7 +177,11 @@ def screen_parts(geoms: np.ndarray, zoom: int, *, polygon: bool, min_px: float =
     if not len(lonlat):
         return [], 6
     exact = scale[index] == 1
-    _, decimals = display_tolerance(float(np.abs(lonlat[exact if exact.any() else slice(None), 1]).max()), zoom)
+    # rounded to half a pixel at the highest latitude drawn exact: Leaflet rounds every vertex to a whole
+    # pixel when it draws, so this changes at most that rounding
+    top = float(np.abs(lonlat[exact if exact.any() else slice(None), 1]).max())
+    px = 360.0 / (256 * 2 ** zoom) * math.cos(math.radians(min(top, MERCATOR_MAX_LAT)))
+    decimals = max(0, math.ceil(-math.log10(px)))
     latlon = np.round(lonlat[:, ::-1], decimals)
     out = []
     for part in np.split(latlon, np.flatnonzero(np.diff(index)) + 1):
