@@ -68,8 +68,8 @@ def opening_view(results: list, places: gpd.GeoDataFrame | None = None) -> View:
     if results and all(kind_of(r.layer).on_crossings for r in results):
         crossings = [g for r in results for g in r.frame.loc[r.frame["kind"] == "crossing"].geometry]
         if crossings:
-            story = _bounds(crossings)
-            return View(story, whole, border_zoom(results, (story[1] + story[3]) / 2), "crossings")
+            framed = _bounds(crossings)
+            return View(framed, whole, border_zoom(results, (framed[1] + framed[3]) / 2), "crossings")
     story = story_places(results, places)
     if story is not None and len(story) >= 2:
         return View(_bounds(story.geometry), whole, settings.story_max_zoom, "story")
