@@ -228,6 +228,17 @@ story_max_zoom = 9
 station_here_km = 5.0
 #: A border map opens on its crossings at this zoom at most (about 40 km across at 1,400 px, 41° N).
 border_open_zoom = 12
+#: Honest border geometry: a line from a map of scale 1:N is accurate to about the width of a drawn
+#: line there, ``line_width_mm`` at 1:N (Natural Earth 1:10m: 0.1 mm at 1:10,000,000, about 1 km).
+line_width_mm = 0.1
+#: The scale of each border source that has one (a key of ``source`` in a layer's border row).
+border_scale = {"naturalearth": 10_000_000}
+#: OpenStreetMap boundaries have no scale: they are mapped to about this many metres.
+osm_accuracy_m = 10.0
+#: A border map opens no closer than the zoom where its line's error spans this many screen pixels.
+border_error_px = 3.0
+#: A crossing this close to the border as drawn is drawn on it (its true position stays in its popup).
+crossing_snap_km = 5.0
 
 #: Attribution printed on every map and in every GeoJSON file.
 ATTRIBUTION_OSM = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap contributors</a> (ODbL)'

@@ -345,23 +345,28 @@ def test_north_south_map_opens_on_the_story(seed_built, size):
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_border_map_opens_on_its_crossings_and_names_both_countries(seed_built, size):
-    from geo.geodesy import haversine_km
+    from geo.maps import border_fit
 
     name = f"ru-az-border-seed-{size[0]}x{size[1]}.png"
     with open_map(seed_built / "ru-az-border.html", seed_built / name,
                   viewport={"width": size[0], "height": size[1]}) as res:
-        b = view_bounds(res)
-        width_km = haversine_km(b["south"], b["west"], b["south"], b["east"])
-        height_km = haversine_km(b["south"], b["west"], b["north"], b["west"])
-        assert width_km <= 60 and height_km <= 60, (width_km, height_km)
+        # the border is Natural Earth 1:10m (no OSM boundary in the extract): about 1 km off, so no closer than that
+        zoom = res.evaluate(f"() => {MAP_JS}.getZoom()")
+        assert zoom == border_fit.accurate_zoom(border_fit.border_accuracy_m("naturalearth"), 41.8), zoom
         crossings = click_targets(res, ".leaflet-marker-pane .cm-crossing")
         assert len(crossings) == 3 and all(0 < c["x"] < size[0] and 0 < c["y"] < size[1] for c in crossings)
         names = {label["text"] for label in res.evaluate(VISIBLE_LABELS_JS)}
         if size[0] >= 800:  # on a phone the crossings' names come first
             assert {"Russia", "Azerbaijan"} <= names
             assert {"Samur – Yalama", "Yarag-Kazmalyar – Samur", "Tagirkent-Kazmalyar"} <= names
-        # each crossing opens its own popup
-        assert all(c["clear"] for c in crossings)
+        # each crossing opens its own popup: at a zoom this far out they stack, and a click spreads them apart
+        if not all(c["clear"] for c in crossings):
+            top = next(c for c in crossings if c["clear"])
+            res.page.mouse.click(top["x"], top["y"])
+            res.page.wait_for_timeout(POPUP_FADE_MS)
+            res.evaluate(f"() => {MAP_JS}.closePopup()")
+            crossings = click_targets(res, ".leaflet-marker-pane .cm-crossing")
+        assert all(c["clear"] for c in crossings), crossings
         heads = {popup.splitlines()[0] for _, popup in click_each(res, ".leaflet-marker-pane .cm-crossing")}
         assert heads == {"Samur – Yalama", "Yarag-Kazmalyar – Samur", "Tagirkent-Kazmalyar"}
 

@@ -106,3 +106,35 @@ def test_the_story_opens_clear_of_title_legend_and_controls(built, size):
         places = res.evaluate(UNCOVERED_JS)
         assert len(places) >= 3
         assert [p["cls"] for p in places if not p["shown"] or p["covered"]] == []
+
+
+#: Screen distance (px) from each visible border-crossing marker's centre to the drawn border line.
+CROSSING_OFFSETS_JS = """() => {
+  const lines = [...document.querySelectorAll('path.cm-border')];
+  return [...document.querySelectorAll('.leaflet-marker-icon.cm-crossing')].map(m => {
+    const r = m.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+    let best = Infinity;
+    for (const path of lines) {
+      const ctm = path.getScreenCTM(), total = path.getTotalLength();
+      for (let s = 0; s <= total; s += 0.5) {
+        const p = path.getPointAtLength(s).matrixTransform(ctm);
+        best = Math.min(best, Math.hypot(p.x - x, p.y - y));
+      }
+    }
+    return best;
+  });
+}"""
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_crossings_sit_on_the_border_as_drawn(built, size):
+    with open_map(built / "ru-az-border.html", viewport={"width": size[0], "height": size[1]}) as res:
+        assert res.map_ready and res.page_errors == []
+        assert res.count("path.cm-border") >= 1
+        offsets = res.evaluate(CROSSING_OFFSETS_JS)
+        assert len(offsets) == 3 and max(offsets) <= 5, offsets
+        zoom = res.evaluate("() => { for (const k in window) { const v = window[k];"
+                            " if (v instanceof L.Map) return v.getZoom(); } return null; }")
+        assert zoom is not None and zoom <= 8  # Natural Earth 1:10m is good to about 1 km: no closer
+        legend = res.evaluate("() => document.querySelector('.cm-legend-body').textContent")
+        assert "Border: Natural Earth 1:10m, accurate to about 1 km" in legend

@@ -88,7 +88,7 @@ def test_construction_is_dashed_and_schematic_is_dotted(results):
 
 def test_legend_is_per_part_and_only_what_the_map_shows(results):
     border = legend_of(render_html(results, ["ru-az-border"]))
-    assert "Border line: Natural Earth 1:10m" in border
+    assert "Border: Natural Earth 1:10m, accurate to about 1 km" in border
     assert "Crossings: where roads and railways cross the border (OpenStreetMap" in border
     assert "placed from the layer file" in border
     assert "/" not in re.sub(r"<[^>]*>", " ", border).split("Data:")[0]  # no paths

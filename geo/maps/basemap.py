@@ -15,6 +15,8 @@ inside that area (``minZoom``/``maxBounds``).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -22,12 +24,14 @@ from typing import TYPE_CHECKING, cast
 
 import folium
 import geopandas as gpd
+import numpy as np
 import shapely
 import shapely.ops
 from branca.element import Figure, Template
 from shapely.geometry import Point
 
-from .. import naturalearth
+from .. import cachefile, naturalearth, settings
+from .display import encode_polyline, screen_parts
 from .elements import DivIcon, EncodedLine, FeatureGroup, Label, Macro, Marker
 from .style import LABEL_PRIORITY, escape, slug
 
@@ -171,6 +175,71 @@ class TileFallback(Macro):
         self.note = "Tiles did not load: base map from Natural Earth"
 
 
+#: The base map is exact within the map's bounds padded by this share of their extent (what the opening
+#: and whole views show); islands and coasts wholly beyond are drawn as FAR_COARSE times coarser
+#: (two zoom levels out), which a reader sees only after zooming out past the whole map.
+DETAIL_PAD = 0.5
+FAR_COARSE = 4.0
+#: Version of the cached base-map shapes: bump when :func:`basemap_shapes` draws otherwise.
+SHAPES_FORMAT = "corridormap-basemap-shapes/3"
+#: The layers of the base map, as drawn: name of the Natural Earth file, and whether it is filled.
+SHAPE_LAYERS = (("land", "land", True), ("lakes", "lakes", True), ("borders", "admin_0_boundary_lines_land", False))
+
+
+def _sources_key() -> list:
+    """What the base-map shapes are made from: the Natural Earth files (path, size, mtime) and the countries'."""
+    paths = [physical_path(name) for _, name, _ in SHAPE_LAYERS] + [naturalearth.natural_earth_path()]
+    return [[str(p), p.stat().st_size, p.stat().st_mtime_ns] if p is not None else None for p in paths]
+
+
+def _compute_shapes(bounds: tuple[float, float, float, float], zoom: int) -> dict:
+    """:func:`basemap_shapes` without the cache."""
+    frames = basemap_frames(bounds)
+    shapes: dict = {"outlined": bool(frames["outlined"]), "zoom": zoom}
+    minx, miny, maxx, maxy = bounds
+    pad = DETAIL_PAD * max(maxx - minx, maxy - miny, 1.0)
+    detail = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+    for key, _, filled in SHAPE_LAYERS:
+        parts, decimals = screen_parts(frames[key].geometry.values, zoom, polygon=filled, detail=detail,
+                                       coarse=FAR_COARSE)
+        shapes[key] = {"parts": [encode_polyline(part, decimals) for part in parts], "decimals": decimals}
+    countries = naturalearth.countries()
+    subject = countries.loc[countries.geometry.intersects(shapely.box(*bounds)), "iso2"].str.upper()
+    shapes["subject"] = sorted(set(subject))
+    shapes["labels"] = [[str(row.name), float(row.geometry.y), float(row.geometry.x), float(row.min_label),
+                         str(row.iso2).upper()] for row in frames["labels"].itertuples()]
+    return shapes
+
+
+def basemap_shapes(bounds: tuple[float, float, float, float], zoom: int) -> dict:
+    """The base map of ``bounds`` as drawn at ``zoom``: encoded polylines and country labels, cached.
+
+    Pure apart from the cache: the result depends on ``bounds``, ``zoom`` and the Natural Earth
+    files only, and is kept in a checked file under ``settings.cache_dir`` (JSON, never unpickled),
+    so a warm build reads it back instead of reading and simplifying Natural Earth again.
+
+    Returns
+    -------
+    dict
+        ``land``, ``lakes`` and ``borders`` (each ``{"parts": [encoded polyline, ...], "decimals": n}``,
+        see :func:`geo.maps.display.screen_parts`), ``labels`` (``[name, lat, lon, min_label, iso2]``),
+        ``subject`` (ISO codes of the countries ``bounds`` touch), ``outlined`` and ``zoom``.
+    """
+    key = json.dumps({"format": SHAPES_FORMAT, "bounds": [round(float(v), 6) for v in bounds], "zoom": int(zoom),
+                      "sources": _sources_key()})
+    path = Path(settings.cache_dir) / "basemap" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.bin"
+    got = cachefile.read_arrays(path, SHAPES_FORMAT, key)
+    if got is not None:
+        try:
+            return json.loads(got[0]["json"].tobytes())
+        except (KeyError, ValueError):
+            pass  # checked, yet not what this function wrote: computed again below
+    shapes = _compute_shapes(bounds, zoom)
+    blob = np.frombuffer(json.dumps(shapes, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+    cachefile.write_arrays(path, SHAPES_FORMAT, key, {"json": blob})
+    return shapes
+
+
 def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float], unnamed: frozenset = frozenset(),
                 fallback_for: list | None = None) -> None:
     """Draw the offline base map for ``bounds`` under everything else on ``fmap``.
@@ -180,30 +249,23 @@ def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float], unn
     ``fmap``), the base map stays off the map until one of those tile layers fails to load
     (:class:`TileFallback`).
     """
-    frames = basemap_frames(bounds)
     zoom = basemap_zoom(bounds) - (1 if fallback_for else 0)  # a stand-in: one level coarser, half the bytes
+    shapes = basemap_shapes(bounds, zoom)
     group = FeatureGroup(name="Base map (Natural Earth)", control=False, show=not fallback_for)
-    outline = {"stroke": True, "color": BORDER, "weight": 0.8} if frames["outlined"] else {"stroke": False}
+    outline = {"stroke": True, "color": BORDER, "weight": 0.8} if shapes["outlined"] else {"stroke": False}
     for key, style in (("land", {"fill": True, "fill_color": LAND, "fill_opacity": 1, **outline}),
                        ("lakes", {"fill": True, "fill_color": SEA, "fill_opacity": 1, "stroke": False}),
                        ("borders", {"color": BORDER, "weight": 1, "opacity": 1})):
-        if len(frames[key]):
-            shape = EncodedLine(shapely.GeometryCollection(list(frames[key].geometry)),
-                                polygon=key != "borders", zoom=zoom, ref_lat=(bounds[1] + bounds[3]) / 2,
-                                interactive=False,
-                                class_name=f"cm-basemap cm-basemap-{key}", **style)
-            if not shape.empty:
-                shape.add_to(group)
-    subject = set(naturalearth.countries().loc[lambda f: f.geometry.intersects(shapely.box(*bounds)), "iso2"].str.upper())
-    for row in frames["labels"].itertuples():
-        if row.iso2.upper() in unnamed or row.iso2.upper() not in subject:
+        if shapes[key]["parts"]:
+            EncodedLine.encoded(shapes[key]["parts"], shapes[key]["decimals"], polygon=key != "borders",
+                                interactive=False, class_name=f"cm-basemap cm-basemap-{key}", **style).add_to(group)
+    subject = set(shapes["subject"])
+    for name, lat, lon, min_label, iso2 in shapes["labels"]:
+        if iso2 in unnamed or iso2 not in subject:
             continue  # named by the map itself, or not in the part of the world the map is about
-        marker = Marker((row.geometry.y, row.geometry.x),
-                               icon=DivIcon(html="", icon_size=(0, 0), class_name="cm-anchor"),
-                               interactive=False)
-        zoom = max(1, int(row.min_label) - 1)
-        marker.add_child(Label(escape(row.name), kind="basemap", priority=BASEMAP_PRIORITY, gap=0, direction="center",
-                               zoom=zoom, class_name=f"cm-label-{slug(row.name)}", interactive=False))
+        marker = Marker((lat, lon), icon=DivIcon(html="", icon_size=(0, 0), class_name="cm-anchor"), interactive=False)
+        marker.add_child(Label(escape(name), kind="basemap", priority=BASEMAP_PRIORITY, gap=0, direction="center",
+                               zoom=max(1, int(min_label) - 1), class_name=f"cm-label-{slug(name)}", interactive=False))
         marker.add_to(group)
     group.add_to(fmap)
     if fallback_for:
@@ -214,9 +276,11 @@ def add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float], unn
         "text-transform:uppercase;cursor:default}</style>"), name="cm_basemap")
 
 
-def country_label_points(iso_codes: Iterable[str], near: Point, reach_deg: float = 0.03) -> list[tuple[str, Point]]:
+def country_label_points(iso_codes: Iterable[str], near: Point, reach_deg: float = 0.03,
+                         clear_deg: float = 0.0) -> list[tuple[str, Point]]:
     """(name, point) for each country, inside it and within ``reach_deg`` of ``near`` (or the nearest
-    part of it, when none lies that close: a border map names both its countries).
+    part of it, when none lies that close: a border map names both its countries), and no closer
+    than ``clear_deg`` to ``near`` where the country has room beyond (the crossings' own names are there).
 
     Used to name both sides of a border close to its crossings, where a view a few
     kilometres across still shows the names.
@@ -231,6 +295,8 @@ def country_label_points(iso_codes: Iterable[str], near: Point, reach_deg: float
             box = (near.x - reach * 1.4, near.y - reach, near.x + reach * 1.4, near.y + reach)
             inside = match.geometry.clip_by_rect(*box).union_all()  # clip first: a country is large
             if not inside.is_empty:
+                clear = inside.difference(near.buffer(clear_deg)) if clear_deg > 0 else inside
+                inside = clear if not clear.is_empty else inside
                 out.append((str(match["name"].iloc[0]), shapely.ops.polylabel(_largest(inside), tolerance=reach / 50)))
                 break
     return out

@@ -102,3 +102,111 @@ def _linear_parts(geom) -> list:
     if hasattr(geom, "geoms"):
         return [line for part in geom.geoms for line in _linear_parts(part)]
     return [geom]
+
+
+#: Web Mercator: the world is ``256 * 2**zoom`` pixels wide; latitudes past this are off the map.
+MERCATOR_MAX_LAT = 85.05112878
+
+
+def to_pixels(lonlat: np.ndarray, zoom: int) -> np.ndarray:
+    """(x, y) Web Mercator pixel coordinates at ``zoom`` of (lon, lat) rows."""
+    size = 256 * 2 ** zoom
+    lat = np.radians(np.clip(lonlat[:, 1], -MERCATOR_MAX_LAT, MERCATOR_MAX_LAT))
+    x = (lonlat[:, 0] + 180.0) / 360.0 * size
+    y = (1.0 - np.arcsinh(np.tan(lat)) / math.pi) / 2.0 * size
+    return np.column_stack([x, y])
+
+
+def from_pixels(xy: np.ndarray, zoom: int) -> np.ndarray:
+    """(lon, lat) rows of Web Mercator pixel coordinates at ``zoom`` (the inverse of :func:`to_pixels`)."""
+    size = 256 * 2 ** zoom
+    lon = xy[:, 0] / size * 360.0 - 180.0
+    lat = np.degrees(np.arctan(np.sinh(math.pi * (1.0 - 2.0 * xy[:, 1] / size))))
+    return np.column_stack([lon, lat])
+
+
+def screen_parts(geoms: np.ndarray, zoom: int, *, polygon: bool, min_px: float = 1.0,
+                 detail: tuple[float, float, float, float] | None = None, coarse: float = 4.0) -> tuple[list[np.ndarray], int]:
+    """The lines (or polygon rings) of ``geoms`` as the screen shows them at ``zoom``, and their decimals.
+
+    Vectorised and cheap on large arrays: the geometries go to Web Mercator pixels, rings enclosing
+    less than ``min_px`` square pixels and lines shorter than ``min_px`` are dropped (nothing a
+    reader could see), the rest are simplified by :data:`SIMPLIFY_PX` without preserving topology
+    (a ring that would collapse is simplified topology-preserving instead, so no visible island
+    goes), and coordinates are rounded to half a pixel at the highest latitude drawn.
+
+    Parameters
+    ----------
+    geoms : array of shapely geometries (lon, lat)
+    zoom : int
+    polygon : bool
+        True for polygons (their rings are returned), False for lines.
+    min_px : float
+    detail : (minx, miny, maxx, maxy), optional
+        Where the picture must be exact; parts wholly outside it are drawn ``coarse`` times
+        coarser (as at a zoom ``log2(coarse)`` levels out), and the rounding is set by the parts inside.
+
+    Returns
+    -------
+    (parts, decimals)
+        (lat, lon) arrays, one per part, and the decimals they are rounded to.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    geoms = geoms[~shapely.is_empty(geoms)] if len(geoms) else geoms
+    if not len(geoms):
+        return [], 6
+    pixels = shapely.transform(geoms, lambda xy: to_pixels(xy, zoom))
+    parts = shapely.get_parts(shapely.get_parts(pixels))  # collections (from clipping) too
+    parts = parts[np.isin(shapely.get_type_id(parts), (3,) if polygon else (1, 2))]
+    lines = shapely.get_rings(parts) if polygon else parts
+    scale = np.ones(len(lines))
+    if detail is not None:
+        box = shapely.box(*to_pixels(np.array([detail[:2], detail[2:]]), zoom).ravel())
+        scale[~shapely.intersects(lines, box)] = coarse
+    size = shapely.area(shapely.polygons(lines)) if polygon else shapely.length(lines)
+    keep = size >= (min_px * scale) ** (2 if polygon else 1)
+    lines, scale = lines[keep], scale[keep]
+    simple = shapely.simplify(lines, SIMPLIFY_PX * scale, preserve_topology=False)
+    if polygon:  # a ring simplified to a line or nothing keeps its shape, topology-preserving
+        ring = shapely.get_type_id(simple) == 2
+        collapsed = ~ring
+        collapsed[ring] = shapely.area(shapely.polygons(simple[ring])) < (min_px * scale[ring]) ** 2 / 2
+        simple[collapsed] = shapely.simplify(lines[collapsed], SIMPLIFY_PX * scale[collapsed], preserve_topology=True)
+    coords, index = shapely.get_coordinates(simple, return_index=True)
+    lonlat = from_pixels(coords, zoom)
+    if not len(lonlat):
+        return [], 6
+    exact = scale[index] == 1
+    # rounded to half a pixel at the highest latitude drawn exact: Leaflet rounds every vertex to a whole
+    # pixel when it draws, so this changes at most that rounding
+    top = float(np.abs(lonlat[exact if exact.any() else slice(None), 1]).max())
+    px = 360.0 / (256 * 2 ** zoom) * math.cos(math.radians(min(top, MERCATOR_MAX_LAT)))
+    decimals = max(0, math.ceil(-math.log10(px)))
+    latlon = np.round(lonlat[:, ::-1], decimals)
+    out = []
+    for part in np.split(latlon, np.flatnonzero(np.diff(index)) + 1):
+        keep_pt = np.ones(len(part), dtype=bool)
+        keep_pt[1:] = (part[1:] != part[:-1]).any(axis=1)  # drop repeats left by rounding
+        part = part[keep_pt]
+        if len(part) > (3 if polygon else 1):
+            out.append(part)
+    return out, decimals
+
+
+def encode_polyline(latlon: np.ndarray, decimals: int) -> str:
+    """(lat, lon) rows as one Google encoded polyline at any precision (``decimals``), vectorised.
+
+    The page's ``cmDecode`` reads it back with the same ``decimals``.
+    """
+    ints = np.round(np.asarray(latlon, dtype=float) * 10.0 ** decimals).astype(np.int64)
+    if not len(ints):
+        return ""
+    deltas = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
+    zigzag = (deltas << 1) ^ (deltas >> 63)
+    shifts = 5 * np.arange(13, dtype=np.int64)
+    chunks = (zigzag[:, None] >> shifts) & 31
+    count = np.maximum(1, (zigzag[:, None] >> shifts > 0).sum(axis=1))
+    used = np.arange(13) < count[:, None]
+    more = np.arange(13) < (count - 1)[:, None]
+    chars = (chunks | np.where(more, 0x20, 0)) + 63
+    return chars[used].astype(np.uint8).tobytes().decode("ascii")

@@ -23,10 +23,11 @@ from ..corridors.article_infra import LINE_KIND as INFRA_LINE
 from ..corridors.article_infra import POINT_KIND as INFRA_POINT
 from .areas import area_labels
 from .basemap import KeepInside, add_basemap, basemap_area
+from .border_fit import border_rows, opening_zoom, position_words, snap_crossings
 from .bounds import layer_bounds, places_in
 from .display import display_coords  # noqa: F401  (re-exported for notebooks)
 from .elements import DivIcon, EncodedLine, FeatureGroup, Label, Marker, Popup, Spread, compact
-from .legend import SCHEMATIC_WORDS, legend_html, result_source_words, source_words
+from .legend import SCHEMATIC_WORDS, border_line_words, legend_html, result_source_words, source_words
 from .naming import at_named_crossing, crossing_sides, label_key, with_article_names
 from .page import LAYERS_OPEN_PX, Chrome, LegendControl, StoryView, slim
 from .style import (
@@ -134,8 +135,10 @@ def add_layer(fmap: folium.Map, result: LayerResult, show: bool = True, unlabell
     frame = result.frame
     for row in frame[frame["kind"].isin(["segment", "border"])].itertuples():
         _draw_line(group, layer, row, result)
-    for row in frame[frame["kind"] == "crossing"].itertuples():
-        spread.append(_draw_crossing(group, layer, row, labelled=_first(labels, row.name)))
+    border = border_rows(frame)
+    line_words = border_line_words(result) if len(border) else ""
+    for row in snap_crossings(frame).loc[lambda f: f["kind"] == "crossing"].itertuples():
+        spread.append(_draw_crossing(group, layer, row, labelled=_first(labels, row.name), line_words=line_words))
     for row in frame[frame["kind"] == "station"].itertuples():
         labelled = (variant_key(row.name) not in unlabelled and fold(row.name) not in unlabelled
                     and not at_named_crossing(row.name, row.geometry.y, row.geometry.x, sides))
@@ -274,7 +277,7 @@ def _first(labels: set, name: str) -> bool:
     return True
 
 
-def _draw_crossing(group, layer, row, labelled: bool = True) -> folium.Marker:
+def _draw_crossing(group, layer, row, labelled: bool = True, line_words: str = "") -> folium.Marker:
     icon, color = CROSSING_ICONS.get(row.mode, ("question", "#575757"))
     body = [f"<b>{escape(row.name)}</b>"]
     if isinstance(row.side_names, str) and row.side_names:
@@ -284,6 +287,9 @@ def _draw_crossing(group, layer, row, labelled: bool = True) -> folium.Marker:
         f"Capacity: {escape(row.capacity or 'not stated in the sources used here')}",
         f"Position: {escape(row.position_source)}{' (approximate)' if row.approximate else ''}",
     ]
+    if not math.isnan(getattr(row, "true_lat", math.nan)):  # moved onto the border as drawn
+        body.append(f"Drawn on the border line ({escape(line_words)}); true position "
+                    f"{position_words(row.true_lat, row.true_lon)} (approximate)")
     html = f"<span class='cm-pin' style='background:{escape(color)}'>{icon_svg(icon, 13)}</span>"
     marker = _marker((row.geometry.y, row.geometry.x), html, 26, f"cm-crossing cm-crossing-{slug(row.mode)}")
     marker.add_child(Popup("<br>".join(body)))
@@ -298,6 +304,11 @@ def _draw_nothing_more(group, layer, frame, labels: set | None = None) -> None:
     """A corridor's drawing is its features' (lines, stations, ports): nothing more."""
 
 
+#: A border map names its two countries about this far from its crossings when it opens at
+#: :data:`geo.settings.border_open_zoom` (about 90 px), and as many pixels away when it opens farther out.
+COUNTRY_NAME_REACH_DEG = 0.03
+
+
 def _draw_country_names(group, layer, frame, labels: set | None = None) -> None:
     """The two countries of a border map, named on each side of its crossings."""
     from .basemap import country_label_points
@@ -307,7 +318,9 @@ def _draw_country_names(group, layer, frame, labels: set | None = None) -> None:
     if not len(anchor) or not getattr(layer, "countries", None):
         return
     labels = set() if labels is None else labels
-    for name, point in country_label_points(layer.countries, anchor.geometry.union_all().centroid):
+    near = anchor.geometry.union_all().centroid
+    reach = COUNTRY_NAME_REACH_DEG * 2 ** (settings.border_open_zoom - opening_zoom(frame, near.y))  # the same pixels
+    for name, point in country_label_points(layer.countries, near, reach_deg=reach, clear_deg=reach / 2):
         if not _first(labels, name):
             continue
         marker = Marker((point.y, point.x), icon=DivIcon(html="", icon_size=(0, 0),

@@ -123,6 +123,14 @@ class EncodedLine(Macro):
         self.kind = "polygon" if polygon else "polyline"
         self.options = compact(path_options(line=not polygon, **options))
 
+    @classmethod
+    def encoded(cls, parts: list[str], decimals: int, *, polygon: bool = False, **options) -> EncodedLine:
+        """An :class:`EncodedLine` of parts already encoded (:func:`geo.maps.display.encode_polyline`) at ``decimals``."""
+        line = cls(None, polygon=polygon, **options)
+        line.parts, line.precision = list(parts), int(decimals)
+        line.parts_js = js_strings(line.parts)
+        return line
+
     @property
     def empty(self) -> bool:
         """True when nothing is left to draw after simplification."""

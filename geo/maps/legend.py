@@ -9,6 +9,7 @@ import geopandas as gpd
 from .. import settings
 from ..core.kinds import kind_of
 from ..corridors.article_infra import LINE_KIND, POINT_KIND
+from .border_fit import accuracy_words, border_accuracy_m, border_rows
 from .coverage import not_drawn_html
 from .style import (
     CROSSING_ICONS,
@@ -96,13 +97,21 @@ def result_source_words(result: LayerResult) -> str:
     return source_words(*source_kind(result))
 
 
+def border_line_words(result: LayerResult) -> str:
+    """What a border layer's line is and how accurate, in plain words: "Natural Earth 1:10m, accurate to about 1 km"."""
+    rows = border_rows(result.frame)
+    source = str(rows["source"].iloc[0]) if len(rows) else "naturalearth"
+    name = source_words(source) if source in settings.border_scale else result_source_words(result)  # else OSM
+    return f"{name}, accurate to {accuracy_words(border_accuracy_m(source))}"
+
+
 def layer_sources(result: LayerResult) -> list[str]:
     """Plain-text source lines for one layer, per part (line, stations, border, crossings)."""
     frame = result.frame
     out = []
     if kind_of(result.layer).on_crossings:
         if (frame["kind"] == "border").any():
-            out.append("Border line: Natural Earth 1:10m, generalised: up to a few km off the true border")
+            out.append("Border: " + border_line_words(result))
         crossings = frame[frame["kind"] == "crossing"]
         if len(crossings):
             computed = (crossings["source"] != "layer file").any()

@@ -13,6 +13,7 @@ import geopandas as gpd
 from .. import settings
 from ..core.kinds import kind_of
 from ..geodesy import distance_to_line_km
+from .border_fit import opening_zoom
 from .bounds import layer_bounds
 from .style import pinned
 
@@ -47,11 +48,18 @@ def _bounds(geoms) -> tuple[float, float, float, float]:
     return float(minx), float(miny), float(maxx), float(maxy)
 
 
+def border_zoom(results: list, lat: float) -> int:
+    """The closest a border map may open: :data:`geo.settings.border_open_zoom`, and no closer than its
+    least accurate border line is good for at ``lat`` (:func:`geo.maps.border_fit.opening_zoom`)."""
+    return min([settings.border_open_zoom, *(opening_zoom(r.frame, lat) for r in results)])
+
+
 def opening_view(results: list, places: gpd.GeoDataFrame | None = None) -> View:
     """The view a map opens on.
 
     * A map of border layers only opens on their crossings (closest zoom
-      :data:`geo.settings.border_open_zoom`, a view a few tens of km across).
+      :data:`geo.settings.border_open_zoom`, a view a few tens of km across, or the closest
+      its border data is good for: :func:`border_zoom`).
     * Otherwise, on the article's places on or near the drawn lines (at least two
       of them, see :func:`story_places`), at zoom :data:`geo.settings.story_max_zoom` at most.
     * Otherwise on everything drawn.
@@ -60,7 +68,8 @@ def opening_view(results: list, places: gpd.GeoDataFrame | None = None) -> View:
     if results and all(kind_of(r.layer).on_crossings for r in results):
         crossings = [g for r in results for g in r.frame.loc[r.frame["kind"] == "crossing"].geometry]
         if crossings:
-            return View(_bounds(crossings), whole, settings.border_open_zoom, "crossings")
+            framed = _bounds(crossings)
+            return View(framed, whole, border_zoom(results, (framed[1] + framed[3]) / 2), "crossings")
     story = story_places(results, places)
     if story is not None and len(story) >= 2:
         return View(_bounds(story.geometry), whole, settings.story_max_zoom, "story")
