@@ -41,10 +41,14 @@ _NAME = rf"{_WORD}(?:(?: |\s+of\s+){_WORD}){{0,3}}"  # "Power of Siberia"; a hyp
 _SEP = r"\s?[-–—]\s?"
 #: Most named stops of one "A–B–C" chain ("Obskaya – Salekhard – Nadym – ... route").
 _MAX_ENDS = 8
+#: Words after a kind that make the phrase name something else: "the Moscow railway station", "the pipeline company".
+_NOT_INFRA_WORDS = r"station|stations|company|companies|operator|operators|workers|ministry|ministries"
+NOT_INFRA_AFTER = re.compile(rf"\s+(?:{_NOT_INFRA_WORDS})\b", re.IGNORECASE)
 _PATTERN = re.compile(
     rf"(?P<name>{_NAME}(?:{_SEP}{_NAME}){{0,{_MAX_ENDS - 1}}})\s+"
-    rf"(?:(?:high-speed|new|old|freight|passenger|international|rail|railway|road)\s+)?"
-    rf"(?P<kind>(?:rail(?:way|road)?\s+)(?:section|line|link|bridge)|{_NAMED_KINDS}|{_PAIR_KINDS})\b(?!\s+(?:station|stations|company|companies|operator|workers|ministry))"
+    rf"(?:(?:high-speed|new|old|freight|passenger|international|rail|railway|road|oil|gas|crude|oil\s+and\s+gas)\s+)?"
+    rf"(?P<kind>(?:rail(?:way|road)?\s+)(?:section|line|link|bridge)|{_NAMED_KINDS}|{_PAIR_KINDS})\b"
+    rf"(?!\s+(?:{_NOT_INFRA_WORDS}))"
 )
 #: Plural kinds after two names: "the Trans-Siberian and Baikal-Amur Mainlines" names two lines.
 _PLURAL_KINDS = (
@@ -54,7 +58,7 @@ _PLURAL_KINDS = (
 _PAIR_NAME = rf"(?:[Tt]rans-|[Pp]an-)?{_NAME}(?:{_SEP}{_NAME}){{0,{_MAX_ENDS - 1}}}"  # "trans-Siberian"
 _TWO_NAMES = re.compile(
     rf"(?P<a>{_PAIR_NAME})\s+and\s+(?:the\s+)?(?P<b>{_PAIR_NAME})\s+(?P<kind>{_PLURAL_KINDS})\b"
-    r"(?!\s+(?:station|stations|company|companies|operator|operators|workers|ministry|ministries))"
+    rf"(?!\s+(?:{_NOT_INFRA_WORDS}))"
 )
 #: "the line from A to B": a kind, then its two ends.
 _FROM_TO = re.compile(
@@ -71,7 +75,10 @@ _SYNONYMS = (
     (re.compile(r"^north south international\b"), "international north south"),  # word order
 )
 _CROSSING_KIND = re.compile(r"crossing|checkpoint", re.I)
-_WATERWAY_KIND = re.compile(r"[Cc]anal")
+#: Kinds whose ends only name where the thing starts and ends, not places on it: a canal joins two rivers, a
+#: pipeline runs from a field to a port ("the Tengiz–Novorossiysk pipeline"), a road between two cities
+#: passes neither station nor crossing. Their ends are not place mentions of their own.
+_ENDS_NOT_PLACES = re.compile(r"\b(?:[Cc]anal|[Pp]ipeline|[Hh]ighway|[Mm]otorway|[Ee]xpressway|road)$")
 _NOT_RAIL_KIND = re.compile(r"\b(?:highway|motorway|expressway|road|pipeline|canal)\b", re.I)
 #: Names of bodies that own infrastructure, not of infrastructure ("Ministry of Transport railway").
 _INSTITUTION = re.compile(r"^(?:Ministry|Department|Bank|Republic|Government|University|Office|Council|Agency)\b")
@@ -160,9 +167,8 @@ def _infra_span(text: str, start: int, name: str, end: int, kind: str, phrase: s
         return None  # "Russian railway", "Georgia's railway": an owner, not a name
     if _INSTITUTION.match(name):
         return None  # "the Ministry of Transport railway department"
-    waterway = _WATERWAY_KIND.fullmatch(kind)  # "the Volga-Don Canal" joins two rivers, not two towns
     places = tuple((start + s, start + e) for s, e in ends
-                   if _is_town(name[s:e])) if len(ends) >= 2 and not waterway else ()
+                   if _is_town(name[s:e])) if len(ends) >= 2 and not _ENDS_NOT_PLACES.search(kind) else ()
     layer_id = _match_layer(phrase, name, ends)
     if len(ends) >= 2 and not layer_id and (
             all(fold(name[s:e]) in gazetteer.load().demonyms for s, e in ends)
