@@ -65,6 +65,11 @@ _FROM_TO = re.compile(
     r"\b(?P<kind>(?:rail(?:way|road)?\s+)?(?:line|link|section|connection)|railway|railroad|highway)"
     rf"\s+from\s+(?P<a>{_NAME})\s+to\s+(?P<b>{_NAME})"
 )
+#: "the railway Kazakhstan–Turkmenistan–Iran", "the corridor China–Kazakhstan–Iran": a kind, then a chain of ends.
+_KIND_FIRST = re.compile(
+    r"\b(?P<kind>[Rr]ail(?:way|road)(?:\s+line)?|[Rr]oute|[Cc]orridor|[Pp]ipeline|[Hh]ighway|[Mm]otorway)\s+"
+    rf"(?P<name>{_NAME}(?:{_SEP}{_NAME}){{1,{_MAX_ENDS - 1}}})"
+)
 _PLURAL_END = re.compile(rf"\s+(?:{_PLURAL_KINDS})$")
 _SYNONYMS = (
     (re.compile(r"\b(main ?lines|magistrals|railways|railroads|lines|corridors|bridges|tunnels|highways)$"),
@@ -133,7 +138,24 @@ def find_infrastructure(text: str) -> list[InfraSpan]:
                            text[m.start("name"):m.end("kind")])
         if span:
             out.append(span)
+    for m in _KIND_FIRST.finditer(text):
+        span = _kind_first_span(m)
+        if span and not any(o.start < span.end and span.start < o.end for o in out):
+            out.append(span)
     return sorted(out)
+
+
+def _kind_first_span(m: re.Match) -> InfraSpan | None:
+    """"the railway Kazakhstan–Turkmenistan–Iran": the chain of ends is the phrase when each end is a town or country."""
+    name, kind = m.group("name"), m.group("kind")
+    ends = _ends(name)
+    parts = [name[s:e] for s, e in ends]
+    gaz = gazetteer.load()
+    if len(ends) < 2 or not all(_is_town(p) for p in parts) or any(fold(p) in gaz.demonyms for p in parts):
+        return None
+    start = m.start("name")
+    places = () if _ENDS_NOT_PLACES.search(kind) else tuple((start + s, start + e) for s, e in ends)
+    return InfraSpan(start, m.end("name"), _match_layer(f"{name} {kind.lower()}", name, ends), places)
 
 
 def _from_to_span(text: str, m: re.Match) -> InfraSpan | None:
