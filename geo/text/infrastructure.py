@@ -95,6 +95,23 @@ _LEADING_STOP = re.compile(r"^(?:The|A|An|This|That|New|Its|Their|Our|In|On|At|B
                            r"|^[^\W\d_][\w.]*['’]s\s+(?=\S)")  # a possessor: "Iran's Rasht–Astara railway"
 
 
+#: Small words a name may write in lowercase ("Power of Siberia").
+_NAME_STOP_WORDS = frozenset({"of", "the", "and", "on", "na", "de", "to"})
+
+
+def written_as_name(text: str, start: int, end: int) -> bool:
+    """False for a phrase at the start of a sentence with a word in lowercase: "Northern railway lines ...".
+
+    Mid-sentence, a capital letter makes "the Northern railway" a name; at a sentence's start the first
+    word is capitalised anyway, so there the phrase is a name only when each of its words is.
+    """
+    before = text[max(0, start - 3):start].rstrip()
+    if before and before[-1] not in ".!?\n":
+        return True
+    words = re.findall(r"[^\W\d_][\w'’]*", text[start:end])
+    return all(w[:1].isupper() or w.lower() in _NAME_STOP_WORDS for w in words)
+
+
 class InfraSpan(NamedTuple):
     """One named-infrastructure phrase: its span, the layer it matched ("" when none), the places at its ends."""
 
@@ -187,6 +204,8 @@ def _infra_span(text: str, start: int, name: str, end: int, kind: str, phrase: s
         return None
     if len(ends) < 2 and (_is_plain_word(bare) or name.endswith(("'s", "’s"))):
         return None  # "Russian railway", "Georgia's railway": an owner, not a name
+    if len(ends) < 2 and not written_as_name(text, start, end):
+        return None  # "Northern railway lines need repair.": a description at a sentence's start
     if _INSTITUTION.match(name):
         return None  # "the Ministry of Transport railway department"
     places = tuple((start + s, start + e) for s, e in ends
