@@ -31,6 +31,8 @@ from .infrastructure import infra_name, one_line_name
 
 #: Feature codes of placed infrastructure: a line between its ends, a point at its pair, at a place its name names.
 LINE, POINT, NAMED = "LINE", "POINT", "NAMED"
+#: Feature code of named infrastructure the gazetteer has a point for (``layers/gazetteer/*.toml``, ``INFRA``).
+CATALOGUED = "INFRA"
 #: Kinds whose two ends are the two sides of one point ("Sarahs–Sarakhs railway crossing").
 _POINT_KIND = re.compile(r"\b(?:crossings?|checkpoints?|bridges?|border[- ]crossing(?: point)?)$", re.I)
 #: Leading words of direction, dropped when the rest names a place ("East Siberian" -> Siberia).
@@ -99,10 +101,14 @@ def placements(mentions: list, places: list[Place | None]) -> dict[int, Placemen
     named_cache: dict[str, tuple[str, Place] | None] = {}
     for k, ends in infrastructure_ends(mentions).items():
         m, known = mentions[k], places[k]
-        if m.layer_id or (known is not None and known.feature_class != "INFRA"):
-            continue  # a layer draws it, or the gazetteer knows it (a canal, a strait)
+        if m.layer_id or (known is not None and (known.feature_class != "INFRA" or known.feature_code == CATALOGUED)):
+            continue  # a layer draws it, or the gazetteer knows it (a canal, a strait, a catalogued line)
         following = next((n.text for n in mentions[k + 1:k + 2] if n.label == "INFRA"), "")
         line = one_line_name(m.text, m.sentence, following)
+        entry = _catalogued(line) if line != m.text else None
+        if entry is not None:  # "Severnaya" of "the Severnaya and Sverdlovskaya railroads": the Severnaya railroad
+            out[k] = Placement(NAMED, ((line, entry),), entry.name)
+            continue
         resolved = tuple((mentions[j].text, p) for j in ends if _is_point(p := places[j]))
         if len(resolved) >= 2:
             out[k] = Placement(POINT if _POINT_KIND.search(m.text) else LINE, resolved, line)
@@ -114,6 +120,16 @@ def placements(mentions: list, places: list[Place | None]) -> dict[int, Placemen
         if named is not None:
             out[k] = Placement(NAMED, (named,), line)
     return out
+
+
+def _catalogued(name: str) -> Place | None:
+    """The gazetteer's named infrastructure without a layer called ``name`` (``layers/gazetteer/``), or None."""
+    gaz = gazetteer.load()
+    for i, _ in gazetteer.candidates(name):
+        e = gaz.entries[i]
+        if e.feature_class == "INFRA" and e.feature_code == CATALOGUED and not e.layer_id:
+            return e._replace(score=1.0, candidates=())
+    return None
 
 
 def _is_point(p: Place | None) -> TypeGuard[Place]:

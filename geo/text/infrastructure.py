@@ -41,10 +41,14 @@ _NAME = rf"{_WORD}(?:(?: |\s+of\s+){_WORD}){{0,3}}"  # "Power of Siberia"; a hyp
 _SEP = r"\s?[-–—]\s?"
 #: Most named stops of one "A–B–C" chain ("Obskaya – Salekhard – Nadym – ... route").
 _MAX_ENDS = 8
+#: Words after a kind that make the phrase name something else: "the Moscow railway station", "the pipeline company".
+_NOT_INFRA_WORDS = r"station|stations|company|companies|operator|operators|workers|ministry|ministries"
+NOT_INFRA_AFTER = re.compile(rf"\s+(?:{_NOT_INFRA_WORDS})\b", re.IGNORECASE)
 _PATTERN = re.compile(
     rf"(?P<name>{_NAME}(?:{_SEP}{_NAME}){{0,{_MAX_ENDS - 1}}})\s+"
-    rf"(?:(?:high-speed|new|old|freight|passenger|international|rail|railway|road)\s+)?"
-    rf"(?P<kind>(?:rail(?:way|road)?\s+)(?:section|line|link|bridge)|{_NAMED_KINDS}|{_PAIR_KINDS})\b(?!\s+(?:station|stations|company|companies|operator|workers|ministry))"
+    rf"(?:(?:high-speed|new|old|freight|passenger|international|rail|railway|road|oil|gas|crude|oil\s+and\s+gas)\s+)?"
+    rf"(?P<kind>(?:rail(?:way|road)?\s+)(?:section|line|link|bridge)|{_NAMED_KINDS}|{_PAIR_KINDS})\b"
+    rf"(?!\s+(?:{_NOT_INFRA_WORDS}))"
 )
 #: Plural kinds after two names: "the Trans-Siberian and Baikal-Amur Mainlines" names two lines.
 _PLURAL_KINDS = (
@@ -54,12 +58,17 @@ _PLURAL_KINDS = (
 _PAIR_NAME = rf"(?:[Tt]rans-|[Pp]an-)?{_NAME}(?:{_SEP}{_NAME}){{0,{_MAX_ENDS - 1}}}"  # "trans-Siberian"
 _TWO_NAMES = re.compile(
     rf"(?P<a>{_PAIR_NAME})\s+and\s+(?:the\s+)?(?P<b>{_PAIR_NAME})\s+(?P<kind>{_PLURAL_KINDS})\b"
-    r"(?!\s+(?:station|stations|company|companies|operator|operators|workers|ministry|ministries))"
+    rf"(?!\s+(?:{_NOT_INFRA_WORDS}))"
 )
 #: "the line from A to B": a kind, then its two ends.
 _FROM_TO = re.compile(
     r"\b(?P<kind>(?:rail(?:way|road)?\s+)?(?:line|link|section|connection)|railway|railroad|highway)"
     rf"\s+from\s+(?P<a>{_NAME})\s+to\s+(?P<b>{_NAME})"
+)
+#: "the railway Kazakhstan–Turkmenistan–Iran", "the corridor China–Kazakhstan–Iran": a kind, then a chain of ends.
+_KIND_FIRST = re.compile(
+    r"\b(?P<kind>[Rr]ail(?:way|road)(?:\s+line)?|[Rr]oute|[Cc]orridor|[Pp]ipeline|[Hh]ighway|[Mm]otorway)\s+"
+    rf"(?P<name>{_NAME}(?:{_SEP}{_NAME}){{1,{_MAX_ENDS - 1}}})"
 )
 _PLURAL_END = re.compile(rf"\s+(?:{_PLURAL_KINDS})$")
 _SYNONYMS = (
@@ -71,7 +80,10 @@ _SYNONYMS = (
     (re.compile(r"^north south international\b"), "international north south"),  # word order
 )
 _CROSSING_KIND = re.compile(r"crossing|checkpoint", re.I)
-_WATERWAY_KIND = re.compile(r"[Cc]anal")
+#: Kinds whose ends only name where the thing starts and ends, not places on it: a canal joins two rivers, a
+#: pipeline runs from a field to a port ("the Tengiz–Novorossiysk pipeline"), a road between two cities
+#: passes neither station nor crossing. Their ends are not place mentions of their own.
+_ENDS_NOT_PLACES = re.compile(r"\b(?:[Cc]anal|[Pp]ipeline|[Hh]ighway|[Mm]otorway|[Ee]xpressway|road)$")
 _NOT_RAIL_KIND = re.compile(r"\b(?:highway|motorway|expressway|road|pipeline|canal)\b", re.I)
 #: Names of bodies that own infrastructure, not of infrastructure ("Ministry of Transport railway").
 _INSTITUTION = re.compile(r"^(?:Ministry|Department|Bank|Republic|Government|University|Office|Council|Agency)\b")
@@ -81,6 +93,23 @@ _PREFIX = re.compile(r"^(?:Trans|Pan|Inter|Euro|Afro|Sino|Indo|Russo|Turko|Anglo
 _PREFIX_WORD = re.compile(r"^(?:[Tt]rans|[Pp]an)-")
 _LEADING_STOP = re.compile(r"^(?:The|A|An|This|That|New|Its|Their|Our|In|On|At|By|From|To|Of|And|Both|Each|Via)\s+"
                            r"|^[^\W\d_][\w.]*['’]s\s+(?=\S)")  # a possessor: "Iran's Rasht–Astara railway"
+
+
+#: Small words a name may write in lowercase ("Power of Siberia").
+_NAME_STOP_WORDS = frozenset({"of", "the", "and", "on", "na", "de", "to"})
+
+
+def written_as_name(text: str, start: int, end: int) -> bool:
+    """False for a phrase at the start of a sentence with a word in lowercase: "Northern railway lines ...".
+
+    Mid-sentence, a capital letter makes "the Northern railway" a name; at a sentence's start the first
+    word is capitalised anyway, so there the phrase is a name only when each of its words is.
+    """
+    before = text[max(0, start - 3):start].rstrip()
+    if before and before[-1] not in ".!?\n":
+        return True
+    words = re.findall(r"[^\W\d_][\w'’]*", text[start:end])
+    return all(w[:1].isupper() or w.lower() in _NAME_STOP_WORDS for w in words)
 
 
 class InfraSpan(NamedTuple):
@@ -126,7 +155,24 @@ def find_infrastructure(text: str) -> list[InfraSpan]:
                            text[m.start("name"):m.end("kind")])
         if span:
             out.append(span)
+    for m in _KIND_FIRST.finditer(text):
+        span = _kind_first_span(m)
+        if span and not any(o.start < span.end and span.start < o.end for o in out):
+            out.append(span)
     return sorted(out)
+
+
+def _kind_first_span(m: re.Match) -> InfraSpan | None:
+    """"the railway Kazakhstan–Turkmenistan–Iran": the chain of ends is the phrase when each end is a town or country."""
+    name, kind = m.group("name"), m.group("kind")
+    ends = _ends(name)
+    parts = [name[s:e] for s, e in ends]
+    gaz = gazetteer.load()
+    if len(ends) < 2 or not all(_is_town(p) for p in parts) or any(fold(p) in gaz.demonyms for p in parts):
+        return None
+    start = m.start("name")
+    places = () if _ENDS_NOT_PLACES.search(kind) else tuple((start + s, start + e) for s, e in ends)
+    return InfraSpan(start, m.end("name"), _match_layer(f"{name} {kind.lower()}", name, ends), places)
 
 
 def _from_to_span(text: str, m: re.Match) -> InfraSpan | None:
@@ -158,11 +204,12 @@ def _infra_span(text: str, start: int, name: str, end: int, kind: str, phrase: s
         return None
     if len(ends) < 2 and (_is_plain_word(bare) or name.endswith(("'s", "’s"))):
         return None  # "Russian railway", "Georgia's railway": an owner, not a name
+    if len(ends) < 2 and not written_as_name(text, start, end):
+        return None  # "Northern railway lines need repair.": a description at a sentence's start
     if _INSTITUTION.match(name):
         return None  # "the Ministry of Transport railway department"
-    waterway = _WATERWAY_KIND.fullmatch(kind)  # "the Volga-Don Canal" joins two rivers, not two towns
     places = tuple((start + s, start + e) for s, e in ends
-                   if _is_town(name[s:e])) if len(ends) >= 2 and not waterway else ()
+                   if _is_town(name[s:e])) if len(ends) >= 2 and not _ENDS_NOT_PLACES.search(kind) else ()
     layer_id = _match_layer(phrase, name, ends)
     if len(ends) >= 2 and not layer_id and (
             all(fold(name[s:e]) in gazetteer.load().demonyms for s, e in ends)

@@ -21,7 +21,7 @@ from ..core.layers import Layer
 from ..core.names import variant_key
 from ..errors import DataError
 from . import gazetteer
-from .infrastructure import find_infrastructure
+from .infrastructure import NOT_INFRA_AFTER, find_infrastructure, written_as_name
 from .invisible import Visible, visible
 from .regions import DIRECTION_BEFORE
 
@@ -347,6 +347,8 @@ def _ruler_spans(doc, rules: Ruler, ent_by_token: dict, unknown: set[int]) -> li
             e = e if text[e - 1] == "." else e + 1
         covering = {ent_by_token[t] for t in range(tok_start, tok_end) if t in ent_by_token}
         if label == "INFRA":
+            if not layer_id and (NOT_INFRA_AFTER.match(text, e) or not written_as_name(text, s, e)):
+                continue  # "the Moscow Railway station", "Northern railway lines ...": not the line itself
             spans.append((s, e, label, layer_id, 4))
         elif not covering:
             if strength >= settings.ruler_min_strength_free and _looks_like_name(doc, tok_start, tok_end, strength):
