@@ -4,6 +4,7 @@ every test can use (../shared's, else the bundled snapshot and examples/), no ne
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from pathlib import Path
 
@@ -257,3 +258,14 @@ def overpass_server(tmp_path_factory):
     server = local.start(require_shared("overpass"), tmp_path_factory.mktemp("overpass"))
     yield server
     local.stop(server)
+
+
+@pytest.fixture
+def layers_dir(tmp_path, monkeypatch) -> Path:
+    """A copy of layers/ that a test may edit (``settings.layers_dir`` points at it)."""
+    from geo import settings
+
+    folder = tmp_path / "layers"
+    shutil.copytree(REPO / "layers", folder)
+    monkeypatch.setattr(settings, "layers_dir", folder)
+    return folder

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,15 +22,6 @@ ARTICLE = ("Freight trains from Derbent now cross the Samur river near Yalama ev
            "Officials in Baku said the Russia–Azerbaijan border crossing would stay open in winter.\n")
 RAIL = {"type": "Feature", "properties": {"osm_id": 1, "railway": "rail", "name": "Samur - Yalama line"},
         "geometry": {"type": "LineString", "coordinates": [[48.52, 41.84], [48.535, 41.76]]}}
-
-
-@pytest.fixture
-def layers_dir(tmp_path, monkeypatch) -> Path:
-    """A copy of layers/ that a test may edit."""
-    folder = tmp_path / "layers"
-    shutil.copytree(REPO / "layers", folder)
-    monkeypatch.setattr(settings, "layers_dir", folder)
-    return folder
 
 
 @pytest.fixture

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from geo import pipeline, settings
+from geo import pipeline
 from geo.corridors import build as corridors, route_cache
 from geo.core.layers import load_layer
 from geo.osm.source import Extract, Live
@@ -31,15 +30,6 @@ def _write_ways(folder: Path, *ways: dict) -> Path:
 # A railway crossing the Samur (the Russia-Azerbaijan border) near Yalama, and a road further west.
 RAIL = _way(1, [(48.52, 41.84), (48.535, 41.76)], railway="rail", name="Samur - Yalama line")
 ROAD = _way(2, [(48.44, 41.80), (48.52, 41.72)], highway="trunk", name="R-217")
-
-
-@pytest.fixture
-def layers_dir(tmp_path, monkeypatch) -> Path:
-    """A copy of layers/ that a test may edit."""
-    folder = tmp_path / "layers"
-    shutil.copytree(REPO / "layers", folder)
-    monkeypatch.setattr(settings, "layers_dir", folder)
-    return folder
 
 
 @pytest.fixture
