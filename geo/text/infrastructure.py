@@ -36,7 +36,7 @@ _PAIR_KINDS = (
 )
 #: A capitalised word: it starts a word (never inside one, so a run of letters is tried once, not from
 #: each letter: linear time) and is at most 60 letters long.
-_WORD = r"(?<![\w'’])[A-ZÀ-ÞА-ЯЁ][\w'’]{0,60}(?:-(?:on|na|e|de|ul|al|el)-?[A-Za-z]{0,60})?"
+_WORD = r"(?<![\w'’])[A-ZÀ-ÞА-ЯЁ][\w'’]{0,60}(?:-(?:on|na|e|i|de|ul|al|el)-?[A-Za-z]{0,60})?"
 _NAME = rf"{_WORD}(?:(?: |\s+of\s+){_WORD}){{0,3}}"  # "Power of Siberia"; a hyphen is a _SEP
 _SEP = r"\s?[-–—]\s?"
 #: Most named stops of one "A–B–C" chain ("Obskaya – Salekhard – Nadym – ... route").

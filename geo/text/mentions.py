@@ -463,6 +463,10 @@ def _with_infrastructure(spans: list[tuple[int, int, str, str]], infra: list,
     """Replace the spans inside named-infrastructure phrases by the phrase and the towns at its ends."""
     if not infra:
         return spans
+    # a catalogued name found whole is longer than the phrase the pattern saw inside it: "Baltic Pipeline
+    # System" (not "Baltic Pipeline"), "1915 Çanakkale Bridge", "M-12 Vostok highway" (not "Vostok highway")
+    named = [(s, e) for s, e, label, _ in spans if label == "INFRA"]
+    infra = [i for i in infra if not any(s <= i.start and i.end <= e and e - s > i.end - i.start for s, e in named)]
     phrases = _Occupied(length)
     for i in infra:
         phrases.take(i.start, i.end)
