@@ -65,6 +65,7 @@ class StoryView(Macro):
         var m = Math.min({{ this.margin }}, Math.round(Math.min(s.x, s.y) / 20));  // less on a phone
         var a = map.project(L.latLng(bounds[0]), 0), b = map.project(L.latLng(bounds[1]), 0);
         var bw = Math.max(Math.abs(b.x - a.x), 1e-9), bh = Math.max(Math.abs(b.y - a.y), 1e-9);
+        var cap = Math.pow(2, {{ this.max_zoom or 30 }});  // fits at the closest zoom anywhere: then the largest part
         var xs = [0, s.x], ys = [0, s.y];
         bs.forEach(function(r){ xs.push(r.l, r.r); ys.push(r.t, r.b); });
         xs = xs.filter(function(x){ return x >= 0 && x <= s.x; });
@@ -74,7 +75,7 @@ class StoryView(Macro):
           ys.forEach(function(t){ ys.forEach(function(bt){ if (bt - t < 4 * m) return;
             for (var i = 0; i < bs.length; i++) { var q = bs[i];
               if (l < q.r && r > q.l && t < q.b && bt > q.t) return; }
-            var k = Math.min((r - l - 2 * m) / bw, (bt - t - 2 * m) / bh), area = (r - l) * (bt - t);
+            var k = Math.min((r - l - 2 * m) / bw, (bt - t - 2 * m) / bh, cap), area = (r - l) * (bt - t);
             if (k > score + 1e-12 || (Math.abs(k - score) <= 1e-12 && area > best.area)) {
               score = k; best = {l: l, t: t, r: r, b: bt, area: area}; } }); }); }); });
         if (!best) return {paddingTopLeft: [m, m], paddingBottomRight: [m, m]};
@@ -199,6 +200,11 @@ class Chrome(Macro):
       Array.prototype.forEach.call(c.querySelectorAll('.leaflet-control, .cm-title'), function(e){
         if (e.offsetParent === null) return;
         var q = e.getBoundingClientRect(); if (q.width && q.height) kept.push(q); });
+      // a label moved off its place never covers another marker's centre (it would take that marker's clicks)
+      var pins = Array.prototype.map.call(c.querySelectorAll('.leaflet-marker-pane .leaflet-marker-icon'), function(e){
+        var q = e.getBoundingClientRect(); return [(q.left + q.right) / 2, (q.top + q.bottom) / 2]; });
+      function covers(b){ return pins.some(function(p){
+        return p[0] > b.left && p[0] < b.right && p[1] > b.top && p[1] < b.bottom; }); }
       function hits(r){ for (var j = 0; j < kept.length; j++) { var k = kept[j];
         if (r.left < k.right + 2 && r.right + 2 > k.left && r.top < k.bottom + 1 && r.bottom + 1 > k.top) return true; }
         return false; }
@@ -215,7 +221,7 @@ class Chrome(Macro):
         for (var m = 0; m < moves.length; m++) {
           var dx = moves[m][0], dy = moves[m][1];
           var moved = {left: r.left + dx, right: r.right + dx, top: r.top + dy, bottom: r.bottom + dy};
-          if (!hits(moved) && fits(moved)) { if (dx || dy) el.style.translate = dx + 'px ' + dy + 'px';
+          if (!hits(moved) && fits(moved) && !((dx || dy) && covers(moved))) { if (dx || dy) el.style.translate = dx + 'px ' + dy + 'px';
             kept.push(moved); said[text] = true; return; }
         }
         el.classList.add('cm-hidden');
