@@ -223,6 +223,9 @@ png_fetch_tiles = os.environ.get("CORRIDORMAP_PNG_TILES", "1") != "0"
 story_near_km = 100.0
 #: ... at this zoom at most (a story of two nearby towns still shows their surroundings).
 story_max_zoom = 9
+#: ... inside the largest part of the map the title, legend and controls leave free, this far (CSS px) from its
+#: edges (a place's marker and the start of its label stay clear of them).
+view_margin_px = 24
 #: A place this close to one of a corridor's stations is that station in popups ("a station on the ..."),
 #: not a point "between" two stations.
 station_here_km = 5.0

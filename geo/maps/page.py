@@ -26,6 +26,10 @@ LAYERS_OPEN_PX = 1000
 #: Folium's default assets the maps need: Leaflet alone (markers are DivIcons with inline SVG,
 #: popups are bound as strings, so jQuery, Bootstrap, Font Awesome and awesome-markers go).
 KEEP_ASSETS = ("leaflet", "leaflet_css")
+#: Space (CSS px) kept between the legend and the box above it (the title) or the map's top edge.
+LEGEND_GAP_PX = 8
+#: The legend's list is never folded below this height (CSS px): a few lines stay readable.
+LEGEND_MIN_BODY_PX = 60
 
 
 def slim(fmap: folium.Map) -> None:
@@ -49,27 +53,47 @@ class StoryView(Macro):
     {% macro script(this, kwargs) %}
     (function(map){
       var story = {{ this.story|tojson }}, whole = {{ this.whole|tojson }};
-      function size(sel){ var e = map.getContainer().querySelector(sel);
-        if (!e || !e.offsetParent) return {w: 0, h: 0};
-        var r = e.getBoundingClientRect(); return {w: r.width, h: r.height}; }
-      function padding(){ var s = map.getSize();
-        if (s.x < {{ this.narrow }}) return {paddingTopLeft: [44, 16], paddingBottomRight: [16, 40]};
-        // the part of the map the controls (left), the title (top right) and the legend (bottom right) leave free
-        var left = size('.leaflet-top.leaflet-left').w + 12, top = size('.cm-title').h + 16;
-        var right = Math.min(size('.cm-legend').w + 16, s.x - left - 160);  // keep a strip free however wide
-        return {paddingTopLeft: [left, Math.min(top, s.y * 0.3)], paddingBottomRight: [Math.max(right, 16), 24]}; }
-      function open(){ var opts = padding(); opts.animate = false;
+      // the boxes over the map: controls, the title and the legend (the attribution and scale too)
+      function boxes(){ var c = map.getContainer(), o = c.getBoundingClientRect();
+        return Array.prototype.slice.call(c.querySelectorAll('.leaflet-control, .cm-title'))
+          .filter(function(e){ return e.offsetParent !== null; })
+          .map(function(e){ var r = e.getBoundingClientRect();
+            return {l: r.left - o.left, t: r.top - o.top, r: r.right - o.left, b: r.bottom - o.top}; })
+          .filter(function(r){ return r.r > r.l && r.b > r.t; }); }
+      // the free rectangle of the map in which ``bounds`` shows largest, as fitBounds padding
+      function padding(bounds){ var s = map.getSize(), bs = boxes();
+        var m = Math.min({{ this.margin }}, Math.round(Math.min(s.x, s.y) / 20));  // less on a phone
+        var a = map.project(L.latLng(bounds[0]), 0), b = map.project(L.latLng(bounds[1]), 0);
+        var bw = Math.max(Math.abs(b.x - a.x), 1e-9), bh = Math.max(Math.abs(b.y - a.y), 1e-9);
+        var cap = Math.pow(2, {{ this.max_zoom or 30 }});  // fits at the closest zoom anywhere: then the largest part
+        var xs = [0, s.x], ys = [0, s.y];
+        bs.forEach(function(r){ xs.push(r.l, r.r); ys.push(r.t, r.b); });
+        xs = xs.filter(function(x){ return x >= 0 && x <= s.x; });
+        ys = ys.filter(function(y){ return y >= 0 && y <= s.y; });
+        var best = null, score = -1;
+        xs.forEach(function(l){ xs.forEach(function(r){ if (r - l < 4 * m) return;
+          ys.forEach(function(t){ ys.forEach(function(bt){ if (bt - t < 4 * m) return;
+            for (var i = 0; i < bs.length; i++) { var q = bs[i];
+              if (l < q.r && r > q.l && t < q.b && bt > q.t) return; }
+            var k = Math.min((r - l - 2 * m) / bw, (bt - t - 2 * m) / bh, cap), area = (r - l) * (bt - t);
+            if (k > score + 1e-12 || (Math.abs(k - score) <= 1e-12 && area > best.area)) {
+              score = k; best = {l: l, t: t, r: r, b: bt, area: area}; } }); }); }); });
+        if (!best) return {paddingTopLeft: [m, m], paddingBottomRight: [m, m]};
+        return {paddingTopLeft: [best.l + m, best.t + m], paddingBottomRight: [s.x - best.r + m, s.y - best.b + m]}; }
+      function fit(bounds){ var opts = padding(bounds); opts.animate = false;
         {% if this.max_zoom %}opts.maxZoom = {{ this.max_zoom }};{% endif %}
-        map.fitBounds(story, opts); }
+        map.fitBounds(bounds, opts); }
+      function open(){ fit(story); }
       open();
       Promise.resolve().then(open);  // again once every control of the page is on it (the layer list comes later)
+      map.getContainer().addEventListener('cm-layout', open);  // the page's furniture moved (e.g. a static image)
       var Whole = L.Control.extend({options: {position: 'topleft'}, onAdd: function(){
         var d = L.DomUtil.create('div', 'leaflet-bar cm-whole');
         var a = L.DomUtil.create('a', '', d); a.href = '#'; a.setAttribute('role', 'button');
         a.title = {{ this.whole_label|tojson }}; a.setAttribute('aria-label', a.title);
         a.innerHTML = {{ this.icon|tojson }};
         L.DomEvent.on(a, 'click', function(e){ L.DomEvent.preventDefault(e); L.DomEvent.stopPropagation(e);
-          var o = padding(); o.animate = false; map.fitBounds(whole, o); });
+          var o = padding(whole); o.animate = false; map.fitBounds(whole, o); });
         return d; }});
       new Whole().addTo(map);
     })({{ this._parent.get_name() }});
@@ -81,7 +105,7 @@ class StoryView(Macro):
         self._name = "CorridorMapView"
         self.story, self.whole = _latlng_bounds(story), _latlng_bounds(whole)
         self.max_zoom = max_zoom
-        self.narrow = NARROW_PX
+        self.margin = settings.view_margin_px
         self.whole_label = whole_label
         self.icon = icon_svg("expand", 18)
 
@@ -106,7 +130,7 @@ class Chrome(Macro):
       .cm-title h1{font-size:16px;margin:0}.cm-title p{margin:2px 0 0;font-size:12px;color:#444}
       .cm-legend{background:rgba(255,255,255,.94);border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);
         font:12px/1.35 system-ui,sans-serif;max-width:300px}
-      .cm-legend-body{padding:6px 10px;max-height:45vh;overflow:auto}
+      .cm-legend-body{box-sizing:border-box;padding:6px 10px;max-height:45vh;overflow:auto}
       .cm-legend-toggle{display:none;min-height:32px;min-width:32px;padding:0 12px;border:0;border-radius:4px;background:#fff;
         font:600 13px system-ui,sans-serif;color:#222;cursor:pointer}
       .cm-legend div{margin:3px 0}.cm-legend small{color:#444}.cm-legend svg{vertical-align:middle}
@@ -172,6 +196,15 @@ class Chrome(Macro):
       function num(el, prefix, dflt){ var m = el.className.match(new RegExp(prefix + '(\\\\d+)')); return m ? +m[1] : dflt; }
       labels.forEach(function(el, i){ el.classList.remove('cm-hidden'); el.style.translate = ''; el._cmOrder = i; });
       labels.sort(function(a, b){ return num(a, 'cm-pri-', 9) - num(b, 'cm-pri-', 9) || a._cmOrder - b._cmOrder; });
+      // no label under the title, the legend or a control: it moves beside its marker, or hides
+      Array.prototype.forEach.call(c.querySelectorAll('.leaflet-control, .cm-title'), function(e){
+        if (e.offsetParent === null) return;
+        var q = e.getBoundingClientRect(); if (q.width && q.height) kept.push(q); });
+      // a label moved off its place never covers another marker's centre (it would take that marker's clicks)
+      var pins = Array.prototype.map.call(c.querySelectorAll('.leaflet-marker-pane .leaflet-marker-icon'), function(e){
+        var q = e.getBoundingClientRect(); return [(q.left + q.right) / 2, (q.top + q.bottom) / 2]; });
+      function covers(b){ return pins.some(function(p){
+        return p[0] > b.left && p[0] < b.right && p[1] > b.top && p[1] < b.bottom; }); }
       function hits(r){ for (var j = 0; j < kept.length; j++) { var k = kept[j];
         if (r.left < k.right + 2 && r.right + 2 > k.left && r.top < k.bottom + 1 && r.bottom + 1 > k.top) return true; }
         return false; }
@@ -188,7 +221,7 @@ class Chrome(Macro):
         for (var m = 0; m < moves.length; m++) {
           var dx = moves[m][0], dy = moves[m][1];
           var moved = {left: r.left + dx, right: r.right + dx, top: r.top + dy, bottom: r.bottom + dy};
-          if (!hits(moved) && fits(moved)) { if (dx || dy) el.style.translate = dx + 'px ' + dy + 'px';
+          if (!hits(moved) && fits(moved) && !((dx || dy) && covers(moved))) { if (dx || dy) el.style.translate = dx + 'px ' + dy + 'px';
             kept.push(moved); said[text] = true; return; }
         }
         el.classList.add('cm-hidden');
@@ -215,6 +248,7 @@ class Chrome(Macro):
       map.on('zoomend', function(){ zoomClasses(); declutter(); });
       map.on('overlayadd overlayremove layeradd', declutter);
       map.on('resize', function(){ layout(); declutter(); });
+      c.addEventListener('cm-layout', declutter);
       map.whenReady(function(){ zoomClasses(); cmDeclutter(map); });
     })({{ this._parent.get_name() }});
     {% endmacro %}
@@ -247,10 +281,25 @@ class LegendControl(Macro):
         b.setAttribute('aria-controls', body.id);
         body.innerHTML = '<div class="cm-legend-title">' + {{ this.title_html|tojson }} + '</div>' + {{ this.body|tojson }};
         function set(open){ d.classList.toggle('cm-closed', !open); b.setAttribute('aria-expanded', String(open));
-          b.textContent = open ? 'Close legend' : 'Legend'; }
+          b.textContent = open ? 'Close legend' : 'Legend'; fold(); }
+        // never taller than the room below the boxes above it (the title): the rest scrolls
+        function fold(){ if (!d.parentNode) return;
+          body.style.maxHeight = '';
+          var css = parseFloat(getComputedStyle(body).maxHeight), c = map.getContainer();
+          var r = d.getBoundingClientRect(), top = c.getBoundingClientRect().top + {{ this.gap }};
+          Array.prototype.forEach.call(c.querySelectorAll('.leaflet-control, .cm-title'), function(e){
+            if (e === d || e.offsetParent === null) return;
+            var q = e.getBoundingClientRect();
+            if (q.left < r.right && q.right > r.left && q.top < r.top + r.height / 2) top = Math.max(top, q.bottom + {{ this.gap }}); });
+          var rest = r.height - (d.classList.contains('cm-closed') ? 0 : body.getBoundingClientRect().height);
+          var room = Math.max(r.bottom - top - rest, {{ this.min_body }});
+          body.style.maxHeight = Math.min(isNaN(css) ? room : css, room) + 'px'; }
         set(map.getSize().x >= {{ this.narrow }});
         L.DomEvent.on(b, 'click', function(){ set(d.classList.contains('cm-closed')); });
-        L.DomEvent.disableScrollPropagation(d); L.DomEvent.disableClickPropagation(d); return d; };
+        L.DomEvent.disableScrollPropagation(d); L.DomEvent.disableClickPropagation(d);
+        map.on('resize', fold); map.getContainer().addEventListener('cm-layout', fold);
+        Promise.resolve().then(fold);  // once the title and the other controls are on the map
+        return d; };
       legend.addTo(map);
     })({{ this._parent.get_name() }});
     {% endmacro %}
@@ -262,6 +311,8 @@ class LegendControl(Macro):
         self.body = body
         self.title_html = title_html(title, subtitle) if title else ""
         self.narrow = NARROW_PX
+        self.gap = LEGEND_GAP_PX
+        self.min_body = LEGEND_MIN_BODY_PX
 
 
 _ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")

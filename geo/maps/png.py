@@ -31,20 +31,35 @@ READY_TIMEOUT_MS = 20_000
 #: How long to wait for tiles once the map is drawn.
 TILE_TIMEOUT_MS = 8_000
 
-# Controls a reader cannot use on a still image; the legend shown whole (never cut or scrolled).
+# Controls a reader cannot use on a still image; the legend shown whole (never cut or scrolled); the title takes
+# the top-left corner the controls leave, so the legend has the whole right side.
 STATIC_CSS = (".leaflet-control-zoom,.leaflet-control-layers,.leaflet-control-fullscreen,.cm-whole,.cm-legend-toggle"
               "{display:none!important}"
-              ".cm-legend .cm-legend-body{display:block!important;max-height:none!important;overflow:visible!important}")
-#: A legend taller than the image is scaled down (from its bottom-right corner) until it fits.
+              ".cm-legend .cm-legend-body{display:block!important;max-height:none!important;overflow:visible!important}"
+              ".leaflet-top.leaflet-right{right:auto;left:0}"
+              ".leaflet-top.leaflet-right .leaflet-control{float:left;clear:left;margin:10px 0 0 10px}")
+#: A legend taller than the room below the boxes above it (the title) is scaled down (from its bottom-right corner)
+#: until it fits; then the map frames its story again in the part the title and legend leave free.
 FIT_LEGEND_JS = """() => {
   const legend = document.querySelector('.cm-legend');
-  if (!legend) return 1;
-  const r = legend.getBoundingClientRect(), room = r.bottom - 8;
-  if (r.height <= room) return 1;
-  const k = room / r.height;
-  legend.style.transformOrigin = 'bottom right';
-  legend.style.transform = `scale(${k})`;
-  return k;
+  let k = 1;
+  if (legend) {
+    const r = legend.getBoundingClientRect();
+    let top = 8;
+    for (const e of document.querySelectorAll('.leaflet-control, .cm-title')) {
+      if (e === legend || e.offsetParent === null) continue;
+      const q = e.getBoundingClientRect();
+      if (q.left < r.right && q.right > r.left && q.top < r.top + r.height / 2) top = Math.max(top, q.bottom + 8);
+    }
+    const room = r.bottom - top;
+    if (r.height > room) {
+      k = room / r.height;
+      legend.style.transformOrigin = 'bottom right';
+      legend.style.transform = `scale(${k})`;
+    }
+  }
+  for (const c of document.querySelectorAll('.leaflet-container')) c.dispatchEvent(new Event('cm-layout'));
+  return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(k))));
 }"""
 #: The legend's box lies wholly inside the image.
 LEGEND_INSIDE_JS = """() => {
@@ -180,6 +195,7 @@ class _Session:
             if png_path is None:
                 return Rendered(None, seconds, errors)
             page.add_style_tag(content=STATIC_CSS)
+            page.evaluate(FIT_LEGEND_JS)  # the legend below the title, the story framed in what they leave free
             try:
                 page.wait_for_load_state("networkidle", timeout=TILE_TIMEOUT_MS)
             except PlaywrightError:
@@ -188,7 +204,6 @@ class _Session:
             fell_back = page.evaluate(FELL_BACK_JS)  # the page swapped its failing tiles for its own base map
             if (requested and not loaded) or fell_back:
                 return Rendered(None, seconds, errors, tiles_failed=True)
-            page.evaluate(FIT_LEGEND_JS)
             legend_inside = page.evaluate(LEGEND_INSIDE_JS)
             png = page.screenshot(type="png")
         finally:
