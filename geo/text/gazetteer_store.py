@@ -422,18 +422,23 @@ def read(path: Path, key: str) -> Gazetteer | None:
         return None
     arrays, meta = got
     try:
-        entries = Entries.from_arrays(arrays, meta)
-        names, alt_names = NameIndex.from_arrays(arrays, "names_"), NameIndex.from_arrays(arrays, "alt_")
-        names.check(len(entries))
-        alt_names.check(len(entries))
-        small = {k: {str(name): int(i) for name, i in dict(meta[k]).items()} for k in ("demonyms", "countries", "admin1")}
-        if any(not 0 <= i < len(entries) for d in small.values() for i in d.values()):
-            raise ValueError("an index points outside the entries")
-        return Gazetteer(entries, names, alt_names, small["demonyms"], small["countries"], small["admin1"],
-                         frozenset(map(str, meta["dotted"])))
+        return _checked(Entries.from_arrays(arrays, meta), NameIndex.from_arrays(arrays, "names_"),
+                        NameIndex.from_arrays(arrays, "alt_"), meta)
     except (KeyError, ValueError, TypeError, IndexError, UnicodeDecodeError):
         Path(path).unlink(missing_ok=True)
         return None
+
+
+def _checked(entries: Entries, names: NameIndex, alt_names: NameIndex, meta: dict[str, Any]) -> Gazetteer:
+    """The gazetteer of these parts and the small indexes in ``meta``; ValueError when an index points outside
+    the entries (a stored gazetteer, cached or shipped, is never trusted unchecked)."""
+    names.check(len(entries))
+    alt_names.check(len(entries))
+    small = {k: {str(name): int(i) for name, i in dict(meta[k]).items()} for k in ("demonyms", "countries", "admin1")}
+    if any(not 0 <= i < len(entries) for d in small.values() for i in d.values()):
+        raise ValueError("an index points outside the entries")
+    return Gazetteer(entries, names, alt_names, small["demonyms"], small["countries"], small["admin1"],
+                     frozenset(map(str, meta["dotted"])))
 
 
 #: The shipped (prebuilt) gazetteer's format: compressed NumPy arrays without what is cheap to derive.
@@ -560,14 +565,7 @@ def read_shipped(path: Path, key: str) -> Gazetteer | None:
                 if not k.startswith(("names_", "alt_"))}
         for field in _CODED:
             full[field] = full[field].astype(np.int32)
-        entries = Entries.from_arrays(full, meta)
-        names, alt_names = _index_from_compact(arrays, "names_"), _index_from_compact(arrays, "alt_")
-        names.check(len(entries))
-        alt_names.check(len(entries))
-        small = {k: {str(name): int(i) for name, i in dict(meta[k]).items()} for k in ("demonyms", "countries", "admin1")}
-        if any(not 0 <= i < len(entries) for d in small.values() for i in d.values()):
-            raise ValueError("an index points outside the entries")
+        return _checked(Entries.from_arrays(full, meta), _index_from_compact(arrays, "names_"),
+                        _index_from_compact(arrays, "alt_"), meta)
     except (KeyError, ValueError, TypeError, IndexError, UnicodeDecodeError):
         return None
-    return Gazetteer(entries, names, alt_names, small["demonyms"], small["countries"], small["admin1"],
-                     frozenset(map(str, meta["dotted"])))
